@@ -1,0 +1,83 @@
+//! JSON types of the HTTP API other than sync: sign-in, caseloads, chronology, errors.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ChildId, UserId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Practitioner,
+    Manager,
+    Admin,
+}
+
+impl Role {
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Practitioner => "practitioner",
+            Role::Manager => "manager",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<Role> {
+        [Role::Practitioner, Role::Manager, Role::Admin]
+            .into_iter()
+            .find(|r| r.code() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub agency: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    /// Bearer token; sent in the `Authorization` header, never in a URL.
+    pub token: String,
+    pub expires_at_ms: i64,
+    pub user: UserInfo,
+}
+
+/// A child as a caseload lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseloadEntry {
+    pub child_id: ChildId,
+    pub display_name: String,
+    /// `YYYY-MM-DD`
+    pub date_of_birth: String,
+    pub legal_status: String,
+}
+
+/// A row of the manager's team caseload, from the server's read model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamCaseloadRow {
+    pub child: CaseloadEntry,
+    pub allocated_to: Vec<String>,
+    pub observation_count: u32,
+    pub indicator_count: u32,
+    pub authors: u32,
+    /// When the latest observation happened, `YYYY-MM-DD...`
+    pub last_occurred: Option<String>,
+}
+
+/// The error body every failed API call returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `unauthorised`, `bad_request`.
+    pub error: String,
+    /// A sentence for a person; never contains record contents.
+    pub message: String,
+}

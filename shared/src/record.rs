@@ -1,0 +1,410 @@
+//! The child's record as an Automerge document: schema, genesis, writing and reading entries.
+//!
+//! Layout of the document root:
+//! - `schema`: document schema version (u64)
+//! - `child_id`: the child this record belongs to
+//! - `observations`: map from observation id to [`Observation`]
+//!
+//! Entries live in maps keyed by their id, so two tablets that add entries concurrently
+//! never collide. Long free text is stored as plain strings, not Automerge Text, which keeps
+//! large records fast to load.
+
+use std::collections::BTreeMap;
+
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ActorId, AutomergeError, ObjType, ReadDoc, ROOT};
+use autosurgeon::{Hydrate, Reconcile};
+use serde::{Deserialize, Serialize};
+
+use crate::catalogue;
+use crate::ids::ChildId;
+
+pub use automerge::Automerge;
+
+/// Current schema version written by this code.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// Limits that keep a single entry reasonable; the server enforces the same values.
+pub const MAX_TEXT_LEN: usize = 20_000;
+pub const MAX_SHORT_LEN: usize = 200;
+pub const MAX_INDICATORS: usize = 60;
+pub const MAX_PRESENT: usize = 30;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("the document has no observations map; it was not created by Quilt")]
+    NotARecord,
+    #[error("automerge: {0}")]
+    Automerge(#[from] AutomergeError),
+    #[error("writing the entry failed: {0}")]
+    Reconcile(#[from] autosurgeon::ReconcileError),
+    #[error("{0}")]
+    Invalid(#[from] ValidationError),
+}
+
+/// Where the information in an observation came from. A formal disclosure is one option
+/// among several and is never required.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Observed,
+    ChildSaid,
+    CarerSaid,
+    ThirdParty,
+    FormalDisclosure,
+}
+
+impl Source {
+    pub const ALL: [Source; 5] = [
+        Source::Observed,
+        Source::ChildSaid,
+        Source::CarerSaid,
+        Source::ThirdParty,
+        Source::FormalDisclosure,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::Observed => "Observed directly",
+            Source::ChildSaid => "Child said",
+            Source::CarerSaid => "Parent or carer said",
+            Source::ThirdParty => "Third party reported",
+            Source::FormalDisclosure => "Formal disclosure",
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Source::Observed => "observed",
+            Source::ChildSaid => "child_said",
+            Source::CarerSaid => "carer_said",
+            Source::ThirdParty => "third_party",
+            Source::FormalDisclosure => "formal_disclosure",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|s| s.code() == code)
+    }
+}
+
+/// How strongly the practitioner reads an indicator (NICE CG89's two levels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Consider,
+    Suspect,
+}
+
+impl Level {
+    pub fn label(self) -> &'static str {
+        match self {
+            Level::Consider => "Consider",
+            Level::Suspect => "Suspect",
+        }
+    }
+}
+
+/// One indicator ticked on an observation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct IndicatorEntry {
+    pub code: String,
+    pub level: Level,
+}
+
+/// One thing seen or heard. Never deleted: later issues add amendment and withdrawal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct Observation {
+    pub id: String,
+    /// When it happened: `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM`, local time of the visit.
+    pub occurred: String,
+    /// The practitioner only knows roughly when it happened.
+    pub occurred_approx: bool,
+    /// When it was recorded on the tablet, milliseconds since the Unix epoch.
+    pub recorded_at_ms: i64,
+    pub author_id: String,
+    pub author_name: String,
+    pub agency: String,
+    /// Where the visit took place.
+    pub location: String,
+    /// Who was present, one entry per person.
+    pub present: Vec<String>,
+    pub indicators: Vec<IndicatorEntry>,
+    pub source: Source,
+    pub narrative: String,
+    /// The child's own words, verbatim.
+    pub child_words: String,
+    #[autosurgeon(missing = "String::new")]
+    #[serde(default)]
+    pub action_taken: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValidationError {
+    #[error("the date it happened is missing or not a date (YYYY-MM-DD)")]
+    BadDate,
+    #[error("record at least a narrative, the child's words or one indicator")]
+    Empty,
+    #[error("unknown indicator code {0}")]
+    UnknownIndicator(String),
+    #[error("indicator {0} is listed twice")]
+    DuplicateIndicator(String),
+    #[error("{0} is too long")]
+    TooLong(&'static str),
+    #[error("invalid id")]
+    BadId,
+}
+
+fn digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Accepts `YYYY-MM-DD` with an optional `THH:MM`; checks ranges, not calendars.
+pub fn valid_occurred(s: &str) -> bool {
+    let (date, time) = match s.split_once('T') {
+        Some((d, t)) => (d, Some(t)),
+        None => (s, None),
+    };
+    let parts: Vec<&str> = date.split('-').collect();
+    let date_ok = matches!(parts.as_slice(), [y, m, d]
+        if y.len() == 4 && m.len() == 2 && d.len() == 2 && digits(y) && digits(m) && digits(d)
+        && (1..=12).contains(&m.parse::<u32>().unwrap_or(0))
+        && (1..=31).contains(&d.parse::<u32>().unwrap_or(0)));
+    let time_ok = match time {
+        None => true,
+        Some(t) => matches!(t.split_once(':'), Some((h, m))
+            if h.len() == 2 && m.len() == 2 && digits(h) && digits(m)
+            && h.parse::<u32>().unwrap_or(99) < 24 && m.parse::<u32>().unwrap_or(99) < 60),
+    };
+    date_ok && time_ok
+}
+
+impl Observation {
+    /// Checks an observation before it is written; the server re-checks what arrives.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if self.id.parse::<crate::ObservationId>().is_err() {
+            return Err(ValidationError::BadId);
+        }
+        if !valid_occurred(&self.occurred) {
+            return Err(ValidationError::BadDate);
+        }
+        if self.narrative.trim().is_empty()
+            && self.child_words.trim().is_empty()
+            && self.indicators.is_empty()
+        {
+            return Err(ValidationError::Empty);
+        }
+        for (field, value, max) in [
+            ("narrative", &self.narrative, MAX_TEXT_LEN),
+            ("the child's words", &self.child_words, MAX_TEXT_LEN),
+            ("action taken", &self.action_taken, MAX_TEXT_LEN),
+            ("location", &self.location, MAX_SHORT_LEN),
+            ("author name", &self.author_name, MAX_SHORT_LEN),
+            ("agency", &self.agency, MAX_SHORT_LEN),
+        ] {
+            if value.len() > max {
+                return Err(ValidationError::TooLong(field));
+            }
+        }
+        if self.present.len() > MAX_PRESENT || self.present.iter().any(|p| p.len() > MAX_SHORT_LEN) {
+            return Err(ValidationError::TooLong("who was present"));
+        }
+        if self.indicators.len() > MAX_INDICATORS {
+            return Err(ValidationError::TooLong("indicators"));
+        }
+        for (i, entry) in self.indicators.iter().enumerate() {
+            if catalogue::find(&entry.code).is_none() {
+                return Err(ValidationError::UnknownIndicator(entry.code.clone()));
+            }
+            if self.indicators[..i].iter().any(|e| e.code == entry.code) {
+                return Err(ValidationError::DuplicateIndicator(entry.code.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The actor that writes every record's genesis change. Derived from the child id, so every
+/// replica creates a byte-identical first change and nobody's `observations` map shadows
+/// another's.
+pub fn genesis_actor(child: &ChildId) -> ActorId {
+    let mut bytes = b"quilt-genesis:".to_vec();
+    bytes.extend_from_slice(child.as_str().as_bytes());
+    ActorId::from(bytes)
+}
+
+/// Creates the record's first change. Deterministic: same child, same bytes, same hash.
+pub fn genesis(child: &ChildId) -> Automerge {
+    let mut doc = Automerge::new().with_actor(genesis_actor(child));
+    let result = doc.transact_with::<_, _, AutomergeError, _>(
+        |_| CommitOptions::default().with_time(0),
+        |tx| {
+            tx.put(ROOT, "schema", SCHEMA_VERSION)?;
+            tx.put(ROOT, "child_id", child.as_str())?;
+            tx.put_object(ROOT, "observations", ObjType::Map)?;
+            Ok(())
+        },
+    );
+    // The three puts above act on a fresh in-memory document; they cannot fail.
+    debug_assert!(result.is_ok());
+    doc
+}
+
+/// Opens a local replica of a child's record for the given device actor.
+pub fn new_replica(child: &ChildId, actor: ActorId) -> Automerge {
+    let mut doc = genesis(child);
+    doc.set_actor(actor);
+    doc
+}
+
+fn observations_obj(doc: &Automerge) -> Result<automerge::ObjId, RecordError> {
+    match doc.get(ROOT, "observations")? {
+        Some((automerge::Value::Object(ObjType::Map), id)) => Ok(id),
+        _ => Err(RecordError::NotARecord),
+    }
+}
+
+/// Writes a new observation as one Automerge change, timestamped with `now_ms`.
+pub fn add_observation(doc: &mut Automerge, obs: &Observation, now_ms: i64) -> Result<automerge::ChangeHash, RecordError> {
+    obs.validate()?;
+    let obj = observations_obj(doc)?;
+    let mut tx = doc.transaction();
+    autosurgeon::reconcile_prop(&mut tx, &obj, obs.id.as_str(), obs)?;
+    let (hash, _) = tx.commit_with(
+        CommitOptions::default()
+            .with_time(now_ms / 1000)
+            .with_message("observation"),
+    );
+    hash.ok_or(RecordError::NotARecord)
+}
+
+/// What reading a record found: the entries that parsed, and how many did not.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecordView {
+    pub observations: Vec<Observation>,
+    /// Entries written by a newer or broken client that this version cannot read. They stay in
+    /// the document untouched; the count is shown so nobody assumes the record is complete.
+    pub unreadable: usize,
+}
+
+/// Reads every observation, in chronological order (when it happened, then when recorded).
+pub fn read(doc: &Automerge) -> Result<RecordView, RecordError> {
+    let obj = observations_obj(doc)?;
+    let mut view = RecordView::default();
+    let keys: Vec<String> = doc.keys(&obj).collect();
+    for key in keys {
+        match autosurgeon::hydrate_prop::<_, Observation, _, _>(doc, &obj, key.as_str()) {
+            Ok(obs) => view.observations.push(obs),
+            Err(_) => view.unreadable += 1,
+        }
+    }
+    view.observations.sort_by(|a, b| {
+        (a.occurred.as_str(), a.recorded_at_ms, a.id.as_str())
+            .cmp(&(b.occurred.as_str(), b.recorded_at_ms, b.id.as_str()))
+    });
+    Ok(view)
+}
+
+/// Reads one observation by id.
+pub fn observation(doc: &Automerge, id: &str) -> Result<Option<Observation>, RecordError> {
+    let obj = observations_obj(doc)?;
+    if doc.get(&obj, id)?.is_none() {
+        return Ok(None);
+    }
+    Ok(autosurgeon::hydrate_prop::<_, Observation, _, _>(doc, &obj, id).ok())
+}
+
+/// Observation ids, cheaply, without hydrating entries.
+pub fn observation_ids(doc: &Automerge) -> Result<BTreeMap<String, ()>, RecordError> {
+    let obj = observations_obj(doc)?;
+    Ok(doc.keys(&obj).map(|k| (k, ())).collect())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn sample(id: &str, occurred: &str, author: &str) -> Observation {
+        Observation {
+            id: id.into(),
+            occurred: occurred.into(),
+            occurred_approx: false,
+            recorded_at_ms: 1_700_000_000_000,
+            author_id: author.into(),
+            author_name: format!("{author} name"),
+            agency: "Children's services".into(),
+            location: "Home".into(),
+            present: vec!["Mother".into()],
+            indicators: vec![IndicatorEntry { code: "NEG-HYGIENE".into(), level: Level::Consider }],
+            source: Source::Observed,
+            narrative: "Child in the same clothes as last week.".into(),
+            child_words: "I'm hungry".into(),
+            action_taken: String::new(),
+        }
+    }
+
+    #[test]
+    fn genesis_is_deterministic() {
+        let c: ChildId = "child-1".parse().expect("valid");
+        assert_eq!(genesis(&c).get_heads(), genesis(&c).get_heads());
+        let other: ChildId = "child-2".parse().expect("valid");
+        assert_ne!(genesis(&c).get_heads(), genesis(&other).get_heads());
+    }
+
+    #[test]
+    fn concurrent_replicas_share_one_observations_map() {
+        let c: ChildId = "child-1".parse().expect("valid");
+        let mut a = new_replica(&c, ActorId::from(b"tablet-a".to_vec()));
+        let mut b = new_replica(&c, ActorId::from(b"tablet-b".to_vec()));
+        add_observation(&mut a, &sample("o1", "2026-01-02", "u1"), 1).expect("add");
+        add_observation(&mut b, &sample("o2", "2026-01-01", "u2"), 2).expect("add");
+        a.merge(&mut b).expect("merge");
+        let view = read(&a).expect("read");
+        let ids: Vec<_> = view.observations.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(ids, ["o2", "o1"], "both kept, ordered by when it happened");
+        assert_eq!(view.unreadable, 0);
+    }
+
+    #[test]
+    fn round_trip() {
+        let c: ChildId = "c".parse().expect("valid");
+        let mut doc = new_replica(&c, ActorId::from(b"t".to_vec()));
+        let obs = sample("o1", "2026-03-04T10:30", "u1");
+        add_observation(&mut doc, &obs, 5_000).expect("add");
+        let loaded = Automerge::load(&doc.save()).expect("load");
+        assert_eq!(observation(&loaded, "o1").expect("read"), Some(obs));
+    }
+
+    fn check(mutate: impl FnOnce(&mut Observation), expected: Result<(), ValidationError>) {
+        let mut obs = sample("o1", "2026-03-04", "u1");
+        mutate(&mut obs);
+        assert_eq!(obs.validate(), expected);
+    }
+
+    #[test]
+    fn validation() {
+        check(|_| {}, Ok(()));
+        check(|o| o.occurred = "yesterday".into(), Err(ValidationError::BadDate));
+        check(|o| o.occurred = "2026-13-01".into(), Err(ValidationError::BadDate));
+        check(|o| o.occurred = "2026-12-01T25:00".into(), Err(ValidationError::BadDate));
+        check(|o| o.occurred = "2026-12-01T09:05".into(), Ok(()));
+        check(
+            |o| {
+                o.narrative.clear();
+                o.child_words.clear();
+                o.indicators.clear();
+            },
+            Err(ValidationError::Empty),
+        );
+        check(
+            |o| o.indicators.push(IndicatorEntry { code: "XXX".into(), level: Level::Suspect }),
+            Err(ValidationError::UnknownIndicator("XXX".into())),
+        );
+        check(
+            |o| o.indicators.push(IndicatorEntry { code: "NEG-HYGIENE".into(), level: Level::Suspect }),
+            Err(ValidationError::DuplicateIndicator("NEG-HYGIENE".into())),
+        );
+        check(|o| o.narrative = "x".repeat(MAX_TEXT_LEN + 1), Err(ValidationError::TooLong("narrative")));
+        check(|o| o.id = "a/b".into(), Err(ValidationError::BadId));
+    }
+}

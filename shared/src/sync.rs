@@ -1,0 +1,31 @@
+//! The caseload sync protocol: one HTTP request and response syncs every child on a tablet.
+//!
+//! Fast path: for each child the tablet remembers the heads the server last acknowledged
+//! ("server heads"). It sends the changes it made beyond them; the server merges them, commits
+//! durably and answers with everything it has beyond what the tablet now has, plus its new
+//! heads. Nothing is acknowledged before the server's commit, and the tablet only advances its
+//! server heads from a response, so an interrupted sync simply repeats: applying a change twice
+//! is a no-op.
+//!
+//! Fallback: when a tablet does not know (or the server does not recognise) its server heads,
+//! that child falls back to Automerge's own sync protocol, carried in the same batch request,
+//! until the tablet holds a set of heads the server has; then the fast path resumes.
+
+pub mod client;
+pub mod protocol;
+pub mod server;
+
+pub use client::{Caseload, Replica};
+pub use protocol::{Bytes, ChildResult, ChildSyncRequest, ChildSyncResponse, SyncRequest, SyncResponse};
+
+use automerge::ChangeHash;
+
+/// Hex form used on the wire and in storage.
+pub fn heads_to_hex(heads: &[ChangeHash]) -> Vec<String> {
+    heads.iter().map(|h| h.to_string()).collect()
+}
+
+/// Parses hex heads; `None` if any is malformed.
+pub fn heads_from_hex(heads: &[String]) -> Option<Vec<ChangeHash>> {
+    heads.iter().map(|h| h.parse().ok()).collect()
+}

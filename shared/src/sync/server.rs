@@ -1,0 +1,160 @@
+//! The server's side of a child's sync, as a pure function over the stored document.
+//!
+//! The caller loads the document, calls [`merge_child`], durably stores `persist`, and only then
+//! sends `result`: that ordering is what makes a response an acknowledgement.
+
+use std::collections::HashSet;
+
+use automerge::sync::{self, SyncDoc};
+use automerge::{Automerge, Change, ChangeHash, ReadDoc};
+
+use super::protocol::{Bytes, ChildResult, ChildSyncRequest};
+use super::{heads_from_hex, heads_to_hex};
+
+/// Bounds on one child's part of a request. The HTTP layer bounds the whole body.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_changes: usize,
+    pub max_change_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_changes: 5_000,
+            max_change_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// The outcome of merging one child's request.
+#[derive(Debug)]
+pub struct ChildMerge {
+    /// Changes new to the server, in an order that satisfies their dependencies: store these
+    /// durably before sending `result`.
+    pub persist: Vec<Change>,
+    pub result: ChildResult,
+}
+
+fn rejected(reason: &str) -> ChildMerge {
+    ChildMerge {
+        persist: Vec::new(),
+        result: ChildResult::Rejected {
+            reason: reason.to_owned(),
+        },
+    }
+}
+
+/// Decodes a batch of changes, refusing the whole batch on the first bad one.
+pub fn decode_changes(raw: &[Bytes], limits: Limits) -> Result<Vec<Change>, &'static str> {
+    if raw.len() > limits.max_changes {
+        return Err("too many changes in one sync");
+    }
+    raw.iter()
+        .map(|b| {
+            if b.0.len() > limits.max_change_bytes {
+                return Err("a change is larger than the server accepts");
+            }
+            Change::from_bytes(b.0.clone()).map_err(|_| "a change could not be decoded")
+        })
+        .collect()
+}
+
+/// Applies the changes whose dependencies are satisfied (by the document or by other changes
+/// in the batch); returns the ones that had to be left out because a dependency is missing.
+/// Never leaves changes queued inside the document.
+pub fn apply_ready(doc: &mut Automerge, changes: Vec<Change>) -> Result<Vec<Change>, automerge::AutomergeError> {
+    let mut pending: Vec<Change> = changes
+        .into_iter()
+        .filter(|c| doc.get_change_by_hash(&c.hash()).is_none())
+        .collect();
+    loop {
+        let (ready, blocked): (Vec<Change>, Vec<Change>) = pending.into_iter().partition(|c| {
+            c.deps().iter().all(|d| doc.get_change_by_hash(d).is_some())
+        });
+        if ready.is_empty() {
+            return Ok(blocked);
+        }
+        doc.apply_changes(ready)?;
+        pending = blocked;
+    }
+}
+
+/// Merges one child's request into `doc`.
+pub fn merge_child(doc: &mut Automerge, req: &ChildSyncRequest, limits: Limits) -> ChildMerge {
+    let before = doc.get_heads();
+    let changes = match decode_changes(&req.changes, limits) {
+        Ok(c) => c,
+        Err(reason) => return rejected(reason),
+    };
+    let sent: Vec<ChangeHash> = changes.iter().map(|c| c.hash()).collect();
+    let blocked = match apply_ready(doc, changes) {
+        Ok(b) => b,
+        Err(_) => return rejected("the changes could not be applied"),
+    };
+
+    let mut fallback_message = None;
+    if let Some(raw) = &req.sync_message {
+        let Ok(msg) = sync::Message::decode(&raw.0) else {
+            return rejected("the sync message could not be decoded");
+        };
+        // The server keeps no per-device sync state: a fresh state per round is enough,
+        // because the tablet leaves fallback as soon as it holds heads the server has.
+        let mut state = sync::State::new();
+        if doc.receive_sync_message(&mut state, msg).is_err() {
+            return rejected("the sync message could not be applied");
+        }
+        fallback_message = Some(doc.generate_sync_message(&mut state));
+    }
+
+    let persist = doc.get_changes(&before);
+    let accepted = persist.len();
+    let heads = doc.get_heads();
+
+    let known = req.server_heads.as_deref().and_then(heads_from_hex);
+    let recognised = known
+        .as_ref()
+        .filter(|h| h.iter().all(|h| doc.get_change_by_hash(h).is_some()));
+
+    let result = match (recognised, fallback_message) {
+        (Some(have), None) if blocked.is_empty() => {
+            let mut have_deps: Vec<ChangeHash> = have.clone();
+            have_deps.extend(sent.iter().filter(|h| doc.get_change_by_hash(h).is_some()));
+            ChildResult::Merged {
+                heads: heads_to_hex(&heads),
+                changes: encode_changes(doc.get_changes(&have_deps)),
+                accepted,
+            }
+        }
+        (_, message) => {
+            let message = message.flatten().or_else(|| doc.generate_sync_message(&mut sync::State::new()));
+            ChildResult::Fallback {
+                sync_message: Bytes(message.map(|m| m.encode()).unwrap_or_default()),
+                heads: heads_to_hex(&heads),
+                accepted,
+            }
+        }
+    };
+    ChildMerge { persist, result }
+}
+
+/// Changes as compressed wire bytes.
+pub fn encode_changes(changes: Vec<Change>) -> Vec<Bytes> {
+    changes.into_iter().map(|mut c| Bytes(c.bytes().into_owned())).collect()
+}
+
+/// What a tablet receives for a child it has never held: everything beyond the genesis change,
+/// which every tablet creates identically for itself.
+pub fn initial(doc: &Automerge, genesis_heads: &[ChangeHash]) -> ChildResult {
+    let have: HashSet<&ChangeHash> = genesis_heads.iter().collect();
+    let have_deps: Vec<ChangeHash> = if have.iter().all(|h| doc.get_change_by_hash(h).is_some()) {
+        genesis_heads.to_vec()
+    } else {
+        Vec::new()
+    };
+    ChildResult::Merged {
+        heads: heads_to_hex(&doc.get_heads()),
+        changes: encode_changes(doc.get_changes(&have_deps)),
+        accepted: 0,
+    }
+}
