@@ -1,1 +1,93 @@
-fn main() {}
+//! `quilt-server`: parses configuration and runs the server.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+use server::store::sqlite::SqliteStore;
+use server::{demo, AppState, Config};
+
+#[derive(Parser, Debug)]
+#[command(name = "quilt-server", about = "Quilt: safeguarding records that work offline")]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "QUILT_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Database URL: `sqlite://path/to/quilt.db` (created if missing).
+    #[arg(long, env = "QUILT_DATABASE_URL", default_value = "sqlite://data/quilt.db")]
+    database_url: String,
+    /// Directory with the built client (from `cargo xtask dist`).
+    #[arg(long, env = "QUILT_STATIC_DIR", default_value = "dist")]
+    static_dir: PathBuf,
+    /// Create the demo caseload when the database has no users.
+    #[arg(long, env = "QUILT_DEMO")]
+    demo: bool,
+    /// How long a sign-in lasts, in minutes.
+    #[arg(long, env = "QUILT_SESSION_MINUTES", default_value_t = 720)]
+    session_minutes: i64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    let args = Args::parse();
+
+    if let Some(path) = args.database_url.strip_prefix("sqlite://") {
+        if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        }
+    }
+    let store = SqliteStore::open(&args.database_url)
+        .await
+        .context("opening the database")?;
+    let config = Config {
+        static_dir: args.static_dir.is_dir().then_some(args.static_dir.clone()),
+        session_ttl_ms: args.session_minutes * 60 * 1000,
+        ..Config::default()
+    };
+    if config.static_dir.is_none() {
+        tracing::warn!(dir = %args.static_dir.display(), "client not built; serving the API only");
+    }
+    let state = AppState::new(Arc::new(store), config);
+    if args.demo && demo::seed_if_empty(&state).await.context("creating demo data")? {
+        tracing::info!("created the demo caseload");
+    }
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "listening");
+    println!("Quilt is running at http://{addr}/");
+    server::serve(listener, state, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, finish in-flight requests, exit.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,166 @@
+//! The demo caseload `cargo xtask run` starts with: one team, two practitioners from two
+//! agencies, one manager and five children with fictional histories.
+//!
+//! Everything here is invented. Names are deliberately ordinary and do not describe real people.
+
+use automerge::ActorId;
+use shared::api::{CaseloadEntry, Role};
+use shared::record::{self, IndicatorEntry, Level, Observation, Source};
+use shared::ChildId;
+
+use crate::auth::hash_password;
+use crate::docs;
+use crate::state::AppState;
+use crate::store::User;
+
+/// The one password every demo account uses; printed by `cargo xtask run`.
+pub const DEMO_PASSWORD: &str = "quilt-demo";
+
+/// (username, display name, agency, role)
+pub const DEMO_USERS: &[(&str, &str, &str, Role)] = &[
+    ("sam.social", "Sam Okafor", "Children's Social Care", Role::Practitioner),
+    ("hana.health", "Hana Patel", "Health Visiting (NHS)", Role::Practitioner),
+    ("morgan.manager", "Morgan Reid", "Children's Social Care", Role::Manager),
+];
+
+const TEAM: &str = "north-team";
+
+/// (id, name, date of birth, legal status, allocated usernames)
+const CHILDREN: &[(&str, &str, &str, &str, &[&str])] = &[
+    ("child-ava", "Ava Thompson", "2016-04-12", "Child protection plan (neglect)", &["sam.social", "hana.health"]),
+    ("child-leo", "Leo Thompson", "2019-09-30", "Child protection plan (neglect)", &["sam.social", "hana.health"]),
+    ("child-mia", "Mia Clarke", "2011-02-03", "Child in need", &["sam.social"]),
+    ("child-noah", "Noah Bennett", "2023-06-18", "Child in need", &["hana.health"]),
+    ("child-zara", "Zara Ahmed", "2013-11-21", "Looked after", &["sam.social"]),
+];
+
+struct Entry {
+    child: &'static str,
+    author: &'static str,
+    occurred: &'static str,
+    source: Source,
+    indicators: &'static [(&'static str, Level)],
+    narrative: &'static str,
+    child_words: &'static str,
+}
+
+const HISTORY: &[Entry] = &[
+    Entry { child: "child-ava", author: "hana.health", occurred: "2025-10-02", source: Source::Observed,
+        indicators: &[("NEG-HYGIENE", Level::Consider), ("NEG-CLOTHING", Level::Consider)],
+        narrative: "Home visit. Ava in a summer dress and no socks on a cold day; hair matted.",
+        child_words: "" },
+    Entry { child: "child-ava", author: "sam.social", occurred: "2025-11-14", source: Source::ChildSaid,
+        indicators: &[("NEG-HUNGRY-TIRED", Level::Suspect)],
+        narrative: "School reports Ava asking classmates for food most mornings.",
+        child_words: "There's no breakfast at home, only for Leo." },
+    Entry { child: "child-ava", author: "sam.social", occurred: "2026-01-20", source: Source::Observed,
+        indicators: &[("NEG-HOME-CONDITIONS", Level::Suspect)],
+        narrative: "Kitchen without working heating; rotting food on surfaces; dog mess in hallway.",
+        child_words: "" },
+    Entry { child: "child-leo", author: "hana.health", occurred: "2025-09-18", source: Source::ThirdParty,
+        indicators: &[("NEG-MISSED-HEALTH", Level::Consider)],
+        narrative: "GP practice reports Leo missed his third immunisation appointment.",
+        child_words: "" },
+    Entry { child: "child-leo", author: "sam.social", occurred: "2026-01-20", source: Source::Observed,
+        indicators: &[("PCI-UNRESPONSIVE", Level::Consider)],
+        narrative: "Leo cried for ten minutes during the visit; mother did not respond.",
+        child_words: "" },
+    Entry { child: "child-mia", author: "sam.social", occurred: "2026-02-11", source: Source::ChildSaid,
+        indicators: &[("SEX-SECRECY-GIFTS", Level::Consider)],
+        narrative: "Mia has a new phone and will not say who gave it to her.",
+        child_words: "It's from a friend. You wouldn't know him." },
+    Entry { child: "child-mia", author: "sam.social", occurred: "2026-03-03", source: Source::ThirdParty,
+        indicators: &[("BEH-RUNNING-AWAY", Level::Suspect)],
+        narrative: "Police returned Mia at 02:00 after she was reported missing overnight.",
+        child_words: "" },
+    Entry { child: "child-noah", author: "hana.health", occurred: "2026-04-07", source: Source::Observed,
+        indicators: &[],
+        narrative: "New birth visit follow-up. Noah feeding well, weight on 50th centile. Warm home.",
+        child_words: "" },
+    Entry { child: "child-zara", author: "sam.social", occurred: "2026-05-15", source: Source::ChildSaid,
+        indicators: &[("EMO-LOW-ESTEEM", Level::Consider)],
+        narrative: "Statutory visit at foster placement. Zara settled but describes herself negatively.",
+        child_words: "Nobody ever keeps me, so it must be me." },
+];
+
+/// Creates the demo caseload if the database has no users. Returns whether it seeded.
+pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
+    if state.store.user_by_username(DEMO_USERS[0].0).await?.is_some() {
+        return Ok(false);
+    }
+    state.store.create_team(TEAM, "North safeguarding team").await?;
+    let mut users = Vec::new();
+    for (username, name, agency, role) in DEMO_USERS {
+        let user = User {
+            id: format!("user-{}", username.replace('.', "-")).parse()?,
+            username: (*username).into(),
+            display_name: (*name).into(),
+            agency: (*agency).into(),
+            role: *role,
+            team_id: Some(TEAM.into()),
+            password_hash: hash_password(DEMO_PASSWORD)?,
+        };
+        state.store.create_user(&user).await?;
+        users.push(user);
+    }
+    for (id, name, dob, status, allocated) in CHILDREN {
+        let child_id: ChildId = id.parse()?;
+        state
+            .store
+            .create_child(
+                &CaseloadEntry {
+                    child_id: child_id.clone(),
+                    display_name: (*name).into(),
+                    date_of_birth: (*dob).into(),
+                    legal_status: (*status).into(),
+                },
+                TEAM,
+            )
+            .await?;
+        for username in *allocated {
+            if let Some(u) = users.iter().find(|u| u.username == *username) {
+                state.store.allocate(&child_id, &u.id).await?;
+            }
+        }
+    }
+    for (n, e) in HISTORY.iter().enumerate() {
+        let Some(author) = users.iter().find(|u| u.username == e.author) else {
+            continue;
+        };
+        let obs = Observation {
+            id: format!("demo-{n}"),
+            occurred: e.occurred.into(),
+            occurred_approx: false,
+            recorded_at_ms: 1_760_000_000_000 + n as i64 * 1000,
+            author_id: author.id.to_string(),
+            author_name: author.display_name.clone(),
+            agency: author.agency.clone(),
+            location: "Family home".into(),
+            present: vec!["Mother".into()],
+            indicators: e
+                .indicators
+                .iter()
+                .map(|(code, level)| IndicatorEntry { code: (*code).into(), level: *level })
+                .collect(),
+            source: e.source,
+            narrative: e.narrative.into(),
+            child_words: e.child_words.into(),
+            action_taken: String::new(),
+        };
+        let child: ChildId = e.child.parse()?;
+        let actor = ActorId::from(format!("demo-seed-{}", author.id).into_bytes());
+        let mut failure = None;
+        docs::append(state, &child, |doc| {
+            doc.set_actor(actor);
+            if let Err(err) = record::add_observation(doc, &obs, obs.recorded_at_ms) {
+                failure = Some(err);
+            }
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if let Some(err) = failure {
+            anyhow::bail!("demo observation {n}: {err}");
+        }
+    }
+    Ok(true)
+}

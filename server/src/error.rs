@@ -1,0 +1,96 @@
+//! The one error type every handler returns, mapped to status codes and a JSON body.
+//!
+//! Architecture invariant: error bodies and logs never carry record contents. 5xx details are
+//! logged server-side; the client only gets a stable code and a sentence.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::de::DeserializeOwned;
+use shared::api::ErrorBody;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("sign in to continue")]
+    Unauthorised,
+    #[error("you do not have access to this")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("the request is larger than the server accepts")]
+    TooLarge,
+    #[error("the server could not store your changes just now; they are kept on your device")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::Unauthorised => (StatusCode::UNAUTHORIZED, "unauthorised"),
+            ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if let ApiError::Internal(e) | ApiError::Unavailable(e) = &self {
+            // The chain holds database and IO errors, which never include record contents.
+            tracing::error!(error = format!("{e:#}"), status = status.as_u16(), "request failed");
+        }
+        let body = ErrorBody {
+            error: code.to_owned(),
+            message: self.to_string(),
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+/// A JSON body extractor whose rejection is an [`ApiError`] with a clear message.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(match rejection {
+                JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
+                JsonRejection::MissingJsonContentType(_) => {
+                    ApiError::BadRequest("send the request as JSON (Content-Type: application/json)".into())
+                }
+                // serde's messages can quote values, so none of them is echoed back.
+                JsonRejection::JsonDataError(_) => {
+                    ApiError::BadRequest("the request body does not match what this endpoint expects".into())
+                }
+                JsonRejection::JsonSyntaxError(_) => ApiError::BadRequest("the request is not well-formed JSON".into()),
+                other => ApiError::BadRequest(other.body_text()),
+            }),
+        }
+    }
+}

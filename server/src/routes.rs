@@ -1,0 +1,6 @@
+//! HTTP routes, one module per resource, each exposing `router()`.
+
+pub mod auth;
+pub mod children;
+pub mod sync;
+pub mod team;

@@ -1,0 +1,78 @@
+//! `POST /api/sync`: the whole caseload in one request and response.
+
+use std::collections::HashSet;
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use shared::sync::{ChildResult, ChildSyncResponse, SyncRequest, SyncResponse};
+
+use crate::auth::AuthUser;
+use crate::docs;
+use crate::error::{ApiError, ApiJson};
+use crate::state::{now_ms, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/sync", post(sync))
+}
+
+async fn sync(State(state): State<AppState>, auth: AuthUser, ApiJson(req): ApiJson<SyncRequest>) -> Result<Json<SyncResponse>, ApiError> {
+    if req.children.len() > state.config.max_children_per_sync {
+        return Err(ApiError::BadRequest(format!(
+            "a sync may name at most {} children",
+            state.config.max_children_per_sync
+        )));
+    }
+    let mut named = HashSet::new();
+    if !req.children.iter().all(|c| named.insert(&c.child_id)) {
+        return Err(ApiError::BadRequest("a child is named twice in one sync".into()));
+    }
+
+    let caseload = state.store.caseload(&auth.user).await?;
+    let allowed: HashSet<_> = caseload.iter().map(|c| &c.child_id).collect();
+    let mut children = Vec::with_capacity(caseload.len().max(req.children.len()));
+    let (mut accepted, mut refused) = (0usize, 0usize);
+
+    for child in &req.children {
+        let result = if allowed.contains(&child.child_id) {
+            match docs::merge_child(&state, child).await {
+                Ok(result) => result,
+                // One child's storage failure must not block acknowledging the others.
+                Err(ApiError::Unavailable(e)) => {
+                    tracing::error!(error = format!("{e:#}"), child = %child.child_id, "storing merge failed");
+                    ChildResult::Rejected {
+                        reason: "the server could not store this record just now; your changes are kept on this device and will be sent again".into(),
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        } else {
+            // Not on this user's caseload (never allocated, or allocation removed): nothing is
+            // stored and the tablet is told to drop its copy.
+            refused += 1;
+            tracing::warn!(user = %auth.user.id, child = %child.child_id, "sync refused: child not on caseload");
+            ChildResult::Revoked
+        };
+        if let ChildResult::Merged { accepted: n, .. } | ChildResult::Fallback { accepted: n, .. } = &result {
+            accepted += n;
+        }
+        children.push(ChildSyncResponse {
+            child_id: child.child_id.clone(),
+            result,
+        });
+    }
+    for entry in &caseload {
+        if !named.contains(&entry.child_id) {
+            children.push(ChildSyncResponse {
+                child_id: entry.child_id.clone(),
+                result: docs::initial(&state, &entry.child_id).await?,
+            });
+        }
+    }
+    tracing::info!(user = %auth.user.id, children = children.len(), accepted, refused, "sync");
+    Ok(Json(SyncResponse {
+        children,
+        caseload,
+        server_time_ms: now_ms(),
+    }))
+}

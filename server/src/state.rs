@@ -1,0 +1,75 @@
+//! Shared application state, cloned into every handler.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use shared::ChildId;
+
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub doc_locks: DocLocks,
+    pub config: Arc<Config>,
+}
+
+/// Runtime settings the routes need (the binary fills them from flags and environment).
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Directory with the built client (`dist/`); `None` serves the API only.
+    pub static_dir: Option<PathBuf>,
+    pub session_ttl_ms: i64,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Most children one sync request may name.
+    pub max_children_per_sync: usize,
+    /// Compact a document into a snapshot once it has this many stored changes.
+    pub compact_after_changes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            static_dir: None,
+            session_ttl_ms: 12 * 60 * 60 * 1000,
+            max_body_bytes: 16 * 1024 * 1024,
+            max_children_per_sync: 500,
+            compact_after_changes: 500,
+        }
+    }
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
+        AppState {
+            store,
+            doc_locks: DocLocks::default(),
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// One async mutex per child: merges of the same document are serialised, different
+/// children merge in parallel.
+#[derive(Clone, Default)]
+pub struct DocLocks {
+    inner: Arc<Mutex<HashMap<ChildId, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+impl DocLocks {
+    pub fn for_child(&self, child: &ChildId) -> Arc<tokio::sync::Mutex<()>> {
+        // A poisoned map only means another thread panicked while inserting; the map is intact.
+        let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(child.clone()).or_default().clone()
+    }
+}
+
+/// Milliseconds since the Unix epoch; the one place the server reads the clock.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,87 @@
+//! Storage behind one trait, so engines can be swapped (SQLite now; PostgreSQL next) and
+//! every engine passes the same tests.
+//!
+//! Architecture invariant: a merge's new changes and its read-model rows are written in one
+//! transaction; the sync route acknowledges only after that transaction commits.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use shared::api::{CaseloadEntry, Role, TeamCaseloadRow};
+use shared::chronology::ChronologyEntry;
+use shared::{ChildId, UserId};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub agency: String,
+    pub role: Role,
+    pub team_id: Option<String>,
+    pub password_hash: String,
+}
+
+/// A child's stored document: snapshot (if compacted) and the change bytes after it, in order.
+#[derive(Debug, Clone, Default)]
+pub struct StoredDoc {
+    pub snapshot: Option<Vec<u8>>,
+    pub changes: Vec<Vec<u8>>,
+}
+
+/// One change to append: its hash (hex) and bytes.
+#[derive(Debug, Clone)]
+pub struct NewChange {
+    pub hash: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Everything one merge writes, committed atomically.
+#[derive(Debug, Clone, Default)]
+pub struct MergeWrite {
+    pub changes: Vec<NewChange>,
+    /// Full replacement of the child's observation rows in the read model.
+    pub observations: Vec<shared::record::Observation>,
+    /// When set, replaces the stored changes with this compacted snapshot.
+    pub compact_to: Option<Vec<u8>>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // People and sessions.
+    async fn create_team(&self, id: &str, name: &str) -> Result<()>;
+    async fn create_user(&self, user: &User) -> Result<()>;
+    async fn user_by_username(&self, username: &str) -> Result<Option<User>>;
+    async fn create_session(&self, token_hash: &str, user: &UserId, now_ms: i64, expires_at_ms: i64) -> Result<()>;
+    /// The user behind an unexpired session.
+    async fn session_user(&self, token_hash: &str, now_ms: i64) -> Result<Option<User>>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+
+    // Children and access.
+    async fn create_child(&self, child: &CaseloadEntry, team_id: &str) -> Result<()>;
+    async fn allocate(&self, child: &ChildId, user: &UserId) -> Result<()>;
+    async fn deallocate(&self, child: &ChildId, user: &UserId) -> Result<()>;
+    /// Children this user may hold: allocated ones for practitioners, the team's for managers.
+    async fn caseload(&self, user: &User) -> Result<Vec<CaseloadEntry>>;
+    async fn child(&self, child: &ChildId) -> Result<Option<CaseloadEntry>>;
+
+    // Documents.
+    async fn load_doc(&self, child: &ChildId) -> Result<StoredDoc>;
+    async fn commit_merge(&self, child: &ChildId, write: MergeWrite, now_ms: i64) -> Result<()>;
+
+    // Read model.
+    async fn team_caseload(&self, manager: &User) -> Result<Vec<TeamCaseloadRow>>;
+    async fn chronology(&self, child: &ChildId) -> Result<Vec<ChronologyEntry>>;
+}

@@ -1,0 +1,326 @@
+//! The embedded engine: one SQLite file in WAL mode with `synchronous=FULL`, so a commit that
+//! returned is on disk.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+use super::{MergeWrite, Result, Store, StoreError, StoredDoc, User};
+use shared::api::{CaseloadEntry, Role, TeamCaseloadRow};
+use shared::chronology::{self, ChronologyEntry};
+use shared::{ChildId, UserId};
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` (`sqlite://path` or `sqlite::memory:`)
+    /// and brings its schema up to date.
+    pub async fn open(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+fn user_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<User> {
+    let id: String = row.try_get("id")?;
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: id.parse().map_err(|_| StoreError::Corrupt("user id".into()))?,
+        username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+        agency: row.try_get("agency")?,
+        role: Role::from_code(&role).ok_or_else(|| StoreError::Corrupt("user role".into()))?,
+        team_id: row.try_get("team_id")?,
+        password_hash: row.try_get("password_hash")?,
+    })
+}
+
+fn child_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<CaseloadEntry> {
+    let id: String = row.try_get("id")?;
+    Ok(CaseloadEntry {
+        child_id: id.parse().map_err(|_| StoreError::Corrupt("child id".into()))?,
+        display_name: row.try_get("display_name")?,
+        date_of_birth: row.try_get("date_of_birth")?,
+        legal_status: row.try_get("legal_status")?,
+    })
+}
+
+const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.agency, u.role, u.team_id, u.password_hash";
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_team(&self, id: &str, name: &str) -> Result<()> {
+        sqlx::query("INSERT INTO teams (id, name) VALUES (?, ?)")
+            .bind(id)
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn create_user(&self, user: &User) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO users (id, username, display_name, agency, role, team_id, password_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(user.id.as_str())
+        .bind(&user.username)
+        .bind(&user.display_name)
+        .bind(&user.agency)
+        .bind(user.role.code())
+        .bind(&user.team_id)
+        .bind(&user.password_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username = ?"))
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn create_session(&self, token_hash: &str, user: &UserId, now_ms: i64, expires_at_ms: i64) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)")
+            .bind(token_hash)
+            .bind(user.as_str())
+            .bind(now_ms)
+            .bind(expires_at_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn session_user(&self, token_hash: &str, now_ms: i64) -> Result<Option<User>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at_ms > ?"
+        ))
+        .bind(token_hash)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn create_child(&self, child: &CaseloadEntry, team_id: &str) -> Result<()> {
+        sqlx::query("INSERT INTO children (id, display_name, date_of_birth, legal_status, team_id) VALUES (?, ?, ?, ?, ?)")
+            .bind(child.child_id.as_str())
+            .bind(&child.display_name)
+            .bind(&child.date_of_birth)
+            .bind(&child.legal_status)
+            .bind(team_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn allocate(&self, child: &ChildId, user: &UserId) -> Result<()> {
+        sqlx::query("INSERT OR IGNORE INTO allocations (child_id, user_id) VALUES (?, ?)")
+            .bind(child.as_str())
+            .bind(user.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn deallocate(&self, child: &ChildId, user: &UserId) -> Result<()> {
+        sqlx::query("DELETE FROM allocations WHERE child_id = ? AND user_id = ?")
+            .bind(child.as_str())
+            .bind(user.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn caseload(&self, user: &User) -> Result<Vec<CaseloadEntry>> {
+        let rows = match user.role {
+            Role::Practitioner => {
+                sqlx::query(
+                    "SELECT c.id, c.display_name, c.date_of_birth, c.legal_status FROM children c \
+                     JOIN allocations a ON a.child_id = c.id WHERE a.user_id = ? ORDER BY c.display_name, c.id",
+                )
+                .bind(user.id.as_str())
+                .fetch_all(&self.pool)
+                .await?
+            }
+            Role::Manager => {
+                sqlx::query(
+                    "SELECT c.id, c.display_name, c.date_of_birth, c.legal_status FROM children c \
+                     WHERE c.team_id = ? ORDER BY c.display_name, c.id",
+                )
+                .bind(&user.team_id)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            // Administrators manage accounts, not records.
+            Role::Admin => Vec::new(),
+        };
+        rows.iter().map(child_from_row).collect()
+    }
+
+    async fn child(&self, child: &ChildId) -> Result<Option<CaseloadEntry>> {
+        let row = sqlx::query("SELECT id, display_name, date_of_birth, legal_status FROM children WHERE id = ?")
+            .bind(child.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(child_from_row).transpose()
+    }
+
+    async fn load_doc(&self, child: &ChildId) -> Result<StoredDoc> {
+        let mut tx = self.pool.begin().await?;
+        let snapshot: Option<Vec<u8>> = sqlx::query_scalar("SELECT bytes FROM doc_snapshots WHERE child_id = ?")
+            .bind(child.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let changes: Vec<Vec<u8>> = sqlx::query_scalar("SELECT bytes FROM doc_changes WHERE child_id = ? ORDER BY seq")
+            .bind(child.as_str())
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(StoredDoc { snapshot, changes })
+    }
+
+    async fn commit_merge(&self, child: &ChildId, write: MergeWrite, now_ms: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for change in &write.changes {
+            sqlx::query("INSERT OR IGNORE INTO doc_changes (child_id, hash, bytes, stored_at_ms) VALUES (?, ?, ?, ?)")
+                .bind(child.as_str())
+                .bind(&change.hash)
+                .bind(&change.bytes)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(snapshot) = &write.compact_to {
+            sqlx::query(
+                "INSERT INTO doc_snapshots (child_id, bytes, saved_at_ms) VALUES (?, ?, ?) \
+                 ON CONFLICT (child_id) DO UPDATE SET bytes = excluded.bytes, saved_at_ms = excluded.saved_at_ms",
+            )
+            .bind(child.as_str())
+            .bind(snapshot)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM doc_changes WHERE child_id = ?")
+                .bind(child.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("DELETE FROM observations WHERE child_id = ?")
+            .bind(child.as_str())
+            .execute(&mut *tx)
+            .await?;
+        for obs in &write.observations {
+            let entry = chronology::entry(obs);
+            let indicators = serde_json::to_string(&entry.indicators).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            sqlx::query(
+                "INSERT INTO observations (child_id, observation_id, occurred, occurred_approx, recorded_at_ms, author_id, \
+                 author_name, agency, source, headline, indicators_json, indicator_count, child_words, narrative) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(child.as_str())
+            .bind(&obs.id)
+            .bind(&obs.occurred)
+            .bind(obs.occurred_approx)
+            .bind(obs.recorded_at_ms)
+            .bind(&obs.author_id)
+            .bind(&entry.author_name)
+            .bind(&entry.agency)
+            .bind(&entry.source)
+            .bind(&entry.headline)
+            .bind(indicators)
+            .bind(entry.indicators.len() as i64)
+            .bind(&entry.child_words)
+            .bind(&entry.narrative)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn team_caseload(&self, manager: &User) -> Result<Vec<TeamCaseloadRow>> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.display_name, c.date_of_birth, c.legal_status, \
+               (SELECT COUNT(*) FROM observations o WHERE o.child_id = c.id) AS observation_count, \
+               (SELECT COALESCE(SUM(indicator_count), 0) FROM observations o WHERE o.child_id = c.id) AS indicator_count, \
+               (SELECT COUNT(DISTINCT author_id) FROM observations o WHERE o.child_id = c.id) AS authors, \
+               (SELECT MAX(occurred) FROM observations o WHERE o.child_id = c.id) AS last_occurred, \
+               (SELECT GROUP_CONCAT(u.display_name, ', ') FROM allocations a JOIN users u ON u.id = a.user_id WHERE a.child_id = c.id) AS allocated \
+             FROM children c WHERE c.team_id = ? ORDER BY c.display_name, c.id",
+        )
+        .bind(&manager.team_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let allocated: Option<String> = row.try_get("allocated")?;
+                Ok(TeamCaseloadRow {
+                    child: child_from_row(row)?,
+                    allocated_to: allocated
+                        .map(|a| a.split(", ").map(str::to_owned).collect())
+                        .unwrap_or_default(),
+                    observation_count: row.try_get::<i64, _>("observation_count")? as u32,
+                    indicator_count: row.try_get::<i64, _>("indicator_count")? as u32,
+                    authors: row.try_get::<i64, _>("authors")? as u32,
+                    last_occurred: row.try_get("last_occurred")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn chronology(&self, child: &ChildId) -> Result<Vec<ChronologyEntry>> {
+        let rows = sqlx::query(
+            "SELECT observation_id, occurred, occurred_approx, recorded_at_ms, author_name, agency, source, headline, \
+             indicators_json, child_words, narrative FROM observations WHERE child_id = ? \
+             ORDER BY occurred, recorded_at_ms, observation_id",
+        )
+        .bind(child.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let indicators: String = row.try_get("indicators_json")?;
+                Ok(ChronologyEntry {
+                    observation_id: row.try_get("observation_id")?,
+                    occurred: row.try_get("occurred")?,
+                    occurred_approx: row.try_get("occurred_approx")?,
+                    recorded_at_ms: row.try_get("recorded_at_ms")?,
+                    author_name: row.try_get("author_name")?,
+                    agency: row.try_get("agency")?,
+                    source: row.try_get("source")?,
+                    headline: row.try_get("headline")?,
+                    indicators: serde_json::from_str(&indicators).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    child_words: row.try_get("child_words")?,
+                    narrative: row.try_get("narrative")?,
+                })
+            })
+            .collect()
+    }
+}
