@@ -1,1 +1,307 @@
-//! End-to-end tests live in tests/; this library is empty.
+//! Harness for the end-to-end tests in `tests/`: the real `quilt-server` binary on a real SQLite file, and
+//! real headless Chromium profiles (one per simulated tablet) driven through ChromeDriver.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+pub const PASSWORD: &str = "quilt-demo";
+const WAIT: Duration = Duration::from_secs(30);
+
+fn env_path(name: &str) -> Result<PathBuf> {
+    std::env::var_os(name)
+        .map(PathBuf::from)
+        .with_context(|| format!("{name} is not set: run the browser tests through `cargo xtask test`"))
+}
+
+pub fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// The real server binary on a fixed port (a tablet's service worker is tied to the origin,
+/// so a restarted server must come back on the same one).
+pub struct Server {
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    process: Option<Child>,
+}
+
+impl Server {
+    pub fn start() -> Result<Self> {
+        let mut s = Server {
+            port: free_port()?,
+            dir: tempfile::tempdir()?,
+            process: None,
+        };
+        s.restart()?;
+        Ok(s)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("quilt.db")
+    }
+
+    pub fn restart(&mut self) -> Result<()> {
+        let bin = env_path("QUILT_SERVER_BIN")?;
+        let dist = env_path("QUILT_DIST")?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("server.log"))?;
+        let child = Command::new(bin)
+            .arg("--demo")
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("--database-url")
+            .arg(format!("sqlite://{}", self.db_path().display()))
+            .arg("--static-dir")
+            .arg(dist)
+            .stdout(Stdio::from(log.try_clone()?))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .context("starting quilt-server")?;
+        self.process = Some(child);
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bail!("server did not start; log:\n{}", self.log())
+    }
+
+    /// Kills the server outright, as a power cut or crash would.
+    pub fn stop(&mut self) {
+        if let Some(mut p) = self.process.take() {
+            let _ = p.kill();
+            let _ = p.wait();
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// Signs in through the API and returns a bearer token.
+    pub async fn token(&self, username: &str) -> Result<String> {
+        let resp: serde_json::Value = reqwest::Client::new()
+            .post(self.url("/api/login"))
+            .json(&serde_json::json!({"username": username, "password": PASSWORD}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(resp["token"].as_str().context("token")?.to_owned())
+    }
+
+    /// Narratives in a child's server-side chronology, read as the demo manager.
+    pub async fn chronology_narratives(&self, child: &str) -> Result<Vec<String>> {
+        let token = self.token("morgan.manager").await?;
+        let resp: serde_json::Value = reqwest::Client::new()
+            .get(self.url(&format!("/api/children/{child}/chronology")))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(resp["entries"]
+            .as_array()
+            .context("entries")?
+            .iter()
+            .filter_map(|e| e["narrative"].as_str().map(str::to_owned))
+            .collect())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// One ChromeDriver for the test; each tablet is its own Chromium profile.
+pub struct Driver {
+    port: u16,
+    process: Child,
+}
+
+impl Driver {
+    pub fn start() -> Result<Self> {
+        let port = free_port()?;
+        let process = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting chromedriver (cargo xtask test installs it)")?;
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(Driver { port, process });
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bail!("chromedriver did not start")
+    }
+
+    /// A new simulated tablet: a fresh, empty Chromium profile.
+    pub async fn tablet(&self, profile: &Path) -> Result<Tablet> {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--window-size=1024,1366",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }),
+        );
+        let client = ClientBuilder::native()
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .context("opening a Chromium session")?;
+        Ok(Tablet { client })
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+pub fn testid(id: &str) -> Locator<'_> {
+    Locator::Css(Box::leak(format!("[data-testid='{id}']").into_boxed_str()))
+}
+
+pub struct Tablet {
+    pub client: Client,
+}
+
+impl Tablet {
+    pub async fn find(&self, id: &str) -> Result<Element> {
+        match self.client.wait().at_most(WAIT).for_element(testid(id)).await {
+            Ok(e) => Ok(e),
+            Err(err) => {
+                let url = self.client.current_url().await.map(|u| u.path().to_owned()).unwrap_or_default();
+                Err(err).with_context(|| format!("waiting for [data-testid={id}] on {url}"))
+            }
+        }
+    }
+
+    pub async fn click(&self, id: &str) -> Result<()> {
+        self.find(id).await?.click().await?;
+        Ok(())
+    }
+
+    pub async fn type_into(&self, id: &str, text: &str) -> Result<()> {
+        let e = self.find(id).await?;
+        e.clear().await.ok();
+        e.send_keys(text).await?;
+        Ok(())
+    }
+
+    pub async fn text(&self, id: &str) -> Result<String> {
+        Ok(self.find(id).await?.text().await?)
+    }
+
+    /// Loads `url` and waits until the app has opened its local storage.
+    pub async fn open(&self, url: &str) -> Result<()> {
+        self.client.goto(url).await?;
+        self.find("app-ready").await?;
+        Ok(())
+    }
+
+    pub async fn sign_in(&self, server: &Server, username: &str) -> Result<()> {
+        self.open(&server.url("/")).await?;
+        self.type_into("login-username", username).await?;
+        self.type_into("login-password", PASSWORD).await?;
+        self.click("login-submit").await?;
+        self.find("caseload-list").await?;
+        Ok(())
+    }
+
+    /// Waits until a condition evaluated in the page holds.
+    pub async fn wait_js(&self, what: &str, script: &str) -> Result<()> {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            let v = self.client.execute(script, vec![]).await?;
+            if v.as_bool() == Some(true) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        bail!("timed out waiting for {what}")
+    }
+
+    /// Waits until the service worker controls the page, so it can load with no server.
+    pub async fn wait_for_offline_shell(&self) -> Result<()> {
+        self.wait_js(
+            "the service worker to control the page",
+            "return !!(navigator.serviceWorker && navigator.serviceWorker.controller);",
+        )
+        .await
+    }
+
+    pub async fn wait_text(&self, id: &str, expected: &str) -> Result<()> {
+        let deadline = Instant::now() + WAIT;
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            if let Ok(Ok(t)) = tokio::time::timeout(Duration::from_secs(2), async {
+                let e = self.client.find(testid(id)).await?;
+                e.text().await
+            })
+            .await
+            {
+                if t.trim() == expected {
+                    return Ok(());
+                }
+                last = t;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        bail!("[data-testid={id}] shows {last:?}, expected {expected:?}")
+    }
+
+    pub async fn count(&self, id: &str) -> Result<usize> {
+        Ok(self.client.find_all(testid(id)).await?.len())
+    }
+
+    /// Records an observation for `child` through the form, as a practitioner would.
+    pub async fn record_observation(&self, server: &Server, child: &str, narrative: &str, words: &str) -> Result<()> {
+        self.open(&server.url(&format!("/child/{child}"))).await?;
+        self.click("new-observation").await?;
+        self.type_into("obs-location", "Family home, living room").await?;
+        self.type_into("obs-present", "Mother, child").await?;
+        self.type_into("indicator-search", "hygiene").await?;
+        self.click("indicator-NEG-HYGIENE").await?;
+        self.type_into("obs-narrative", narrative).await?;
+        self.type_into("obs-child-words", words).await?;
+        self.click("obs-save").await?;
+        self.find("saved-message").await?;
+        Ok(())
+    }
+
+    pub async fn close(self) -> Result<()> {
+        self.client.close().await?;
+        Ok(())
+    }
+}

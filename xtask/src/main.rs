@@ -1,1 +1,100 @@
-fn main() {}
+//! `cargo xtask <command>`: build, run and test Quilt with one command each.
+//!
+//! - `run`:  build the client and server, start on embedded SQLite with the demo caseload.
+//! - `test`: the whole suite, exactly what CI runs (`.ci/run` calls it).
+//! - `dist`: build the client into `dist/` (wasm, wasm-bindgen, app shell, service worker).
+//!
+//! Every tool the build needs is installed here, idempotently, from the package registries.
+
+mod dist;
+mod setup;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    std::env::set_current_dir(&root).context("entering the workspace root")?;
+    match args.first().map(String::as_str) {
+        Some("run") => run(&root),
+        Some("test") | Some("ci") => test(&root),
+        Some("dist") => dist::build(&root).map(|_| ()),
+        _ => {
+            eprintln!("usage: cargo xtask <run | test | dist>");
+            eprintln!("  run   build everything and start the server with a demo caseload");
+            eprintln!("  test  the whole suite: fmt, clippy, native tests, wasm build, browser tests");
+            eprintln!("  dist  build the client into dist/");
+            bail!("unknown command")
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Runs a command, echoing it, and fails with its exit status.
+pub fn sh(cmd: &mut Command) -> Result<()> {
+    eprintln!("$ {}", describe(cmd));
+    let status = cmd.status().with_context(|| format!("starting {}", describe(cmd)))?;
+    if !status.success() {
+        bail!("{} failed with {status}", describe(cmd));
+    }
+    Ok(())
+}
+
+pub fn describe(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+pub fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn run(root: &Path) -> Result<()> {
+    dist::build(root)?;
+    sh(cargo().args(["build", "-p", "server", "--bin", "quilt-server"]))?;
+    let db = root.join("data").join("quilt.db");
+    println!();
+    println!("Quilt demo — open http://127.0.0.1:8080/ (Ctrl-C stops the server)");
+    println!("Database: {} (created with the demo caseload if missing)", db.display());
+    println!("Demo logins, password for all: quilt-demo");
+    println!("  sam.social      practitioner, Children's Social Care");
+    println!("  hana.health     practitioner, Health Visiting (NHS)");
+    println!("  morgan.manager  team manager");
+    println!();
+    sh(Command::new(root.join("target/debug/quilt-server"))
+        .arg("--demo")
+        .arg("--database-url")
+        .arg(format!("sqlite://{}", db.display()))
+        .arg("--static-dir")
+        .arg(root.join("dist")))
+}
+
+fn test(root: &Path) -> Result<()> {
+    let started = std::time::Instant::now();
+    setup::browser()?;
+    sh(cargo().args(["fmt", "--all", "--check"]))?;
+    sh(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    dist::clippy_wasm(root)?;
+    sh(cargo().args(["test", "--workspace", "--exclude", "tests"]))?;
+    dist::build(root)?;
+    sh(cargo().args(["build", "-p", "server", "--bin", "quilt-server"]))?;
+    sh(cargo()
+        .args(["test", "-p", "tests", "--", "--include-ignored", "--test-threads=1"])
+        .env("QUILT_SERVER_BIN", root.join("target/debug/quilt-server"))
+        .env("QUILT_DIST", root.join("dist")))?;
+    eprintln!("xtask test: everything passed in {:.0?}", started.elapsed());
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! Builds the client into `dist/`: the wasm app through wasm-bindgen, content-hashed file
+//! names, `public/` copied over, and a service worker whose precache list names the exact
+//! shell files of this build.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
+
+use crate::setup::{self, WasmToolchain};
+use crate::{cargo, sh};
+
+const TARGET: &str = "wasm32-unknown-unknown";
+
+/// A cargo command for the wasm client, on whichever toolchain this machine has.
+fn wasm_cargo(root: &Path, toolchain: &WasmToolchain, subcommand: &str) -> Command {
+    let target_dir = root.join("target").join("wasm");
+    match toolchain {
+        WasmToolchain::Rustup => {
+            let mut c = cargo();
+            c.arg(subcommand).env("CARGO_TARGET_DIR", target_dir);
+            c
+        }
+        WasmToolchain::DebianBuildStd => {
+            // Only this command sees these variables; native builds keep rustup's compiler.
+            let mut c = Command::new("/usr/bin/cargo");
+            let path = std::env::var("PATH").unwrap_or_default();
+            c.arg(subcommand)
+                .env("PATH", format!("/usr/bin:{path}"))
+                .env("RUSTC", "/usr/bin/rustc")
+                .env("RUSTDOC", "/usr/bin/rustdoc")
+                .env("RUSTC_BOOTSTRAP", "1")
+                .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
+                .env("CARGO_TARGET_DIR", root.join("target").join("wasm-debian"));
+            c
+        }
+    }
+}
+
+fn wasm_target_dir(root: &Path, toolchain: &WasmToolchain) -> PathBuf {
+    match toolchain {
+        WasmToolchain::Rustup => root.join("target").join("wasm"),
+        WasmToolchain::DebianBuildStd => root.join("target").join("wasm-debian"),
+    }
+}
+
+/// Clippy on the client as it is really built: for wasm32.
+pub fn clippy_wasm(root: &Path) -> Result<()> {
+    let toolchain = setup::wasm_toolchain()?;
+    if let WasmToolchain::DebianBuildStd = toolchain {
+        eprintln!("note: clippy for wasm32 needs rustup's toolchain; the native clippy run covers app's code");
+        return Ok(());
+    }
+    sh(wasm_cargo(root, &toolchain, "clippy")
+        .args(["-p", "app", "--target", TARGET, "--", "-D", "warnings"]))
+}
+
+fn short_hash(bytes: &[u8]) -> String {
+    hex::encode(&Sha256::digest(bytes)[..8])
+}
+
+/// Builds the client and assembles `dist/`; returns the dist directory.
+pub fn build(root: &Path) -> Result<PathBuf> {
+    let toolchain = setup::wasm_toolchain()?;
+    sh(wasm_cargo(root, &toolchain, "build").args(["-p", "app", "--release", "--target", TARGET]))?;
+    let wasm = wasm_target_dir(root, &toolchain).join(TARGET).join("release").join("app.wasm");
+    let bindgen = setup::wasm_bindgen(root)?;
+    let out = root.join("target").join("bindgen");
+    if out.exists() {
+        std::fs::remove_dir_all(&out).context("clearing target/bindgen")?;
+    }
+    sh(Command::new(&bindgen)
+        .arg(&wasm)
+        .args(["--target", "web", "--no-typescript", "--remove-name-section", "--out-dir"])
+        .arg(&out))?;
+
+    let dist = root.join("dist");
+    if dist.exists() {
+        std::fs::remove_dir_all(&dist).context("clearing dist/")?;
+    }
+    std::fs::create_dir_all(&dist)?;
+
+    // Content-hashed names: a new build is a new URL, so no cache ever serves a stale app.
+    let js = std::fs::read(out.join("app.js")).context("reading wasm-bindgen's app.js")?;
+    let wasm_bytes = std::fs::read(out.join("app_bg.wasm")).context("reading app_bg.wasm")?;
+    let js_name = format!("app-{}.js", short_hash(&js));
+    let wasm_name = format!("app-{}.wasm", short_hash(&wasm_bytes));
+    std::fs::write(dist.join(&js_name), &js)?;
+    std::fs::write(dist.join(&wasm_name), &wasm_bytes)?;
+
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    files.insert(js_name.clone(), js);
+    files.insert(wasm_name.clone(), wasm_bytes);
+    let public = root.join("public");
+    let mut sw_template = None;
+    for entry in std::fs::read_dir(&public).context("reading public/")? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !entry.file_type()?.is_file() {
+            bail!("public/{name}: subdirectories are not supported yet");
+        }
+        let mut bytes = std::fs::read(entry.path())?;
+        match name.as_str() {
+            "sw.js" => {
+                sw_template = Some(String::from_utf8(bytes).context("public/sw.js is not UTF-8")?);
+                continue;
+            }
+            "index.html" => {
+                let html = String::from_utf8(bytes).context("public/index.html is not UTF-8")?;
+                if !html.contains("__APP_JS__") || !html.contains("__APP_WASM__") {
+                    bail!("public/index.html must contain __APP_JS__ and __APP_WASM__");
+                }
+                bytes = html
+                    .replace("__APP_JS__", &format!("/{js_name}"))
+                    .replace("__APP_WASM__", &format!("/{wasm_name}"))
+                    .into_bytes();
+            }
+            _ => {}
+        }
+        std::fs::write(dist.join(&name), &bytes)?;
+        files.insert(name, bytes);
+    }
+
+    let sw = sw_template.context("public/sw.js is missing")?;
+    if !sw.contains("\"__QUILT_VERSION__\"") || !sw.contains("__QUILT_PRECACHE__") {
+        bail!("public/sw.js must contain \"__QUILT_VERSION__\" and __QUILT_PRECACHE__");
+    }
+    // The version hashes every shell file, so any change installs a new shell.
+    let mut all = Sha256::new();
+    let mut precache = vec!["/".to_owned()];
+    for (name, bytes) in &files {
+        all.update(name.as_bytes());
+        all.update(bytes);
+        precache.push(format!("/{name}"));
+    }
+    let version = hex::encode(&all.finalize()[..8]);
+    let list = format!(
+        "[{}]",
+        precache.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(", ")
+    );
+    let sw = sw
+        .replace("\"__QUILT_VERSION__\"", &format!("\"{version}\""))
+        .replace("__QUILT_PRECACHE__", &list);
+    std::fs::write(dist.join("sw.js"), sw)?;
+
+    let wasm_size = std::fs::metadata(dist.join(&wasm_name))?.len();
+    eprintln!(
+        "dist/: shell version {version}, {} files, wasm {:.2} MB raw",
+        precache.len() - 1,
+        wasm_size as f64 / 1e6
+    );
+    Ok(dist)
+}
