@@ -6,6 +6,7 @@
 //! and lets its tests run natively in milliseconds.
 
 pub mod api;
+pub mod calendar;
 pub mod catalogue;
 pub mod chronology;
 pub mod ids;
