@@ -130,7 +130,11 @@ impl FromStr for Date {
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return Err(BadDate);
         }
-        let num = |r: std::ops::Range<usize>| s.get(r).filter(|p| p.bytes().all(|c| c.is_ascii_digit())).and_then(|p| p.parse::<u32>().ok());
+        let num = |r: std::ops::Range<usize>| {
+            s.get(r)
+                .filter(|p| p.bytes().all(|c| c.is_ascii_digit()))
+                .and_then(|p| p.parse::<u32>().ok())
+        };
         match (num(0..4), num(5..7), num(8..10)) {
             (Some(y), Some(m), Some(d)) => Date::from_ymd(y as i32, m, d).ok_or(BadDate),
             _ => Err(BadDate),
@@ -308,13 +312,22 @@ mod tests {
 
     #[test]
     fn round_trips_and_weekdays() {
-        for s in ["1970-01-01", "2000-02-29", "2024-12-31", "2026-11-26", "1999-03-01"] {
+        for s in [
+            "1970-01-01",
+            "2000-02-29",
+            "2024-12-31",
+            "2026-11-26",
+            "1999-03-01",
+        ] {
             assert_eq!(date(s).to_string(), s);
         }
         assert_eq!(date("2026-11-26").weekday(), 3, "a Thursday");
         assert!("2026-02-29".parse::<Date>().is_err());
         assert!("2026-1-01".parse::<Date>().is_err());
-        assert_eq!(Date::parse_prefix("2026-03-04T10:00"), Some(date("2026-03-04")));
+        assert_eq!(
+            Date::parse_prefix("2026-03-04T10:00"),
+            Some(date("2026-03-04"))
+        );
         assert_eq!(date("2026-01-31").add_months(1), date("2026-02-28"));
         assert_eq!(date("2026-11-15").add_months(3), date("2027-02-15"));
     }
@@ -332,13 +345,17 @@ mod tests {
     }
 
     fn check(start: &str, n: u32, expected: &str) {
-        assert_eq!(date(start).add_working_days(n).to_string(), expected, "{start} + {n} working days");
+        assert_eq!(
+            date(start).add_working_days(n).to_string(),
+            expected,
+            "{start} + {n} working days"
+        );
     }
 
     #[test]
     fn working_days() {
         check("2026-11-26", 1, "2026-11-27");
-        check("2026-11-27", 1, "2026-11-30", );
+        check("2026-11-27", 1, "2026-11-30");
         // Christmas 2026: Fri 25 and Mon 28 (Boxing Day substitute) are holidays.
         check("2026-12-24", 1, "2026-12-29");
         // Easter 2026: Good Friday 3 April, Easter Monday 6 April.

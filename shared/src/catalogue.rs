@@ -237,7 +237,11 @@ mod tests {
                 Behaviour => "BEH-",
                 ParentChildInteraction => "PCI-",
             };
-            assert!(i.code.starts_with(prefix), "{} should start {prefix}", i.code);
+            assert!(
+                i.code.starts_with(prefix),
+                "{} should start {prefix}",
+                i.code
+            );
             assert!(!i.label.is_empty() && !i.description.is_empty());
         }
     }

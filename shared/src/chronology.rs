@@ -77,11 +77,16 @@ pub fn entry(obs: &Observation) -> ChronologyEntry {
 pub fn build<'a>(observations: impl IntoIterator<Item = &'a Observation>) -> Vec<ChronologyEntry> {
     let mut out: Vec<ChronologyEntry> = observations.into_iter().map(entry).collect();
     out.sort_by(|a, b| {
-        (a.occurred.as_str(), a.recorded_at_ms, a.observation_id.as_str()).cmp(&(
-            b.occurred.as_str(),
-            b.recorded_at_ms,
-            b.observation_id.as_str(),
-        ))
+        (
+            a.occurred.as_str(),
+            a.recorded_at_ms,
+            a.observation_id.as_str(),
+        )
+            .cmp(&(
+                b.occurred.as_str(),
+                b.recorded_at_ms,
+                b.observation_id.as_str(),
+            ))
     });
     out
 }
@@ -99,7 +104,10 @@ mod tests {
         b.recorded_at_ms = 50;
         let mut c = sample("c", "2026-02-01", "u2");
         c.recorded_at_ms = 10;
-        let ids: Vec<_> = build([&a, &b, &c]).into_iter().map(|e| e.observation_id).collect();
+        let ids: Vec<_> = build([&a, &b, &c])
+            .into_iter()
+            .map(|e| e.observation_id)
+            .collect();
         assert_eq!(ids, ["b", "c", "a"]);
     }
 
@@ -112,7 +120,11 @@ mod tests {
 
     #[test]
     fn headlines() {
-        check("Bruise on left cheek. Mother said he fell.", "", "Bruise on left cheek.");
+        check(
+            "Bruise on left cheek. Mother said he fell.",
+            "",
+            "Bruise on left cheek.",
+        );
         check("  ", "Daddy hurt me", "Daddy hurt me");
         check(&"a".repeat(200), "", &format!("{}…", "a".repeat(119)));
     }

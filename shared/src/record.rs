@@ -1,9 +1,14 @@
 //! The child's record as an Automerge document: schema, genesis, writing and reading entries.
 //!
-//! Layout of the document root:
+//! Layout of the document root (every map is created by the shared genesis change):
 //! - `schema`: document schema version (u64)
 //! - `child_id`: the child this record belongs to
-//! - `observations`: map from observation id to [`Observation`]
+//! - `observations`: observation id -> [`Observation`]
+//! - `amendments`, `withdrawals`: corrections ([`corrections`])
+//! - `people`: people around the child ([`people`])
+//! - `plan` (a stamped value), `plan_actions`, `conferences` ([`plan`])
+//! - `scalings`, `neglect_assessments` ([`assessments`])
+//! - `supervisions` ([`supervision`])
 //!
 //! Entries live in maps keyed by their id, so two tablets that add entries concurrently
 //! never collide. Long free text is stored as plain strings, not Automerge Text, which keeps
@@ -20,6 +25,27 @@ use crate::catalogue;
 use crate::ids::ChildId;
 
 pub use automerge::Automerge;
+
+pub mod assessments;
+pub mod corrections;
+pub mod entries;
+pub mod people;
+pub mod plan;
+pub mod stamped;
+pub mod supervision;
+
+/// Root-level entry maps, created by genesis so no two replicas ever create them concurrently.
+pub const ENTRY_MAPS: &[&str] = &[
+    "observations",
+    corrections::AMENDMENTS,
+    corrections::WITHDRAWALS,
+    people::MAP,
+    plan::ACTIONS,
+    plan::CONFERENCES,
+    assessments::SCALINGS,
+    assessments::NEGLECT,
+    supervision::MAP,
+];
 
 /// Current schema version written by this code.
 pub const SCHEMA_VERSION: u64 = 1;
@@ -40,11 +66,28 @@ pub enum RecordError {
     Reconcile(#[from] autosurgeon::ReconcileError),
     #[error("{0}")]
     Invalid(#[from] ValidationError),
+    #[error("the entry does not exist in this record")]
+    UnknownEntry,
+    #[error("nothing was changed")]
+    NoChange,
 }
 
 /// Where the information in an observation came from. A formal disclosure is one option
 /// among several and is never required.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    Reconcile,
+    Hydrate,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     Observed,
@@ -153,6 +196,10 @@ pub enum ValidationError {
     TooLong(&'static str),
     #[error("invalid id")]
     BadId,
+    #[error("{0} is out of range")]
+    OutOfRange(&'static str),
+    #[error("{0} is required")]
+    Missing(&'static str),
 }
 
 fn digits(s: &str) -> bool {
@@ -206,7 +253,8 @@ impl Observation {
                 return Err(ValidationError::TooLong(field));
             }
         }
-        if self.present.len() > MAX_PRESENT || self.present.iter().any(|p| p.len() > MAX_SHORT_LEN) {
+        if self.present.len() > MAX_PRESENT || self.present.iter().any(|p| p.len() > MAX_SHORT_LEN)
+        {
             return Err(ValidationError::TooLong("who was present"));
         }
         if self.indicators.len() > MAX_INDICATORS {
@@ -241,7 +289,9 @@ pub fn genesis(child: &ChildId) -> Automerge {
         |tx| {
             tx.put(ROOT, "schema", SCHEMA_VERSION)?;
             tx.put(ROOT, "child_id", child.as_str())?;
-            tx.put_object(ROOT, "observations", ObjType::Map)?;
+            for map in ENTRY_MAPS {
+                tx.put_object(ROOT, *map, ObjType::Map)?;
+            }
             Ok(())
         },
     );
@@ -265,7 +315,11 @@ fn observations_obj(doc: &Automerge) -> Result<automerge::ObjId, RecordError> {
 }
 
 /// Writes a new observation as one Automerge change, timestamped with `now_ms`.
-pub fn add_observation(doc: &mut Automerge, obs: &Observation, now_ms: i64) -> Result<automerge::ChangeHash, RecordError> {
+pub fn add_observation(
+    doc: &mut Automerge,
+    obs: &Observation,
+    now_ms: i64,
+) -> Result<automerge::ChangeHash, RecordError> {
     obs.validate()?;
     let obj = observations_obj(doc)?;
     let mut tx = doc.transaction();
@@ -299,8 +353,11 @@ pub fn read(doc: &Automerge) -> Result<RecordView, RecordError> {
         }
     }
     view.observations.sort_by(|a, b| {
-        (a.occurred.as_str(), a.recorded_at_ms, a.id.as_str())
-            .cmp(&(b.occurred.as_str(), b.recorded_at_ms, b.id.as_str()))
+        (a.occurred.as_str(), a.recorded_at_ms, a.id.as_str()).cmp(&(
+            b.occurred.as_str(),
+            b.recorded_at_ms,
+            b.id.as_str(),
+        ))
     });
     Ok(view)
 }
@@ -312,6 +369,57 @@ pub fn observation(doc: &Automerge, id: &str) -> Result<Option<Observation>, Rec
         return Ok(None);
     }
     Ok(autosurgeon::hydrate_prop::<_, Observation, _, _>(doc, &obj, id).ok())
+}
+
+/// Everything in a child's record, read once, for analytics and display.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Record {
+    pub observations: Vec<Observation>,
+    pub amendments: Vec<corrections::Amendment>,
+    pub withdrawals: Vec<corrections::Withdrawal>,
+    pub people: Vec<people::Person>,
+    pub plan: stamped::Field<plan::PlanDetails>,
+    pub actions: Vec<plan::PlanAction>,
+    pub conferences: Vec<plan::Conference>,
+    pub scalings: Vec<assessments::Scaling>,
+    pub neglect: Vec<assessments::NeglectAssessment>,
+    pub supervisions: Vec<supervision::Supervision>,
+    /// Entries this version could not read (written by a newer client); never silently zero.
+    pub unreadable: usize,
+}
+
+impl Record {
+    pub fn is_withdrawn(&self, observation_id: &str) -> bool {
+        self.withdrawals
+            .iter()
+            .any(|w| w.observation_id == observation_id)
+    }
+}
+
+/// Reads the whole record.
+pub fn read_record(doc: &Automerge) -> Result<Record, RecordError> {
+    let view = read(doc)?;
+    let (amendments, a) = corrections::read_amendments(doc)?;
+    let (withdrawals, w) = corrections::read_withdrawals(doc)?;
+    let (people, p) = people::read(doc)?;
+    let (actions, ac) = plan::read_actions(doc)?;
+    let (conferences, c) = plan::read_conferences(doc)?;
+    let (scalings, s) = assessments::read_scalings(doc)?;
+    let (neglect, n) = assessments::read_neglect(doc)?;
+    let (supervisions, su) = supervision::read(doc)?;
+    Ok(Record {
+        observations: view.observations,
+        amendments,
+        withdrawals,
+        people,
+        plan: plan::read_plan(doc)?,
+        actions,
+        conferences,
+        scalings,
+        neglect,
+        supervisions,
+        unreadable: view.unreadable + a + w + p + ac + c + s + n + su,
+    })
 }
 
 /// Observation ids, cheaply, without hydrating entries.
@@ -335,7 +443,10 @@ pub(crate) mod tests {
             agency: "Children's services".into(),
             location: "Home".into(),
             present: vec!["Mother".into()],
-            indicators: vec![IndicatorEntry { code: "NEG-HYGIENE".into(), level: Level::Consider }],
+            indicators: vec![IndicatorEntry {
+                code: "NEG-HYGIENE".into(),
+                level: Level::Consider,
+            }],
             source: Source::Observed,
             narrative: "Child in the same clothes as last week.".into(),
             child_words: "I'm hungry".into(),
@@ -384,9 +495,18 @@ pub(crate) mod tests {
     #[test]
     fn validation() {
         check(|_| {}, Ok(()));
-        check(|o| o.occurred = "yesterday".into(), Err(ValidationError::BadDate));
-        check(|o| o.occurred = "2026-13-01".into(), Err(ValidationError::BadDate));
-        check(|o| o.occurred = "2026-12-01T25:00".into(), Err(ValidationError::BadDate));
+        check(
+            |o| o.occurred = "yesterday".into(),
+            Err(ValidationError::BadDate),
+        );
+        check(
+            |o| o.occurred = "2026-13-01".into(),
+            Err(ValidationError::BadDate),
+        );
+        check(
+            |o| o.occurred = "2026-12-01T25:00".into(),
+            Err(ValidationError::BadDate),
+        );
         check(|o| o.occurred = "2026-12-01T09:05".into(), Ok(()));
         check(
             |o| {
@@ -397,14 +517,27 @@ pub(crate) mod tests {
             Err(ValidationError::Empty),
         );
         check(
-            |o| o.indicators.push(IndicatorEntry { code: "XXX".into(), level: Level::Suspect }),
+            |o| {
+                o.indicators.push(IndicatorEntry {
+                    code: "XXX".into(),
+                    level: Level::Suspect,
+                })
+            },
             Err(ValidationError::UnknownIndicator("XXX".into())),
         );
         check(
-            |o| o.indicators.push(IndicatorEntry { code: "NEG-HYGIENE".into(), level: Level::Suspect }),
+            |o| {
+                o.indicators.push(IndicatorEntry {
+                    code: "NEG-HYGIENE".into(),
+                    level: Level::Suspect,
+                })
+            },
             Err(ValidationError::DuplicateIndicator("NEG-HYGIENE".into())),
         );
-        check(|o| o.narrative = "x".repeat(MAX_TEXT_LEN + 1), Err(ValidationError::TooLong("narrative")));
+        check(
+            |o| o.narrative = "x".repeat(MAX_TEXT_LEN + 1),
+            Err(ValidationError::TooLong("narrative")),
+        );
         check(|o| o.id = "a/b".into(), Err(ValidationError::BadId));
     }
 }

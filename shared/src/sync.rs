@@ -16,7 +16,9 @@ pub mod protocol;
 pub mod server;
 
 pub use client::{Caseload, Replica};
-pub use protocol::{Bytes, ChildResult, ChildSyncRequest, ChildSyncResponse, SyncRequest, SyncResponse};
+pub use protocol::{
+    Bytes, ChildResult, ChildSyncRequest, ChildSyncResponse, SyncRequest, SyncResponse,
+};
 
 use automerge::ChangeHash;
 

@@ -21,7 +21,10 @@ struct Server {
 impl Server {
     fn new(children: &[ChildId]) -> Self {
         Server {
-            docs: children.iter().map(|c| (c.clone(), record::genesis(c))).collect(),
+            docs: children
+                .iter()
+                .map(|c| (c.clone(), record::genesis(c)))
+                .collect(),
         }
     }
 
@@ -117,7 +120,10 @@ fn observation(id: &str, author: usize) -> Observation {
 }
 
 fn run(steps: Vec<Step>) {
-    let children: Vec<ChildId> = ["c0", "c1", "c2"].iter().map(|c| c.parse().expect("id")).collect();
+    let children: Vec<ChildId> = ["c0", "c1", "c2"]
+        .iter()
+        .map(|c| c.parse().expect("id"))
+        .collect();
     let mut server = Server::new(&children);
     let mut tablets: Vec<Tablet> = (0..3)
         .map(|i| Tablet {
@@ -144,7 +150,8 @@ fn run(steps: Vec<Step>) {
                 let t = &mut tablets[tablet];
                 let child = &children[child];
                 let replica = t.caseload.replicas.get_mut(child).expect("downloaded");
-                record::add_observation(&mut replica.doc, &observation(&id, tablet), counter).expect("add");
+                record::add_observation(&mut replica.doc, &observation(&id, tablet), counter)
+                    .expect("add");
                 t.recorded.push(id);
             }
             Step::Send { tablet } => {
@@ -160,7 +167,11 @@ fn run(steps: Vec<Step>) {
             Step::Deliver { pick, duplicate } => {
                 if !responses.is_empty() {
                     let i = pick % responses.len();
-                    let (tablet, resp) = if duplicate { responses[i].clone() } else { responses.remove(i) };
+                    let (tablet, resp) = if duplicate {
+                        responses[i].clone()
+                    } else {
+                        responses.remove(i)
+                    };
                     let t = &mut tablets[tablet];
                     t.caseload.apply(&resp, &t.actor);
                 }
@@ -196,8 +207,16 @@ fn run(steps: Vec<Step>) {
         let expected = record::read(server_doc).expect("server record");
         for t in &tablets {
             let replica = &t.caseload.replicas[child];
-            assert_eq!(replica.doc.get_heads(), server_doc.get_heads(), "heads of {child}");
-            assert_eq!(record::read(&replica.doc).expect("read"), expected, "content of {child}");
+            assert_eq!(
+                replica.doc.get_heads(),
+                server_doc.get_heads(),
+                "heads of {child}"
+            );
+            assert_eq!(
+                record::read(&replica.doc).expect("read"),
+                expected,
+                "content of {child}"
+            );
             assert_eq!(replica.pending(), 0, "nothing left unacknowledged");
         }
     }
@@ -226,20 +245,34 @@ proptest! {
 fn two_offline_tablets_then_sync_in_either_order() {
     use Step::*;
     run(vec![
-        Record { tablet: 0, child: 0 },
-        Record { tablet: 1, child: 0 },
+        Record {
+            tablet: 0,
+            child: 0,
+        },
+        Record {
+            tablet: 1,
+            child: 0,
+        },
         Send { tablet: 1 },
         Send { tablet: 0 },
         Process { pick: 0 },
         Process { pick: 0 },
-        Deliver { pick: 1, duplicate: true },
-        Deliver { pick: 0, duplicate: false },
+        Deliver {
+            pick: 1,
+            duplicate: true,
+        },
+        Deliver {
+            pick: 0,
+            duplicate: false,
+        },
     ]);
 }
 
 #[test]
 fn healthy_caseload_sync_is_one_round_trip() {
-    let children: Vec<ChildId> = (0..5).map(|i| format!("c{i}").parse().expect("id")).collect();
+    let children: Vec<ChildId> = (0..5)
+        .map(|i| format!("c{i}").parse().expect("id"))
+        .collect();
     let mut server = Server::new(&children);
     let actor = ActorId::from(b"tablet".to_vec());
     let mut caseload = Caseload::default();
@@ -280,5 +313,11 @@ fn fallback_recovers_unknown_server_heads() {
         }
         assert!(rounds < 5, "fallback must converge in a few rounds");
     }
-    assert_eq!(record::read(&server.docs[&c]).expect("read").observations.len(), 1);
+    assert_eq!(
+        record::read(&server.docs[&c])
+            .expect("read")
+            .observations
+            .len(),
+        1
+    );
 }

@@ -70,7 +70,9 @@ impl Replica {
         bytes: &[u8],
         server_heads: Option<Vec<String>>,
     ) -> Result<Self, ClientError> {
-        let doc = Automerge::load(bytes).map_err(ClientError::Load)?.with_actor(actor);
+        let doc = Automerge::load(bytes)
+            .map_err(ClientError::Load)?
+            .with_actor(actor);
         let server_heads = server_heads
             .as_deref()
             .and_then(heads_from_hex)
@@ -136,7 +138,9 @@ impl Replica {
                     .iter()
                     .map(|b| Change::from_bytes(b.0.clone()).map_err(|_| ClientError::BadChange))
                     .collect::<Result<_, _>>()?;
-                self.doc.apply_changes(changes).map_err(ClientError::Apply)?;
+                self.doc
+                    .apply_changes(changes)
+                    .map_err(ClientError::Apply)?;
                 self.adopt_server_heads(heads);
                 self.last_rejection = None;
             }
@@ -146,7 +150,8 @@ impl Replica {
                 ..
             } => {
                 if !sync_message.0.is_empty() {
-                    let msg = sync::Message::decode(&sync_message.0).map_err(|_| ClientError::BadSyncMessage)?;
+                    let msg = sync::Message::decode(&sync_message.0)
+                        .map_err(|_| ClientError::BadSyncMessage)?;
                     let state = self.fallback.get_or_insert_with(sync::State::new);
                     self.doc
                         .receive_sync_message(state, msg)
@@ -161,7 +166,11 @@ impl Replica {
         }
         let after = self.doc.get_heads();
         let changed = before != after;
-        let received = if changed { self.doc.get_changes(&before).len() } else { 0 };
+        let received = if changed {
+            self.doc.get_changes(&before).len()
+        } else {
+            0
+        };
         Ok(Applied { received, changed })
     }
 

@@ -70,7 +70,11 @@ pub enum ChildResult {
         accepted: usize,
     },
     /// Continue with Automerge's sync protocol for this child.
-    Fallback { sync_message: Bytes, heads: Vec<String>, accepted: usize },
+    Fallback {
+        sync_message: Bytes,
+        heads: Vec<String>,
+        accepted: usize,
+    },
     /// The child is no longer on this user's caseload; the tablet removes its copy.
     Revoked,
     /// Nothing from this child's request was stored.

@@ -63,15 +63,18 @@ pub fn decode_changes(raw: &[Bytes], limits: Limits) -> Result<Vec<Change>, &'st
 /// Applies the changes whose dependencies are satisfied (by the document or by other changes
 /// in the batch); returns the ones that had to be left out because a dependency is missing.
 /// Never leaves changes queued inside the document.
-pub fn apply_ready(doc: &mut Automerge, changes: Vec<Change>) -> Result<Vec<Change>, automerge::AutomergeError> {
+pub fn apply_ready(
+    doc: &mut Automerge,
+    changes: Vec<Change>,
+) -> Result<Vec<Change>, automerge::AutomergeError> {
     let mut pending: Vec<Change> = changes
         .into_iter()
         .filter(|c| doc.get_change_by_hash(&c.hash()).is_none())
         .collect();
     loop {
-        let (ready, blocked): (Vec<Change>, Vec<Change>) = pending.into_iter().partition(|c| {
-            c.deps().iter().all(|d| doc.get_change_by_hash(d).is_some())
-        });
+        let (ready, blocked): (Vec<Change>, Vec<Change>) = pending
+            .into_iter()
+            .partition(|c| c.deps().iter().all(|d| doc.get_change_by_hash(d).is_some()));
         if ready.is_empty() {
             return Ok(blocked);
         }
@@ -127,7 +130,9 @@ pub fn merge_child(doc: &mut Automerge, req: &ChildSyncRequest, limits: Limits) 
             }
         }
         (_, message) => {
-            let message = message.flatten().or_else(|| doc.generate_sync_message(&mut sync::State::new()));
+            let message = message
+                .flatten()
+                .or_else(|| doc.generate_sync_message(&mut sync::State::new()));
             ChildResult::Fallback {
                 sync_message: Bytes(message.map(|m| m.encode()).unwrap_or_default()),
                 heads: heads_to_hex(&heads),
@@ -140,7 +145,10 @@ pub fn merge_child(doc: &mut Automerge, req: &ChildSyncRequest, limits: Limits) 
 
 /// Changes as compressed wire bytes.
 pub fn encode_changes(changes: Vec<Change>) -> Vec<Bytes> {
-    changes.into_iter().map(|mut c| Bytes(c.bytes().into_owned())).collect()
+    changes
+        .into_iter()
+        .map(|mut c| Bytes(c.bytes().into_owned()))
+        .collect()
 }
 
 /// What a tablet receives for a child it has never held: everything beyond the genesis change,

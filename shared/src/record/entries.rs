@@ -1,0 +1,74 @@
+//! Writing and reading entries kept in root-level maps keyed by entry id.
+
+use automerge::transaction::{CommitOptions, Transactable, Transaction};
+use automerge::{Automerge, ChangeHash, ObjId, ObjType, ReadDoc, ROOT};
+use autosurgeon::{Hydrate, Reconcile};
+
+use super::RecordError;
+
+/// The object id of a root-level entry map (created by genesis).
+pub fn map_obj<D: ReadDoc>(doc: &D, key: &str) -> Result<ObjId, RecordError> {
+    match doc.get(ROOT, key)? {
+        Some((automerge::Value::Object(ObjType::Map), id)) => Ok(id),
+        _ => Err(RecordError::NotARecord),
+    }
+}
+
+/// Runs `f` in one transaction committed as one change stamped with `now_ms`.
+pub fn change<T>(
+    doc: &mut Automerge,
+    now_ms: i64,
+    message: &str,
+    f: impl FnOnce(&mut Transaction<'_>) -> Result<T, RecordError>,
+) -> Result<(T, ChangeHash), RecordError> {
+    let mut tx = doc.transaction();
+    let out = match f(&mut tx) {
+        Ok(v) => v,
+        Err(e) => {
+            tx.rollback();
+            return Err(e);
+        }
+    };
+    let (hash, _) = tx.commit_with(
+        CommitOptions::default()
+            .with_time(now_ms / 1000)
+            .with_message(message),
+    );
+    hash.map(|h| (out, h)).ok_or(RecordError::NoChange)
+}
+
+/// Writes `value` under `id` in the root map `map`.
+pub fn put<T: Reconcile>(
+    tx: &mut Transaction<'_>,
+    map: &str,
+    id: &str,
+    value: &T,
+) -> Result<(), RecordError> {
+    let obj = map_obj(tx, map)?;
+    autosurgeon::reconcile_prop(tx, &obj, id, value)?;
+    Ok(())
+}
+
+/// Creates (or returns) the map object for entry `id` in the root map `map`.
+pub fn entry_obj(tx: &mut Transaction<'_>, map: &str, id: &str) -> Result<ObjId, RecordError> {
+    let obj = map_obj(tx, map)?;
+    match tx.get(&obj, id)? {
+        Some((automerge::Value::Object(ObjType::Map), existing)) => Ok(existing),
+        _ => Ok(tx.put_object(&obj, id, ObjType::Map)?),
+    }
+}
+
+/// Reads every entry of the root map `map`; returns them with the count that could not be read.
+pub fn read_all<T: Hydrate>(doc: &Automerge, map: &str) -> Result<(Vec<T>, usize), RecordError> {
+    let obj = map_obj(doc, map)?;
+    let mut out = Vec::new();
+    let mut unreadable = 0;
+    let keys: Vec<String> = doc.keys(&obj).collect();
+    for key in keys {
+        match autosurgeon::hydrate_prop::<_, T, _, _>(doc, &obj, key.as_str()) {
+            Ok(v) => out.push(v),
+            Err(_) => unreadable += 1,
+        }
+    }
+    Ok((out, unreadable))
+}

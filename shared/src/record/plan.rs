@@ -1,0 +1,247 @@
+//! The plan: SMART actions, a contingency plan, and the conferences that set statutory dates.
+
+use automerge::{Automerge, ReadDoc, ROOT};
+use autosurgeon::{Hydrate, Reconcile};
+use serde::{Deserialize, Serialize};
+
+use super::entries::{self, change, entry_obj, map_obj};
+use super::stamped::{self, Field, Stamp};
+use super::RecordError;
+
+pub const ACTIONS: &str = "plan_actions";
+pub const CONFERENCES: &str = "conferences";
+const PLAN_KEY: &str = "plan";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanKind {
+    ChildInNeed,
+    ChildProtectionPhysical,
+    ChildProtectionSexual,
+    ChildProtectionEmotional,
+    ChildProtectionNeglect,
+    LookedAfter,
+}
+
+impl PlanKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            PlanKind::ChildInNeed => "Child in need plan",
+            PlanKind::ChildProtectionPhysical => "Child protection plan: physical abuse",
+            PlanKind::ChildProtectionSexual => "Child protection plan: sexual abuse",
+            PlanKind::ChildProtectionEmotional => "Child protection plan: emotional abuse",
+            PlanKind::ChildProtectionNeglect => "Child protection plan: neglect",
+            PlanKind::LookedAfter => "Care plan (looked after)",
+        }
+    }
+}
+
+/// The plan as a whole; one stamped value so concurrent edits show side by side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct PlanDetails {
+    pub kind: PlanKind,
+    /// `YYYY-MM-DD`
+    pub started_on: String,
+    /// Empty while the plan is active.
+    pub ended_on: String,
+    /// What happens if the plan is not working.
+    pub contingency: String,
+    /// What triggers the contingency plan.
+    pub contingency_trigger: String,
+}
+
+impl PlanDetails {
+    pub fn is_active(&self) -> bool {
+        self.ended_on.trim().is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionState {
+    NotStarted,
+    InProgress,
+    Achieved,
+    NotAchieved,
+}
+
+impl ActionState {
+    pub fn is_open(self) -> bool {
+        matches!(self, ActionState::NotStarted | ActionState::InProgress)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ActionState::NotStarted => "Not started",
+            ActionState::InProgress => "In progress",
+            ActionState::Achieved => "Achieved",
+            ActionState::NotAchieved => "Not achieved",
+        }
+    }
+}
+
+/// A SMART action: what, who, by when, and how success is measured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct ActionBase {
+    pub id: String,
+    pub what: String,
+    pub who: String,
+    /// `YYYY-MM-DD`
+    pub due: String,
+    pub success_measure: String,
+    pub added: Stamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct ActionStatus {
+    pub state: ActionState,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanAction {
+    pub base: ActionBase,
+    pub status: Field<ActionStatus>,
+}
+
+impl PlanAction {
+    /// Open unless every current value says it is finished (a conflict stays open).
+    pub fn is_open(&self) -> bool {
+        self.status.values.is_empty() || self.status.values.iter().any(|s| s.value.state.is_open())
+    }
+}
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    Reconcile,
+    Hydrate,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ConferenceKind {
+    /// The strategy discussion that starts child protection enquiries.
+    StrategyDiscussion,
+    InitialConference,
+    CoreGroup,
+    ReviewConference,
+}
+
+impl ConferenceKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            ConferenceKind::StrategyDiscussion => "Strategy discussion",
+            ConferenceKind::InitialConference => "Initial child protection conference",
+            ConferenceKind::CoreGroup => "Core group",
+            ConferenceKind::ReviewConference => "Review child protection conference",
+        }
+    }
+}
+
+/// A meeting that happened (dated), with its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct Conference {
+    pub id: String,
+    pub kind: ConferenceKind,
+    /// `YYYY-MM-DD`
+    pub date: String,
+    pub outcome: String,
+    pub added: Stamp,
+}
+
+pub fn set_plan(
+    doc: &mut Automerge,
+    details: &PlanDetails,
+    stamp: &Stamp,
+) -> Result<(), RecordError> {
+    if details.started_on.parse::<crate::calendar::Date>().is_err() {
+        return Err(RecordError::Invalid(super::ValidationError::BadDate));
+    }
+    change(doc, stamp.at_ms, "plan", |tx| {
+        stamped::write(tx, &ROOT.into(), PLAN_KEY, details, stamp)
+    })?;
+    Ok(())
+}
+
+pub fn read_plan(doc: &Automerge) -> Result<Field<PlanDetails>, RecordError> {
+    stamped::read(doc, &ROOT.into(), PLAN_KEY)
+}
+
+pub fn add_action(doc: &mut Automerge, base: &ActionBase) -> Result<(), RecordError> {
+    if base.due.parse::<crate::calendar::Date>().is_err() {
+        return Err(RecordError::Invalid(super::ValidationError::BadDate));
+    }
+    let initial = ActionStatus {
+        state: ActionState::NotStarted,
+        note: String::new(),
+    };
+    change(doc, base.added.at_ms, "plan action", |tx| {
+        let obj = entry_obj(tx, ACTIONS, &base.id)?;
+        autosurgeon::reconcile_prop(tx, &obj, "base", base)?;
+        stamped::write(tx, &obj, "status", &initial, &base.added)
+    })?;
+    Ok(())
+}
+
+pub fn set_action_status(
+    doc: &mut Automerge,
+    id: &str,
+    status: &ActionStatus,
+    stamp: &Stamp,
+) -> Result<(), RecordError> {
+    change(doc, stamp.at_ms, "plan action status", |tx| {
+        let map = map_obj(tx, ACTIONS)?;
+        let Some((automerge::Value::Object(automerge::ObjType::Map), obj)) = tx.get(&map, id)?
+        else {
+            return Err(RecordError::UnknownEntry);
+        };
+        stamped::write(tx, &obj, "status", status, stamp)
+    })?;
+    Ok(())
+}
+
+pub fn read_actions(doc: &Automerge) -> Result<(Vec<PlanAction>, usize), RecordError> {
+    let map = map_obj(doc, ACTIONS)?;
+    let mut out = Vec::new();
+    let mut unreadable = 0;
+    for key in doc.keys(&map).collect::<Vec<_>>() {
+        let Some((automerge::Value::Object(automerge::ObjType::Map), obj)) =
+            doc.get(&map, key.as_str())?
+        else {
+            unreadable += 1;
+            continue;
+        };
+        match autosurgeon::hydrate_prop::<_, ActionBase, _, _>(doc, &obj, "base") {
+            Ok(base) => out.push(PlanAction {
+                base,
+                status: stamped::read(doc, &obj, "status")?,
+            }),
+            Err(_) => unreadable += 1,
+        }
+    }
+    out.sort_by(|a, b| (&a.base.due, &a.base.id).cmp(&(&b.base.due, &b.base.id)));
+    Ok((out, unreadable))
+}
+
+pub fn add_conference(doc: &mut Automerge, c: &Conference) -> Result<(), RecordError> {
+    if c.date.parse::<crate::calendar::Date>().is_err() {
+        return Err(RecordError::Invalid(super::ValidationError::BadDate));
+    }
+    change(doc, c.added.at_ms, "conference", |tx| {
+        entries::put(tx, CONFERENCES, &c.id, c)
+    })?;
+    Ok(())
+}
+
+pub fn read_conferences(doc: &Automerge) -> Result<(Vec<Conference>, usize), RecordError> {
+    let (mut v, bad) = entries::read_all::<Conference>(doc, CONFERENCES)?;
+    v.sort_by(|a, b| (&a.date, a.kind, &a.id).cmp(&(&b.date, b.kind, &b.id)));
+    Ok((v, bad))
+}
