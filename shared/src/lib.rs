@@ -5,6 +5,7 @@
 //! validation and analytics code run offline on the tablet and authoritatively on the server,
 //! and lets its tests run natively in milliseconds.
 
+pub mod analytics;
 pub mod api;
 pub mod calendar;
 pub mod catalogue;
