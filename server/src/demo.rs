@@ -18,20 +18,65 @@ pub const DEMO_PASSWORD: &str = "quilt-demo";
 
 /// (username, display name, agency, role)
 pub const DEMO_USERS: &[(&str, &str, &str, Role)] = &[
-    ("sam.social", "Sam Okafor", "Children's Social Care", Role::Practitioner),
-    ("hana.health", "Hana Patel", "Health Visiting (NHS)", Role::Practitioner),
-    ("morgan.manager", "Morgan Reid", "Children's Social Care", Role::Manager),
+    (
+        "sam.social",
+        "Sam Okafor",
+        "Children's Social Care",
+        Role::Practitioner,
+    ),
+    (
+        "hana.health",
+        "Hana Patel",
+        "Health Visiting (NHS)",
+        Role::Practitioner,
+    ),
+    (
+        "morgan.manager",
+        "Morgan Reid",
+        "Children's Social Care",
+        Role::Manager,
+    ),
 ];
 
 const TEAM: &str = "north-team";
 
 /// (id, name, date of birth, legal status, allocated usernames)
 const CHILDREN: &[(&str, &str, &str, &str, &[&str])] = &[
-    ("child-ava", "Ava Thompson", "2016-04-12", "Child protection plan (neglect)", &["sam.social", "hana.health"]),
-    ("child-leo", "Leo Thompson", "2019-09-30", "Child protection plan (neglect)", &["sam.social", "hana.health"]),
-    ("child-mia", "Mia Clarke", "2011-02-03", "Child in need", &["sam.social"]),
-    ("child-noah", "Noah Bennett", "2023-06-18", "Child in need", &["hana.health"]),
-    ("child-zara", "Zara Ahmed", "2013-11-21", "Looked after", &["sam.social"]),
+    (
+        "child-ava",
+        "Ava Thompson",
+        "2016-04-12",
+        "Child protection plan (neglect)",
+        &["sam.social", "hana.health"],
+    ),
+    (
+        "child-leo",
+        "Leo Thompson",
+        "2019-09-30",
+        "Child protection plan (neglect)",
+        &["sam.social", "hana.health"],
+    ),
+    (
+        "child-mia",
+        "Mia Clarke",
+        "2011-02-03",
+        "Child in need",
+        &["sam.social"],
+    ),
+    (
+        "child-noah",
+        "Noah Bennett",
+        "2023-06-18",
+        "Child in need",
+        &["hana.health"],
+    ),
+    (
+        "child-zara",
+        "Zara Ahmed",
+        "2013-11-21",
+        "Looked after",
+        &["sam.social"],
+    ),
 ];
 
 struct Entry {
@@ -45,50 +90,109 @@ struct Entry {
 }
 
 const HISTORY: &[Entry] = &[
-    Entry { child: "child-ava", author: "hana.health", occurred: "2025-10-02", source: Source::Observed,
-        indicators: &[("NEG-HYGIENE", Level::Consider), ("NEG-CLOTHING", Level::Consider)],
+    Entry {
+        child: "child-ava",
+        author: "hana.health",
+        occurred: "2025-10-02",
+        source: Source::Observed,
+        indicators: &[
+            ("NEG-HYGIENE", Level::Consider),
+            ("NEG-CLOTHING", Level::Consider),
+        ],
         narrative: "Home visit. Ava in a summer dress and no socks on a cold day; hair matted.",
-        child_words: "" },
-    Entry { child: "child-ava", author: "sam.social", occurred: "2025-11-14", source: Source::ChildSaid,
+        child_words: "",
+    },
+    Entry {
+        child: "child-ava",
+        author: "sam.social",
+        occurred: "2025-11-14",
+        source: Source::ChildSaid,
         indicators: &[("NEG-HUNGRY-TIRED", Level::Suspect)],
         narrative: "School reports Ava asking classmates for food most mornings.",
-        child_words: "There's no breakfast at home, only for Leo." },
-    Entry { child: "child-ava", author: "sam.social", occurred: "2026-01-20", source: Source::Observed,
+        child_words: "There's no breakfast at home, only for Leo.",
+    },
+    Entry {
+        child: "child-ava",
+        author: "sam.social",
+        occurred: "2026-01-20",
+        source: Source::Observed,
         indicators: &[("NEG-HOME-CONDITIONS", Level::Suspect)],
-        narrative: "Kitchen without working heating; rotting food on surfaces; dog mess in hallway.",
-        child_words: "" },
-    Entry { child: "child-leo", author: "hana.health", occurred: "2025-09-18", source: Source::ThirdParty,
+        narrative:
+            "Kitchen without working heating; rotting food on surfaces; dog mess in hallway.",
+        child_words: "",
+    },
+    Entry {
+        child: "child-leo",
+        author: "hana.health",
+        occurred: "2025-09-18",
+        source: Source::ThirdParty,
         indicators: &[("NEG-MISSED-HEALTH", Level::Consider)],
         narrative: "GP practice reports Leo missed his third immunisation appointment.",
-        child_words: "" },
-    Entry { child: "child-leo", author: "sam.social", occurred: "2026-01-20", source: Source::Observed,
+        child_words: "",
+    },
+    Entry {
+        child: "child-leo",
+        author: "sam.social",
+        occurred: "2026-01-20",
+        source: Source::Observed,
         indicators: &[("PCI-UNRESPONSIVE", Level::Consider)],
         narrative: "Leo cried for ten minutes during the visit; mother did not respond.",
-        child_words: "" },
-    Entry { child: "child-mia", author: "sam.social", occurred: "2026-02-11", source: Source::ChildSaid,
+        child_words: "",
+    },
+    Entry {
+        child: "child-mia",
+        author: "sam.social",
+        occurred: "2026-02-11",
+        source: Source::ChildSaid,
         indicators: &[("SEX-SECRECY-GIFTS", Level::Consider)],
         narrative: "Mia has a new phone and will not say who gave it to her.",
-        child_words: "It's from a friend. You wouldn't know him." },
-    Entry { child: "child-mia", author: "sam.social", occurred: "2026-03-03", source: Source::ThirdParty,
+        child_words: "It's from a friend. You wouldn't know him.",
+    },
+    Entry {
+        child: "child-mia",
+        author: "sam.social",
+        occurred: "2026-03-03",
+        source: Source::ThirdParty,
         indicators: &[("BEH-RUNNING-AWAY", Level::Suspect)],
         narrative: "Police returned Mia at 02:00 after she was reported missing overnight.",
-        child_words: "" },
-    Entry { child: "child-noah", author: "hana.health", occurred: "2026-04-07", source: Source::Observed,
+        child_words: "",
+    },
+    Entry {
+        child: "child-noah",
+        author: "hana.health",
+        occurred: "2026-04-07",
+        source: Source::Observed,
         indicators: &[],
-        narrative: "New birth visit follow-up. Noah feeding well, weight on 50th centile. Warm home.",
-        child_words: "" },
-    Entry { child: "child-zara", author: "sam.social", occurred: "2026-05-15", source: Source::ChildSaid,
+        narrative:
+            "New birth visit follow-up. Noah feeding well, weight on 50th centile. Warm home.",
+        child_words: "",
+    },
+    Entry {
+        child: "child-zara",
+        author: "sam.social",
+        occurred: "2026-05-15",
+        source: Source::ChildSaid,
         indicators: &[("EMO-LOW-ESTEEM", Level::Consider)],
-        narrative: "Statutory visit at foster placement. Zara settled but describes herself negatively.",
-        child_words: "Nobody ever keeps me, so it must be me." },
+        narrative:
+            "Statutory visit at foster placement. Zara settled but describes herself negatively.",
+        child_words: "Nobody ever keeps me, so it must be me.",
+    },
 ];
 
 /// Creates the demo caseload if the database has no users. Returns whether it seeded.
 pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
-    if state.store.user_by_username(DEMO_USERS[0].0).await?.is_some() {
+    if state
+        .store
+        .user_by_username(DEMO_USERS[0].0)
+        .await?
+        .is_some()
+    {
         return Ok(false);
     }
-    state.store.create_team(TEAM, "North safeguarding team").await?;
+    state
+        .store
+        .create_team(TEAM, "North safeguarding team")
+        .await?;
     let mut users = Vec::new();
     for (username, name, agency, role) in DEMO_USERS {
         let user = User {
@@ -140,7 +244,10 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
             indicators: e
                 .indicators
                 .iter()
-                .map(|(code, level)| IndicatorEntry { code: (*code).into(), level: *level })
+                .map(|(code, level)| IndicatorEntry {
+                    code: (*code).into(),
+                    level: *level,
+                })
                 .collect(),
             source: e.source,
             narrative: e.narrative.into(),

@@ -18,13 +18,17 @@ use crate::store::{MergeWrite, NewChange, Store, StoreError};
 pub async fn load(store: &dyn Store, child: &ChildId) -> Result<(Automerge, usize), StoreError> {
     let stored = store.load_doc(child).await?;
     let mut doc = match &stored.snapshot {
-        Some(bytes) => Automerge::load(bytes).map_err(|e| StoreError::Corrupt(format!("snapshot of a record: {e}")))?,
+        Some(bytes) => Automerge::load(bytes)
+            .map_err(|e| StoreError::Corrupt(format!("snapshot of a record: {e}")))?,
         None => record::genesis(child),
     };
     let changes: Vec<Change> = stored
         .changes
         .iter()
-        .map(|b| Change::from_bytes(b.clone()).map_err(|e| StoreError::Corrupt(format!("stored change: {e}"))))
+        .map(|b| {
+            Change::from_bytes(b.clone())
+                .map_err(|e| StoreError::Corrupt(format!("stored change: {e}")))
+        })
         .collect::<Result<_, _>>()?;
     let count = changes.len();
     doc.apply_changes(changes)
@@ -34,7 +38,12 @@ pub async fn load(store: &dyn Store, child: &ChildId) -> Result<(Automerge, usiz
 
 /// Builds the write for changes that are new to the server, with the refreshed read model
 /// and, past the policy's threshold, a compacted snapshot.
-fn write_for(doc: &Automerge, new: Vec<Change>, stored_changes: usize, compact_after: usize) -> MergeWrite {
+fn write_for(
+    doc: &Automerge,
+    new: Vec<Change>,
+    stored_changes: usize,
+    compact_after: usize,
+) -> MergeWrite {
     let changes: Vec<NewChange> = new
         .into_iter()
         .map(|mut c| NewChange {
@@ -43,23 +52,36 @@ fn write_for(doc: &Automerge, new: Vec<Change>, stored_changes: usize, compact_a
         })
         .collect();
     let compact_to = (stored_changes + changes.len() > compact_after).then(|| doc.save());
-    let observations = record::read(doc).map(|v| v.observations).unwrap_or_default();
+    let full = record::read_record(doc).ok();
+    let observations = full
+        .as_ref()
+        .map(|r| r.observations.clone())
+        .unwrap_or_default();
     MergeWrite {
         changes,
         observations,
+        record: full,
         compact_to,
     }
 }
 
 /// Merges one child's part of a sync request and commits it; the result acknowledges only
 /// what is durably stored.
-pub async fn merge_child(state: &AppState, req: &ChildSyncRequest) -> Result<ChildResult, ApiError> {
+pub async fn merge_child(
+    state: &AppState,
+    req: &ChildSyncRequest,
+) -> Result<ChildResult, ApiError> {
     let lock = state.doc_locks.for_child(&req.child_id);
     let _guard = lock.lock().await;
     let (mut doc, stored_changes) = load(state.store.as_ref(), &req.child_id).await?;
     let outcome = merge::merge_child(&mut doc, req, Limits::default());
     if !outcome.persist.is_empty() {
-        let write = write_for(&doc, outcome.persist, stored_changes, state.config.compact_after_changes);
+        let write = write_for(
+            &doc,
+            outcome.persist,
+            stored_changes,
+            state.config.compact_after_changes,
+        );
         state
             .store
             .commit_merge(&req.child_id, write, now_ms())
@@ -77,7 +99,11 @@ pub async fn initial(state: &AppState, child: &ChildId) -> Result<ChildResult, A
 }
 
 /// Appends locally made changes (demo data, imports) through the same write path as sync.
-pub async fn append(state: &AppState, child: &ChildId, edit: impl FnOnce(&mut Automerge)) -> Result<(), ApiError> {
+pub async fn append(
+    state: &AppState,
+    child: &ChildId,
+    edit: impl FnOnce(&mut Automerge),
+) -> Result<(), ApiError> {
     let lock = state.doc_locks.for_child(child);
     let _guard = lock.lock().await;
     let (mut doc, stored_changes) = load(state.store.as_ref(), child).await?;
@@ -87,7 +113,12 @@ pub async fn append(state: &AppState, child: &ChildId, edit: impl FnOnce(&mut Au
     if new.is_empty() {
         return Ok(());
     }
-    let write = write_for(&doc, new, stored_changes, state.config.compact_after_changes);
+    let write = write_for(
+        &doc,
+        new,
+        stored_changes,
+        state.config.compact_after_changes,
+    );
     state.store.commit_merge(child, write, now_ms()).await?;
     Ok(())
 }

@@ -60,7 +60,11 @@ impl IntoResponse for ApiError {
         let (status, code) = self.status_and_code();
         if let ApiError::Internal(e) | ApiError::Unavailable(e) = &self {
             // The chain holds database and IO errors, which never include record contents.
-            tracing::error!(error = format!("{e:#}"), status = status.as_u16(), "request failed");
+            tracing::error!(
+                error = format!("{e:#}"),
+                status = status.as_u16(),
+                "request failed"
+            );
         }
         let body = ErrorBody {
             error: code.to_owned(),
@@ -80,15 +84,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
             Err(rejection) => Err(match rejection {
-                JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
-                JsonRejection::MissingJsonContentType(_) => {
-                    ApiError::BadRequest("send the request as JSON (Content-Type: application/json)".into())
+                JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    ApiError::TooLarge
                 }
+                JsonRejection::MissingJsonContentType(_) => ApiError::BadRequest(
+                    "send the request as JSON (Content-Type: application/json)".into(),
+                ),
                 // serde's messages can quote values, so none of them is echoed back.
-                JsonRejection::JsonDataError(_) => {
-                    ApiError::BadRequest("the request body does not match what this endpoint expects".into())
+                JsonRejection::JsonDataError(_) => ApiError::BadRequest(
+                    "the request body does not match what this endpoint expects".into(),
+                ),
+                JsonRejection::JsonSyntaxError(_) => {
+                    ApiError::BadRequest("the request is not well-formed JSON".into())
                 }
-                JsonRejection::JsonSyntaxError(_) => ApiError::BadRequest("the request is not well-formed JSON".into()),
                 other => ApiError::BadRequest(other.body_text()),
             }),
         }

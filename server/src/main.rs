@@ -10,13 +10,20 @@ use server::store::sqlite::SqliteStore;
 use server::{demo, AppState, Config};
 
 #[derive(Parser, Debug)]
-#[command(name = "quilt-server", about = "Quilt: safeguarding records that work offline")]
+#[command(
+    name = "quilt-server",
+    about = "Quilt: safeguarding records that work offline"
+)]
 struct Args {
     /// Address to listen on.
     #[arg(long, env = "QUILT_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
     /// Database URL: `sqlite://path/to/quilt.db` (created if missing).
-    #[arg(long, env = "QUILT_DATABASE_URL", default_value = "sqlite://data/quilt.db")]
+    #[arg(
+        long,
+        env = "QUILT_DATABASE_URL",
+        default_value = "sqlite://data/quilt.db"
+    )]
     database_url: String,
     /// Directory with the built client (from `cargo xtask dist`).
     #[arg(long, env = "QUILT_STATIC_DIR", default_value = "dist")]
@@ -33,14 +40,19 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .init();
     let args = Args::parse();
 
     if let Some(path) = args.database_url.strip_prefix("sqlite://") {
-        if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        if let Some(parent) = std::path::Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
         }
     }
     let store = SqliteStore::open(&args.database_url)
@@ -55,7 +67,11 @@ async fn main() -> anyhow::Result<()> {
         tracing::warn!(dir = %args.static_dir.display(), "client not built; serving the API only");
     }
     let state = AppState::new(Arc::new(store), config);
-    if args.demo && demo::seed_if_empty(&state).await.context("creating demo data")? {
+    if args.demo
+        && demo::seed_if_empty(&state)
+            .await
+            .context("creating demo data")?
+    {
         tracing::info!("created the demo caseload");
     }
 

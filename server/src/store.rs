@@ -54,8 +54,17 @@ pub struct MergeWrite {
     pub changes: Vec<NewChange>,
     /// Full replacement of the child's observation rows in the read model.
     pub observations: Vec<shared::record::Observation>,
+    /// The whole record as read after the merge, kept as JSON for dashboards and overviews.
+    pub record: Option<shared::record::Record>,
     /// When set, replaces the stored changes with this compacted snapshot.
     pub compact_to: Option<Vec<u8>>,
+}
+
+/// A team child with the record projection the dashboard computes flags from.
+#[derive(Debug, Clone)]
+pub struct TeamChild {
+    pub row: TeamCaseloadRow,
+    pub record: shared::record::Record,
 }
 
 #[async_trait]
@@ -64,7 +73,13 @@ pub trait Store: Send + Sync + 'static {
     async fn create_team(&self, id: &str, name: &str) -> Result<()>;
     async fn create_user(&self, user: &User) -> Result<()>;
     async fn user_by_username(&self, username: &str) -> Result<Option<User>>;
-    async fn create_session(&self, token_hash: &str, user: &UserId, now_ms: i64, expires_at_ms: i64) -> Result<()>;
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: &UserId,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> Result<()>;
     /// The user behind an unexpired session.
     async fn session_user(&self, token_hash: &str, now_ms: i64) -> Result<Option<User>>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
@@ -82,6 +97,8 @@ pub trait Store: Send + Sync + 'static {
     async fn commit_merge(&self, child: &ChildId, write: MergeWrite, now_ms: i64) -> Result<()>;
 
     // Read model.
-    async fn team_caseload(&self, manager: &User) -> Result<Vec<TeamCaseloadRow>>;
+    async fn team_caseload(&self, manager: &User) -> Result<Vec<TeamChild>>;
+    /// The record projection of one child (empty record if nothing was merged yet).
+    async fn record(&self, child: &ChildId) -> Result<shared::record::Record>;
     async fn chronology(&self, child: &ChildId) -> Result<Vec<ChronologyEntry>>;
 }

@@ -35,7 +35,11 @@ impl TestServer {
         let state = AppState::new(Arc::new(store), config);
         demo::seed_if_empty(&state).await.expect("seed");
         let router = server::app(state.clone());
-        TestServer { state, router, _dir: dir }
+        TestServer {
+            state,
+            router,
+            _dir: dir,
+        }
     }
 
     pub async fn request(&self, req: Request<Body>) -> (StatusCode, Value) {
@@ -45,12 +49,18 @@ impl TestServer {
         let value = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
+            serde_json::from_slice(&bytes)
+                .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
         };
         (status, value)
     }
 
-    pub async fn post_raw(&self, path: &str, token: Option<&str>, body: impl Into<Body>) -> (StatusCode, Value) {
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: impl Into<Body>,
+    ) -> (StatusCode, Value) {
         let mut req = Request::post(path).header(header::CONTENT_TYPE, "application/json");
         if let Some(t) = token {
             req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -58,8 +68,14 @@ impl TestServer {
         self.request(req.body(body.into()).expect("request")).await
     }
 
-    pub async fn post(&self, path: &str, token: Option<&str>, body: &impl serde::Serialize) -> (StatusCode, Value) {
-        self.post_raw(path, token, serde_json::to_vec(body).expect("json")).await
+    pub async fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &impl serde::Serialize,
+    ) -> (StatusCode, Value) {
+        self.post_raw(path, token, serde_json::to_vec(body).expect("json"))
+            .await
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
@@ -67,7 +83,8 @@ impl TestServer {
         if let Some(t) = token {
             req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
-        self.request(req.body(Body::empty()).expect("request")).await
+        self.request(req.body(Body::empty()).expect("request"))
+            .await
     }
 
     pub async fn login(&self, username: &str) -> String {
@@ -86,7 +103,9 @@ impl TestServer {
     /// Observation ids in a child's chronology, read as the demo manager.
     pub async fn chronology_ids(&self, child: &str) -> Vec<String> {
         let token = self.login("morgan.manager").await;
-        let (status, body) = self.get(&format!("/api/children/{child}/chronology"), Some(&token)).await;
+        let (status, body) = self
+            .get(&format!("/api/children/{child}/chronology"), Some(&token))
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["entries"]
             .as_array()
@@ -98,7 +117,12 @@ impl TestServer {
 
     /// The stored bytes of a child's document, to prove a refused request changed nothing.
     pub async fn stored(&self, child: &str) -> (Option<Vec<u8>>, Vec<Vec<u8>>) {
-        let doc = self.state.store.load_doc(&child.parse().expect("id")).await.expect("load");
+        let doc = self
+            .state
+            .store
+            .load_doc(&child.parse().expect("id"))
+            .await
+            .expect("load");
         (doc.snapshot, doc.changes)
     }
 }

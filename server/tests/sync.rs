@@ -48,12 +48,24 @@ async fn two_tablets_offline(first_sam: bool) {
     let before = server.chronology_ids("child-ava").await;
 
     // Both visit Ava with no signal.
-    record_on(&mut sam, "child-ava", &observation("from-sam", "sam", "2026-11-20"));
-    record_on(&mut hana, "child-ava", &observation("from-hana", "hana", "2026-11-19T10:00"));
+    record_on(
+        &mut sam,
+        "child-ava",
+        &observation("from-sam", "sam", "2026-11-20"),
+    );
+    record_on(
+        &mut hana,
+        "child-ava",
+        &observation("from-hana", "hana", "2026-11-19T10:00"),
+    );
     assert_eq!(sam.caseload.pending(), 1);
 
     if first_sam {
-        assert_eq!(sam.sync(&server).await, 1, "one round trip for the caseload");
+        assert_eq!(
+            sam.sync(&server).await,
+            1,
+            "one round trip for the caseload"
+        );
         assert_eq!(hana.sync(&server).await, 1);
     } else {
         assert_eq!(hana.sync(&server).await, 1);
@@ -73,7 +85,11 @@ async fn two_tablets_offline(first_sam: bool) {
     let ava = "child-ava".parse().expect("id");
     let sam_doc = &sam.caseload.replicas[&ava].doc;
     let hana_doc = &hana.caseload.replicas[&ava].doc;
-    assert_eq!(sam_doc.get_heads(), hana_doc.get_heads(), "tablets converge");
+    assert_eq!(
+        sam_doc.get_heads(),
+        hana_doc.get_heads(),
+        "tablets converge"
+    );
     assert_eq!(sam.caseload.pending() + hana.caseload.pending(), 0);
 }
 
@@ -92,7 +108,12 @@ async fn first_sync_downloads_exactly_the_caseload() {
     let server = TestServer::start().await;
     let mut sam = Tablet::sign_in(&server, "sam.social").await;
     assert_eq!(sam.sync(&server).await, 1);
-    let ids: Vec<String> = sam.caseload.replicas.keys().map(|c| c.to_string()).collect();
+    let ids: Vec<String> = sam
+        .caseload
+        .replicas
+        .keys()
+        .map(|c| c.to_string())
+        .collect();
     assert_eq!(ids, ["child-ava", "child-leo", "child-mia", "child-zara"]);
     let ava = &sam.caseload.replicas[&"child-ava".parse().expect("id")];
     assert_eq!(record::read(&ava.doc).expect("read").observations.len(), 3);
@@ -108,8 +129,15 @@ async fn syncing_a_child_not_allocated_is_refused_and_changes_nothing() {
     // Sam's tablet fabricates a replica of Noah (allocated only to Hana) and pushes an entry.
     let noah = "child-noah".parse().expect("id");
     let mut forged = shared::sync::Replica::new(noah, sam.actor.clone());
-    record::add_observation(&mut forged.doc, &observation("sneaky", "sam", "2026-11-01"), 1).expect("record");
-    let req = SyncRequest { children: vec![forged.request()] };
+    record::add_observation(
+        &mut forged.doc,
+        &observation("sneaky", "sam", "2026-11-01"),
+        1,
+    )
+    .expect("record");
+    let req = SyncRequest {
+        children: vec![forged.request()],
+    };
     let (status, body) = server.post("/api/sync", Some(&sam.token), &req).await;
     assert_eq!(status, StatusCode::OK);
     let noah_result = body["children"]
@@ -145,7 +173,10 @@ async fn malformed_requests_get_a_clear_4xx_and_change_nothing() {
         let (status, resp) = server.post_raw("/api/sync", Some(&token), body).await;
         assert_eq!(status, expected, "{name}: {resp}");
         assert_eq!(resp["error"], "bad_request", "{name}");
-        assert!(resp["message"].as_str().is_some_and(|m| !m.is_empty()), "{name}");
+        assert!(
+            resp["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{name}"
+        );
     }
 
     // Well-formed JSON whose change bytes are garbage: that child is rejected, nothing stored.
@@ -160,7 +191,9 @@ async fn malformed_requests_get_a_clear_4xx_and_change_nothing() {
     let (status, body) = server.post("/api/sync", Some(&token), &req).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["children"][0]["result"]["status"], "rejected");
-    assert!(body["children"][0]["result"]["reason"].as_str().is_some_and(|r| r.contains("decoded")));
+    assert!(body["children"][0]["result"]["reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("decoded")));
 
     // Garbage in the fallback sync message.
     let req = SyncRequest {
@@ -175,9 +208,20 @@ async fn malformed_requests_get_a_clear_4xx_and_change_nothing() {
     assert_eq!(body["children"][0]["result"]["status"], "rejected");
 
     // No token, and a made-up token.
-    let (status, body) = server.post("/api/sync", None, &SyncRequest { children: vec![] }).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorised")));
-    let (status, _) = server.post("/api/sync", Some("0123abcd"), &SyncRequest { children: vec![] }).await;
+    let (status, body) = server
+        .post("/api/sync", None, &SyncRequest { children: vec![] })
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorised"))
+    );
+    let (status, _) = server
+        .post(
+            "/api/sync",
+            Some("0123abcd"),
+            &SyncRequest { children: vec![] },
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     assert_eq!(server.stored("child-ava").await, before, "nothing stored");
@@ -211,7 +255,11 @@ async fn a_lost_response_is_repaired_by_the_next_sync() {
     let server = TestServer::start().await;
     let mut sam = Tablet::sign_in(&server, "sam.social").await;
     sam.sync(&server).await;
-    record_on(&mut sam, "child-mia", &observation("kept", "sam", "2026-11-21"));
+    record_on(
+        &mut sam,
+        "child-mia",
+        &observation("kept", "sam", "2026-11-21"),
+    );
     // The request reaches the server and is committed, but the response never arrives.
     let req = sam.caseload.request();
     let (status, _) = server.post("/api/sync", Some(&sam.token), &req).await;
@@ -229,41 +277,71 @@ async fn access_to_chronology_and_team() {
     let server = TestServer::start().await;
     let sam = server.login("sam.social").await;
     let morgan = server.login("morgan.manager").await;
-    let (status, _) = server.get("/api/children/child-ava/chronology", Some(&sam)).await;
+    let (status, _) = server
+        .get("/api/children/child-ava/chronology", Some(&sam))
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = server.get("/api/children/child-noah/chronology", Some(&sam)).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "not allocated looks like not found");
-    let (status, _) = server.get("/api/children/child-noah/chronology", Some(&morgan)).await;
-    assert_eq!(status, StatusCode::OK, "the team's manager sees every team child");
+    let (status, _) = server
+        .get("/api/children/child-noah/chronology", Some(&sam))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "not allocated looks like not found"
+    );
+    let (status, _) = server
+        .get("/api/children/child-noah/chronology", Some(&morgan))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the team's manager sees every team child"
+    );
     let (status, _) = server.get("/api/team", Some(&sam)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, body) = server.get("/api/team", Some(&morgan)).await;
     assert_eq!(status, StatusCode::OK);
     let rows = body.as_array().expect("rows");
     assert_eq!(rows.len(), 5);
-    let ava = rows.iter().find(|r| r["child"]["child_id"] == "child-ava").expect("ava");
+    let ava = rows
+        .iter()
+        .find(|r| r["child"]["child_id"] == "child-ava")
+        .expect("ava");
     assert_eq!(ava["observation_count"], 3);
     assert_eq!(ava["authors"], 2);
     let (status, body) = server.get("/api/nothing-here", Some(&morgan)).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
 }
 
 #[tokio::test]
 async fn wrong_password_and_logout() {
     let server = TestServer::start().await;
     let (status, body) = server
-        .post("/api/login", None, &serde_json::json!({"username": "sam.social", "password": "nope"}))
+        .post(
+            "/api/login",
+            None,
+            &serde_json::json!({"username": "sam.social", "password": "nope"}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(!body.to_string().contains("sam.social"));
     let (status, _) = server
-        .post("/api/login", None, &serde_json::json!({"username": "nobody", "password": "nope"}))
+        .post(
+            "/api/login",
+            None,
+            &serde_json::json!({"username": "nobody", "password": "nope"}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let token = server.login("sam.social").await;
     let (status, _) = server.get("/api/me", Some(&token)).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = server.post_raw("/api/logout", Some(&token), Vec::new()).await;
+    let (status, _) = server
+        .post_raw("/api/logout", Some(&token), Vec::new())
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = server.get("/api/me", Some(&token)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);

@@ -71,6 +71,9 @@ pub struct TeamCaseloadRow {
     pub authors: u32,
     /// When the latest observation happened, `YYYY-MM-DD...`
     pub last_occurred: Option<String>,
+    /// Flags computed by `analytics::Overview::flags` as of the server's today.
+    #[serde(default)]
+    pub flags: Vec<String>,
 }
 
 /// The error body every failed API call returns.
@@ -80,4 +83,13 @@ pub struct ErrorBody {
     pub error: String,
     /// A sentence for a person; never contains record contents.
     pub message: String,
+}
+
+/// `GET /api/children/{id}/record`: everything a manager's child overview shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordResponse {
+    pub child: CaseloadEntry,
+    pub record: crate::record::Record,
+    pub overview: crate::analytics::Overview,
+    pub chronology: Vec<crate::analytics::ChronologyItem>,
 }

@@ -371,8 +371,10 @@ pub fn observation(doc: &Automerge, id: &str) -> Result<Option<Observation>, Rec
     Ok(autosurgeon::hydrate_prop::<_, Observation, _, _>(doc, &obj, id).ok())
 }
 
-/// Everything in a child's record, read once, for analytics and display.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Everything in a child's record, read once, for analytics and display. The server keeps it
+/// as JSON beside the document so managers' pages never hydrate Automerge documents.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Record {
     pub observations: Vec<Observation>,
     pub amendments: Vec<corrections::Amendment>,

@@ -28,13 +28,18 @@ pub fn user_info(user: &User) -> UserInfo {
     }
 }
 
-async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> Result<Json<LoginResponse>, ApiError> {
+async fn login(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<Json<LoginResponse>, ApiError> {
     if req.username.len() > 100 || req.password.len() > 1000 {
         return Err(ApiError::Unauthorised);
     }
     let user = state.store.user_by_username(req.username.trim()).await?;
     let password = req.password;
-    let hash = user.as_ref().map_or_else(|| dummy_hash().to_owned(), |u| u.password_hash.clone());
+    let hash = user
+        .as_ref()
+        .map_or_else(|| dummy_hash().to_owned(), |u| u.password_hash.clone());
     // Argon2 is deliberately slow: keep it off the async workers.
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
@@ -49,7 +54,10 @@ async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginRequest
     let token = new_token();
     let now = now_ms();
     let expires_at_ms = now + state.config.session_ttl_ms;
-    state.store.create_session(&token_hash(&token), &user.id, now, expires_at_ms).await?;
+    state
+        .store
+        .create_session(&token_hash(&token), &user.id, now, expires_at_ms)
+        .await?;
     tracing::info!(user = %user.id, "signed in");
     Ok(Json(LoginResponse {
         token,

@@ -1,19 +1,32 @@
-//! `GET /api/children/{id}/chronology`: one child's chronology from the read model.
+//! One child's record for reading: chronology (JSON and CSV) and the full overview.
+//!
+//! Practitioners may read children allocated to them, managers their team's children; a child
+//! outside that looks exactly like one that does not exist.
 
 use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use shared::api::CaseloadEntry;
+use shared::analytics::{self, Thresholds};
+use shared::api::{CaseloadEntry, RecordResponse};
+use shared::calendar::Date;
 use shared::chronology::ChronologyEntry;
 use shared::ChildId;
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::state::{now_ms, AppState};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/children/{child_id}/chronology", get(chronology))
+    Router::new()
+        .route("/api/children/{child_id}/chronology", get(chronology))
+        .route(
+            "/api/children/{child_id}/chronology.csv",
+            get(chronology_csv),
+        )
+        .route("/api/children/{child_id}/record", get(record))
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -22,15 +35,122 @@ pub struct ChronologyResponse {
     pub entries: Vec<ChronologyEntry>,
 }
 
-async fn chronology(State(state): State<AppState>, auth: AuthUser, Path(child_id): Path<String>) -> Result<Json<ChronologyResponse>, ApiError> {
+/// The child, if this user may read them.
+async fn readable(
+    state: &AppState,
+    auth: &AuthUser,
+    child_id: &str,
+) -> Result<CaseloadEntry, ApiError> {
     let child_id: ChildId = child_id.parse().map_err(|_| ApiError::NotFound)?;
     let caseload = state.store.caseload(&auth.user).await?;
-    // Not found and not allowed look the same, so ids cannot be probed.
-    let child = caseload
+    caseload
         .into_iter()
         .find(|c| c.child_id == child_id)
-        .ok_or(ApiError::NotFound)?;
-    let entries = state.store.chronology(&child_id).await?;
-    tracing::info!(user = %auth.user.id, child = %child_id, "chronology read");
+        .ok_or(ApiError::NotFound)
+}
+
+async fn chronology(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(child_id): Path<String>,
+) -> Result<Json<ChronologyResponse>, ApiError> {
+    let child = readable(&state, &auth, &child_id).await?;
+    let entries = state.store.chronology(&child.child_id).await?;
+    tracing::info!(user = %auth.user.id, child = %child.child_id, "chronology read");
     Ok(Json(ChronologyResponse { child, entries }))
+}
+
+async fn record(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(child_id): Path<String>,
+) -> Result<Json<RecordResponse>, ApiError> {
+    let child = readable(&state, &auth, &child_id).await?;
+    let record = state.store.record(&child.child_id).await?;
+    let overview = analytics::overview(
+        &record,
+        Date::from_unix_ms(now_ms()),
+        &Thresholds::default(),
+    );
+    let chronology = analytics::chronology(&record);
+    tracing::info!(user = %auth.user.id, child = %child.child_id, "record read");
+    Ok(Json(RecordResponse {
+        child,
+        record,
+        overview,
+        chronology,
+    }))
+}
+
+/// One CSV field, quoted; cells that a spreadsheet would run as a formula are neutralised.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// The full chronology for conferences and courts, as CSV.
+async fn chronology_csv(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(child_id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let child = readable(&state, &auth, &child_id).await?;
+    let record = state.store.record(&child.child_id).await?;
+    let mut out = String::from(
+        "Date,Approximate,Type,Author,Agency,Headline,Significance,Withdrawn,Amendments\r\n",
+    );
+    for item in analytics::chronology(&record) {
+        let kind = match item.kind {
+            analytics::ItemKind::Observation => "Observation",
+            analytics::ItemKind::Conference => "Conference",
+            analytics::ItemKind::SupervisionDecision => "Supervision decision",
+            analytics::ItemKind::PlanStarted => "Plan started",
+            analytics::ItemKind::PlanEnded => "Plan ended",
+        };
+        let row = [
+            item.date.as_str(),
+            if item.approximate { "yes" } else { "no" },
+            kind,
+            &item.author,
+            &item.agency,
+            &item.headline,
+            &item.significance.join("; "),
+            if item.withdrawn { "yes" } else { "no" },
+            &item.amendments.to_string(),
+        ];
+        out.push_str(
+            &row.iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push_str("\r\n");
+    }
+    tracing::info!(user = %auth.user.id, child = %child.child_id, "chronology exported");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"chronology-{}.csv\"", child.child_id),
+            ),
+        ],
+        out,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_quoting() {
+        assert_eq!(csv_field("plain"), "\"plain\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
+    }
 }

@@ -16,7 +16,11 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/sync", post(sync))
 }
 
-async fn sync(State(state): State<AppState>, auth: AuthUser, ApiJson(req): ApiJson<SyncRequest>) -> Result<Json<SyncResponse>, ApiError> {
+async fn sync(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiJson(req): ApiJson<SyncRequest>,
+) -> Result<Json<SyncResponse>, ApiError> {
     if req.children.len() > state.config.max_children_per_sync {
         return Err(ApiError::BadRequest(format!(
             "a sync may name at most {} children",
@@ -25,7 +29,9 @@ async fn sync(State(state): State<AppState>, auth: AuthUser, ApiJson(req): ApiJs
     }
     let mut named = HashSet::new();
     if !req.children.iter().all(|c| named.insert(&c.child_id)) {
-        return Err(ApiError::BadRequest("a child is named twice in one sync".into()));
+        return Err(ApiError::BadRequest(
+            "a child is named twice in one sync".into(),
+        ));
     }
 
     let caseload = state.store.caseload(&auth.user).await?;
@@ -53,7 +59,9 @@ async fn sync(State(state): State<AppState>, auth: AuthUser, ApiJson(req): ApiJs
             tracing::warn!(user = %auth.user.id, child = %child.child_id, "sync refused: child not on caseload");
             ChildResult::Revoked
         };
-        if let ChildResult::Merged { accepted: n, .. } | ChildResult::Fallback { accepted: n, .. } = &result {
+        if let ChildResult::Merged { accepted: n, .. } | ChildResult::Fallback { accepted: n, .. } =
+            &result
+        {
             accepted += n;
         }
         children.push(ChildSyncResponse {

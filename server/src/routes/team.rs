@@ -1,21 +1,41 @@
-//! `GET /api/team`: the manager's team caseload from the read model.
+//! `GET /api/team`: the manager's team caseload with each child's flags, from the read model.
 
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
+use shared::analytics::{self, Thresholds};
 use shared::api::{Role, TeamCaseloadRow};
+use shared::calendar::Date;
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::state::{now_ms, AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/team", get(team))
 }
 
-async fn team(State(state): State<AppState>, auth: AuthUser) -> Result<Json<Vec<TeamCaseloadRow>>, ApiError> {
+async fn team(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Result<Json<Vec<TeamCaseloadRow>>, ApiError> {
     if auth.user.role != Role::Manager {
         return Err(ApiError::Forbidden);
     }
-    Ok(Json(state.store.team_caseload(&auth.user).await?))
+    let today = Date::from_unix_ms(now_ms());
+    let rows = state
+        .store
+        .team_caseload(&auth.user)
+        .await?
+        .into_iter()
+        .map(|child| {
+            let overview = analytics::overview(&child.record, today, &Thresholds::default());
+            TeamCaseloadRow {
+                flags: overview.flags(),
+                ..child.row
+            }
+        })
+        .collect();
+    tracing::info!(user = %auth.user.id, "team caseload read");
+    Ok(Json(rows))
 }

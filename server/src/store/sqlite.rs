@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
-use super::{MergeWrite, Result, Store, StoreError, StoredDoc, User};
+use super::{MergeWrite, Result, Store, StoreError, StoredDoc, TeamChild, User};
 use shared::api::{CaseloadEntry, Role, TeamCaseloadRow};
 use shared::chronology::{self, ChronologyEntry};
 use shared::{ChildId, UserId};
@@ -27,7 +27,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(SqliteStore { pool })
     }
@@ -41,7 +44,9 @@ fn user_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<User> {
     let id: String = row.try_get("id")?;
     let role: String = row.try_get("role")?;
     Ok(User {
-        id: id.parse().map_err(|_| StoreError::Corrupt("user id".into()))?,
+        id: id
+            .parse()
+            .map_err(|_| StoreError::Corrupt("user id".into()))?,
         username: row.try_get("username")?,
         display_name: row.try_get("display_name")?,
         agency: row.try_get("agency")?,
@@ -54,14 +59,17 @@ fn user_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<User> {
 fn child_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<CaseloadEntry> {
     let id: String = row.try_get("id")?;
     Ok(CaseloadEntry {
-        child_id: id.parse().map_err(|_| StoreError::Corrupt("child id".into()))?,
+        child_id: id
+            .parse()
+            .map_err(|_| StoreError::Corrupt("child id".into()))?,
         display_name: row.try_get("display_name")?,
         date_of_birth: row.try_get("date_of_birth")?,
         legal_status: row.try_get("legal_status")?,
     })
 }
 
-const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.agency, u.role, u.team_id, u.password_hash";
+const USER_COLUMNS: &str =
+    "u.id, u.username, u.display_name, u.agency, u.role, u.team_id, u.password_hash";
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -91,14 +99,22 @@ impl Store for SqliteStore {
     }
 
     async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
-        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username = ?"))
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.username = ?"
+        ))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
-    async fn create_session(&self, token_hash: &str, user: &UserId, now_ms: i64, expires_at_ms: i64) -> Result<()> {
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: &UserId,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)")
             .bind(token_hash)
             .bind(user.as_str())
@@ -185,23 +201,27 @@ impl Store for SqliteStore {
     }
 
     async fn child(&self, child: &ChildId) -> Result<Option<CaseloadEntry>> {
-        let row = sqlx::query("SELECT id, display_name, date_of_birth, legal_status FROM children WHERE id = ?")
-            .bind(child.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, display_name, date_of_birth, legal_status FROM children WHERE id = ?",
+        )
+        .bind(child.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(child_from_row).transpose()
     }
 
     async fn load_doc(&self, child: &ChildId) -> Result<StoredDoc> {
         let mut tx = self.pool.begin().await?;
-        let snapshot: Option<Vec<u8>> = sqlx::query_scalar("SELECT bytes FROM doc_snapshots WHERE child_id = ?")
-            .bind(child.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-        let changes: Vec<Vec<u8>> = sqlx::query_scalar("SELECT bytes FROM doc_changes WHERE child_id = ? ORDER BY seq")
-            .bind(child.as_str())
-            .fetch_all(&mut *tx)
-            .await?;
+        let snapshot: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT bytes FROM doc_snapshots WHERE child_id = ?")
+                .bind(child.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let changes: Vec<Vec<u8>> =
+            sqlx::query_scalar("SELECT bytes FROM doc_changes WHERE child_id = ? ORDER BY seq")
+                .bind(child.as_str())
+                .fetch_all(&mut *tx)
+                .await?;
         tx.commit().await?;
         Ok(StoredDoc { snapshot, changes })
     }
@@ -232,13 +252,26 @@ impl Store for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
+        if let Some(record) = &write.record {
+            let json =
+                serde_json::to_string(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            sqlx::query(
+                "INSERT INTO record_projection (child_id, record_json) VALUES (?, ?) \
+                 ON CONFLICT (child_id) DO UPDATE SET record_json = excluded.record_json",
+            )
+            .bind(child.as_str())
+            .bind(json)
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query("DELETE FROM observations WHERE child_id = ?")
             .bind(child.as_str())
             .execute(&mut *tx)
             .await?;
         for obs in &write.observations {
             let entry = chronology::entry(obs);
-            let indicators = serde_json::to_string(&entry.indicators).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let indicators = serde_json::to_string(&entry.indicators)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             sqlx::query(
                 "INSERT INTO observations (child_id, observation_id, occurred, occurred_approx, recorded_at_ms, author_id, \
                  author_name, agency, source, headline, indicators_json, indicator_count, child_words, narrative) \
@@ -265,14 +298,15 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn team_caseload(&self, manager: &User) -> Result<Vec<TeamCaseloadRow>> {
+    async fn team_caseload(&self, manager: &User) -> Result<Vec<TeamChild>> {
         let rows = sqlx::query(
             "SELECT c.id, c.display_name, c.date_of_birth, c.legal_status, \
                (SELECT COUNT(*) FROM observations o WHERE o.child_id = c.id) AS observation_count, \
                (SELECT COALESCE(SUM(indicator_count), 0) FROM observations o WHERE o.child_id = c.id) AS indicator_count, \
                (SELECT COUNT(DISTINCT author_id) FROM observations o WHERE o.child_id = c.id) AS authors, \
                (SELECT MAX(occurred) FROM observations o WHERE o.child_id = c.id) AS last_occurred, \
-               (SELECT GROUP_CONCAT(u.display_name, ', ') FROM allocations a JOIN users u ON u.id = a.user_id WHERE a.child_id = c.id) AS allocated \
+               (SELECT GROUP_CONCAT(u.display_name, ', ') FROM allocations a JOIN users u ON u.id = a.user_id WHERE a.child_id = c.id) AS allocated, \
+               (SELECT record_json FROM record_projection p WHERE p.child_id = c.id) AS record_json \
              FROM children c WHERE c.team_id = ? ORDER BY c.display_name, c.id",
         )
         .bind(&manager.team_id)
@@ -281,7 +315,13 @@ impl Store for SqliteStore {
         rows.iter()
             .map(|row| {
                 let allocated: Option<String> = row.try_get("allocated")?;
-                Ok(TeamCaseloadRow {
+                let record_json: Option<String> = row.try_get("record_json")?;
+                let record = match record_json {
+                    Some(j) => serde_json::from_str(&j)
+                        .map_err(|e| StoreError::Corrupt(format!("record projection: {e}")))?,
+                    None => shared::record::Record::default(),
+                };
+                let row = TeamCaseloadRow {
                     child: child_from_row(row)?,
                     allocated_to: allocated
                         .map(|a| a.split(", ").map(str::to_owned).collect())
@@ -290,9 +330,24 @@ impl Store for SqliteStore {
                     indicator_count: row.try_get::<i64, _>("indicator_count")? as u32,
                     authors: row.try_get::<i64, _>("authors")? as u32,
                     last_occurred: row.try_get("last_occurred")?,
-                })
+                    flags: Vec::new(),
+                };
+                Ok(TeamChild { row, record })
             })
             .collect()
+    }
+
+    async fn record(&self, child: &ChildId) -> Result<shared::record::Record> {
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT record_json FROM record_projection WHERE child_id = ?")
+                .bind(child.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        match json {
+            Some(j) => serde_json::from_str(&j)
+                .map_err(|e| StoreError::Corrupt(format!("record projection: {e}"))),
+            None => Ok(shared::record::Record::default()),
+        }
     }
 
     async fn chronology(&self, child: &ChildId) -> Result<Vec<ChronologyEntry>> {
@@ -316,7 +371,8 @@ impl Store for SqliteStore {
                     agency: row.try_get("agency")?,
                     source: row.try_get("source")?,
                     headline: row.try_get("headline")?,
-                    indicators: serde_json::from_str(&indicators).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    indicators: serde_json::from_str(&indicators)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                     child_words: row.try_get("child_words")?,
                     narrative: row.try_get("narrative")?,
                 })

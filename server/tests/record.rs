@@ -1,0 +1,95 @@
+//! The merged record as managers read it: flags on the team caseload, the overview with the
+//! newest scaling, and the chronology export.
+
+mod support;
+
+use axum::http::StatusCode;
+use shared::api::{RecordResponse, TeamCaseloadRow};
+use shared::record::assessments::{self, Scaling};
+use shared::record::people::{self, AgeGroup, Household, PersonDetails};
+use shared::record::stamped::Stamp;
+use support::{Tablet, TestServer};
+
+#[tokio::test]
+async fn dashboard_flags_overview_and_csv_follow_the_merged_record() {
+    let server = TestServer::start().await;
+    let mut sam = Tablet::sign_in(&server, "sam.social").await;
+    sam.sync(&server).await;
+    let stamp = Stamp {
+        by: "user-sam-social".into(),
+        by_name: "Sam Okafor".into(),
+        at_ms: 1_790_000_000_000,
+    };
+    {
+        let doc = &mut sam
+            .caseload
+            .replicas
+            .get_mut(&"child-mia".parse().expect("id"))
+            .expect("mia")
+            .doc;
+        let details = PersonDetails {
+            name: "Ryan".into(),
+            relationship: "Mother's new partner".into(),
+            age_group: AgeGroup::Adult,
+            household: Household::LivesWithChild,
+            risk_info: "Unknown".into(),
+            contact: "Daily".into(),
+        };
+        people::add(doc, "person-ryan", &details, None, &stamp).expect("person");
+        assessments::add_scaling(
+            doc,
+            &Scaling {
+                id: "scale-1".into(),
+                date: "2026-11-20".into(),
+                score: 3,
+                rationale: "Going missing again".into(),
+                agency: "Children's Social Care".into(),
+                added: stamp.clone(),
+            },
+        )
+        .expect("scaling");
+    }
+    sam.sync(&server).await;
+
+    let morgan = server.login("morgan.manager").await;
+    let (status, body) = server.get("/api/team", Some(&morgan)).await;
+    assert_eq!(status, StatusCode::OK);
+    let rows: Vec<TeamCaseloadRow> = serde_json::from_value(body).expect("rows");
+    let mia = rows
+        .iter()
+        .find(|r| r.child.child_id.as_str() == "child-mia")
+        .expect("mia");
+    assert!(
+        mia.flags.iter().any(|f| f.contains("not assessed")),
+        "{:?}",
+        mia.flags
+    );
+
+    let (status, body) = server
+        .get("/api/children/child-mia/record", Some(&morgan))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let rec: RecordResponse = serde_json::from_value(body).expect("record");
+    assert_eq!(rec.record.scalings.len(), 1);
+    assert_eq!(rec.overview.unassessed_adults[0].name, "Ryan");
+    assert_eq!(rec.chronology.len(), 2, "the two demo observations");
+
+    let resp = server
+        .request(
+            axum::http::Request::get("/api/children/child-mia/chronology.csv")
+                .header("authorization", format!("Bearer {morgan}"))
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(resp.0, StatusCode::OK);
+    let csv = resp.1.as_str().expect("csv text").to_owned();
+    assert!(csv.starts_with("Date,Approximate,Type"));
+    assert_eq!(csv.lines().count(), 3);
+
+    let hana = server.login("hana.health").await;
+    let (status, _) = server
+        .get("/api/children/child-mia/record", Some(&hana))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "not allocated to Hana");
+}
