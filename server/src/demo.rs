@@ -269,5 +269,169 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
             anyhow::bail!("demo observation {n}: {err}");
         }
     }
+    seed_plans(state, &users).await?;
     Ok(true)
+}
+
+/// People, plans, conferences and scalings for the Thompson children, so the dashboard shows
+/// what the product is for: unassessed adults, a stalled safety scale, an overdue review.
+async fn seed_plans(state: &AppState, users: &[User]) -> anyhow::Result<()> {
+    use shared::record::assessments::{self, NeglectAssessment, Scaling};
+    use shared::record::people::{
+        self, AgeGroup, Assessment, AssessmentStatus, Household, PersonDetails,
+    };
+    use shared::record::plan::{
+        self, ActionBase, Conference, ConferenceKind, PlanDetails, PlanKind,
+    };
+    use shared::record::stamped::Stamp;
+
+    let Some(sam) = users.iter().find(|u| u.username == "sam.social") else {
+        return Ok(());
+    };
+    let stamp = |date: &str| Stamp {
+        by: sam.id.to_string(),
+        by_name: sam.display_name.clone(),
+        at_ms: shared::calendar::Date::parse_prefix(date)
+            .map_or(0, |d| d.days_since_epoch() as i64 * 86_400_000 + 36_000_000),
+    };
+    for child in ["child-ava", "child-leo"] {
+        let child_id: ChildId = child.parse()?;
+        let actor = ActorId::from(format!("demo-seed-plan-{child}").into_bytes());
+        let mut failure: Option<String> = None;
+        docs::append(state, &child_id, |doc| {
+            doc.set_actor(actor);
+            let mut run = || -> Result<(), shared::record::RecordError> {
+                let person = |name: &str, rel: &str, household, risk: &str| PersonDetails {
+                    name: name.into(),
+                    relationship: rel.into(),
+                    age_group: AgeGroup::Adult,
+                    household,
+                    risk_info: risk.into(),
+                    contact: String::new(),
+                };
+                people::add(
+                    doc,
+                    "person-kerry",
+                    &person("Kerry Thompson", "Mother", Household::LivesWithChild, ""),
+                    Some(&Assessment {
+                        status: AssessmentStatus::Both,
+                        date: "2025-11-10".into(),
+                        note: "Loving; overwhelmed".into(),
+                    }),
+                    &stamp("2025-10-20"),
+                )?;
+                people::add(
+                    doc,
+                    "person-dean",
+                    &person(
+                        "Dean Walsh",
+                        "Mother's partner",
+                        Household::LivesWithChild,
+                        "Conviction for an offence against a child (2012)",
+                    ),
+                    None,
+                    &stamp("2025-10-20"),
+                )?;
+                for (id, kind, date, outcome) in [
+                    (
+                        "conf-strategy",
+                        ConferenceKind::StrategyDiscussion,
+                        "2025-10-20",
+                        "Section 47 enquiries",
+                    ),
+                    (
+                        "conf-icpc",
+                        ConferenceKind::InitialConference,
+                        "2025-11-10",
+                        "Child protection plan: neglect",
+                    ),
+                    (
+                        "conf-core",
+                        ConferenceKind::CoreGroup,
+                        "2025-11-21",
+                        "Plan agreed",
+                    ),
+                ] {
+                    plan::add_conference(
+                        doc,
+                        &Conference {
+                            id: id.into(),
+                            kind,
+                            date: date.into(),
+                            outcome: outcome.into(),
+                            added: stamp(date),
+                        },
+                    )?;
+                }
+                plan::set_plan(
+                    doc,
+                    &PlanDetails {
+                        kind: PlanKind::ChildProtectionNeglect,
+                        started_on: "2025-11-10".into(),
+                        ended_on: String::new(),
+                        contingency: "Legal planning meeting".into(),
+                        contingency_trigger: "Home conditions not improved by the first review"
+                            .into(),
+                    },
+                    &stamp("2025-11-10"),
+                )?;
+                plan::add_action(
+                    doc,
+                    &ActionBase {
+                        id: "action-heating".into(),
+                        what: "Get the heating repaired".into(),
+                        who: "Mother, with housing officer".into(),
+                        due: "2026-01-15".into(),
+                        success_measure: "Working heating seen at a home visit".into(),
+                        added: stamp("2025-11-21"),
+                    },
+                )?;
+                for (id, date, score) in [
+                    ("scale-1", "2025-11-21", 3u8),
+                    ("scale-2", "2026-02-10", 4),
+                    ("scale-3", "2026-06-01", 3),
+                ] {
+                    assessments::add_scaling(
+                        doc,
+                        &Scaling {
+                            id: id.into(),
+                            date: date.into(),
+                            score,
+                            rationale: "Core group".into(),
+                            agency: sam.agency.clone(),
+                            added: stamp(date),
+                        },
+                    )?;
+                }
+                for (id, date, s) in [
+                    ("neglect-1", "2025-11-21", 4u8),
+                    ("neglect-2", "2026-05-20", 4),
+                ] {
+                    assessments::add_neglect(
+                        doc,
+                        &NeglectAssessment {
+                            id: id.into(),
+                            date: date.into(),
+                            physical_care: s,
+                            care_of_safety: s,
+                            emotional_care: 3,
+                            developmental_care: 3,
+                            note: String::new(),
+                            added: stamp(date),
+                        },
+                    )?;
+                }
+                Ok(())
+            };
+            if let Err(e) = run() {
+                failure = Some(e.to_string());
+            }
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if let Some(e) = failure {
+            anyhow::bail!("demo plan for {child}: {e}");
+        }
+    }
+    Ok(())
 }
