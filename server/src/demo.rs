@@ -300,7 +300,7 @@ async fn seed_plans(state: &AppState, users: &[User]) -> anyhow::Result<()> {
         let mut failure: Option<String> = None;
         docs::append(state, &child_id, |doc| {
             doc.set_actor(actor);
-            let mut run = || -> Result<(), shared::record::RecordError> {
+            let mut run = || -> Result<(), Box<shared::record::RecordError>> {
                 let person = |name: &str, rel: &str, household, risk: &str| PersonDetails {
                     name: name.into(),
                     relationship: rel.into(),

@@ -165,13 +165,13 @@ pub fn set_plan(
         return Err(RecordError::Invalid(super::ValidationError::BadDate));
     }
     change(doc, stamp.at_ms, "plan", |tx| {
-        stamped::write(tx, &ROOT.into(), PLAN_KEY, details, stamp)
+        stamped::write(tx, &ROOT, PLAN_KEY, details, stamp)
     })?;
     Ok(())
 }
 
 pub fn read_plan(doc: &Automerge) -> Result<Field<PlanDetails>, RecordError> {
-    stamped::read(doc, &ROOT.into(), PLAN_KEY)
+    stamped::read(doc, &ROOT, PLAN_KEY)
 }
 
 pub fn add_action(doc: &mut Automerge, base: &ActionBase) -> Result<(), RecordError> {
