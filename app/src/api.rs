@@ -1,0 +1,114 @@
+//! HTTP calls to the Quilt server (same origin, JSON).
+//!
+//! Tokens travel only in the `Authorization` header and record contents only in bodies, never in
+//! URLs. Responses are not cached by the browser.
+
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use shared::api::{CaseloadEntry, ErrorBody, LoginRequest, LoginResponse, TeamCaseloadRow};
+use shared::chronology::ChronologyEntry;
+use shared::sync::{SyncRequest, SyncResponse};
+use shared::ChildId;
+use web_sys::RequestCache;
+
+/// Why a call failed, worded for the person holding the tablet.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// 401: the credentials or the token were refused.
+    #[error("{0}")]
+    Unauthorised(String),
+    /// 403: signed in, but not allowed to see this.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("the server could not be reached; check the connection and try again")]
+    Network,
+    #[error("{0}")]
+    Server(String),
+    #[error("the server's answer could not be read")]
+    Decode,
+}
+
+/// The chronology endpoint's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chronology {
+    pub child: CaseloadEntry,
+    pub entries: Vec<ChronologyEntry>,
+}
+
+fn with_auth(builder: RequestBuilder, token: &str) -> RequestBuilder {
+    builder
+        .header("Authorization", &format!("Bearer {token}"))
+        .cache(RequestCache::NoStore)
+}
+
+async fn send(request: Request) -> Result<Response, ApiError> {
+    let response = request.send().await.map_err(|_| ApiError::Network)?;
+    if response.ok() {
+        return Ok(response);
+    }
+    let status = response.status();
+    let message = response
+        .json::<ErrorBody>()
+        .await
+        .map(|b| b.message)
+        .unwrap_or_else(|_| format!("the server answered with status {status}"));
+    Err(match status {
+        401 => ApiError::Unauthorised(message),
+        403 => ApiError::Forbidden(message),
+        _ => ApiError::Server(message),
+    })
+}
+
+async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    response.json::<T>().await.map_err(|_| ApiError::Decode)
+}
+
+fn json_request<T: Serialize>(builder: RequestBuilder, body: &T) -> Result<Request, ApiError> {
+    builder
+        .header("Accept", "application/json")
+        .json(body)
+        .map_err(|_| ApiError::Server("the request could not be prepared".into()))
+}
+
+pub async fn login(username: &str, password: &str) -> Result<LoginResponse, ApiError> {
+    let body = LoginRequest {
+        username: username.to_owned(),
+        password: password.to_owned(),
+    };
+    let request = json_request(
+        Request::post("/api/login").cache(RequestCache::NoStore),
+        &body,
+    )?;
+    decode(send(request).await?).await
+}
+
+pub async fn logout(token: &str) -> Result<(), ApiError> {
+    let request = with_auth(Request::post("/api/logout"), token)
+        .build()
+        .map_err(|_| ApiError::Network)?;
+    send(request).await.map(|_| ())
+}
+
+pub async fn sync(token: &str, body: &SyncRequest) -> Result<SyncResponse, ApiError> {
+    let request = json_request(with_auth(Request::post("/api/sync"), token), body)?;
+    decode(send(request).await?).await
+}
+
+pub async fn team(token: &str) -> Result<Vec<TeamCaseloadRow>, ApiError> {
+    let request = with_auth(Request::get("/api/team"), token)
+        .header("Accept", "application/json")
+        .build()
+        .map_err(|_| ApiError::Network)?;
+    decode(send(request).await?).await
+}
+
+pub async fn chronology(token: &str, child: &ChildId) -> Result<Chronology, ApiError> {
+    // Child ids are restricted to URL-safe characters by `ChildId` itself.
+    let url = format!("/api/children/{child}/chronology");
+    let request = with_auth(Request::get(&url), token)
+        .header("Accept", "application/json")
+        .build()
+        .map_err(|_| ApiError::Network)?;
+    decode(send(request).await?).await
+}

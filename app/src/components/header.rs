@@ -1,0 +1,122 @@
+//! The header on every signed-in page: who is signed in, connectivity and sync status.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+
+use crate::platform;
+use crate::state::use_app;
+use crate::sync::{self, SIGNED_OUT};
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let app = use_app();
+    let status = app.status;
+    let navigate = use_navigate();
+    let signing_out = RwSignal::new(false);
+
+    let user_name = move || {
+        app.session.with(|s| {
+            s.as_ref()
+                .map(|s| s.user.display_name.clone())
+                .unwrap_or_default()
+        })
+    };
+    let agency = move || {
+        app.session.with(|s| {
+            s.as_ref()
+                .map(|s| s.user.agency.clone())
+                .unwrap_or_default()
+        })
+    };
+    let manager = Memo::new(move |_| app.is_manager());
+    let online_text = move || {
+        if status.online.get() {
+            "Online"
+        } else {
+            "Offline"
+        }
+    };
+    let last_sync = move || {
+        status
+            .last_sync_ms
+            .get()
+            .map_or_else(|| "Never".to_owned(), platform::format_local)
+    };
+
+    let sign_out = move |_| {
+        if signing_out.get_untracked() {
+            return;
+        }
+        signing_out.set(true);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match app.sign_out().await {
+                Ok(()) => navigate("/", Default::default()),
+                Err(e) => app
+                    .status
+                    .error
+                    .set(Some(format!("Signing out failed: {e}"))),
+            }
+            signing_out.set(false);
+        });
+    };
+
+    view! {
+        <header class="site-header">
+            <div class="brand-row">
+                <a class="app-name" href="/caseload">"Quilt"</a>
+                <p class="who">
+                    <span class="user-name">{user_name}</span>
+                    <span class="agency">{agency}</span>
+                </p>
+                <button type="button" class="button secondary" data-testid="logout" on:click=sign_out disabled=move || signing_out.get()>
+                    "Sign out"
+                </button>
+            </div>
+            <nav aria-label="Main">
+                <ul class="nav-list">
+                    <li><a href="/caseload" data-testid="nav-caseload">"Caseload"</a></li>
+                    <Show when=move || manager.get()>
+                        <li><a href="/team" data-testid="nav-team">"Team"</a></li>
+                    </Show>
+                </ul>
+            </nav>
+            <div class="sync-row">
+                <dl class="sync-status">
+                    <div>
+                        <dt>"Connection"</dt>
+                        <dd>
+                            <span data-testid="online-status" class=move || if status.online.get() { "badge online" } else { "badge offline" }>
+                                {online_text}
+                            </span>
+                        </dd>
+                    </div>
+                    <div>
+                        <dt>"Changes not yet synced"</dt>
+                        <dd data-testid="pending-count">{move || status.pending.get().to_string()}</dd>
+                    </div>
+                    <div>
+                        <dt>"Last sync"</dt>
+                        <dd data-testid="last-sync">{last_sync}</dd>
+                    </div>
+                </dl>
+                <button type="button" class="button" data-testid="sync-now" aria-describedby="sync-progress" on:click=move |_| sync::request_sync(app)>
+                    "Sync now"
+                </button>
+                <p id="sync-progress" class="sync-progress" role="status" aria-live="polite">
+                    {move || if status.in_progress.get() { "Syncing…" } else { "" }}
+                </p>
+            </div>
+            {move || status.error.get().map(|e| {
+                let signed_out = e == SIGNED_OUT;
+                view! {
+                    <p class="sync-error" role="alert" data-testid="sync-error">
+                        {e}
+                        {signed_out.then(|| view! { " " <a href="/">"Sign in"</a> })}
+                    </p>
+                }
+            })}
+        </header>
+    }
+}

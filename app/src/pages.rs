@@ -1,0 +1,27 @@
+//! One component per route.
+
+mod caseload;
+mod child;
+mod chronology;
+mod login;
+mod new_observation;
+mod team;
+
+pub use caseload::Caseload;
+pub use child::ChildRecord;
+pub use chronology::TeamChronology;
+pub use login::Login;
+pub use new_observation::NewObservation;
+pub use team::Team;
+
+use leptos::prelude::*;
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    view! {
+        <main id="main" class="page">
+            <h1>"Page not found"</h1>
+            <p><a href="/caseload">"Go to the caseload"</a></p>
+        </main>
+    }
+}

@@ -1,0 +1,302 @@
+//! Recording a new observation on the tablet.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use shared::catalogue;
+use shared::record::{IndicatorEntry, Observation, Source};
+use shared::ChildId;
+
+use crate::components::{IndicatorPicker, Selection, SignedIn};
+use crate::pages::child::child_param;
+use crate::platform;
+use crate::state::{use_app, AppState};
+use crate::sync;
+
+#[component]
+pub fn NewObservation() -> impl IntoView {
+    view! {
+        <SignedIn>
+            <ObservationForm/>
+        </SignedIn>
+    }
+}
+
+/// Everything typed into the form, kept in signals so a failed save loses nothing.
+#[derive(Clone, Copy)]
+struct Fields {
+    date: RwSignal<String>,
+    time: RwSignal<String>,
+    approx: RwSignal<bool>,
+    location: RwSignal<String>,
+    present: RwSignal<String>,
+    source: RwSignal<String>,
+    indicators: RwSignal<Selection>,
+    narrative: RwSignal<String>,
+    child_words: RwSignal<String>,
+    action: RwSignal<String>,
+}
+
+impl Fields {
+    fn new() -> Self {
+        Fields {
+            date: RwSignal::new(platform::today()),
+            time: RwSignal::new(String::new()),
+            approx: RwSignal::new(false),
+            location: RwSignal::new(String::new()),
+            present: RwSignal::new(String::new()),
+            source: RwSignal::new(Source::Observed.code().to_owned()),
+            indicators: RwSignal::new(Selection::new()),
+            narrative: RwSignal::new(String::new()),
+            child_words: RwSignal::new(String::new()),
+            action: RwSignal::new(String::new()),
+        }
+    }
+
+    /// Takes the values as the page shows them (see [`platform::control_value`]).
+    fn refresh_from_page(&self) {
+        for (id, signal) in [
+            ("obs-occurred", self.date),
+            ("obs-time", self.time),
+            ("obs-location", self.location),
+            ("obs-present", self.present),
+            ("obs-source", self.source),
+            ("obs-narrative", self.narrative),
+            ("obs-child-words", self.child_words),
+            ("obs-action", self.action),
+        ] {
+            if let Some(value) = platform::control_value(id) {
+                if signal.get_untracked() != value {
+                    signal.set(value);
+                }
+            }
+        }
+        if let Some(approx) = platform::control_value("obs-approx") {
+            self.approx.set(approx == "true");
+        }
+    }
+
+    /// Builds the observation; the caller validates it.
+    fn observation(&self, app: &AppState, id: String) -> Result<Observation, String> {
+        let session = app
+            .session
+            .get_untracked()
+            .ok_or("You are signed out. Sign in again to record.")?;
+        let date = self.date.get_untracked().trim().to_owned();
+        let time = self.time.get_untracked().trim().to_owned();
+        // Browsers may report seconds (HH:MM:SS); the record keeps minutes.
+        let time: String = time.chars().take(5).collect();
+        let occurred = if time.is_empty() {
+            date
+        } else {
+            format!("{date}T{time}")
+        };
+        let selected = self.indicators.get_untracked();
+        let indicators = catalogue::INDICATORS
+            .iter()
+            .filter_map(|ind| {
+                selected.get(ind.code).map(|&level| IndicatorEntry {
+                    code: ind.code.to_owned(),
+                    level,
+                })
+            })
+            .collect();
+        Ok(Observation {
+            id,
+            occurred,
+            occurred_approx: self.approx.get_untracked(),
+            recorded_at_ms: platform::now_ms() as i64,
+            author_id: session.user.id.to_string(),
+            author_name: session.user.display_name.clone(),
+            agency: session.user.agency.clone(),
+            location: self.location.get_untracked().trim().to_owned(),
+            present: split_people(&self.present.get_untracked()),
+            indicators,
+            source: Source::from_code(&self.source.get_untracked()).unwrap_or(Source::Observed),
+            narrative: self.narrative.get_untracked().trim().to_owned(),
+            child_words: self.child_words.get_untracked().trim().to_owned(),
+            action_taken: self.action.get_untracked().trim().to_owned(),
+        })
+    }
+}
+
+/// One person per line or comma.
+fn split_people(text: &str) -> Vec<String> {
+    text.split(['\n', ','])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A sentence for the person: capital first letter, full stop.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    out.push_str(chars.as_str());
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
+async fn save(app: AppState, child: ChildId, fields: Fields) -> Result<(), String> {
+    let id = platform::hex(&platform::random_bytes(8).map_err(|e| sentence(&e))?);
+    let obs = fields.observation(&app, id)?;
+    obs.validate().map_err(|e| sentence(&e.to_string()))?;
+    let engine = app.engine().ok_or("The app has not finished loading.")?;
+    let result = engine.add_observation(&child, &obs).await;
+    // Even a failed disk write may have changed the record in memory.
+    app.status.pending.set(engine.pending());
+    app.records_rev.update(|r| *r += 1);
+    result.map_err(|e| sentence(&e))
+}
+
+#[component]
+fn ObservationForm() -> impl IntoView {
+    let app = use_app();
+    let child = child_param();
+    let navigate = use_navigate();
+    let fields = Fields::new();
+    let error = RwSignal::new(None::<String>);
+
+    let save_action = Action::new_local(move |child: &ChildId| {
+        let child = child.clone();
+        let navigate = navigate.clone();
+        async move {
+            match save(app, child.clone(), fields).await {
+                Ok(()) => {
+                    error.set(None);
+                    app.flash.set(Some("Saved on this tablet".to_owned()));
+                    navigate(&format!("/child/{child}"), Default::default());
+                    if platform::is_online() {
+                        sync::request_sync(app);
+                    }
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        }
+    });
+    let saving = save_action.pending();
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if saving.get_untracked() {
+            return;
+        }
+        fields.refresh_from_page();
+        match child.get_untracked() {
+            Some(c) => {
+                save_action.dispatch(c);
+            }
+            None => error.set(Some("This record does not exist.".to_owned())),
+        }
+    };
+
+    let child_name = move || child.get().map(|c| app.child_name(&c)).unwrap_or_default();
+    let back = move || {
+        child
+            .get()
+            .map(|c| format!("/child/{c}"))
+            .unwrap_or_else(|| "/caseload".to_owned())
+    };
+
+    view! {
+        <p class="breadcrumb"><a href=back>{move || format!("Back to {}", child_name())}</a></p>
+        <h1>{move || format!("New observation: {}", child_name())}</h1>
+        <p class="hint">"Recorded on this tablet first; it syncs when there is a connection."</p>
+        <form class="observation-form" on:submit=on_submit novalidate>
+            <fieldset>
+                <legend>"When and where"</legend>
+                <div class="field-row">
+                    <div class="field">
+                        <label for="obs-occurred">"Date it happened"</label>
+                        <input id="obs-occurred" type="date" data-testid="obs-occurred" required bind:value=fields.date/>
+                    </div>
+                    <div class="field">
+                        <label for="obs-time">"Time (optional)"</label>
+                        <input id="obs-time" type="time" data-testid="obs-time" bind:value=fields.time/>
+                    </div>
+                </div>
+                <div class="field check">
+                    <input id="obs-approx" type="checkbox" data-testid="obs-approx" bind:checked=fields.approx/>
+                    <label for="obs-approx">"The date or time is approximate"</label>
+                </div>
+                <div class="field">
+                    <label for="obs-location">"Where"</label>
+                    <input id="obs-location" type="text" data-testid="obs-location" bind:value=fields.location/>
+                </div>
+                <div class="field">
+                    <label for="obs-present">"Who was present"</label>
+                    <p class="hint" id="obs-present-hint">"One person per line, or separate with commas."</p>
+                    <textarea id="obs-present" rows="3" data-testid="obs-present" aria-describedby="obs-present-hint"
+                        bind:value=fields.present></textarea>
+                </div>
+            </fieldset>
+
+            <div class="field">
+                <label for="obs-source">"Source"</label>
+                <p class="hint" id="obs-source-hint">"Where the information came from. A formal disclosure is never required."</p>
+                <select id="obs-source" data-testid="obs-source" aria-describedby="obs-source-hint"
+                    prop:value=move || fields.source.get()
+                    on:change=move |ev| fields.source.set(event_target_value(&ev))>
+                    {Source::ALL.into_iter().map(|s| view! {
+                        <option value=s.code() selected=s == Source::Observed>{s.label()}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+
+            <IndicatorPicker selected=fields.indicators/>
+
+            <div class="field">
+                <label for="obs-narrative">"What you saw or heard"</label>
+                <textarea id="obs-narrative" rows="6" data-testid="obs-narrative" bind:value=fields.narrative></textarea>
+            </div>
+            <div class="field">
+                <label for="obs-child-words">"The child's own words"</label>
+                <p class="hint" id="obs-child-words-hint">"Exactly as the child said them."</p>
+                <textarea id="obs-child-words" rows="3" data-testid="obs-child-words" aria-describedby="obs-child-words-hint"
+                    bind:value=fields.child_words></textarea>
+            </div>
+            <div class="field">
+                <label for="obs-action">"Action taken"</label>
+                <textarea id="obs-action" rows="3" data-testid="obs-action" bind:value=fields.action></textarea>
+            </div>
+
+            <div role="alert" class="error-region">
+                {move || error.get().map(|e| view! { <p class="error" data-testid="form-error">{e}</p> })}
+            </div>
+            <div class="form-actions">
+                <button type="submit" class="button primary" data-testid="obs-save" disabled=move || saving.get()>
+                    {move || if saving.get() { "Saving…" } else { "Save observation" }}
+                </button>
+                <a class="button secondary" href=back>"Cancel"</a>
+            </div>
+        </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn people_split_on_lines_and_commas() {
+        assert_eq!(
+            split_people("Mother, Father\n\n Sibling (7) \n"),
+            ["Mother", "Father", "Sibling (7)"]
+        );
+        assert!(split_people(" , \n").is_empty());
+    }
+
+    #[test]
+    fn sentences() {
+        assert_eq!(
+            sentence("record at least one thing"),
+            "Record at least one thing."
+        );
+        assert_eq!(sentence("Done."), "Done.");
+    }
+}

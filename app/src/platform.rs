@@ -1,0 +1,142 @@
+//! Thin wrappers over browser facilities: clock, randomness, connectivity, service worker.
+
+use wasm_bindgen::JsValue;
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// `n` bytes from the Web Crypto generator.
+pub fn random_bytes(n: usize) -> Result<Vec<u8>, String> {
+    let mut buf = vec![0u8; n];
+    let crypto = web_sys::window()
+        .ok_or("no window")?
+        .crypto()
+        .map_err(|_| "this browser has no secure random number generator".to_owned())?;
+    crypto
+        .get_random_values_with_u8_array(&mut buf)
+        .map_err(|_| "the secure random number generator failed".to_owned())?;
+    Ok(buf)
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn from_hex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+        .collect()
+}
+
+/// Whether the browser believes it has a network connection.
+pub fn is_online() -> bool {
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
+}
+
+/// Today's date in the tablet's time zone, `YYYY-MM-DD`.
+pub fn today() -> String {
+    let d = js_sys::Date::new_0();
+    format!(
+        "{:04}-{:02}-{:02}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date()
+    )
+}
+
+/// A moment as the tablet's local date and time, e.g. `26/11/2026 14:05`.
+pub fn format_local(ms: f64) -> String {
+    let d = js_sys::Date::new(&JsValue::from_f64(ms));
+    format!(
+        "{:02}/{:02}/{:04} {:02}:{:02}",
+        d.get_date(),
+        d.get_month() + 1,
+        d.get_full_year(),
+        d.get_hours(),
+        d.get_minutes()
+    )
+}
+
+/// Shows a stored `YYYY-MM-DD[THH:MM]` as `DD/MM/YYYY[ HH:MM]` without touching time zones.
+pub fn format_occurred(s: &str) -> String {
+    let (date, time) = match s.split_once('T') {
+        Some((d, t)) => (d, Some(t)),
+        None => (s, None),
+    };
+    let parts: Vec<&str> = date.split('-').collect();
+    let date = match parts.as_slice() {
+        [y, m, d] => format!("{d}/{m}/{y}"),
+        _ => date.to_owned(),
+    };
+    match time {
+        Some(t) => format!("{date} {t}"),
+        None => date,
+    }
+}
+
+/// The current value of a form control by element id, read straight from the page. Forms keep
+/// their values in signals; reading the page once more on submit also catches values set
+/// without an `input` event (autofill, assistive tools, scripts).
+pub fn control_value(id: &str) -> Option<String> {
+    use wasm_bindgen::JsCast;
+    let element = web_sys::window()?.document()?.get_element_by_id(id)?;
+    if let Some(input) = element.dyn_ref::<web_sys::HtmlInputElement>() {
+        return Some(if input.type_() == "checkbox" {
+            input.checked().to_string()
+        } else {
+            input.value()
+        });
+    }
+    if let Some(area) = element.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+        return Some(area.value());
+    }
+    element
+        .dyn_ref::<web_sys::HtmlSelectElement>()
+        .map(web_sys::HtmlSelectElement::value)
+}
+
+/// Registers the service worker that lets the app open without a network. Failures only mean
+/// the app will not open offline, so they are reported on the console, which holds no records.
+pub fn register_service_worker() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let navigator = window.navigator();
+    // `navigator.serviceWorker` is missing on insecure origins; calling into it would throw.
+    if !js_sys::Reflect::has(&navigator, &JsValue::from_str("serviceWorker")).unwrap_or(false) {
+        return;
+    }
+    let promise = navigator.service_worker().register("/sw.js");
+    wasm_bindgen_futures::spawn_local(async move {
+        if wasm_bindgen_futures::JsFuture::from(promise).await.is_err() {
+            web_sys::console::warn_1(&JsValue::from_str(
+                "Quilt: service worker registration failed",
+            ));
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trip() {
+        assert_eq!(hex(&[0, 15, 255]), "000fff");
+        assert_eq!(from_hex("000fff"), Some(vec![0, 15, 255]));
+        assert_eq!(from_hex("0g"), None);
+        assert_eq!(from_hex("abc"), None);
+    }
+
+    #[test]
+    fn occurred_formats() {
+        assert_eq!(format_occurred("2026-03-04"), "04/03/2026");
+        assert_eq!(format_occurred("2026-03-04T09:30"), "04/03/2026 09:30");
+    }
+}

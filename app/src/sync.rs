@@ -1,0 +1,167 @@
+//! Syncing the whole caseload with the server in one POST, and when to do it.
+//!
+//! A sync runs on the `online` event, after every save while online, every 60 s while online
+//! and from the "Sync now" button. Only one runs at a time; a request made during a sync runs
+//! another straight after it, so a save made mid-sync is never left waiting for the timer.
+
+pub mod engine;
+
+use gloo_timers::future::TimeoutFuture;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+pub use engine::Engine;
+
+use crate::api::{self, ApiError};
+use crate::platform;
+use crate::state::AppState;
+
+/// Shown when the server no longer accepts the stored token.
+pub const SIGNED_OUT: &str = "Signed out: sign in again to sync";
+
+/// Rounds per sync while children are still in Automerge's fallback protocol.
+const MAX_ROUNDS: usize = 5;
+const PERIOD_MS: u32 = 60_000;
+
+/// What the header shows about syncing.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncStatus {
+    /// Changes on this tablet the server has not acknowledged.
+    pub pending: RwSignal<usize>,
+    pub last_sync_ms: RwSignal<Option<f64>>,
+    pub in_progress: RwSignal<bool>,
+    pub error: RwSignal<Option<String>>,
+    pub online: RwSignal<bool>,
+}
+
+impl SyncStatus {
+    pub fn new() -> Self {
+        SyncStatus {
+            pending: RwSignal::new(0),
+            last_sync_ms: RwSignal::new(None),
+            in_progress: RwSignal::new(false),
+            error: RwSignal::new(None),
+            online: RwSignal::new(platform::is_online()),
+        }
+    }
+}
+
+impl Default for SyncStatus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Starts a sync, or asks the running one to go again when it finishes.
+pub fn request_sync(app: AppState) {
+    let Some(engine) = app.engine() else { return };
+    if engine.running.get() {
+        engine.again.set(true);
+        return;
+    }
+    engine.running.set(true);
+    app.status.in_progress.set(true);
+    spawn_local(async move {
+        loop {
+            engine.again.set(false);
+            run(app, &engine).await;
+            if !engine.again.get() {
+                break;
+            }
+        }
+        engine.running.set(false);
+        app.status.in_progress.set(false);
+    });
+}
+
+/// Syncs if the tablet is online and someone is signed in; used by the automatic triggers.
+pub fn sync_if_online(app: AppState) {
+    let online = platform::is_online();
+    app.status.online.set(online);
+    if online && app.session.with_untracked(Option::is_some) {
+        request_sync(app);
+    }
+}
+
+async fn run(app: AppState, engine: &Engine) {
+    let now = platform::now_ms();
+    let token = app.session.with_untracked(|s| {
+        s.as_ref()
+            .and_then(|s| s.usable_token(now))
+            .map(str::to_owned)
+    });
+    let Some(token) = token else {
+        if app.session.with_untracked(Option::is_some) {
+            // Expired (or already refused): the user keeps working and signs in again to sync.
+            app.token_refused().await;
+        }
+        return;
+    };
+
+    for _ in 0..MAX_ROUNDS {
+        let request = engine.request();
+        let response = match api::sync(&token, &request).await {
+            Ok(r) => r,
+            Err(ApiError::Unauthorised(_)) => {
+                app.token_refused().await;
+                return;
+            }
+            Err(e) => {
+                app.status.online.set(platform::is_online());
+                app.status.error.set(Some(format!("Sync failed: {e}")));
+                return;
+            }
+        };
+        let outcome = engine.apply(&response);
+        let now = platform::now_ms();
+        let stored = engine.store_outcome(&response, &outcome, now).await;
+        app.status.pending.set(engine.pending());
+        app.records_rev.update(|r| *r += 1);
+        if let Err(e) = stored {
+            app.status.error.set(Some(format!(
+                "Sync received changes but could not save them on this tablet: {e}"
+            )));
+            return;
+        }
+        app.entries.set(response.caseload.clone());
+        if let Err(e) = engine.store.put_last_sync_ms(now).await {
+            app.status.error.set(Some(format!(
+                "Synced, but the sync time was not saved: {e}"
+            )));
+        } else if outcome.rejected.is_empty() {
+            app.status.error.set(None);
+        } else {
+            let names: Vec<String> = outcome
+                .rejected
+                .iter()
+                .map(|(child, reason)| format!("{}: {reason}", app.child_name(child)))
+                .collect();
+            app.status.error.set(Some(format!(
+                "The server did not accept some changes. {}",
+                names.join("; ")
+            )));
+        }
+        app.status.last_sync_ms.set(Some(now));
+        if !outcome.needs_another_round {
+            return;
+        }
+    }
+}
+
+/// Registers the automatic triggers: coming online, and a timer while online.
+pub fn start_triggers(app: AppState) {
+    // The handles are dropped on purpose: these listeners live as long as the page.
+    let _ = window_event_listener(leptos::ev::online, move |_| {
+        app.status.online.set(true);
+        sync_if_online(app);
+    });
+    let _ = window_event_listener(leptos::ev::offline, move |_| {
+        app.status.online.set(false);
+    });
+    spawn_local(async move {
+        loop {
+            TimeoutFuture::new(PERIOD_MS).await;
+            sync_if_online(app);
+        }
+    });
+}
