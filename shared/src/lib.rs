@@ -13,5 +13,6 @@ pub mod chronology;
 pub mod ids;
 pub mod record;
 pub mod sync;
+pub mod validate;
 
 pub use ids::{ChildId, DeviceId, ObservationId, UserId};
