@@ -9,7 +9,7 @@ const SESSION: &str = "session";
 const DEVICE_ID: &str = "device_id";
 const ACTOR_SUFFIX: &str = "actor_suffix";
 const OWNER: &str = "owner";
-const LAST_SYNC: &str = "last_sync_ms";
+pub(super) const LAST_SYNC: &str = "last_sync_ms";
 const ENTRIES: &str = "entries";
 
 /// The signed-in user, remembered so the app opens offline.

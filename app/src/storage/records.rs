@@ -247,7 +247,7 @@ impl Store {
             tx.object_store(store)?.clear()?.await?;
         }
         tx.object_store(META)?
-            .delete("last_sync_ms")
+            .delete(super::meta::LAST_SYNC)
             .primitive()?
             .await?;
         tx.commit().await?;
