@@ -14,9 +14,9 @@ pub const PASSWORD: &str = "quilt-demo";
 const WAIT: Duration = Duration::from_secs(30);
 
 fn env_path(name: &str) -> Result<PathBuf> {
-    std::env::var_os(name)
-        .map(PathBuf::from)
-        .with_context(|| format!("{name} is not set: run the browser tests through `cargo xtask test`"))
+    std::env::var_os(name).map(PathBuf::from).with_context(|| {
+        format!("{name} is not set: run the browser tests through `cargo xtask test`")
+    })
 }
 
 pub fn free_port() -> Result<u16> {
@@ -198,10 +198,21 @@ pub struct Tablet {
 
 impl Tablet {
     pub async fn find(&self, id: &str) -> Result<Element> {
-        match self.client.wait().at_most(WAIT).for_element(testid(id)).await {
+        match self
+            .client
+            .wait()
+            .at_most(WAIT)
+            .for_element(testid(id))
+            .await
+        {
             Ok(e) => Ok(e),
             Err(err) => {
-                let url = self.client.current_url().await.map(|u| u.path().to_owned()).unwrap_or_default();
+                let url = self
+                    .client
+                    .current_url()
+                    .await
+                    .map(|u| u.path().to_owned())
+                    .unwrap_or_default();
                 Err(err).with_context(|| format!("waiting for [data-testid={id}] on {url}"))
             }
         }
@@ -286,10 +297,17 @@ impl Tablet {
     }
 
     /// Records an observation for `child` through the form, as a practitioner would.
-    pub async fn record_observation(&self, server: &Server, child: &str, narrative: &str, words: &str) -> Result<()> {
+    pub async fn record_observation(
+        &self,
+        server: &Server,
+        child: &str,
+        narrative: &str,
+        words: &str,
+    ) -> Result<()> {
         self.open(&server.url(&format!("/child/{child}"))).await?;
         self.click("new-observation").await?;
-        self.type_into("obs-location", "Family home, living room").await?;
+        self.type_into("obs-location", "Family home, living room")
+            .await?;
         self.type_into("obs-present", "Mother, child").await?;
         self.type_into("indicator-search", "hygiene").await?;
         self.click("indicator-NEG-HYGIENE").await?;

@@ -25,14 +25,21 @@ async fn practitioner_records_offline_and_syncs_later() -> Result<()> {
 
     let first = "Offline visit one: Ava in a t-shirt on a freezing day.";
     let second = "Offline visit two: kitchen had no food in the cupboards.";
-    tablet.record_observation(&server, "child-ava", first, "I'm cold").await?;
-    tablet.record_observation(&server, "child-ava", second, "We had crisps for tea").await?;
+    tablet
+        .record_observation(&server, "child-ava", first, "I'm cold")
+        .await?;
+    tablet
+        .record_observation(&server, "child-ava", second, "We had crisps for tea")
+        .await?;
     tablet.wait_text("pending-count", "2").await?;
 
     // Reload, still offline: both entries come back from the tablet's own storage.
     tablet.open(&server.url("/child/child-ava")).await?;
     let items = tablet.find("observation-list").await?.text().await?;
-    ensure!(items.contains(first) && items.contains(second), "entries lost on reload: {items}");
+    ensure!(
+        items.contains(first) && items.contains(second),
+        "entries lost on reload: {items}"
+    );
 
     // Back in the office.
     server.restart()?;
@@ -52,7 +59,11 @@ async fn practitioner_records_offline_and_syncs_later() -> Result<()> {
 async fn two_tablets_offline_then_manager_sees_one_chronology() -> Result<()> {
     let mut server = Server::start()?;
     let driver = Driver::start()?;
-    let (pa, pb, pm) = (tempfile::tempdir()?, tempfile::tempdir()?, tempfile::tempdir()?);
+    let (pa, pb, pm) = (
+        tempfile::tempdir()?,
+        tempfile::tempdir()?,
+        tempfile::tempdir()?,
+    );
     let sam = driver.tablet(pa.path()).await?;
     let hana = driver.tablet(pb.path()).await?;
 
@@ -67,8 +78,10 @@ async fn two_tablets_offline_then_manager_sees_one_chronology() -> Result<()> {
     server.stop();
     let from_sam = "Sam's visit: Ava said she is scared of the new lodger.";
     let from_hana = "Hana's visit: Ava's weight has dropped since the last check.";
-    sam.record_observation(&server, "child-ava", from_sam, "He comes in my room").await?;
-    hana.record_observation(&server, "child-ava", from_hana, "").await?;
+    sam.record_observation(&server, "child-ava", from_sam, "He comes in my room")
+        .await?;
+    hana.record_observation(&server, "child-ava", from_hana, "")
+        .await?;
 
     server.restart()?;
     for t in [&sam, &hana] {
@@ -82,9 +95,18 @@ async fn two_tablets_offline_then_manager_sees_one_chronology() -> Result<()> {
     manager.click("team-child-child-ava").await?;
     manager.find("chronology-entry").await?;
     let chronology = manager.find("chronology").await?.text().await?;
-    ensure!(chronology.contains(from_sam), "manager is missing Sam's entry: {chronology}");
-    ensure!(chronology.contains(from_hana), "manager is missing Hana's entry: {chronology}");
-    ensure!(manager.count("chronology-entry").await? >= 5, "demo history plus both visits");
+    ensure!(
+        chronology.contains(from_sam),
+        "manager is missing Sam's entry: {chronology}"
+    );
+    ensure!(
+        chronology.contains(from_hana),
+        "manager is missing Hana's entry: {chronology}"
+    );
+    ensure!(
+        manager.count("chronology-entry").await? >= 5,
+        "demo history plus both visits"
+    );
 
     for t in [sam, hana, manager] {
         t.close().await?;

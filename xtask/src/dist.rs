@@ -65,7 +65,10 @@ fn short_hash(bytes: &[u8]) -> String {
 pub fn build(root: &Path) -> Result<PathBuf> {
     let toolchain = setup::wasm_toolchain()?;
     sh(wasm_cargo(root, &toolchain, "build").args(["-p", "app", "--release", "--target", TARGET]))?;
-    let wasm = wasm_target_dir(root, &toolchain).join(TARGET).join("release").join("app.wasm");
+    let wasm = wasm_target_dir(root, &toolchain)
+        .join(TARGET)
+        .join("release")
+        .join("app.wasm");
     let bindgen = setup::wasm_bindgen(root)?;
     let out = root.join("target").join("bindgen");
     if out.exists() {
@@ -73,7 +76,13 @@ pub fn build(root: &Path) -> Result<PathBuf> {
     }
     sh(Command::new(&bindgen)
         .arg(&wasm)
-        .args(["--target", "web", "--no-typescript", "--remove-name-section", "--out-dir"])
+        .args([
+            "--target",
+            "web",
+            "--no-typescript",
+            "--remove-name-section",
+            "--out-dir",
+        ])
         .arg(&out))?;
 
     let dist = root.join("dist");
@@ -138,7 +147,11 @@ pub fn build(root: &Path) -> Result<PathBuf> {
     let version = hex::encode(&all.finalize()[..8]);
     let list = format!(
         "[{}]",
-        precache.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(", ")
+        precache
+            .iter()
+            .map(|p| format!("\"{p}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let sw = sw
         .replace("\"__QUILT_VERSION__\"", &format!("\"{version}\""))

@@ -25,7 +25,9 @@ fn main() -> Result<()> {
         _ => {
             eprintln!("usage: cargo xtask <run | test | dist>");
             eprintln!("  run   build everything and start the server with a demo caseload");
-            eprintln!("  test  the whole suite: fmt, clippy, native tests, wasm build, browser tests");
+            eprintln!(
+                "  test  the whole suite: fmt, clippy, native tests, wasm build, browser tests"
+            );
             eprintln!("  dist  build the client into dist/");
             bail!("unknown command")
         }
@@ -42,7 +44,9 @@ fn workspace_root() -> PathBuf {
 /// Runs a command, echoing it, and fails with its exit status.
 pub fn sh(cmd: &mut Command) -> Result<()> {
     eprintln!("$ {}", describe(cmd));
-    let status = cmd.status().with_context(|| format!("starting {}", describe(cmd)))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("starting {}", describe(cmd)))?;
     if !status.success() {
         bail!("{} failed with {status}", describe(cmd));
     }
@@ -68,7 +72,10 @@ fn run(root: &Path) -> Result<()> {
     let db = root.join("data").join("quilt.db");
     println!();
     println!("Quilt demo — open http://127.0.0.1:8080/ (Ctrl-C stops the server)");
-    println!("Database: {} (created with the demo caseload if missing)", db.display());
+    println!(
+        "Database: {} (created with the demo caseload if missing)",
+        db.display()
+    );
     println!("Demo logins, password for all: quilt-demo");
     println!("  sam.social      practitioner, Children's Social Care");
     println!("  hana.health     practitioner, Health Visiting (NHS)");
@@ -86,13 +93,27 @@ fn test(root: &Path) -> Result<()> {
     let started = std::time::Instant::now();
     setup::browser()?;
     sh(cargo().args(["fmt", "--all", "--check"]))?;
-    sh(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    sh(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     dist::clippy_wasm(root)?;
     sh(cargo().args(["test", "--workspace", "--exclude", "tests"]))?;
     dist::build(root)?;
     sh(cargo().args(["build", "-p", "server", "--bin", "quilt-server"]))?;
     sh(cargo()
-        .args(["test", "-p", "tests", "--", "--include-ignored", "--test-threads=1"])
+        .args([
+            "test",
+            "-p",
+            "tests",
+            "--",
+            "--include-ignored",
+            "--test-threads=1",
+        ])
         .env("QUILT_SERVER_BIN", root.join("target/debug/quilt-server"))
         .env("QUILT_DIST", root.join("dist")))?;
     eprintln!("xtask test: everything passed in {:.0?}", started.elapsed());

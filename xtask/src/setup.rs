@@ -20,7 +20,12 @@ pub enum WasmToolchain {
 
 fn rustup_has_wasm_std() -> bool {
     let Ok(out) = Command::new("rustc")
-        .args(["--print", "target-libdir", "--target", "wasm32-unknown-unknown"])
+        .args([
+            "--print",
+            "target-libdir",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
         .output()
     else {
         return false;
@@ -37,7 +42,11 @@ fn rustup_has_wasm_std() -> bool {
 
 /// Runs `cmd` with a time limit; true if it finished successfully in time.
 fn run_with_timeout(cmd: &mut Command, limit: Duration) -> bool {
-    eprintln!("$ {} (time limit {}s)", crate::describe(cmd), limit.as_secs());
+    eprintln!(
+        "$ {} (time limit {}s)",
+        crate::describe(cmd),
+        limit.as_secs()
+    );
     let Ok(mut child) = cmd.spawn() else {
         return false;
     };
@@ -72,7 +81,11 @@ pub fn apt_install(packages: &[&str]) -> Result<()> {
     }
     let sudo = !is_root();
     let apt = |args: &[&str]| {
-        let mut c = if sudo { Command::new("sudo") } else { Command::new("apt-get") };
+        let mut c = if sudo {
+            Command::new("sudo")
+        } else {
+            Command::new("apt-get")
+        };
         if sudo {
             c.arg("apt-get");
         }
@@ -104,8 +117,16 @@ pub fn wasm_toolchain() -> Result<WasmToolchain> {
     {
         return Ok(WasmToolchain::Rustup);
     }
-    eprintln!("rustup could not provide the wasm32 target; using Debian's rustc-web with build-std");
-    apt_install(&["rustc-web", "cargo-web", "rust-web-src", "rust-web-llvm", "lld-22"])?;
+    eprintln!(
+        "rustup could not provide the wasm32 target; using Debian's rustc-web with build-std"
+    );
+    apt_install(&[
+        "rustc-web",
+        "cargo-web",
+        "rust-web-src",
+        "rust-web-llvm",
+        "lld-22",
+    ])?;
     Ok(WasmToolchain::DebianBuildStd)
 }
 
@@ -115,7 +136,10 @@ pub fn locked_wasm_bindgen_version(root: &Path) -> Result<String> {
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line.trim() == "name = \"wasm-bindgen\"" {
-            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
+            if let Some(v) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = \""))
+            {
                 return Ok(v.trim_end_matches('"').to_owned());
             }
         }
@@ -131,17 +155,34 @@ pub fn wasm_bindgen(root: &Path) -> Result<PathBuf> {
     let installed = Command::new(&bin)
         .arg("--version")
         .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().ends_with(&version))
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .ends_with(&version)
+        })
         .unwrap_or(false);
     if !installed {
         let mut install = crate::cargo();
         install
-            .args(["install", "wasm-bindgen-cli", "--version", &version, "--root"])
+            .args([
+                "install",
+                "wasm-bindgen-cli",
+                "--version",
+                &version,
+                "--root",
+            ])
             .arg(&tools);
         // `--locked` can fail when the registry no longer serves a pinned dependency.
         let mut locked = crate::cargo();
         locked
-            .args(["install", "--locked", "wasm-bindgen-cli", "--version", &version, "--root"])
+            .args([
+                "install",
+                "--locked",
+                "wasm-bindgen-cli",
+                "--version",
+                &version,
+                "--root",
+            ])
             .arg(&tools);
         if sh(&mut locked).is_err() {
             sh(&mut install)?;
