@@ -247,12 +247,14 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
                 .map(|(code, level)| IndicatorEntry {
                     code: (*code).into(),
                     level: *level,
+                    ..Default::default()
                 })
                 .collect(),
             source: e.source,
             narrative: e.narrative.into(),
             child_words: e.child_words.into(),
             action_taken: String::new(),
+            body_marks: Vec::new(),
         };
         let child: ChildId = e.child.parse()?;
         let actor = ActorId::from(format!("demo-seed-{}", author.id).into_bytes());

@@ -22,11 +22,13 @@ fn observation(id: &str, author: &str, occurred: &str) -> Observation {
         indicators: vec![IndicatorEntry {
             code: "SEX-KNOWLEDGE".into(),
             level: Level::Consider,
+            ..Default::default()
         }],
         source: Source::Observed,
         narrative: format!("Narrative {id}"),
         child_words: String::new(),
         action_taken: String::new(),
+        body_marks: Vec::new(),
     }
 }
 

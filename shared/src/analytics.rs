@@ -683,12 +683,14 @@ mod tests {
                 .map(|c| IndicatorEntry {
                     code: (*c).into(),
                     level: Level::Consider,
+                    ..Default::default()
                 })
                 .collect(),
             source: Source::Observed,
             narrative: "n".into(),
             child_words: String::new(),
             action_taken: String::new(),
+            body_marks: Vec::new(),
         }
     }
 

@@ -132,9 +132,12 @@ impl Source {
 }
 
 /// How strongly the practitioner reads an indicator (NICE CG89's two levels).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
+    #[default]
     Consider,
     Suspect,
 }
@@ -148,12 +151,149 @@ impl Level {
     }
 }
 
+/// Whether a carer's explanation for an indicator is suitable (plausible, adequate, consistent).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Suitability {
+    /// No explanation was given.
+    #[default]
+    NotGiven,
+    Suitable,
+    NotSuitable,
+}
+
+impl Suitability {
+    pub const ALL: [Suitability; 3] = [
+        Suitability::NotGiven,
+        Suitability::Suitable,
+        Suitability::NotSuitable,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Suitability::NotGiven => "No explanation given",
+            Suitability::Suitable => "Explanation suitable",
+            Suitability::NotSuitable => "Explanation not suitable",
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Suitability::NotGiven => "not_given",
+            Suitability::Suitable => "suitable",
+            Suitability::NotSuitable => "not_suitable",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Suitability> {
+        Suitability::ALL.into_iter().find(|s| s.code() == code)
+    }
+}
+
 /// One indicator ticked on an observation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
 pub struct IndicatorEntry {
     pub code: String,
     pub level: Level,
+    /// The carer's explanation, in their words, if one was given.
+    #[autosurgeon(missing = "String::new")]
+    #[serde(default)]
+    pub explanation: String,
+    #[autosurgeon(missing = "Suitability::default")]
+    #[serde(default)]
+    pub explanation_suitable: Suitability,
 }
+
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum BodyView {
+    #[default]
+    Front,
+    Back,
+}
+
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Left,
+    Right,
+    #[default]
+    Midline,
+}
+
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum MarkKind {
+    #[default]
+    Bruise,
+    Burn,
+    Cut,
+    Bite,
+    Other,
+}
+
+impl MarkKind {
+    pub const ALL: [MarkKind; 5] = [
+        MarkKind::Bruise,
+        MarkKind::Burn,
+        MarkKind::Cut,
+        MarkKind::Bite,
+        MarkKind::Other,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            MarkKind::Bruise => "Bruise",
+            MarkKind::Burn => "Burn or scald",
+            MarkKind::Cut => "Cut or scratch",
+            MarkKind::Bite => "Bite",
+            MarkKind::Other => "Other mark",
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            MarkKind::Bruise => "bruise",
+            MarkKind::Burn => "burn",
+            MarkKind::Cut => "cut",
+            MarkKind::Bite => "bite",
+            MarkKind::Other => "other",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<MarkKind> {
+        MarkKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
+/// A mark placed on the body map. Coordinates are per-mille of the outline's width and height,
+/// so they survive any screen size.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct BodyMark {
+    pub id: String,
+    pub view: BodyView,
+    pub x: u16,
+    pub y: u16,
+    /// Body region, e.g. "Upper arm", "Cheek".
+    pub region: String,
+    pub side: Side,
+    pub kind: MarkKind,
+    /// Size as measured, e.g. "2 cm x 1 cm".
+    pub size: String,
+    /// Colour, and any view on age (e.g. "yellow-green, older").
+    pub colour_age: String,
+    pub note: String,
+}
+
+pub const MAX_MARKS: usize = 60;
 
 /// One thing seen or heard. Never deleted: later issues add amendment and withdrawal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
@@ -180,6 +320,10 @@ pub struct Observation {
     #[autosurgeon(missing = "String::new")]
     #[serde(default)]
     pub action_taken: String,
+    /// Injuries placed on the body map.
+    #[autosurgeon(missing = "Vec::new")]
+    #[serde(default)]
+    pub body_marks: Vec<BodyMark>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -238,6 +382,7 @@ impl Observation {
         if self.narrative.trim().is_empty()
             && self.child_words.trim().is_empty()
             && self.indicators.is_empty()
+            && self.body_marks.is_empty()
         {
             return Err(ValidationError::Empty);
         }
@@ -256,6 +401,25 @@ impl Observation {
         if self.present.len() > MAX_PRESENT || self.present.iter().any(|p| p.len() > MAX_SHORT_LEN)
         {
             return Err(ValidationError::TooLong("who was present"));
+        }
+        if self.body_marks.len() > MAX_MARKS
+            || self.body_marks.iter().any(|m| {
+                m.x > 1000
+                    || m.y > 1000
+                    || [&m.id, &m.region, &m.size, &m.colour_age]
+                        .iter()
+                        .any(|t| t.len() > MAX_SHORT_LEN)
+                    || m.note.len() > MAX_TEXT_LEN
+            })
+        {
+            return Err(ValidationError::TooLong("body map"));
+        }
+        if self
+            .indicators
+            .iter()
+            .any(|i| i.explanation.len() > MAX_TEXT_LEN)
+        {
+            return Err(ValidationError::TooLong("explanation"));
         }
         if self.indicators.len() > MAX_INDICATORS {
             return Err(ValidationError::TooLong("indicators"));
@@ -448,11 +612,13 @@ pub(crate) mod tests {
             indicators: vec![IndicatorEntry {
                 code: "NEG-HYGIENE".into(),
                 level: Level::Consider,
+                ..Default::default()
             }],
             source: Source::Observed,
             narrative: "Child in the same clothes as last week.".into(),
             child_words: "I'm hungry".into(),
             action_taken: String::new(),
+            body_marks: Vec::new(),
         }
     }
 
@@ -486,6 +652,48 @@ pub(crate) mod tests {
         add_observation(&mut doc, &obs, 5_000).expect("add");
         let loaded = Automerge::load(&doc.save()).expect("load");
         assert_eq!(observation(&loaded, "o1").expect("read"), Some(obs));
+    }
+
+    #[test]
+    fn body_marks_round_trip_and_old_documents_still_read() {
+        let c: ChildId = "c".parse().expect("valid");
+        let mut doc = new_replica(&c, ActorId::from(b"t".to_vec()));
+        let mut obs = sample("o1", "2026-03-04", "u1");
+        obs.indicators[0].explanation = "Said he fell off the sofa".into();
+        obs.indicators[0].explanation_suitable = Suitability::NotSuitable;
+        obs.body_marks.push(BodyMark {
+            id: "m1".into(),
+            view: BodyView::Front,
+            x: 420,
+            y: 180,
+            region: "Cheek".into(),
+            side: Side::Left,
+            kind: MarkKind::Bruise,
+            size: "2 cm x 1 cm".into(),
+            colour_age: "Purple, fresh".into(),
+            note: "Finger-shaped".into(),
+        });
+        add_observation(&mut doc, &obs, 1).expect("add");
+        assert_eq!(observation(&doc, "o1").expect("read"), Some(obs.clone()));
+
+        // A tablet on an older version wrote entries without these fields.
+        let obj = observations_obj(&doc).expect("map");
+        let (_, entry) = doc.get(&obj, "o1").expect("get").expect("entry");
+        let (_, inds) = doc.get(&entry, "indicators").expect("get").expect("list");
+        let (_, first) = doc.get(&inds, 0).expect("get").expect("item");
+        let mut tx = doc.transaction();
+        tx.delete(&entry, "body_marks").expect("delete");
+        tx.delete(&first, "explanation").expect("delete");
+        tx.delete(&first, "explanation_suitable").expect("delete");
+        tx.commit();
+        let old = observation(&doc, "o1")
+            .expect("read")
+            .expect("still readable");
+        assert!(old.body_marks.is_empty());
+        assert_eq!(
+            old.indicators[0].explanation_suitable,
+            Suitability::NotGiven
+        );
     }
 
     fn check(mutate: impl FnOnce(&mut Observation), expected: Result<(), ValidationError>) {
@@ -523,6 +731,7 @@ pub(crate) mod tests {
                 o.indicators.push(IndicatorEntry {
                     code: "XXX".into(),
                     level: Level::Suspect,
+                    ..Default::default()
                 })
             },
             Err(ValidationError::UnknownIndicator("XXX".into())),
@@ -532,6 +741,7 @@ pub(crate) mod tests {
                 o.indicators.push(IndicatorEntry {
                     code: "NEG-HYGIENE".into(),
                     level: Level::Suspect,
+                    ..Default::default()
                 })
             },
             Err(ValidationError::DuplicateIndicator("NEG-HYGIENE".into())),

@@ -111,11 +111,13 @@ fn observation(id: &str, author: usize) -> Observation {
         indicators: vec![IndicatorEntry {
             code: "NEG-HUNGRY-TIRED".into(),
             level: Level::Consider,
+            ..Default::default()
         }],
         source: Source::ChildSaid,
         narrative: format!("entry {id}"),
         child_words: String::new(),
         action_taken: String::new(),
+        body_marks: Vec::new(),
     }
 }
 

@@ -47,11 +47,13 @@ fn obs(id: &str) -> Observation {
         indicators: vec![IndicatorEntry {
             code: "NEG-HYGIENE".into(),
             level: Level::Consider,
+            ..Default::default()
         }],
         source: Source::Observed,
         narrative: "Original words".into(),
         child_words: String::new(),
         action_taken: String::new(),
+        body_marks: Vec::new(),
     }
 }
 

@@ -85,12 +85,14 @@ impl Family {
                 .map(|c| IndicatorEntry {
                     code: (*c).into(),
                     level: Level::Consider,
+                    ..Default::default()
                 })
                 .collect(),
             source,
             narrative: narrative.into(),
             child_words: String::new(),
             action_taken: String::new(),
+            body_marks: Vec::new(),
         };
         record::add_observation(&mut self.tablets[agency], &obs, obs.recorded_at_ms)
             .expect("record");

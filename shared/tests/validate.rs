@@ -28,11 +28,13 @@ fn obs(id: &str, author: &str) -> Observation {
         indicators: vec![IndicatorEntry {
             code: "NEG-HYGIENE".into(),
             level: Level::Consider,
+            ..Default::default()
         }],
         source: Source::Observed,
         narrative: "Original".into(),
         child_words: String::new(),
         action_taken: String::new(),
+        body_marks: Vec::new(),
     }
 }
 

@@ -115,6 +115,7 @@ impl Fields {
             narrative: self.narrative.get_untracked().trim().to_owned(),
             child_words: self.child_words.get_untracked().trim().to_owned(),
             action_taken: self.action.get_untracked().trim().to_owned(),
+            body_marks: Vec::new(),
         })
     }
 }
