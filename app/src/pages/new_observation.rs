@@ -97,6 +97,7 @@ impl Fields {
                 selected.get(ind.code).map(|&level| IndicatorEntry {
                     code: ind.code.to_owned(),
                     level,
+                    ..Default::default()
                 })
             })
             .collect();
