@@ -13,6 +13,8 @@ use crate::setup::{self, WasmToolchain};
 use crate::{cargo, sh};
 
 const TARGET: &str = "wasm32-unknown-unknown";
+/// Cargo profile for the client (see the root Cargo.toml).
+const PROFILE: &str = "wasm-release";
 
 /// A cargo command for the wasm client, on whichever toolchain this machine has.
 fn wasm_cargo(root: &Path, toolchain: &WasmToolchain, subcommand: &str) -> Command {
@@ -64,10 +66,17 @@ fn short_hash(bytes: &[u8]) -> String {
 /// Builds the client and assembles `dist/`; returns the dist directory.
 pub fn build(root: &Path) -> Result<PathBuf> {
     let toolchain = setup::wasm_toolchain()?;
-    sh(wasm_cargo(root, &toolchain, "build").args(["-p", "app", "--release", "--target", TARGET]))?;
+    sh(wasm_cargo(root, &toolchain, "build").args([
+        "-p",
+        "app",
+        "--profile",
+        PROFILE,
+        "--target",
+        TARGET,
+    ]))?;
     let wasm = wasm_target_dir(root, &toolchain)
         .join(TARGET)
-        .join("release")
+        .join(PROFILE)
         .join("app.wasm");
     let bindgen = setup::wasm_bindgen(root)?;
     let out = root.join("target").join("bindgen");
@@ -158,11 +167,24 @@ pub fn build(root: &Path) -> Result<PathBuf> {
         .replace("__QUILT_PRECACHE__", &list);
     std::fs::write(dist.join("sw.js"), sw)?;
 
-    let wasm_size = std::fs::metadata(dist.join(&wasm_name))?.len();
+    let wasm_bytes = std::fs::read(dist.join(&wasm_name))?;
     eprintln!(
-        "dist/: shell version {version}, {} files, wasm {:.2} MB raw",
+        "dist/: shell version {version}, {} files, wasm {:.2} MB raw, {:.2} MB brotli",
         precache.len() - 1,
-        wasm_size as f64 / 1e6
+        wasm_bytes.len() as f64 / 1e6,
+        brotli_size(&wasm_bytes)? as f64 / 1e6
     );
     Ok(dist)
+}
+
+/// Size after brotli at the quality a web server would use for static files.
+pub fn brotli_size(bytes: &[u8]) -> Result<usize> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).context("brotli")?;
+    Ok(out.len())
 }
