@@ -230,6 +230,26 @@ impl Tablet {
         Ok(())
     }
 
+    /// Chooses an option of a <select> by its value.
+    pub async fn select(&self, id: &str, value: &str) -> Result<()> {
+        self.find(id).await?.select_by_value(value).await?;
+        Ok(())
+    }
+
+    /// Sets an input's value as a date picker would, firing input and change events.
+    pub async fn set_value(&self, id: &str, value: &str) -> Result<()> {
+        let element = self.find(id).await?;
+        self.client
+            .execute(
+                "const e = arguments[0]; e.value = arguments[1]; \
+                 e.dispatchEvent(new Event('input', {bubbles: true})); \
+                 e.dispatchEvent(new Event('change', {bubbles: true}));",
+                vec![serde_json::to_value(&element)?, serde_json::Value::String(value.into())],
+            )
+            .await?;
+        Ok(())
+    }
+
     pub async fn text(&self, id: &str) -> Result<String> {
         Ok(self.find(id).await?.text().await?)
     }
