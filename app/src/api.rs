@@ -71,10 +71,15 @@ fn json_request<T: Serialize>(builder: RequestBuilder, body: &T) -> Result<Reque
         .map_err(|_| ApiError::Server("the request could not be prepared".into()))
 }
 
-pub async fn login(username: &str, password: &str) -> Result<LoginResponse, ApiError> {
+pub async fn login(
+    username: &str,
+    password: &str,
+    device_id: Option<shared::DeviceId>,
+) -> Result<LoginResponse, ApiError> {
     let body = LoginRequest {
         username: username.to_owned(),
         password: password.to_owned(),
+        device_id,
     };
     let request = json_request(
         Request::post("/api/login").cache(RequestCache::NoStore),

@@ -52,6 +52,25 @@ pub fn token_hash(token: &str) -> String {
 pub struct AuthUser {
     pub user: User,
     pub token_hash: String,
+    /// The device the session was opened on, if the client named one.
+    pub device_id: Option<String>,
+}
+
+impl AuthUser {
+    /// The identity changes are checked against: every actor this device writes with starts
+    /// with the device id's bytes (hex-decoded, as the client derives its actors).
+    pub fn sender(&self) -> shared::validate::Sender {
+        let actor_prefix = self
+            .device_id
+            .as_deref()
+            .map(|d| hex::decode(d).unwrap_or_else(|_| d.as_bytes().to_vec()))
+            .unwrap_or_default();
+        shared::validate::Sender {
+            user_id: self.user.id.to_string(),
+            role: self.user.role,
+            actor_prefix,
+        }
+    }
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
@@ -73,7 +92,7 @@ impl FromRequestParts<AppState> for AuthUser {
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(ApiError::Unauthorised)?;
         let hash = token_hash(token);
-        let user = state
+        let (user, device_id) = state
             .store
             .session_user(&hash, now_ms())
             .await?
@@ -81,6 +100,7 @@ impl FromRequestParts<AppState> for AuthUser {
         Ok(AuthUser {
             user,
             token_hash: hash,
+            device_id,
         })
     }
 }

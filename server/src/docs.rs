@@ -3,7 +3,10 @@
 //! Architecture invariant: every merge of a child's document holds that child's lock from
 //! load to commit, and the response that acknowledges changes is built only after the commit.
 
-use automerge::{Automerge, Change};
+use std::collections::{HashMap, HashSet};
+
+use automerge::{ActorId, Automerge, Change};
+use shared::validate::{self, Policy, Sender};
 use shared::record;
 use shared::sync::server::{self as merge, Limits};
 use shared::sync::{ChildResult, ChildSyncRequest};
@@ -69,12 +72,28 @@ fn write_for(
 /// what is durably stored.
 pub async fn merge_child(
     state: &AppState,
+    sender: &Sender,
     req: &ChildSyncRequest,
 ) -> Result<ChildResult, ApiError> {
     let lock = state.doc_locks.for_child(&req.child_id);
     let _guard = lock.lock().await;
     let (mut doc, stored_changes) = load(state.store.as_ref(), &req.child_id).await?;
-    let outcome = merge::merge_child(&mut doc, req, Limits::default());
+    let check = |before: &Automerge, new: &[Change]| -> Result<(), String> {
+        let last_seq = last_sequence_numbers(before, new);
+        validate::check(
+            before,
+            new,
+            sender,
+            &|actor| last_seq.get(actor).copied().unwrap_or(0),
+            Policy::default(),
+        )
+        .map(|_| ())
+        .map_err(|rejection| rejection.to_string())
+    };
+    let outcome = merge::merge_child(&mut doc, req, Limits::default(), &check);
+    if let ChildResult::Rejected { reason } = &outcome.result {
+        tracing::warn!(child = %req.child_id, user = %sender.user_id, reason = %reason, "changes rejected");
+    }
     if !outcome.persist.is_empty() {
         let write = write_for(
             &doc,
@@ -89,6 +108,19 @@ pub async fn merge_child(
             .map_err(|e| ApiError::Unavailable(e.into()))?;
     }
     Ok(outcome.result)
+}
+
+/// The highest stored sequence number of each actor that wrote one of `new`.
+fn last_sequence_numbers(doc: &Automerge, new: &[Change]) -> HashMap<ActorId, u64> {
+    let actors: HashSet<&ActorId> = new.iter().map(|c| c.actor_id()).collect();
+    let mut out = HashMap::new();
+    for meta in doc.get_changes_meta(&[]) {
+        if actors.contains(meta.actor.as_ref()) {
+            let seq = out.entry(meta.actor.clone().into_owned()).or_insert(0);
+            *seq = (*seq).max(meta.seq);
+        }
+    }
+    out
 }
 
 /// Everything a tablet that has never held this child needs.

@@ -77,11 +77,16 @@ pub trait Store: Send + Sync + 'static {
         &self,
         token_hash: &str,
         user: &UserId,
+        device: Option<&str>,
         now_ms: i64,
         expires_at_ms: i64,
     ) -> Result<()>;
-    /// The user behind an unexpired session.
-    async fn session_user(&self, token_hash: &str, now_ms: i64) -> Result<Option<User>>;
+    /// The user behind an unexpired session, and the device the session is bound to.
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<(User, Option<String>)>>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
 
     // Children and access.

@@ -88,11 +88,16 @@ impl TestServer {
     }
 
     pub async fn login(&self, username: &str) -> String {
+        self.login_on(username, None).await
+    }
+
+    /// Signs in from a named device (hex id), as a tablet does.
+    pub async fn login_on(&self, username: &str, device: Option<&str>) -> String {
         let (status, body) = self
             .post(
                 "/api/login",
                 None,
-                &serde_json::json!({"username": username, "password": demo::DEMO_PASSWORD}),
+                &serde_json::json!({"username": username, "password": demo::DEMO_PASSWORD, "device_id": device}),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "login {username}: {body}");
@@ -136,10 +141,14 @@ pub struct Tablet {
 
 impl Tablet {
     pub async fn sign_in(server: &TestServer, username: &str) -> Self {
-        let token = server.login(username).await;
+        // Like the app: a random-looking device id, and actors that start with its bytes.
+        let device: String = username.bytes().map(|b| format!("{b:02x}")).collect::<String>().chars().take(32).collect();
+        let token = server.login_on(username, Some(&device)).await;
+        let mut actor = hex::decode(&device).expect("hex");
+        actor.extend_from_slice(b"tab1");
         Tablet {
             token,
-            actor: ActorId::from(format!("tablet-{username}").into_bytes()),
+            actor: ActorId::from(actor),
             caseload: Caseload::default(),
         }
     }

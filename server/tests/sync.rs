@@ -53,12 +53,12 @@ async fn two_tablets_offline(first_sam: bool) {
     record_on(
         &mut sam,
         "child-ava",
-        &observation("from-sam", "sam", "2026-11-20"),
+        &observation("from-sam", "user-sam-social", "2026-11-20"),
     );
     record_on(
         &mut hana,
         "child-ava",
-        &observation("from-hana", "hana", "2026-11-19T10:00"),
+        &observation("from-hana", "user-hana-health", "2026-11-19T10:00"),
     );
     assert_eq!(sam.caseload.pending(), 1);
 
@@ -260,7 +260,7 @@ async fn a_lost_response_is_repaired_by_the_next_sync() {
     record_on(
         &mut sam,
         "child-mia",
-        &observation("kept", "sam", "2026-11-21"),
+        &observation("kept", "user-sam-social", "2026-11-21"),
     );
     // The request reaches the server and is committed, but the response never arrives.
     let req = sam.caseload.request();

@@ -32,6 +32,10 @@ impl Role {
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+    /// The tablet's device id; the session is bound to it and the server accepts changes only
+    /// from Automerge actors that start with it.
+    #[serde(default)]
+    pub device_id: Option<crate::ids::DeviceId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -130,7 +130,7 @@ pub fn check(
     }
     check_raw_ops(before, changes)?;
 
-    let mut after = before.fork();
+    let mut after = before.clone();
     let blocked = crate::sync::server::apply_ready(&mut after, changes.to_vec())
         .map_err(|_| Rejection::Unapplicable)?;
     if !blocked.is_empty() {

@@ -32,7 +32,7 @@ impl Server {
         let mut children = Vec::new();
         for c in &req.children {
             let doc = self.docs.get_mut(&c.child_id).expect("known child");
-            let merge = server::merge_child(doc, c, Limits::default());
+            let merge = server::merge_child(doc, c, Limits::default(), &server::accept_all);
             children.push(ChildSyncResponse {
                 child_id: c.child_id.clone(),
                 result: merge.result,

@@ -30,7 +30,10 @@ pub fn Login() -> impl IntoView {
     let submit = Action::new_local(move |(user, pass): &(String, String)| {
         let (user, pass) = (user.clone(), pass.clone());
         async move {
-            let result = match api::login(&user, &pass).await {
+            // The session is bound to this device: the server accepts changes only from actors
+            // that start with its id.
+            let device = app.engine().map(|e| e.device_id.clone());
+            let result = match api::login(&user, &pass, device).await {
                 Ok(login) => app.sign_in(login).await,
                 Err(ApiError::Unauthorised(_)) => {
                     Err("The username or password is not right.".to_owned())

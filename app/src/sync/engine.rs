@@ -29,6 +29,8 @@ struct Saved {
 #[derive(Debug)]
 pub struct Engine {
     pub store: Store,
+    /// This device's id; sessions are bound to it and every actor starts with its bytes.
+    pub device_id: DeviceId,
     actor: ActorId,
     caseload: RefCell<Caseload>,
     saved: RefCell<BTreeMap<ChildId, Saved>>,
@@ -84,6 +86,7 @@ impl Engine {
         Ok((
             Engine {
                 store,
+                device_id: device,
                 actor,
                 caseload: RefCell::new(caseload),
                 saved: RefCell::new(saved),

@@ -36,6 +36,7 @@ async fn login(
         return Err(ApiError::Unauthorised);
     }
     let user = state.store.user_by_username(req.username.trim()).await?;
+    let req_device = req.device_id.clone();
     let password = req.password;
     let hash = user
         .as_ref()
@@ -56,7 +57,13 @@ async fn login(
     let expires_at_ms = now + state.config.session_ttl_ms;
     state
         .store
-        .create_session(&token_hash(&token), &user.id, now, expires_at_ms)
+        .create_session(
+            &token_hash(&token),
+            &user.id,
+            req_device.as_ref().map(|d| d.as_str()),
+            now,
+            expires_at_ms,
+        )
         .await?;
     tracing::info!(user = %user.id, "signed in");
     Ok(Json(LoginResponse {

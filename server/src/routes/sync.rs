@@ -35,13 +35,14 @@ async fn sync(
     }
 
     let caseload = state.store.caseload(&auth.user).await?;
+    let sender = auth.sender();
     let allowed: HashSet<_> = caseload.iter().map(|c| &c.child_id).collect();
     let mut children = Vec::with_capacity(caseload.len().max(req.children.len()));
     let (mut accepted, mut refused) = (0usize, 0usize);
 
     for child in &req.children {
         let result = if allowed.contains(&child.child_id) {
-            match docs::merge_child(&state, child).await {
+            match docs::merge_child(&state, &sender, child).await {
                 Ok(result) => result,
                 // One child's storage failure must not block acknowledging the others.
                 Err(ApiError::Unavailable(e)) => {

@@ -112,28 +112,41 @@ impl Store for SqliteStore {
         &self,
         token_hash: &str,
         user: &UserId,
+        device: Option<&str>,
         now_ms: i64,
         expires_at_ms: i64,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)")
-            .bind(token_hash)
-            .bind(user.as_str())
-            .bind(now_ms)
-            .bind(expires_at_ms)
-            .execute(&self.pool)
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, device_id, created_at_ms, expires_at_ms) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(user.as_str())
+        .bind(device)
+        .bind(now_ms)
+        .bind(expires_at_ms)
+        .execute(&self.pool)
             .await?;
         Ok(())
     }
 
-    async fn session_user(&self, token_hash: &str, now_ms: i64) -> Result<Option<User>> {
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<(User, Option<String>)>> {
         let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at_ms > ?"
+            "SELECT {USER_COLUMNS}, s.device_id FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = ? AND s.expires_at_ms > ?"
         ))
         .bind(token_hash)
         .bind(now_ms)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(user_from_row).transpose()
+        match row {
+            Some(row) => Ok(Some((user_from_row(&row)?, row.try_get("device_id")?))),
+            None => Ok(None),
+        }
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<()> {

@@ -83,8 +83,34 @@ pub fn apply_ready(
     }
 }
 
-/// Merges one child's request into `doc`.
-pub fn merge_child(doc: &mut Automerge, req: &ChildSyncRequest, limits: Limits) -> ChildMerge {
+/// Decides whether changes new to the server may be stored (see `crate::validate`); the
+/// `String` is the reason given to the tablet.
+pub type Check<'a> = &'a dyn Fn(&Automerge, &[Change]) -> Result<(), String>;
+
+/// Accepts every change; for simulations and tools that have no sender to check.
+pub fn accept_all(_: &Automerge, _: &[Change]) -> Result<(), String> {
+    Ok(())
+}
+
+/// Merges one child's request into `doc`. Everything new is applied to a copy first and
+/// passed to `check`; on refusal `doc` is left exactly as it was.
+pub fn merge_child(doc: &mut Automerge, req: &ChildSyncRequest, limits: Limits, check: Check<'_>) -> ChildMerge {
+    let mut work = doc.clone();
+    let outcome = merge_into(&mut work, req, limits);
+    if outcome.persist.is_empty() || matches!(outcome.result, ChildResult::Rejected { .. }) {
+        return outcome;
+    }
+    if let Err(reason) = check(doc, &outcome.persist) {
+        return ChildMerge {
+            persist: Vec::new(),
+            result: ChildResult::Rejected { reason },
+        };
+    }
+    *doc = work;
+    outcome
+}
+
+fn merge_into(doc: &mut Automerge, req: &ChildSyncRequest, limits: Limits) -> ChildMerge {
     let before = doc.get_heads();
     let changes = match decode_changes(&req.changes, limits) {
         Ok(c) => c,
