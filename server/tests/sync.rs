@@ -348,3 +348,64 @@ async fn wrong_password_and_logout() {
     let (status, _) = server.get("/api/me", Some(&token)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn forged_changes_through_sync_are_rejected_and_store_nothing() {
+    use automerge::transaction::Transactable;
+    use automerge::ReadDoc;
+
+    let server = TestServer::start().await;
+    let mut sam = Tablet::sign_in(&server, "sam.social").await;
+    sam.sync(&server).await;
+    let before = server.stored("child-ava").await;
+
+    // Rewrite Hana's observation (demo-0 on Ava's record) in place.
+    {
+        let doc = &mut sam
+            .caseload
+            .replicas
+            .get_mut(&"child-ava".parse().expect("id"))
+            .expect("ava")
+            .doc;
+        let map = record::entries::map_obj(doc, "observations").expect("map");
+        let (_, obs) = doc.get(&map, "demo-0").expect("get").expect("hana's entry");
+        let mut tx = doc.transaction();
+        tx.put(&obs, "narrative", "Nothing of concern.")
+            .expect("put");
+        tx.commit();
+    }
+    let req = sam.caseload.request();
+    let (status, body) = server.post("/api/sync", Some(&sam.token), &req).await;
+    assert_eq!(status, StatusCode::OK);
+    let ava = body["children"]
+        .as_array()
+        .expect("children")
+        .iter()
+        .find(|c| c["child_id"] == "child-ava")
+        .expect("ava");
+    assert_eq!(ava["result"]["status"], "rejected");
+    assert!(ava["result"]["reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("another person's observation")));
+    assert_eq!(server.stored("child-ava").await, before, "nothing stored");
+
+    // An honest tablet whose actor is not its session's device is refused too.
+    let mut stranger = Tablet::sign_in(&server, "hana.health").await;
+    stranger.actor = automerge::ActorId::from(b"some-other-device".to_vec());
+    stranger.sync(&server).await;
+    record_on(
+        &mut stranger,
+        "child-ava",
+        &observation("x", "user-hana-health", "2026-11-22"),
+    );
+    let req = stranger.caseload.request();
+    let (_, body) = server.post("/api/sync", Some(&stranger.token), &req).await;
+    let ava = body["children"]
+        .as_array()
+        .expect("children")
+        .iter()
+        .find(|c| c["child_id"] == "child-ava")
+        .expect("ava");
+    assert_eq!(ava["result"]["status"], "rejected");
+    assert_eq!(server.stored("child-ava").await, before);
+}
