@@ -6,10 +6,10 @@
 use std::collections::{HashMap, HashSet};
 
 use automerge::{ActorId, Automerge, Change};
-use shared::validate::{self, Policy, Sender};
 use shared::record;
 use shared::sync::server::{self as merge, Limits};
 use shared::sync::{ChildResult, ChildSyncRequest};
+use shared::validate::{self, Policy, Sender};
 use shared::ChildId;
 
 use crate::error::ApiError;

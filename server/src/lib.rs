@@ -3,6 +3,7 @@
 //!
 //! `app` builds the router (tests call it without a socket); `serve` runs it until shutdown.
 
+pub mod audit;
 pub mod auth;
 pub mod demo;
 pub mod docs;

@@ -101,6 +101,13 @@ pub trait Store: Send + Sync + 'static {
     async fn load_doc(&self, child: &ChildId) -> Result<StoredDoc>;
     async fn commit_merge(&self, child: &ChildId, write: MergeWrite, now_ms: i64) -> Result<()>;
 
+    // Audit trail (append-only, hash-chained).
+    async fn append_audit(&self, event: &crate::audit::Event, at_ms: i64) -> Result<()>;
+    /// A child's entries, oldest first.
+    async fn audit_for_child(&self, child: &ChildId) -> Result<Vec<crate::audit::Entry>>;
+    /// The whole trail, oldest first, for verification.
+    async fn audit_all(&self) -> Result<Vec<crate::audit::Entry>>;
+
     // Read model.
     async fn team_caseload(&self, manager: &User) -> Result<Vec<TeamChild>>;
     /// The record projection of one child (empty record if nothing was merged yet).

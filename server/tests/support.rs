@@ -20,6 +20,8 @@ use tower::ServiceExt;
 pub struct TestServer {
     pub state: AppState,
     pub router: Router,
+    /// The SQLite file, for tests that inspect or tamper with it directly.
+    pub db_url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -38,6 +40,7 @@ impl TestServer {
         TestServer {
             state,
             router,
+            db_url: url,
             _dir: dir,
         }
     }
@@ -142,7 +145,13 @@ pub struct Tablet {
 impl Tablet {
     pub async fn sign_in(server: &TestServer, username: &str) -> Self {
         // Like the app: a random-looking device id, and actors that start with its bytes.
-        let device: String = username.bytes().map(|b| format!("{b:02x}")).collect::<String>().chars().take(32).collect();
+        let device: String = username
+            .bytes()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+            .chars()
+            .take(32)
+            .collect();
         let token = server.login_on(username, Some(&device)).await;
         let mut actor = hex::decode(&device).expect("hex");
         actor.extend_from_slice(b"tab1");

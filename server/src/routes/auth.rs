@@ -6,6 +6,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use shared::api::{LoginRequest, LoginResponse, UserInfo};
 
+use crate::audit::{self, Event};
 use crate::auth::{dummy_hash, new_token, token_hash, verify_password, AuthUser};
 use crate::error::{ApiError, ApiJson};
 use crate::state::{now_ms, AppState};
@@ -47,8 +48,11 @@ async fn login(
         .map_err(|e| ApiError::Internal(e.into()))?;
     let user = match user {
         Some(u) if ok => u,
-        _ => {
+        other => {
             tracing::info!("sign-in refused");
+            let mut event = Event::new("login", "refused");
+            event.user_id = other.map(|u| u.id.to_string());
+            audit::record_or_log(&state, event).await;
             return Err(ApiError::Unauthorised);
         }
     };
@@ -66,6 +70,10 @@ async fn login(
         )
         .await?;
     tracing::info!(user = %user.id, "signed in");
+    let mut event = Event::new("login", "ok");
+    event.user_id = Some(user.id.to_string());
+    event.device_id = req_device.as_ref().map(|d| d.to_string());
+    audit::record_or_log(&state, event).await;
     Ok(Json(LoginResponse {
         token,
         expires_at_ms,

@@ -15,6 +15,7 @@ use shared::calendar::Date;
 use shared::chronology::ChronologyEntry;
 use shared::ChildId;
 
+use crate::audit::{self, Event};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::state::{now_ms, AppState};
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
             get(chronology_csv),
         )
         .route("/api/children/{child_id}/record", get(record))
+        .route("/api/children/{child_id}/audit", get(audit_trail))
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -55,6 +57,13 @@ async fn chronology(
     Path(child_id): Path<String>,
 ) -> Result<Json<ChronologyResponse>, ApiError> {
     let child = readable(&state, &auth, &child_id).await?;
+    audit::record(
+        &state,
+        Event::new("read.chronology", "ok")
+            .by(&auth)
+            .child(&child.child_id),
+    )
+    .await?;
     let entries = state.store.chronology(&child.child_id).await?;
     tracing::info!(user = %auth.user.id, child = %child.child_id, "chronology read");
     Ok(Json(ChronologyResponse { child, entries }))
@@ -66,6 +75,13 @@ async fn record(
     Path(child_id): Path<String>,
 ) -> Result<Json<RecordResponse>, ApiError> {
     let child = readable(&state, &auth, &child_id).await?;
+    audit::record(
+        &state,
+        Event::new("read.record", "ok")
+            .by(&auth)
+            .child(&child.child_id),
+    )
+    .await?;
     let record = state.store.record(&child.child_id).await?;
     let overview = analytics::overview(
         &record,
@@ -79,6 +95,38 @@ async fn record(
         record,
         overview,
         chronology,
+    }))
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AuditResponse {
+    pub entries: Vec<audit::Entry>,
+    /// Whether the whole trail's hash chain verifies (tampering anywhere shows here).
+    pub chain_intact: bool,
+}
+
+/// A child's audit trail, for the team's manager.
+async fn audit_trail(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(child_id): Path<String>,
+) -> Result<Json<AuditResponse>, ApiError> {
+    if auth.user.role != shared::api::Role::Manager {
+        return Err(ApiError::Forbidden);
+    }
+    let child = readable(&state, &auth, &child_id).await?;
+    audit::record(
+        &state,
+        Event::new("read.audit", "ok")
+            .by(&auth)
+            .child(&child.child_id),
+    )
+    .await?;
+    let chain_intact = audit::verify(&state.store.audit_all().await?).is_ok();
+    let entries = state.store.audit_for_child(&child.child_id).await?;
+    Ok(Json(AuditResponse {
+        entries,
+        chain_intact,
     }))
 }
 
@@ -99,6 +147,13 @@ async fn chronology_csv(
     Path(child_id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let child = readable(&state, &auth, &child_id).await?;
+    audit::record(
+        &state,
+        Event::new("export.chronology_csv", "ok")
+            .by(&auth)
+            .child(&child.child_id),
+    )
+    .await?;
     let record = state.store.record(&child.child_id).await?;
     let mut out = String::from(
         "Date,Approximate,Type,Author,Agency,Headline,Significance,Withdrawn,Amendments\r\n",

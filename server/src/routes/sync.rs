@@ -6,7 +6,9 @@ use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
 use shared::sync::{ChildResult, ChildSyncResponse, SyncRequest, SyncResponse};
+use shared::ChildId;
 
+use crate::audit::{self, Event};
 use crate::auth::AuthUser;
 use crate::docs;
 use crate::error::{ApiError, ApiJson};
@@ -65,6 +67,7 @@ async fn sync(
         {
             accepted += n;
         }
+        audit_child_result(&state, &auth, &child.child_id, child.changes.len(), &result).await;
         children.push(ChildSyncResponse {
             child_id: child.child_id.clone(),
             result,
@@ -72,9 +75,11 @@ async fn sync(
     }
     for entry in &caseload {
         if !named.contains(&entry.child_id) {
+            let result = docs::initial(&state, &entry.child_id).await?;
+            audit_child_result(&state, &auth, &entry.child_id, 0, &result).await;
             children.push(ChildSyncResponse {
                 child_id: entry.child_id.clone(),
-                result: docs::initial(&state, &entry.child_id).await?,
+                result,
             });
         }
     }
@@ -84,4 +89,38 @@ async fn sync(
         caseload,
         server_time_ms: now_ms(),
     }))
+}
+
+/// Audits what a sync did with one child: changes stored or rejected, access refused, or the
+/// record delivered to the device.
+async fn audit_child_result(
+    state: &AppState,
+    auth: &AuthUser,
+    child: &ChildId,
+    sent: usize,
+    result: &ChildResult,
+) {
+    let event = match result {
+        ChildResult::Merged {
+            accepted, changes, ..
+        } => {
+            if *accepted == 0 && changes.is_empty() && sent == 0 {
+                return;
+            }
+            Event::new("sync", "ok").detail(format!(
+                "{accepted} change(s) stored, {} delivered",
+                changes.len()
+            ))
+        }
+        ChildResult::Fallback { accepted, .. } => {
+            Event::new("sync", "ok").detail(format!("{accepted} change(s) stored (fallback)"))
+        }
+        ChildResult::Rejected { reason } => {
+            Event::new("sync", "rejected").detail(format!("{sent} change(s) rejected: {reason}"))
+        }
+        ChildResult::Revoked => {
+            Event::new("sync", "refused").detail("child not on this user's caseload")
+        }
+    };
+    audit::record_or_log(state, event.by(auth).child(child)).await;
 }

@@ -15,6 +15,8 @@ use shared::{ChildId, UserId};
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Audit appends read the previous hash and write the next row: one at a time.
+    audit_lock: tokio::sync::Mutex<()>,
 }
 
 impl SqliteStore {
@@ -32,7 +34,10 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            audit_lock: tokio::sync::Mutex::new(()),
+        })
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -65,6 +70,26 @@ fn child_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<CaseloadEntry> {
         display_name: row.try_get("display_name")?,
         date_of_birth: row.try_get("date_of_birth")?,
         legal_status: row.try_get("legal_status")?,
+    })
+}
+
+const AUDIT_SELECT: &str =
+    "SELECT seq, at_ms, user_id, device_id, child_id, action, outcome, detail, prev_hash, hash FROM audit";
+
+fn audit_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<crate::audit::Entry> {
+    Ok(crate::audit::Entry {
+        seq: row.try_get("seq")?,
+        at_ms: row.try_get("at_ms")?,
+        event: crate::audit::Event {
+            user_id: row.try_get("user_id")?,
+            device_id: row.try_get("device_id")?,
+            child_id: row.try_get("child_id")?,
+            action: row.try_get("action")?,
+            outcome: row.try_get("outcome")?,
+            detail: row.try_get("detail")?,
+        },
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
     })
 }
 
@@ -126,7 +151,7 @@ impl Store for SqliteStore {
         .bind(now_ms)
         .bind(expires_at_ms)
         .execute(&self.pool)
-            .await?;
+        .await?;
         Ok(())
     }
 
@@ -309,6 +334,49 @@ impl Store for SqliteStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn append_audit(&self, event: &crate::audit::Event, at_ms: i64) -> Result<()> {
+        let _one_at_a_time = self.audit_lock.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let prev: Option<String> =
+            sqlx::query_scalar("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await?;
+        let prev = prev.unwrap_or_else(|| crate::audit::GENESIS_HASH.to_owned());
+        let hash = crate::audit::chain_hash(&prev, at_ms, event);
+        sqlx::query(
+            "INSERT INTO audit (at_ms, user_id, device_id, child_id, action, outcome, detail, prev_hash, hash) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(at_ms)
+        .bind(&event.user_id)
+        .bind(&event.device_id)
+        .bind(&event.child_id)
+        .bind(&event.action)
+        .bind(&event.outcome)
+        .bind(&event.detail)
+        .bind(&prev)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit_for_child(&self, child: &ChildId) -> Result<Vec<crate::audit::Entry>> {
+        let rows = sqlx::query(&format!("{AUDIT_SELECT} WHERE child_id = ? ORDER BY seq"))
+            .bind(child.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(audit_from_row).collect()
+    }
+
+    async fn audit_all(&self) -> Result<Vec<crate::audit::Entry>> {
+        let rows = sqlx::query(&format!("{AUDIT_SELECT} ORDER BY seq"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(audit_from_row).collect()
     }
 
     async fn team_caseload(&self, manager: &User) -> Result<Vec<TeamChild>> {

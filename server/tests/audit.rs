@@ -1,0 +1,113 @@
+//! The audit trail: reads and accepted, rejected and refused changes are recorded with user,
+//! device and child; the trail is append-only and tampering breaks its hash chain.
+
+mod support;
+
+use axum::http::StatusCode;
+use shared::record;
+use support::{Tablet, TestServer};
+
+#[tokio::test]
+async fn reads_and_changes_are_audited_and_tampering_is_detected() {
+    let server = TestServer::start().await;
+    let mut sam = Tablet::sign_in(&server, "sam.social").await;
+    sam.sync(&server).await;
+    {
+        let doc = &mut sam
+            .caseload
+            .replicas
+            .get_mut(&"child-zara".parse().expect("id"))
+            .expect("zara")
+            .doc;
+        let mut obs = record::read(doc).expect("read").observations[0].clone();
+        obs.id = "audited".into();
+        obs.author_id = "user-sam-social".into();
+        record::add_observation(doc, &obs, 1).expect("add");
+    }
+    sam.sync(&server).await;
+    // A refused child, and a read of the record.
+    let mut forged =
+        shared::sync::Replica::new("child-noah".parse().expect("id"), sam.actor.clone());
+    let req = shared::sync::SyncRequest {
+        children: vec![forged.request()],
+    };
+    server.post("/api/sync", Some(&sam.token), &req).await;
+    let morgan = server.login("morgan.manager").await;
+    let (status, _) = server
+        .get("/api/children/child-zara/record", Some(&morgan))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, body) = server
+        .get("/api/children/child-zara/audit", Some(&morgan))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["chain_intact"], true);
+    let entries = body["entries"].as_array().expect("entries");
+    let has = |action: &str, outcome: &str, user: &str| {
+        entries.iter().any(|e| {
+            e["event"]["action"] == action
+                && e["event"]["outcome"] == outcome
+                && e["event"]["user_id"] == user
+        })
+    };
+    assert!(
+        has("sync", "ok", "user-sam-social"),
+        "accepted change audited: {entries:?}"
+    );
+    assert!(
+        has("read.record", "ok", "user-morgan-manager"),
+        "read audited"
+    );
+    assert!(entries
+        .iter()
+        .all(|e| e["event"]["device_id"].is_string()
+            || e["event"]["user_id"] == "user-morgan-manager"));
+    let text = body.to_string();
+    assert!(
+        !text.contains("Nobody ever keeps me"),
+        "no record contents in the audit trail"
+    );
+
+    let (_, noah) = server
+        .get("/api/children/child-noah/audit", Some(&morgan))
+        .await;
+    assert!(noah["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .any(|e| e["event"]["outcome"] == "refused"));
+
+    // Practitioners cannot read the trail.
+    let (status, _) = server
+        .get("/api/children/child-zara/audit", Some(&sam.token))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Append-only: the database refuses edits and deletions.
+    use sqlx::Connection;
+    let mut conn = sqlx::SqliteConnection::connect(&server.db_url)
+        .await
+        .expect("connect");
+    assert!(sqlx::query("UPDATE audit SET outcome = 'ok'")
+        .execute(&mut conn)
+        .await
+        .is_err());
+    assert!(sqlx::query("DELETE FROM audit")
+        .execute(&mut conn)
+        .await
+        .is_err());
+    // Someone with raw access drops the guard and rewrites history: the chain shows it.
+    sqlx::query("DROP TRIGGER audit_no_update")
+        .execute(&mut conn)
+        .await
+        .expect("drop");
+    sqlx::query("UPDATE audit SET outcome = 'ok' WHERE outcome = 'refused'")
+        .execute(&mut conn)
+        .await
+        .expect("tamper");
+    let (_, body) = server
+        .get("/api/children/child-zara/audit", Some(&morgan))
+        .await;
+    assert_eq!(body["chain_intact"], false);
+}
