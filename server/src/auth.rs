@@ -54,6 +54,8 @@ pub struct AuthUser {
     pub token_hash: String,
     /// The device the session was opened on, if the client named one.
     pub device_id: Option<String>,
+    /// The sign-in this session belongs to (shared with its refresh tokens).
+    pub family_id: Option<String>,
 }
 
 impl AuthUser {
@@ -92,15 +94,16 @@ impl FromRequestParts<AppState> for AuthUser {
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(ApiError::Unauthorised)?;
         let hash = token_hash(token);
-        let (user, device_id) = state
+        let session = state
             .store
             .session_user(&hash, now_ms())
             .await?
             .ok_or(ApiError::Unauthorised)?;
         Ok(AuthUser {
-            user,
+            user: session.user,
             token_hash: hash,
-            device_id,
+            device_id: session.device_id,
+            family_id: session.family_id,
         })
     }
 }

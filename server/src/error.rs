@@ -23,6 +23,8 @@ pub enum ApiError {
     BadRequest(String),
     #[error("the request is larger than the server accepts")]
     TooLarge,
+    #[error("too many failed attempts; wait a few minutes and try again")]
+    TooManyRequests,
     #[error("the server could not store your changes just now; they are kept on your device")]
     Unavailable(#[source] anyhow::Error),
     #[error("internal error")]
@@ -37,6 +39,7 @@ impl ApiError {
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

@@ -12,6 +12,7 @@ use crate::store::Store;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub doc_locks: DocLocks,
+    pub login_limiter: LoginLimiter,
     pub config: Arc<Config>,
 }
 
@@ -20,7 +21,13 @@ pub struct AppState {
 pub struct Config {
     /// Directory with the built client (`dist/`); `None` serves the API only.
     pub static_dir: Option<PathBuf>,
+    /// Access token lifetime.
     pub session_ttl_ms: i64,
+    /// Refresh token lifetime: how long a tablet may stay offline and still resume.
+    pub refresh_ttl_ms: i64,
+    /// Failed sign-ins per username within `login_window_ms` before further tries are refused.
+    pub login_max_failures: usize,
+    pub login_window_ms: i64,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     /// Most children one sync request may name.
@@ -34,6 +41,9 @@ impl Default for Config {
         Config {
             static_dir: None,
             session_ttl_ms: 12 * 60 * 60 * 1000,
+            refresh_ttl_ms: 30 * 24 * 60 * 60 * 1000,
+            login_max_failures: 5,
+            login_window_ms: 15 * 60 * 1000,
             max_body_bytes: 16 * 1024 * 1024,
             max_children_per_sync: 500,
             compact_after_changes: 500,
@@ -46,6 +56,7 @@ impl AppState {
         AppState {
             store,
             doc_locks: DocLocks::default(),
+            login_limiter: LoginLimiter::default(),
             config: Arc::new(config),
         }
     }
@@ -72,4 +83,35 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+/// Counts failed sign-ins per username so passwords cannot be guessed at speed. In memory:
+/// each server process limits on its own.
+#[derive(Clone, Default)]
+pub struct LoginLimiter {
+    failures: Arc<Mutex<HashMap<String, Vec<i64>>>>,
+}
+
+impl LoginLimiter {
+    fn key(username: &str) -> String {
+        username.trim().to_lowercase()
+    }
+
+    /// Whether this username has had `max` failures within the window ending `now`.
+    pub fn is_blocked(&self, username: &str, now: i64, window_ms: i64, max: usize) -> bool {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = map.entry(Self::key(username)).or_default();
+        entry.retain(|t| now - *t < window_ms);
+        entry.len() >= max
+    }
+
+    pub fn failed(&self, username: &str, now: i64) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(Self::key(username)).or_default().push(now);
+    }
+
+    pub fn succeeded(&self, username: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(&Self::key(username));
+    }
 }

@@ -34,6 +34,39 @@ pub struct User {
     pub password_hash: String,
 }
 
+/// A live access session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub device_id: Option<String>,
+    pub family_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRefresh {
+    pub token_hash: String,
+    pub family_id: String,
+    pub user_id: UserId,
+    pub device_id: Option<String>,
+    pub now_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+/// What presenting a refresh token did.
+#[derive(Debug, Clone)]
+pub enum RefreshUse {
+    /// Valid and now used up; issue the next one in the same family.
+    Valid {
+        user: User,
+        device_id: Option<String>,
+        family_id: String,
+    },
+    /// Already used: the family has been revoked.
+    Reused { family_id: String, user_id: String },
+    /// Unknown, expired or revoked.
+    Invalid,
+}
+
 /// A child's stored document: snapshot (if compacted) and the change bytes after it, in order.
 #[derive(Debug, Clone, Default)]
 pub struct StoredDoc {
@@ -78,15 +111,17 @@ pub trait Store: Send + Sync + 'static {
         token_hash: &str,
         user: &UserId,
         device: Option<&str>,
+        family: &str,
         now_ms: i64,
         expires_at_ms: i64,
     ) -> Result<()>;
-    /// The user behind an unexpired session, and the device the session is bound to.
-    async fn session_user(
-        &self,
-        token_hash: &str,
-        now_ms: i64,
-    ) -> Result<Option<(User, Option<String>)>>;
+    /// The user behind an unexpired session, with its device and token family.
+    async fn session_user(&self, token_hash: &str, now_ms: i64) -> Result<Option<Session>>;
+    async fn create_refresh(&self, token: &NewRefresh) -> Result<()>;
+    /// Uses up a refresh token. A token presented twice revokes its whole family.
+    async fn use_refresh(&self, token_hash: &str, now_ms: i64) -> Result<RefreshUse>;
+    /// Revokes every refresh token and access session of a family (logout, theft).
+    async fn revoke_family(&self, family: &str) -> Result<()>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
 
     // Children and access.

@@ -53,6 +53,17 @@ pub struct LoginResponse {
     pub token: String,
     pub expires_at_ms: i64,
     pub user: UserInfo,
+    /// Exchanged at `POST /api/refresh` for a new access token and a new refresh token; each
+    /// refresh token works once.
+    #[serde(default)]
+    pub refresh_token: String,
+    #[serde(default)]
+    pub refresh_expires_at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
 }
 
 /// A child as a caseload lists them.

@@ -4,18 +4,19 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use shared::api::{LoginRequest, LoginResponse, UserInfo};
+use shared::api::{LoginRequest, LoginResponse, RefreshRequest, UserInfo};
 
 use crate::audit::{self, Event};
 use crate::auth::{dummy_hash, new_token, token_hash, verify_password, AuthUser};
 use crate::error::{ApiError, ApiJson};
 use crate::state::{now_ms, AppState};
-use crate::store::User;
+use crate::store::{NewRefresh, RefreshUse, User};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/login", post(login))
         .route("/api/logout", post(logout))
+        .route("/api/refresh", post(refresh))
         .route("/api/me", get(me))
 }
 
@@ -36,6 +37,18 @@ async fn login(
     if req.username.len() > 100 || req.password.len() > 1000 {
         return Err(ApiError::Unauthorised);
     }
+    let now = now_ms();
+    let cfg = &state.config;
+    if state.login_limiter.is_blocked(
+        &req.username,
+        now,
+        cfg.login_window_ms,
+        cfg.login_max_failures,
+    ) {
+        tracing::warn!("sign-in rate limited");
+        audit::record_or_log(&state, Event::new("login", "rate_limited")).await;
+        return Err(ApiError::TooManyRequests);
+    }
     let user = state.store.user_by_username(req.username.trim()).await?;
     let req_device = req.device_id.clone();
     let password = req.password;
@@ -50,40 +63,112 @@ async fn login(
         Some(u) if ok => u,
         other => {
             tracing::info!("sign-in refused");
+            state.login_limiter.failed(&req.username, now);
             let mut event = Event::new("login", "refused");
             event.user_id = other.map(|u| u.id.to_string());
             audit::record_or_log(&state, event).await;
             return Err(ApiError::Unauthorised);
         }
     };
-    let token = new_token();
+    state.login_limiter.succeeded(&req.username);
+    let family = new_token();
+    let device = req_device.as_ref().map(|d| d.to_string());
+    let response = issue(&state, &user, device.as_deref(), &family).await?;
+    tracing::info!(user = %user.id, "signed in");
+    let mut event = Event::new("login", "ok");
+    event.user_id = Some(user.id.to_string());
+    event.device_id = device;
+    audit::record_or_log(&state, event).await;
+    Ok(Json(response))
+}
+
+/// A new access token and refresh token in `family`.
+async fn issue(
+    state: &AppState,
+    user: &User,
+    device: Option<&str>,
+    family: &str,
+) -> Result<LoginResponse, ApiError> {
     let now = now_ms();
+    let token = new_token();
+    let refresh_token = new_token();
     let expires_at_ms = now + state.config.session_ttl_ms;
+    let refresh_expires_at_ms = now + state.config.refresh_ttl_ms;
     state
         .store
         .create_session(
             &token_hash(&token),
             &user.id,
-            req_device.as_ref().map(|d| d.as_str()),
+            device,
+            family,
             now,
             expires_at_ms,
         )
         .await?;
-    tracing::info!(user = %user.id, "signed in");
-    let mut event = Event::new("login", "ok");
-    event.user_id = Some(user.id.to_string());
-    event.device_id = req_device.as_ref().map(|d| d.to_string());
-    audit::record_or_log(&state, event).await;
-    Ok(Json(LoginResponse {
+    state
+        .store
+        .create_refresh(&NewRefresh {
+            token_hash: token_hash(&refresh_token),
+            family_id: family.to_owned(),
+            user_id: user.id.clone(),
+            device_id: device.map(str::to_owned),
+            now_ms: now,
+            expires_at_ms: refresh_expires_at_ms,
+        })
+        .await?;
+    Ok(LoginResponse {
         token,
         expires_at_ms,
-        user: user_info(&user),
-    }))
+        user: user_info(user),
+        refresh_token,
+        refresh_expires_at_ms,
+    })
+}
+
+/// Exchanges a refresh token for new tokens. A refresh token presented a second time was
+/// copied: its whole family is revoked and the user must sign in again.
+async fn refresh(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<RefreshRequest>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    if req.refresh_token.is_empty() || req.refresh_token.len() > 128 {
+        return Err(ApiError::Unauthorised);
+    }
+    match state
+        .store
+        .use_refresh(&token_hash(&req.refresh_token), now_ms())
+        .await?
+    {
+        RefreshUse::Valid {
+            user,
+            device_id,
+            family_id,
+        } => {
+            let response = issue(&state, &user, device_id.as_deref(), &family_id).await?;
+            let mut event = Event::new("refresh", "ok");
+            event.user_id = Some(user.id.to_string());
+            event.device_id = device_id;
+            audit::record_or_log(&state, event).await;
+            Ok(Json(response))
+        }
+        RefreshUse::Reused { user_id, .. } => {
+            tracing::warn!(user = %user_id, "refresh token reused: family revoked");
+            let mut event = Event::new("refresh", "reused_family_revoked");
+            event.user_id = Some(user_id);
+            audit::record_or_log(&state, event).await;
+            Err(ApiError::Unauthorised)
+        }
+        RefreshUse::Invalid => Err(ApiError::Unauthorised),
+    }
 }
 
 async fn logout(State(state): State<AppState>, auth: AuthUser) -> Result<StatusCode, ApiError> {
     state.store.delete_session(&auth.token_hash).await?;
+    if let Some(family) = &auth.family_id {
+        state.store.revoke_family(family).await?;
+    }
     tracing::info!(user = %auth.user.id, "signed out");
+    audit::record_or_log(&state, Event::new("logout", "ok").by(&auth)).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

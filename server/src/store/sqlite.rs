@@ -8,7 +8,10 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
-use super::{MergeWrite, Result, Store, StoreError, StoredDoc, TeamChild, User};
+use super::{
+    MergeWrite, NewRefresh, RefreshUse, Result, Session, Store, StoreError, StoredDoc, TeamChild,
+    User,
+};
 use shared::api::{CaseloadEntry, Role, TeamCaseloadRow};
 use shared::chronology::{self, ChronologyEntry};
 use shared::{ChildId, UserId};
@@ -138,16 +141,18 @@ impl Store for SqliteStore {
         token_hash: &str,
         user: &UserId,
         device: Option<&str>,
+        family: &str,
         now_ms: i64,
         expires_at_ms: i64,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, device_id, created_at_ms, expires_at_ms) \
-             VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO sessions (token_hash, user_id, device_id, family_id, created_at_ms, expires_at_ms) \
+             VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(token_hash)
         .bind(user.as_str())
         .bind(device)
+        .bind(family)
         .bind(now_ms)
         .bind(expires_at_ms)
         .execute(&self.pool)
@@ -155,13 +160,9 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn session_user(
-        &self,
-        token_hash: &str,
-        now_ms: i64,
-    ) -> Result<Option<(User, Option<String>)>> {
+    async fn session_user(&self, token_hash: &str, now_ms: i64) -> Result<Option<Session>> {
         let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS}, s.device_id FROM sessions s JOIN users u ON u.id = s.user_id \
+            "SELECT {USER_COLUMNS}, s.device_id, s.family_id FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = ? AND s.expires_at_ms > ?"
         ))
         .bind(token_hash)
@@ -169,9 +170,94 @@ impl Store for SqliteStore {
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some(row) => Ok(Some((user_from_row(&row)?, row.try_get("device_id")?))),
+            Some(row) => Ok(Some(Session {
+                user: user_from_row(&row)?,
+                device_id: row.try_get("device_id")?,
+                family_id: row.try_get("family_id")?,
+            })),
             None => Ok(None),
         }
+    }
+
+    async fn create_refresh(&self, t: &NewRefresh) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, family_id, user_id, device_id, created_at_ms, expires_at_ms) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&t.token_hash)
+        .bind(&t.family_id)
+        .bind(t.user_id.as_str())
+        .bind(&t.device_id)
+        .bind(t.now_ms)
+        .bind(t.expires_at_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn use_refresh(&self, token_hash: &str, now_ms: i64) -> Result<RefreshUse> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "SELECT family_id, user_id, device_id, expires_at_ms, used_at_ms, revoked FROM refresh_tokens WHERE token_hash = ?",
+        )
+        .bind(token_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(RefreshUse::Invalid);
+        };
+        let family_id: String = row.try_get("family_id")?;
+        let user_id: String = row.try_get("user_id")?;
+        let used: Option<i64> = row.try_get("used_at_ms")?;
+        let revoked: bool = row.try_get("revoked")?;
+        let expires: i64 = row.try_get("expires_at_ms")?;
+        if used.is_some() {
+            sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE family_id = ?")
+                .bind(&family_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM sessions WHERE family_id = ?")
+                .bind(&family_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(RefreshUse::Reused { family_id, user_id });
+        }
+        if revoked || expires <= now_ms {
+            return Ok(RefreshUse::Invalid);
+        }
+        sqlx::query("UPDATE refresh_tokens SET used_at_ms = ? WHERE token_hash = ?")
+            .bind(now_ms)
+            .bind(token_hash)
+            .execute(&mut *tx)
+            .await?;
+        let user_row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?"
+        ))
+        .bind(&user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let device_id: Option<String> = row.try_get("device_id")?;
+        tx.commit().await?;
+        Ok(RefreshUse::Valid {
+            user: user_from_row(&user_row)?,
+            device_id,
+            family_id,
+        })
+    }
+
+    async fn revoke_family(&self, family: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE family_id = ?")
+            .bind(family)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE family_id = ?")
+            .bind(family)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<()> {

@@ -94,7 +94,12 @@ pub fn accept_all(_: &Automerge, _: &[Change]) -> Result<(), String> {
 
 /// Merges one child's request into `doc`. Everything new is applied to a copy first and
 /// passed to `check`; on refusal `doc` is left exactly as it was.
-pub fn merge_child(doc: &mut Automerge, req: &ChildSyncRequest, limits: Limits, check: Check<'_>) -> ChildMerge {
+pub fn merge_child(
+    doc: &mut Automerge,
+    req: &ChildSyncRequest,
+    limits: Limits,
+    check: Check<'_>,
+) -> ChildMerge {
     let mut work = doc.clone();
     let outcome = merge_into(&mut work, req, limits);
     if outcome.persist.is_empty() || matches!(outcome.result, ChildResult::Rejected { .. }) {
