@@ -108,7 +108,14 @@ pub fn build(root: &Path) -> Result<PathBuf> {
     std::fs::write(dist.join(&js_name), &js)?;
     std::fs::write(dist.join(&wasm_name), &wasm_bytes)?;
 
+    // A tiny external boot script, so the Content-Security-Policy needs no inline script.
+    let boot =
+        format!("import init from '/{js_name}';\ninit({{ module_or_path: '/{wasm_name}' }});\n");
+    let boot_name = format!("boot-{}.js", short_hash(boot.as_bytes()));
+    std::fs::write(dist.join(&boot_name), &boot)?;
+
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    files.insert(boot_name.clone(), boot.into_bytes());
     files.insert(js_name.clone(), js);
     files.insert(wasm_name.clone(), wasm_bytes);
     let public = root.join("public");
@@ -127,12 +134,11 @@ pub fn build(root: &Path) -> Result<PathBuf> {
             }
             "index.html" => {
                 let html = String::from_utf8(bytes).context("public/index.html is not UTF-8")?;
-                if !html.contains("__APP_JS__") || !html.contains("__APP_WASM__") {
-                    bail!("public/index.html must contain __APP_JS__ and __APP_WASM__");
+                if !html.contains("__BOOT_JS__") {
+                    bail!("public/index.html must load __BOOT_JS__");
                 }
                 bytes = html
-                    .replace("__APP_JS__", &format!("/{js_name}"))
-                    .replace("__APP_WASM__", &format!("/{wasm_name}"))
+                    .replace("__BOOT_JS__", &format!("/{boot_name}"))
                     .into_bytes();
             }
             _ => {}
