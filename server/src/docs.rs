@@ -90,7 +90,21 @@ pub async fn merge_child(
         .map(|_| ())
         .map_err(|rejection| rejection.to_string())
     };
-    let outcome = merge::merge_child(&mut doc, req, Limits::default(), &check);
+    // Panic boundary: whatever bytes arrive, a bug in decoding or validation refuses this
+    // child's changes instead of taking the worker down. The document is discarded either way
+    // (it is reloaded for every merge), so a half-applied state never reaches storage.
+    let merged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        merge::merge_child(&mut doc, req, Limits::default(), &check)
+    }));
+    let outcome = match merged {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            tracing::error!(child = %req.child_id, "merge panicked; changes refused");
+            return Ok(ChildResult::Rejected {
+                reason: "the server could not process these changes".into(),
+            });
+        }
+    };
     if let ChildResult::Rejected { reason } = &outcome.result {
         tracing::warn!(child = %req.child_id, user = %sender.user_id, reason = %reason, "changes rejected");
     }
