@@ -3,6 +3,7 @@
 //! - `run`:  build the client and server, start on embedded SQLite with the demo caseload.
 //! - `test`: the whole suite, exactly what CI runs (`.ci/run` calls it).
 //! - `dist`: build the client into `dist/` (wasm, wasm-bindgen, app shell, service worker).
+//! - `fuzz`, `soak`: fuzz every decoder of untrusted bytes (short, and ten minutes).
 //!
 //! Every tool the build needs is installed here, idempotently, from the package registries.
 
@@ -22,13 +23,25 @@ fn main() -> Result<()> {
         Some("run") => run(&root),
         Some("test") | Some("ci") => test(&root),
         Some("dist") => dist::build(&root).map(|_| ()),
+        Some("fuzz") => {
+            let seconds = args
+                .iter()
+                .position(|a| a == "--seconds")
+                .and_then(|i| args.get(i + 1))
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(60);
+            setup::fuzz(&root, seconds)
+        }
+        Some("soak") => setup::fuzz(&root, 600),
         _ => {
-            eprintln!("usage: cargo xtask <run | test | dist>");
+            eprintln!("usage: cargo xtask <run | test | dist | fuzz [--seconds N] | soak>");
             eprintln!("  run   build everything and start the server with a demo caseload");
             eprintln!(
                 "  test  the whole suite: fmt, clippy, native tests, wasm build, browser tests"
             );
             eprintln!("  dist  build the client into dist/");
+            eprintln!("  fuzz  fuzz the sync decoder and change validator (default 60 s)");
+            eprintln!("  soak  the long runs: fuzzing for 10 minutes");
             bail!("unknown command")
         }
     }
@@ -103,6 +116,8 @@ fn test(root: &Path) -> Result<()> {
     ]))?;
     dist::clippy_wasm(root)?;
     sh(cargo().args(["test", "--workspace", "--exclude", "tests"]))?;
+    // A short fuzzing smoke run; `cargo xtask soak` runs the long one.
+    setup::fuzz(root, 20)?;
     dist::build(root)?;
     sh(cargo().args(["build", "-p", "server", "--bin", "quilt-server"]))?;
     sh(cargo()

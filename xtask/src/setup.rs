@@ -198,3 +198,65 @@ pub fn browser() -> Result<()> {
     }
     apt_install(&["chromium", "chromium-driver"])
 }
+
+/// Runs the fuzz target for `seconds` with cargo-fuzz on the nightly toolchain, installing
+/// cargo-fuzz under `.tools/` and the nightly toolchain through rustup if they are missing.
+pub fn fuzz(root: &Path, seconds: u32) -> Result<()> {
+    let has_nightly = Command::new("rustup")
+        .args(["run", "nightly", "rustc", "--version"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !has_nightly
+        && !run_with_timeout(
+            Command::new("rustup").args([
+                "toolchain",
+                "install",
+                "nightly",
+                "--profile",
+                "minimal",
+            ]),
+            Duration::from_secs(300),
+        )
+    {
+        bail!("fuzzing needs the nightly toolchain and rustup could not install it");
+    }
+    let tools = root.join(".tools");
+    let bin = tools.join("bin");
+    if !bin.join("cargo-fuzz").exists() {
+        let mut locked = crate::cargo();
+        locked
+            .args(["install", "--locked", "cargo-fuzz", "--root"])
+            .arg(&tools);
+        if sh(&mut locked).is_err() {
+            sh(crate::cargo()
+                .args(["install", "cargo-fuzz", "--root"])
+                .arg(&tools))?;
+        }
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let corpus = root
+        .join("target")
+        .join("fuzz-corpus")
+        .join("decode_and_validate");
+    std::fs::create_dir_all(&corpus)?;
+    sh(Command::new("cargo")
+        .args([
+            "+nightly",
+            "fuzz",
+            "run",
+            "--fuzz-dir",
+            "shared/fuzz",
+            "decode_and_validate",
+        ])
+        .arg(&corpus)
+        .arg("--")
+        .arg(format!("-max_total_time={seconds}"))
+        .arg("-rss_limit_mb=4096")
+        .env("PATH", path)
+        .env("CARGO_TARGET_DIR", root.join("target").join("fuzz")))
+}
