@@ -1,0 +1,213 @@
+//! The access matrix: every role × every endpoint × allocated / not allocated / formerly
+//! allocated (and another team's child for managers). Zero wrong grants, and every successful
+//! read of a child's record is in the audit trail.
+
+mod support;
+
+use axum::http::StatusCode;
+use server::auth::hash_password;
+use server::store::User;
+use shared::api::{CaseloadEntry, Role};
+use support::{Tablet, TestServer};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Expect {
+    Allowed,
+    Denied,
+}
+use Expect::*;
+
+/// Child-scoped read endpoints.
+const READS: &[&str] = &["chronology", "record", "chronology.csv"];
+
+async fn setup() -> TestServer {
+    let server = TestServer::start().await;
+    let store = &server.state.store;
+    store
+        .create_team("south-team", "South team")
+        .await
+        .expect("team");
+    store
+        .create_child(
+            &CaseloadEntry {
+                child_id: "child-south".parse().expect("id"),
+                display_name: "Sol South".into(),
+                date_of_birth: "2015-05-05".into(),
+                legal_status: "Child in need".into(),
+            },
+            "south-team",
+        )
+        .await
+        .expect("child");
+    store
+        .create_user(&User {
+            id: "user-admin".parse().expect("id"),
+            username: "ada.admin".into(),
+            display_name: "Ada Admin".into(),
+            agency: "IT".into(),
+            role: Role::Admin,
+            team_id: None,
+            password_hash: hash_password(server::demo::DEMO_PASSWORD).expect("hash"),
+        })
+        .await
+        .expect("admin");
+    // Mia used to be on Sam's caseload.
+    store
+        .deallocate(
+            &"child-mia".parse().expect("id"),
+            &"user-sam-social".parse().expect("id"),
+        )
+        .await
+        .expect("deallocate");
+    server
+}
+
+async fn sync_status(server: &TestServer, who: &str, child: &str) -> Expect {
+    let mut tablet = Tablet::sign_in(server, who).await;
+    let replica = shared::sync::Replica::new(child.parse().expect("id"), tablet.actor.clone());
+    tablet
+        .caseload
+        .replicas
+        .insert(child.parse().expect("id"), replica);
+    let req = tablet.caseload.request();
+    let (status, body) = server.post("/api/sync", Some(&tablet.token), &req).await;
+    assert_eq!(status, StatusCode::OK);
+    let result = body["children"]
+        .as_array()
+        .expect("children")
+        .iter()
+        .find(|c| c["child_id"] == child)
+        .expect("answered")["result"]["status"]
+        .clone();
+    if result == "revoked" {
+        Denied
+    } else {
+        Allowed
+    }
+}
+
+async fn reads_audited(server: &TestServer, user: &str, child: &str) -> usize {
+    server
+        .state
+        .store
+        .audit_for_child(&child.parse().expect("id"))
+        .await
+        .expect("audit")
+        .iter()
+        .filter(|e| {
+            e.event.user_id.as_deref() == Some(user) && e.event.action.starts_with("read.")
+                || e.event.user_id.as_deref() == Some(user) && e.event.action.starts_with("export.")
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn every_role_every_endpoint_every_allocation() {
+    let server = setup().await;
+    // (username, user id, child, expected) — the child-scoped matrix.
+    let matrix: &[(&str, &str, &str, Expect)] = &[
+        ("sam.social", "user-sam-social", "child-ava", Allowed), // allocated
+        ("sam.social", "user-sam-social", "child-noah", Denied), // never allocated
+        ("sam.social", "user-sam-social", "child-mia", Denied),  // formerly allocated
+        ("sam.social", "user-sam-social", "child-south", Denied), // other team
+        ("hana.health", "user-hana-health", "child-noah", Allowed),
+        ("hana.health", "user-hana-health", "child-zara", Denied),
+        (
+            "morgan.manager",
+            "user-morgan-manager",
+            "child-noah",
+            Allowed,
+        ), // team child
+        (
+            "morgan.manager",
+            "user-morgan-manager",
+            "child-mia",
+            Allowed,
+        ),
+        (
+            "morgan.manager",
+            "user-morgan-manager",
+            "child-south",
+            Denied,
+        ), // another team
+        ("ada.admin", "user-admin", "child-ava", Denied), // admins manage accounts
+        ("ada.admin", "user-admin", "child-south", Denied),
+    ];
+    let mut wrong = Vec::new();
+    for &(username, user_id, child, expected) in matrix {
+        let token = server.login(username).await;
+        for endpoint in READS {
+            let before = reads_audited(&server, user_id, child).await;
+            let (status, _) = server
+                .get(&format!("/api/children/{child}/{endpoint}"), Some(&token))
+                .await;
+            let got = if status == StatusCode::OK {
+                Allowed
+            } else {
+                Denied
+            };
+            if got != expected {
+                wrong.push(format!("{username} {endpoint} {child}: {status}"));
+            }
+            if got == Allowed && reads_audited(&server, user_id, child).await != before + 1 {
+                wrong.push(format!("{username} {endpoint} {child}: read not audited"));
+            }
+            if got == Denied && status != StatusCode::NOT_FOUND {
+                wrong.push(format!(
+                    "{username} {endpoint} {child}: denied with {status}, expected 404"
+                ));
+            }
+        }
+        // The audit trail: managers of the child's team only.
+        let (status, _) = server
+            .get(&format!("/api/children/{child}/audit"), Some(&token))
+            .await;
+        let audit_expected = if username == "morgan.manager" && expected == Allowed {
+            StatusCode::OK
+        } else if username == "morgan.manager" {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        if status != audit_expected {
+            wrong.push(format!(
+                "{username} audit {child}: {status}, expected {audit_expected}"
+            ));
+        }
+        if username != "ada.admin" {
+            let got = sync_status(&server, username, child).await;
+            if got != expected {
+                wrong.push(format!("{username} sync {child}: {got:?}"));
+            }
+        }
+    }
+    // Team dashboard: managers only.
+    for (username, expected) in [
+        ("sam.social", StatusCode::FORBIDDEN),
+        ("morgan.manager", StatusCode::OK),
+        ("ada.admin", StatusCode::FORBIDDEN),
+    ] {
+        let token = server.login(username).await;
+        let (status, _) = server.get("/api/team", Some(&token)).await;
+        if status != expected {
+            wrong.push(format!("{username} team: {status}"));
+        }
+    }
+    // No token at all: everything is 401.
+    for path in [
+        "/api/team",
+        "/api/me",
+        "/api/children/child-ava/record",
+        "/api/children/child-ava/audit",
+    ] {
+        let (status, _) = server.get(path, None).await;
+        if status != StatusCode::UNAUTHORIZED {
+            wrong.push(format!("anonymous {path}: {status}"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "wrong grants or refusals:\n{}",
+        wrong.join("\n")
+    );
+}
