@@ -117,3 +117,27 @@ pub async fn chronology(token: &str, child: &ChildId) -> Result<Chronology, ApiE
         .map_err(|_| ApiError::Network)?;
     decode(send(request).await?).await
 }
+
+/// Everything the manager's child overview shows: record, overview and chronology.
+pub async fn record(token: &str, child: &ChildId) -> Result<shared::api::RecordResponse, ApiError> {
+    let url = format!("/api/children/{child}/record");
+    let request = with_auth(Request::get(&url), token)
+        .header("Accept", "application/json")
+        .build()
+        .map_err(|_| ApiError::Network)?;
+    decode(send(request).await?).await
+}
+
+/// The child's chronology as CSV text, for conferences and courts.
+pub async fn chronology_csv(token: &str, child: &ChildId) -> Result<String, ApiError> {
+    let url = format!("/api/children/{child}/chronology.csv");
+    let request = with_auth(Request::get(&url), token)
+        .header("Accept", "text/csv")
+        .build()
+        .map_err(|_| ApiError::Network)?;
+    send(request)
+        .await?
+        .text()
+        .await
+        .map_err(|_| ApiError::Decode)
+}

@@ -5,13 +5,16 @@ mod child;
 mod chronology;
 mod login;
 mod new_observation;
+mod overview;
+mod supervision;
 mod team;
 
 pub use caseload::Caseload;
 pub use child::ChildRecord;
-pub use chronology::TeamChronology;
 pub use login::Login;
 pub use new_observation::NewObservation;
+pub use overview::TeamChildOverview;
+pub use supervision::NewSupervision;
 pub use team::Team;
 
 use leptos::prelude::*;

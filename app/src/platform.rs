@@ -20,6 +20,25 @@ pub fn random_bytes(n: usize) -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
+/// A fresh random entry id (16 hex digits), like observation ids.
+pub fn new_id() -> Result<String, String> {
+    random_bytes(8).map(|b| hex(&b)).map_err(|e| sentence(&e))
+}
+
+/// A sentence for the person: capital first letter, full stop.
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    out.push_str(chars.as_str());
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -132,6 +151,15 @@ mod tests {
         assert_eq!(from_hex("000fff"), Some(vec![0, 15, 255]));
         assert_eq!(from_hex("0g"), None);
         assert_eq!(from_hex("abc"), None);
+    }
+
+    #[test]
+    fn sentences() {
+        assert_eq!(
+            sentence("record at least one thing"),
+            "Record at least one thing."
+        );
+        assert_eq!(sentence("Done."), "Done.");
     }
 
     #[test]

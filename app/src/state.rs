@@ -4,10 +4,13 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use shared::api::{CaseloadEntry, LoginResponse, Role};
+use shared::record::stamped::Stamp;
+use shared::record::{Automerge, RecordError};
 use shared::ChildId;
 
+use crate::platform;
 use crate::storage::Session;
-use crate::sync::{Engine, SyncStatus, SIGNED_OUT};
+use crate::sync::{self, Engine, SyncStatus, SIGNED_OUT};
 
 /// Copyable handle on the app's shared state, provided as context by the root component.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +51,39 @@ impl AppState {
             s.as_ref()
                 .is_some_and(|s| matches!(s.user.role, Role::Manager | Role::Admin))
         })
+    }
+
+    /// Who is writing, and when: the author of every entry and stamped value.
+    pub fn stamp(&self) -> Result<Stamp, String> {
+        self.session.with_untracked(|s| {
+            s.as_ref()
+                .map(|s| Stamp {
+                    by: s.user.id.to_string(),
+                    by_name: s.user.display_name.clone(),
+                    at_ms: platform::now_ms() as i64,
+                })
+                .ok_or_else(|| "You are signed out. Sign in again to record.".to_owned())
+        })
+    }
+
+    /// Writes to a child's local record the way every form does: the change goes into the
+    /// document, is saved on the tablet as one incremental chunk, record views re-read, and a
+    /// sync starts if the tablet is online. Errors are sentences for the person.
+    pub async fn change_record(
+        &self,
+        child: &ChildId,
+        change: impl FnOnce(&mut Automerge) -> Result<(), RecordError>,
+    ) -> Result<(), String> {
+        let engine = self.engine().ok_or("The app has not finished loading.")?;
+        let result = engine.change(child, change).await;
+        // Even a failed disk write may have changed the record in memory.
+        self.status.pending.set(engine.pending());
+        self.records_rev.update(|r| *r += 1);
+        result.map_err(|e| platform::sentence(&e))?;
+        if platform::is_online() {
+            sync::request_sync(*self);
+        }
+        Ok(())
     }
 
     /// The child's name as the caseload knows it, or a neutral stand-in.

@@ -244,7 +244,10 @@ impl Tablet {
                 "const e = arguments[0]; e.value = arguments[1]; \
                  e.dispatchEvent(new Event('input', {bubbles: true})); \
                  e.dispatchEvent(new Event('change', {bubbles: true}));",
-                vec![serde_json::to_value(&element)?, serde_json::Value::String(value.into())],
+                vec![
+                    serde_json::to_value(&element)?,
+                    serde_json::Value::String(value.into()),
+                ],
             )
             .await?;
         Ok(())

@@ -1,14 +1,55 @@
-//! Picking indicators from the catalogue: search as you type, grouped by category, each with a
-//! level once ticked.
+//! Picking indicators from the catalogue: search as you type, the ones this device used
+//! recently first, then grouped by category; each ticked one gets a level and the carer's
+//! explanation, if one was given, with whether it is suitable.
 
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use shared::catalogue::{self, Category, Indicator};
-use shared::record::Level;
+use shared::record::{Level, Suitability};
 
-/// Ticked indicators by code, with their level.
-pub type Selection = BTreeMap<&'static str, Level>;
+use crate::platform;
+
+/// What the practitioner recorded about one ticked indicator.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ticked {
+    pub level: Level,
+    /// The carer's explanation, in their words; empty if none was given.
+    pub explanation: String,
+    pub suitable: Suitability,
+}
+
+/// Ticked indicators by code.
+pub type Selection = BTreeMap<&'static str, Ticked>;
+
+/// How many recently used indicators the picker lists first.
+pub const RECENT_MAX: usize = 8;
+
+/// The recent list after an observation used `used`: those first, then the earlier ones, no
+/// repeats, codes the catalogue no longer knows dropped.
+pub fn remember(recent: &[String], used: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for code in used
+        .iter()
+        .copied()
+        .chain(recent.iter().map(String::as_str))
+    {
+        if catalogue::find(code).is_some() && !out.iter().any(|c| c == code) {
+            out.push(code.to_owned());
+        }
+    }
+    out.truncate(RECENT_MAX);
+    out
+}
+
+/// The catalogue entries for stored recent codes, in order.
+pub fn recent_indicators(codes: &[String]) -> Vec<&'static Indicator> {
+    codes
+        .iter()
+        .filter_map(|c| catalogue::find(c))
+        .take(RECENT_MAX)
+        .collect()
+}
 
 /// Whether an indicator matches every word typed in the search box.
 fn matches(indicator: &Indicator, query: &str) -> bool {
@@ -33,8 +74,49 @@ fn level_code(level: Level) -> &'static str {
     }
 }
 
+fn explanation_id(code: &str) -> String {
+    format!("ind-expl-{code}")
+}
+
+fn suitable_id(code: &str) -> String {
+    format!("ind-suit-{code}")
+}
+
+/// Short option labels; the stored value's own label reads well in a record, not in a menu.
+fn suitability_option(s: Suitability) -> &'static str {
+    match s {
+        Suitability::NotGiven => "Not given",
+        Suitability::Suitable => "Suitable",
+        Suitability::NotSuitable => "Not suitable",
+    }
+}
+
+/// Takes the explanations as the page shows them (see [`platform::control_value`]).
+pub fn refresh_from_page(selected: RwSignal<Selection>) {
+    let codes: Vec<&'static str> = selected.with_untracked(|s| s.keys().copied().collect());
+    for code in codes {
+        let explanation = platform::control_value(&explanation_id(code));
+        let suitable =
+            platform::control_value(&suitable_id(code)).and_then(|v| Suitability::from_code(&v));
+        selected.update(|s| {
+            if let Some(t) = s.get_mut(code) {
+                if let Some(e) = explanation {
+                    t.explanation = e;
+                }
+                if let Some(v) = suitable {
+                    t.suitable = v;
+                }
+            }
+        });
+    }
+}
+
 #[component]
-pub fn IndicatorPicker(selected: RwSignal<Selection>) -> impl IntoView {
+pub fn IndicatorPicker(
+    selected: RwSignal<Selection>,
+    /// Indicators this device used recently, listed first (and only there).
+    recent: Vec<&'static Indicator>,
+) -> impl IntoView {
     let query = RwSignal::new(String::new());
     // Ticked indicators stay visible whatever the search says, so nothing ticked is hidden.
     let visible = move |ind: &'static Indicator| {
@@ -42,24 +124,41 @@ pub fn IndicatorPicker(selected: RwSignal<Selection>) -> impl IntoView {
     };
     let visible_count = move || catalogue::INDICATORS.iter().filter(|i| visible(i)).count();
 
+    let group = move |heading_id: String, heading: String, items: Vec<&'static Indicator>| {
+        let labelled_by = heading_id.clone();
+        let any_visible = {
+            let items = items.clone();
+            move || items.iter().any(|i| visible(i))
+        };
+        view! {
+            <section class="indicator-group" aria-labelledby=labelled_by hidden=move || !any_visible()>
+                <h2 id=heading_id class="group-heading">{heading}</h2>
+                <ul class="indicator-list">
+                    {items.into_iter().map(|ind| indicator_row(ind, selected, move || visible(ind))).collect_view()}
+                </ul>
+            </section>
+        }
+    };
+
+    let recent_view = (!recent.is_empty()).then(|| {
+        group(
+            "indicator-group-recent".to_owned(),
+            "Recently used on this tablet".to_owned(),
+            recent.clone(),
+        )
+    });
     let groups = Category::ALL
         .into_iter()
         .map(|category| {
-            let heading_id = format!("indicator-group-{}", category.label().to_lowercase().replace(' ', "-"));
-            let labelled_by = heading_id.clone();
-            let items: Vec<&'static Indicator> = catalogue::in_category(category).collect();
-            let any_visible = {
-                let items = items.clone();
-                move || items.iter().any(|i| visible(i))
-            };
-            view! {
-                <section class="indicator-group" aria-labelledby=labelled_by hidden=move || !any_visible()>
-                    <h2 id=heading_id class="group-heading">{category.label()}</h2>
-                    <ul class="indicator-list">
-                        {items.into_iter().map(|ind| indicator_row(ind, selected, move || visible(ind))).collect_view()}
-                    </ul>
-                </section>
-            }
+            let heading_id = format!(
+                "indicator-group-{}",
+                category.label().to_lowercase().replace(' ', "-")
+            );
+            // Each indicator appears once: the recent ones only in the recent group.
+            let items: Vec<&'static Indicator> = catalogue::in_category(category)
+                .filter(|i| !recent.iter().any(|r| r.code == i.code))
+                .collect();
+            group(heading_id, category.label().to_owned(), items)
         })
         .collect_view();
 
@@ -87,6 +186,7 @@ pub fn IndicatorPicker(selected: RwSignal<Selection>) -> impl IntoView {
                     format!("{} shown, {ticked} ticked", visible_count())
                 }}
             </p>
+            {recent_view}
             {groups}
         </fieldset>
     }
@@ -102,6 +202,82 @@ fn indicator_row(
     let level_id = format!("ind-level-{code}");
     let desc_id = format!("ind-desc-{code}");
     let ticked = move || selected.with(|s| s.contains_key(code));
+    let details = move || {
+        let expl_id = explanation_id(code);
+        let suit_id = suitable_id(code);
+        // Read once: the controls own their text while it is typed.
+        let (explanation, suitable) = selected.with_untracked(|s| {
+            s.get(code)
+                .map(|t| (t.explanation.clone(), t.suitable))
+                .unwrap_or_default()
+        });
+        view! {
+            <div class="indicator-details">
+                <div class="indicator-level">
+                    <label for=level_id.clone()>{format!("Level for “{}”", ind.label)}</label>
+                    <select
+                        id=level_id.clone()
+                        data-testid=format!("indicator-level-{code}")
+                        prop:value=move || selected.with(|s| s.get(code).map(|t| t.level).map(level_code).unwrap_or("consider"))
+                        on:change=move |ev| {
+                            let level = if event_target_value(&ev) == "suspect" { Level::Suspect } else { Level::Consider };
+                            selected.update(|s| {
+                                if let Some(t) = s.get_mut(code) {
+                                    t.level = level;
+                                }
+                            });
+                        }
+                    >
+                        <option value="consider">"Consider"</option>
+                        <option value="suspect">"Suspect"</option>
+                    </select>
+                </div>
+                <div class="field indicator-explanation">
+                    <label for=expl_id.clone()>
+                        "Carer's explanation"
+                        <span class="visually-hidden">{format!(" for “{}”", ind.label)}</span>
+                    </label>
+                    <textarea
+                        id=expl_id.clone()
+                        rows="2"
+                        data-testid=format!("indicator-explanation-{code}")
+                        prop:value=explanation
+                        on:input=move |ev| {
+                            let text = event_target_value(&ev);
+                            selected.update(|s| {
+                                if let Some(t) = s.get_mut(code) {
+                                    t.explanation = text;
+                                }
+                            });
+                        }
+                    ></textarea>
+                </div>
+                <div class="field indicator-suitable">
+                    <label for=suit_id.clone()>
+                        "Is the explanation suitable?"
+                        <span class="visually-hidden">{format!(" (“{}”)", ind.label)}</span>
+                    </label>
+                    <select
+                        id=suit_id.clone()
+                        data-testid=format!("indicator-suitable-{code}")
+                        prop:value=suitable.code()
+                        on:change=move |ev| {
+                            let value = Suitability::from_code(&event_target_value(&ev)).unwrap_or_default();
+                            selected.update(|s| {
+                                if let Some(t) = s.get_mut(code) {
+                                    t.suitable = value;
+                                }
+                            });
+                        }
+                    >
+                        {Suitability::ALL.into_iter().map(|s| view! {
+                            <option value=s.code() selected=s == suitable>{suitability_option(s)}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+            </div>
+        }
+    };
     view! {
         <li class="indicator" hidden=move || !visible()>
             <div class="indicator-check">
@@ -115,7 +291,7 @@ fn indicator_row(
                         let checked = event_target_checked(&ev);
                         selected.update(|s| {
                             if checked {
-                                s.entry(code).or_insert(Level::Consider);
+                                s.entry(code).or_default();
                             } else {
                                 s.remove(code);
                             }
@@ -127,25 +303,7 @@ fn indicator_row(
                     <span class="indicator-desc" id=desc_id>{ind.description}</span>
                 </label>
             </div>
-            <Show when=ticked>
-                <div class="indicator-level">
-                    <label for=level_id.clone()>{format!("Level for “{}”", ind.label)}</label>
-                    <select
-                        id=level_id.clone()
-                        data-testid=format!("indicator-level-{code}")
-                        prop:value=move || selected.with(|s| s.get(code).copied().map(level_code).unwrap_or("consider"))
-                        on:change=move |ev| {
-                            let level = if event_target_value(&ev) == "suspect" { Level::Suspect } else { Level::Consider };
-                            selected.update(|s| {
-                                s.insert(code, level);
-                            });
-                        }
-                    >
-                        <option value="consider">"Consider"</option>
-                        <option value="suspect">"Suspect"</option>
-                    </select>
-                </div>
-            </Show>
+            <Show when=ticked>{details.clone()}</Show>
         </li>
     }
 }
@@ -165,5 +323,17 @@ mod tests {
         check("hygiene", "NEG-HYGIENE", true);
         check("HYGIENE poor", "NEG-HYGIENE", true);
         check("bruise", "NEG-HYGIENE", false);
+    }
+
+    #[test]
+    fn recent_list() {
+        let earlier = vec!["NEG-HYGIENE".to_owned(), "SEX-KNOWLEDGE".to_owned()];
+        assert_eq!(
+            remember(&earlier, &["SEX-KNOWLEDGE", "NOT-A-CODE"]),
+            ["SEX-KNOWLEDGE", "NEG-HYGIENE"]
+        );
+        let many: Vec<&str> = catalogue::INDICATORS.iter().map(|i| i.code).collect();
+        assert_eq!(remember(&[], &many).len(), RECENT_MAX);
+        assert_eq!(recent_indicators(&["NOPE".to_owned()]).len(), 0);
     }
 }

@@ -2,9 +2,26 @@
 
 use leptos::prelude::*;
 use shared::catalogue;
-use shared::record::Observation;
+use shared::record::{Observation, Suitability};
 
+use crate::components::body_map::ObservationMarks;
 use crate::platform;
+
+/// The carer's explanation beside an indicator, with whether it was judged suitable.
+fn explanation_text(explanation: &str, suitable: Suitability) -> Option<String> {
+    let explanation = explanation.trim();
+    match (explanation.is_empty(), suitable) {
+        (true, Suitability::NotGiven) => None,
+        (true, s) => Some(s.label().to_owned()),
+        (false, Suitability::NotGiven) => Some(format!(
+            "Carer's explanation: “{explanation}” (suitability not recorded)"
+        )),
+        (false, s) => Some(format!(
+            "Carer's explanation: “{explanation}”. {}",
+            s.label()
+        )),
+    }
+}
 
 #[component]
 pub fn ObservationCard(obs: Observation) -> impl IntoView {
@@ -21,14 +38,16 @@ pub fn ObservationCard(obs: Observation) -> impl IntoView {
         narrative,
         child_words,
         action_taken,
+        body_marks,
         ..
     } = obs;
-    let indicators: Vec<(String, &'static str)> = indicators
+    let indicators: Vec<(String, &'static str, Option<String>, Suitability)> = indicators
         .into_iter()
         .map(|i| {
             let label =
                 catalogue::find(&i.code).map_or_else(|| i.code.clone(), |c| c.label.to_owned());
-            (label, i.level.label())
+            let explanation = explanation_text(&i.explanation, i.explanation_suitable);
+            (label, i.level.label(), explanation, i.explanation_suitable)
         })
         .collect();
     let present = present.join(", ");
@@ -48,9 +67,14 @@ pub fn ObservationCard(obs: Observation) -> impl IntoView {
             </header>
             {(!indicators.is_empty()).then(|| view! {
                 <ul class="indicator-tags" aria-label="Indicators">
-                    {indicators.into_iter().map(|(label, level)| view! {
-                        <li class=format!("tag level-{}", level.to_lowercase())>
-                            <span class="level">{level}</span>": "{label}
+                    {indicators.into_iter().map(|(label, level, explanation, suitable)| view! {
+                        <li class="indicator-entry">
+                            <span class=format!("tag level-{}", level.to_lowercase())>
+                                <span class="level">{level}</span>": "{label}
+                            </span>
+                            {explanation.map(|e| view! {
+                                <span class=format!("explanation {}", suitable.code().replace('_', "-"))>{e}</span>
+                            })}
                         </li>
                     }).collect_view()}
                 </ul>
@@ -62,6 +86,7 @@ pub fn ObservationCard(obs: Observation) -> impl IntoView {
                     <blockquote><p>{child_words}</p></blockquote>
                 </figure>
             })}
+            {(!body_marks.is_empty()).then(|| view! { <ObservationMarks marks=body_marks/> })}
             <dl class="details">
                 {(!present.is_empty()).then(|| view! { <div><dt>"Present"</dt><dd>{present}</dd></div> })}
                 {(!location.trim().is_empty()).then(|| view! { <div><dt>"Where"</dt><dd>{location}</dd></div> })}

@@ -1,10 +1,19 @@
-//! A child's record on this tablet: details and every observation, newest first.
+//! A child's full record on this tablet, read from the local document so it works offline: the
+//! overview of what must not be missed first, then observations, body map, people, plan, safety
+//! scale and neglect assessments, each with its forms.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+use shared::analytics::{self, Thresholds};
+use shared::record::Record;
 use shared::ChildId;
 
-use crate::components::{ObservationCard, SignedIn};
+use crate::components::body_map::{BodyMapCompare, DatedMark};
+use crate::components::form::today;
+use crate::components::{
+    NeglectSection, ObservationsSection, OverviewPanel, PeopleSection, PlanSection, ScalingSection,
+    SignedIn,
+};
 use crate::state::use_app;
 
 /// The `:id` route parameter as a child id, if it is one.
@@ -23,6 +32,58 @@ pub fn ChildRecord() -> impl IntoView {
         <SignedIn>
             <ChildView/>
         </SignedIn>
+    }
+}
+
+/// Whether the record can be shown; changes only on these transitions, so sections (and any
+/// form being typed into) are not redrawn every time the record changes.
+#[derive(Debug, Clone, PartialEq)]
+enum Loaded {
+    NotOnTablet,
+    Unreadable(String),
+    Ready,
+}
+
+/// Every body-map mark of every observation that has not been withdrawn.
+fn dated_marks(record: &Record) -> Vec<DatedMark> {
+    record
+        .observations
+        .iter()
+        .filter(|o| !record.is_withdrawn(&o.id))
+        .flat_map(|o| {
+            let date = o.occurred.get(..10).unwrap_or(&o.occurred).to_owned();
+            o.body_marks.iter().map(move |m| DatedMark {
+                date: date.clone(),
+                author: o.author_name.clone(),
+                mark: m.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The sections, in page order: (anchor id, heading, test id).
+const SECTIONS: &[(&str, &str, &str)] = &[
+    ("observations", "Observations", "observations-section"),
+    ("body-map", "Body map", "body-map-section"),
+    ("people", "People around the child", "people-section"),
+    ("plan", "Plan", "plan-section"),
+    ("safety-scale", "Safety scale", "scaling-section"),
+    ("neglect", "Neglect assessments", "neglect-section"),
+];
+
+fn section(anchor: &'static str, body: impl IntoView + 'static) -> impl IntoView {
+    let (_, heading, testid) = SECTIONS
+        .iter()
+        .copied()
+        .find(|(a, _, _)| *a == anchor)
+        .unwrap_or((anchor, anchor, anchor));
+    let heading_id = format!("{anchor}-heading");
+    let labelled_by = heading_id.clone();
+    view! {
+        <section id=anchor class="record-section" data-testid=testid aria-labelledby=labelled_by>
+            <h2 id=heading_id tabindex="-1">{heading}</h2>
+            {body}
+        </section>
     }
 }
 
@@ -47,11 +108,33 @@ fn ChildView() -> impl IntoView {
                 .with(|es| es.iter().find(|e| e.child_id == c).cloned())
         })
     };
-    let view_data = move || {
+    // Re-read whenever any local record changes; the memo only notifies when this one did.
+    let read = Memo::new(move |_| {
         app.records_rev.track();
         let c = child.get()?;
-        app.engine()?.read(&c)
-    };
+        app.engine()?.read_record(&c)
+    });
+    let loaded = Memo::new(move |_| {
+        read.with(|r| match r {
+            None => Loaded::NotOnTablet,
+            Some(Err(e)) => Loaded::Unreadable(e.clone()),
+            Some(Ok(_)) => Loaded::Ready,
+        })
+    });
+    let record = Memo::new(move |_| {
+        read.with(|r| {
+            r.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .cloned()
+                .unwrap_or_default()
+        })
+    });
+    let today = today();
+    let overview = Memo::new(move |_| {
+        (loaded.get() == Loaded::Ready)
+            .then(|| record.with(|r| analytics::overview(r, today, &Thresholds::default())))
+    });
+    let marks = Signal::derive(move || record.with(dated_marks));
     let rejection = move || {
         app.records_rev.track();
         app.status.last_sync_ms.track();
@@ -67,6 +150,37 @@ fn ChildView() -> impl IntoView {
             }.into_any(),
             Some(id) => {
                 let name = move || entry().map_or_else(|| "Child record".to_owned(), |e| e.display_name);
+                let body = {
+                    let id = id.clone();
+                    move || match loaded.get() {
+                        Loaded::NotOnTablet => view! {
+                            <p class="notice">"This record is not on this tablet yet. Sync to download it."</p>
+                            <ol class="observations" data-testid="observation-list"></ol>
+                        }.into_any(),
+                        Loaded::Unreadable(e) => view! {
+                            <p class="error" role="alert">{format!("This record could not be read: {e}")}</p>
+                        }.into_any(),
+                        Loaded::Ready => view! {
+                            <OverviewPanel overview/>
+                            <nav class="section-nav" aria-label="Parts of the record">
+                                <ul>
+                                    {SECTIONS.iter().map(|(anchor, heading, _)| view! {
+                                        <li><a href=format!("#{anchor}")>{*heading}</a></li>
+                                    }).collect_view()}
+                                </ul>
+                            </nav>
+                            {section("observations", view! { <ObservationsSection record child=id.clone()/> })}
+                            {section("body-map", view! {
+                                <p class="hint">"Every mark from every observation that has not been withdrawn. Choose dates to compare."</p>
+                                <BodyMapCompare marks/>
+                            })}
+                            {section("people", view! { <PeopleSection record child=id.clone()/> })}
+                            {section("plan", view! { <PlanSection record overview child=id.clone()/> })}
+                            {section("safety-scale", view! { <ScalingSection record child=id.clone()/> })}
+                            {section("neglect", view! { <NeglectSection record child=id.clone()/> })}
+                        }.into_any(),
+                    }
+                };
                 view! {
                     <p class="breadcrumb"><a href="/caseload">"Caseload"</a></p>
                     <div class="record-head">
@@ -87,33 +201,7 @@ fn ChildView() -> impl IntoView {
                     {move || rejection().map(|r| view! {
                         <p class="warning" role="alert">{format!("The server did not accept the latest changes to this record: {r}")}</p>
                     })}
-                    <h2>"Observations"</h2>
-                    {move || match view_data() {
-                        None => view! {
-                            <p class="notice">"This record is not on this tablet yet. Sync to download it."</p>
-                            <ol class="observations" data-testid="observation-list"></ol>
-                        }.into_any(),
-                        Some(Err(e)) => view! {
-                            <p class="error" role="alert">{format!("This record could not be read: {e}")}</p>
-                        }.into_any(),
-                        Some(Ok(record)) => {
-                            let unreadable = record.unreadable;
-                            let total = record.observations.len();
-                            let items = record.observations.into_iter().rev().map(|obs| view! {
-                                <li data-testid="observation-item"><ObservationCard obs/></li>
-                            }).collect_view();
-                            view! {
-                                <p class="hint">{format!("{total} observation{} on this tablet, newest first.", if total == 1 { "" } else { "s" })}</p>
-                                {(unreadable > 0).then(|| view! {
-                                    <p class="warning">{format!(
-                                        "{unreadable} entr{} written by a newer version of Quilt cannot be shown here. Update the app to see the whole record.",
-                                        if unreadable == 1 { "y" } else { "ies" }
-                                    )}</p>
-                                })}
-                                <ol class="observations" data-testid="observation-list" reversed>{items}</ol>
-                            }.into_any()
-                        }
-                    }}
+                    {body}
                 }.into_any()
             }
         }}

@@ -1,16 +1,18 @@
 //! Recording a new observation on the tablet.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
-use shared::catalogue;
-use shared::record::{IndicatorEntry, Observation, Source};
+use shared::catalogue::{self, Indicator};
+use shared::record::{self, BodyMark, IndicatorEntry, Observation, Source};
 use shared::ChildId;
 
-use crate::components::{IndicatorPicker, Selection, SignedIn};
+use crate::components::indicator_picker::{self, recent_indicators, remember};
+use crate::components::{BodyMapEditor, IndicatorPicker, Selection, SignedIn};
 use crate::pages::child::child_param;
 use crate::platform;
+use crate::platform::sentence;
 use crate::state::{use_app, AppState};
-use crate::sync;
 
 #[component]
 pub fn NewObservation() -> impl IntoView {
@@ -31,6 +33,7 @@ struct Fields {
     present: RwSignal<String>,
     source: RwSignal<String>,
     indicators: RwSignal<Selection>,
+    marks: RwSignal<Vec<BodyMark>>,
     narrative: RwSignal<String>,
     child_words: RwSignal<String>,
     action: RwSignal<String>,
@@ -46,6 +49,7 @@ impl Fields {
             present: RwSignal::new(String::new()),
             source: RwSignal::new(Source::Observed.code().to_owned()),
             indicators: RwSignal::new(Selection::new()),
+            marks: RwSignal::new(Vec::new()),
             narrative: RwSignal::new(String::new()),
             child_words: RwSignal::new(String::new()),
             action: RwSignal::new(String::new()),
@@ -73,6 +77,7 @@ impl Fields {
         if let Some(approx) = platform::control_value("obs-approx") {
             self.approx.set(approx == "true");
         }
+        indicator_picker::refresh_from_page(self.indicators);
     }
 
     /// Builds the observation; the caller validates it.
@@ -94,10 +99,11 @@ impl Fields {
         let indicators = catalogue::INDICATORS
             .iter()
             .filter_map(|ind| {
-                selected.get(ind.code).map(|&level| IndicatorEntry {
+                selected.get(ind.code).map(|t| IndicatorEntry {
                     code: ind.code.to_owned(),
-                    level,
-                    ..Default::default()
+                    level: t.level,
+                    explanation: t.explanation.trim().to_owned(),
+                    explanation_suitable: t.suitable,
                 })
             })
             .collect();
@@ -116,7 +122,7 @@ impl Fields {
             narrative: self.narrative.get_untracked().trim().to_owned(),
             child_words: self.child_words.get_untracked().trim().to_owned(),
             action_taken: self.action.get_untracked().trim().to_owned(),
-            body_marks: Vec::new(),
+            body_marks: self.marks.get_untracked(),
         })
     }
 }
@@ -130,34 +136,57 @@ fn split_people(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// A sentence for the person: capital first letter, full stop.
-fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    let mut out: String = chars
-        .next()
-        .map(|c| c.to_uppercase().collect())
-        .unwrap_or_default();
-    out.push_str(chars.as_str());
-    if !out.ends_with('.') {
-        out.push('.');
-    }
-    out
-}
-
 async fn save(app: AppState, child: ChildId, fields: Fields) -> Result<(), String> {
-    let id = platform::hex(&platform::random_bytes(8).map_err(|e| sentence(&e))?);
+    let id = platform::new_id()?;
     let obs = fields.observation(&app, id)?;
     obs.validate().map_err(|e| sentence(&e.to_string()))?;
-    let engine = app.engine().ok_or("The app has not finished loading.")?;
-    let result = engine.add_observation(&child, &obs).await;
-    // Even a failed disk write may have changed the record in memory.
-    app.status.pending.set(engine.pending());
-    app.records_rev.update(|r| *r += 1);
-    result.map_err(|e| sentence(&e))
+    let used: Vec<&'static str> = fields
+        .indicators
+        .with_untracked(|s| s.keys().copied().collect());
+    let now = platform::now_ms() as i64;
+    app.change_record(&child, move |doc| {
+        record::add_observation(doc, &obs, now).map(|_| ())
+    })
+    .await?;
+    remember_recent(app, &used).await;
+    Ok(())
+}
+
+/// Puts the indicators just used at the top of this device's recent list. Only catalogue
+/// codes are stored; losing the list costs nothing, so failures are ignored.
+async fn remember_recent(app: AppState, used: &[&str]) {
+    if used.is_empty() {
+        return;
+    }
+    let Some(engine) = app.engine() else { return };
+    let earlier = engine.store.recent_indicators().await.unwrap_or_default();
+    let _ = engine
+        .store
+        .put_recent_indicators(&remember(&earlier, used))
+        .await;
 }
 
 #[component]
 fn ObservationForm() -> impl IntoView {
+    let app = use_app();
+    // The recent list is read before the form is drawn, so indicators do not move under a finger.
+    let recent = RwSignal::new(None::<Vec<&'static Indicator>>);
+    spawn_local(async move {
+        let codes = match app.engine() {
+            Some(engine) => engine.store.recent_indicators().await.unwrap_or_default(),
+            None => Vec::new(),
+        };
+        recent.set(Some(recent_indicators(&codes)));
+    });
+    move || {
+        recent
+            .get()
+            .map(|recent| view! { <ObservationFormBody recent/> })
+    }
+}
+
+#[component]
+fn ObservationFormBody(recent: Vec<&'static Indicator>) -> impl IntoView {
     let app = use_app();
     let child = child_param();
     let navigate = use_navigate();
@@ -173,9 +202,6 @@ fn ObservationForm() -> impl IntoView {
                     error.set(None);
                     app.flash.set(Some("Saved on this tablet".to_owned()));
                     navigate(&format!("/child/{child}"), Default::default());
-                    if platform::is_online() {
-                        sync::request_sync(app);
-                    }
                 }
                 Err(e) => error.set(Some(e)),
             }
@@ -250,7 +276,9 @@ fn ObservationForm() -> impl IntoView {
                 </select>
             </div>
 
-            <IndicatorPicker selected=fields.indicators/>
+            <IndicatorPicker selected=fields.indicators recent/>
+
+            <BodyMapEditor marks=fields.marks/>
 
             <div class="field">
                 <label for="obs-narrative">"What you saw or heard"</label>
@@ -291,14 +319,5 @@ mod tests {
             ["Mother", "Father", "Sibling (7)"]
         );
         assert!(split_people(" , \n").is_empty());
-    }
-
-    #[test]
-    fn sentences() {
-        assert_eq!(
-            sentence("record at least one thing"),
-            "Record at least one thing."
-        );
-        assert_eq!(sentence("Done."), "Done.");
     }
 }

@@ -1,4 +1,5 @@
-//! The manager's team caseload, fetched from the server (online only).
+//! The manager's team dashboard, fetched from the server (online only): every team child with
+//! its flags, sortable and filterable, escalation flags first.
 
 use leptos::prelude::*;
 use shared::api::TeamCaseloadRow;
@@ -42,11 +43,334 @@ where
     }
 }
 
+/// What a flag from `analytics::Overview::flags` is about. The server sends flags as short
+/// labels; their wording is fixed there, and the tests below pin the prefixes this relies on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagKind {
+    /// Indicators crossed the threshold: consider a strategy discussion.
+    Prompt,
+    Unassessed,
+    Overdue,
+    Drift,
+    Conflict,
+    Other,
+}
+
+impl FlagKind {
+    pub fn of(flag: &str) -> FlagKind {
+        let f = flag.to_lowercase();
+        if f.starts_with("consider strategy discussion") {
+            FlagKind::Prompt
+        } else if f.contains("not assessed") {
+            FlagKind::Unassessed
+        } else if f.ends_with("overdue") {
+            FlagKind::Overdue
+        } else if f.starts_with("drift") {
+            FlagKind::Drift
+        } else if f.contains("conflicting") {
+            FlagKind::Conflict
+        } else {
+            FlagKind::Other
+        }
+    }
+
+    /// Flags that call for the manager to consider escalating.
+    pub fn is_escalation(self) -> bool {
+        matches!(
+            self,
+            FlagKind::Prompt | FlagKind::Unassessed | FlagKind::Overdue | FlagKind::Drift
+        )
+    }
+
+    /// The value used by the flag filter (and a CSS class).
+    pub fn code(self) -> &'static str {
+        match self {
+            FlagKind::Prompt => "prompt",
+            FlagKind::Unassessed => "unassessed",
+            FlagKind::Overdue => "overdue",
+            FlagKind::Drift => "drift",
+            FlagKind::Conflict => "conflict",
+            FlagKind::Other => "other",
+        }
+    }
+
+    pub fn badge_class(self) -> String {
+        let level = if self.is_escalation() {
+            "escalation"
+        } else {
+            "caution"
+        };
+        format!("flag-badge {level} flag-{}", self.code())
+    }
+}
+
+/// A flag as a badge whose text is exactly the flag. Escalation flags get a "!" marker from
+/// the style sheet and a heavier border, so they stand out without relying on colour.
+pub fn flag_badge(flag: String, testid: &'static str) -> impl IntoView {
+    let kind = FlagKind::of(&flag);
+    view! {
+        <li class=kind.badge_class() data-testid=testid>{flag}</li>
+    }
+}
+
+/// Which rows the flag filter keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FlagFilter {
+    All,
+    Any,
+    Kind(FlagKind),
+}
+
+impl FlagFilter {
+    const OPTIONS: [(&'static str, &'static str); 7] = [
+        ("all", "All children"),
+        ("any", "Any flag"),
+        ("prompt", "Strategy discussion prompt"),
+        ("drift", "Drift"),
+        ("overdue", "Overdue"),
+        ("unassessed", "Unassessed adults"),
+        ("conflict", "Conflicting edits"),
+    ];
+
+    fn from_code(code: &str) -> FlagFilter {
+        match code {
+            "any" => FlagFilter::Any,
+            "prompt" => FlagFilter::Kind(FlagKind::Prompt),
+            "drift" => FlagFilter::Kind(FlagKind::Drift),
+            "overdue" => FlagFilter::Kind(FlagKind::Overdue),
+            "unassessed" => FlagFilter::Kind(FlagKind::Unassessed),
+            "conflict" => FlagFilter::Kind(FlagKind::Conflict),
+            _ => FlagFilter::All,
+        }
+    }
+
+    fn keeps(self, row: &TeamCaseloadRow) -> bool {
+        match self {
+            FlagFilter::All => true,
+            FlagFilter::Any => !row.flags.is_empty(),
+            FlagFilter::Kind(k) => row.flags.iter().any(|f| FlagKind::of(f) == k),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SortKey {
+    /// Escalation flags first, then any flags, then name: the order a manager triages in.
+    Priority,
+    Name,
+    Flags,
+    Observations,
+    Last,
+}
+
+impl SortKey {
+    /// The direction a first click sorts in: names A to Z, numbers and dates largest first.
+    fn natural_descending(self) -> bool {
+        !matches!(self, SortKey::Name)
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            SortKey::Priority => "priority (escalation flags first)",
+            SortKey::Name => "name",
+            SortKey::Flags => "number of flags",
+            SortKey::Observations => "number of observations",
+            SortKey::Last => "last entry",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Sort {
+    key: SortKey,
+    descending: bool,
+}
+
+impl Sort {
+    const DEFAULT: Sort = Sort {
+        key: SortKey::Priority,
+        descending: false,
+    };
+
+    /// A click on a column: the same column reverses, another starts in its natural direction.
+    fn clicked(self, key: SortKey) -> Sort {
+        if self.key == key {
+            Sort {
+                key,
+                descending: !self.descending,
+            }
+        } else {
+            Sort {
+                key,
+                descending: key.natural_descending(),
+            }
+        }
+    }
+}
+
+fn escalations(row: &TeamCaseloadRow) -> usize {
+    row.flags
+        .iter()
+        .filter(|f| FlagKind::of(f).is_escalation())
+        .count()
+}
+
+fn by_name(a: &TeamCaseloadRow, b: &TeamCaseloadRow) -> std::cmp::Ordering {
+    a.child
+        .display_name
+        .to_lowercase()
+        .cmp(&b.child.display_name.to_lowercase())
+        .then_with(|| a.child.child_id.cmp(&b.child.child_id))
+}
+
+/// Filters and sorts the rows; ties fall back to name so the order is stable.
+fn arrange(
+    rows: &[TeamCaseloadRow],
+    search: &str,
+    filter: FlagFilter,
+    sort: Sort,
+) -> Vec<TeamCaseloadRow> {
+    let needle = search.trim().to_lowercase();
+    let mut out: Vec<TeamCaseloadRow> = rows
+        .iter()
+        .filter(|r| needle.is_empty() || r.child.display_name.to_lowercase().contains(&needle))
+        .filter(|r| filter.keeps(r))
+        .cloned()
+        .collect();
+    out.sort_by(|a, b| {
+        let primary = match sort.key {
+            SortKey::Priority => escalations(b)
+                .cmp(&escalations(a))
+                .then(b.flags.len().cmp(&a.flags.len())),
+            SortKey::Name => by_name(a, b),
+            SortKey::Flags => a.flags.len().cmp(&b.flags.len()),
+            SortKey::Observations => a.observation_count.cmp(&b.observation_count),
+            // `None` (nothing recorded) sorts as the oldest.
+            SortKey::Last => a.last_occurred.cmp(&b.last_occurred),
+        };
+        let primary = if sort.descending {
+            primary.reverse()
+        } else {
+            primary
+        };
+        primary.then_with(|| by_name(a, b))
+    });
+    out
+}
+
 #[component]
 fn TeamList() -> impl IntoView {
     let app = use_app();
     let rows =
         LocalResource::new(move || with_token(app, |token| async move { api::team(&token).await }));
+    let search = RwSignal::new(String::new());
+    let filter = RwSignal::new("all".to_owned());
+    let sort = RwSignal::new(Sort::DEFAULT);
+
+    let sort_header = move |key: SortKey, label: &'static str, testid: &'static str| {
+        let aria = move || {
+            let s = sort.get();
+            (s.key == key).then_some(if s.descending {
+                "descending"
+            } else {
+                "ascending"
+            })
+        };
+        let arrow = move || match aria() {
+            Some("ascending") => "▲",
+            Some(_) => "▼",
+            None => "↕",
+        };
+        view! {
+            <th scope="col" aria-sort=aria class="sortable">
+                <button type="button" class="sort-button" data-testid=testid
+                    on:click=move |_| sort.update(|s| *s = s.clicked(key))>
+                    {label}
+                    <span class="sort-arrow" aria-hidden="true">{arrow}</span>
+                </button>
+            </th>
+        }
+    };
+
+    let table = move |all: Vec<TeamCaseloadRow>| {
+        let total = all.len();
+        let shown = Memo::new(move |_| {
+            arrange(
+                &all,
+                &search.get(),
+                FlagFilter::from_code(&filter.get()),
+                sort.get(),
+            )
+        });
+        let summary = move || {
+            let n = shown.with(Vec::len);
+            format!(
+                "Showing {n} of {total} {}, sorted by {}{}.",
+                if total == 1 { "child" } else { "children" },
+                sort.get().key.label(),
+                match sort.get() {
+                    Sort {
+                        key: SortKey::Priority,
+                        ..
+                    } => "",
+                    Sort {
+                        descending: true, ..
+                    } => ", descending",
+                    _ => ", ascending",
+                }
+            )
+        };
+        view! {
+            <div class="team-controls">
+                <div class="field">
+                    <label for="team-search">"Search by name"</label>
+                    <input id="team-search" type="search" data-testid="team-search" autocomplete="off"
+                        prop:value=move || search.get()
+                        on:input=move |ev| search.set(event_target_value(&ev))
+                        on:change=move |ev| search.set(event_target_value(&ev))/>
+                </div>
+                <div class="field">
+                    <label for="team-filter-flag">"Show"</label>
+                    <select id="team-filter-flag" data-testid="team-filter-flag"
+                        prop:value=move || filter.get()
+                        on:change=move |ev| filter.set(event_target_value(&ev))>
+                        {FlagFilter::OPTIONS.into_iter().map(|(value, label)| view! {
+                            <option value=value>{label}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+            </div>
+            <p class="result-count" role="status" data-testid="team-count">{summary}</p>
+            <div class="table-wrap">
+                <table class="team-table" data-testid="team-list">
+                    <caption class="visually-hidden">"Team caseload: children, flags, allocation and latest entry"</caption>
+                    <thead>
+                        <tr>
+                            {sort_header(SortKey::Name, "Child", "sort-name")}
+                            {sort_header(SortKey::Flags, "Flags", "sort-flags")}
+                            <th scope="col" class="col-allocated">"Allocated to"</th>
+                            {sort_header(SortKey::Observations, "Observations", "sort-observations")}
+                            {sort_header(SortKey::Last, "Last entry", "sort-last")}
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {move || {
+                            let rows = shown.get();
+                            if rows.is_empty() {
+                                view! {
+                                    <tr><td colspan="5" class="no-match">
+                                        {if total == 0 { "No children are allocated to your team." } else { "No children match the search and filter." }}
+                                    </td></tr>
+                                }.into_any()
+                            } else {
+                                rows.into_iter().map(team_row).collect_view().into_any()
+                            }
+                        }}
+                    </tbody>
+                </table>
+            </div>
+        }
+    };
 
     view! {
         <div class="record-head">
@@ -56,15 +380,7 @@ fn TeamList() -> impl IntoView {
         {move || match rows.get() {
             None => view! { <p role="status">"Loading the team caseload…"</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-            Some(Ok(rows)) if rows.is_empty() => view! {
-                <p class="notice">"No children are allocated to your team."</p>
-                <ul class="card-list" data-testid="team-list"></ul>
-            }.into_any(),
-            Some(Ok(rows)) => view! {
-                <ul class="card-list team" data-testid="team-list">
-                    {rows.into_iter().map(team_row).collect_view()}
-                </ul>
-            }.into_any(),
+            Some(Ok(all)) => table(all).into_any(),
         }}
     }
 }
@@ -75,21 +391,133 @@ fn plural(n: u32, one: &str, many: &str) -> String {
 
 fn team_row(row: TeamCaseloadRow) -> impl IntoView {
     let id = row.child.child_id.clone();
+    let escalated = escalations(&row) > 0;
+    let flags = row.flags.clone();
     view! {
-        <li class="card">
-            <h2 class="card-title">
+        <tr class:escalated=escalated>
+            <th scope="row" class="col-child">
                 <a href=format!("/team/child/{id}") data-testid=format!("team-child-{id}")>
-                    <span class="name">{row.child.display_name.clone()}</span>
-                    <span class="count">{plural(row.observation_count, "observation", "observations")}</span>
+                    {row.child.display_name.clone()}
                 </a>
-            </h2>
-            <dl class="details">
-                <div><dt>"Legal status"</dt><dd>{row.child.legal_status.clone()}</dd></div>
-                <div><dt>"Allocated to"</dt><dd>{if row.allocated_to.is_empty() { "Nobody".to_owned() } else { row.allocated_to.join(", ") }}</dd></div>
-                <div><dt>"Indicators recorded"</dt><dd>{row.indicator_count}</dd></div>
-                <div><dt>"Authors"</dt><dd>{row.authors}</dd></div>
-                <div><dt>"Latest event"</dt><dd>{row.last_occurred.as_deref().map_or_else(|| "None yet".to_owned(), platform::format_occurred)}</dd></div>
-            </dl>
-        </li>
+                <span class="sub">{row.child.legal_status.clone()}</span>
+            </th>
+            <td class="col-flags" data-label="Flags" data-testid=format!("team-flags-{id}")>
+                {if flags.is_empty() {
+                    view! { <span class="no-flags">"No flags"</span> }.into_any()
+                } else {
+                    view! {
+                        <ul class="flag-list">
+                            {flags.into_iter().map(|f| flag_badge(f, "team-flag")).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </td>
+            <td class="col-allocated" data-label="Allocated to">
+                {if row.allocated_to.is_empty() { "Nobody".to_owned() } else { row.allocated_to.join(", ") }}
+            </td>
+            <td class="num" data-label="Observations">
+                {row.observation_count}
+                <span class="sub">
+                    {plural(row.indicator_count, "indicator", "indicators")}", "
+                    {plural(row.authors, "author", "authors")}
+                </span>
+            </td>
+            <td data-label="Last entry">
+                {row.last_occurred.as_deref().map_or_else(|| "None yet".to_owned(), platform::format_occurred)}
+            </td>
+        </tr>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::api::CaseloadEntry;
+
+    #[test]
+    fn flag_kinds_match_the_overview_wording() {
+        for (flag, kind) in [
+            ("Consider strategy discussion (sexual)", FlagKind::Prompt),
+            ("2 adult(s) not assessed", FlagKind::Unassessed),
+            ("3 overdue", FlagKind::Overdue),
+            ("Drift: escalate", FlagKind::Drift),
+            ("1 conflicting edit(s)", FlagKind::Conflict),
+            ("Something new", FlagKind::Other),
+        ] {
+            assert_eq!(FlagKind::of(flag), kind, "{flag}");
+        }
+        assert!(FlagKind::Drift.is_escalation());
+        assert!(!FlagKind::Conflict.is_escalation());
+    }
+
+    fn row(name: &str, obs: u32, last: Option<&str>, flags: &[&str]) -> TeamCaseloadRow {
+        TeamCaseloadRow {
+            child: CaseloadEntry {
+                child_id: name.to_lowercase().parse().expect("id"),
+                display_name: name.into(),
+                date_of_birth: "2015-01-01".into(),
+                legal_status: String::new(),
+            },
+            allocated_to: vec![],
+            observation_count: obs,
+            indicator_count: 0,
+            authors: 0,
+            last_occurred: last.map(str::to_owned),
+            flags: flags.iter().map(|f| (*f).to_owned()).collect(),
+        }
+    }
+
+    fn names(rows: &[TeamCaseloadRow]) -> Vec<&str> {
+        rows.iter().map(|r| r.child.display_name.as_str()).collect()
+    }
+
+    fn check(search: &str, filter: &str, sort: Sort, expected: &[&str]) {
+        let rows = [
+            row("Ava", 5, Some("2026-03-01"), &["1 conflicting edit(s)"]),
+            row("leo", 2, None, &["Drift: escalate", "2 overdue"]),
+            row("Mia", 9, Some("2026-05-01T10:00"), &[]),
+            row(
+                "Noah",
+                1,
+                Some("2026-04-01"),
+                &["Consider strategy discussion (sexual)"],
+            ),
+        ];
+        let out = arrange(&rows, search, FlagFilter::from_code(filter), sort);
+        assert_eq!(names(&out), expected, "{search:?} {filter} {sort:?}");
+    }
+
+    #[test]
+    fn sorting_and_filtering() {
+        let by = |key| Sort::DEFAULT.clicked(key);
+        check("", "all", Sort::DEFAULT, &["leo", "Noah", "Ava", "Mia"]);
+        check("", "all", by(SortKey::Name), &["Ava", "leo", "Mia", "Noah"]);
+        check(
+            "",
+            "all",
+            by(SortKey::Name).clicked(SortKey::Name),
+            &["Noah", "Mia", "leo", "Ava"],
+        );
+        check(
+            "",
+            "all",
+            by(SortKey::Flags),
+            &["leo", "Ava", "Noah", "Mia"],
+        );
+        check(
+            "",
+            "all",
+            by(SortKey::Observations),
+            &["Mia", "Ava", "leo", "Noah"],
+        );
+        check("", "all", by(SortKey::Last), &["Mia", "Noah", "Ava", "leo"]);
+        check("", "any", Sort::DEFAULT, &["leo", "Noah", "Ava"]);
+        check("", "drift", Sort::DEFAULT, &["leo"]);
+        check("", "overdue", Sort::DEFAULT, &["leo"]);
+        check("", "prompt", Sort::DEFAULT, &["Noah"]);
+        check("", "conflict", Sort::DEFAULT, &["Ava"]);
+        check("", "unassessed", Sort::DEFAULT, &[]);
+        check(" A ", "all", by(SortKey::Name), &["Ava", "Mia", "Noah"]);
+        check("LEO", "any", Sort::DEFAULT, &["leo"]);
     }
 }

@@ -1,4 +1,5 @@
-//! Small settings kept in the `meta` store: the session, the device id and the caseload list.
+//! Small settings kept in the `meta` store: the session, the device id, the caseload list and
+//! the indicators this device used recently (catalogue codes only, never record content).
 
 use serde::{Deserialize, Serialize};
 use shared::api::{CaseloadEntry, UserInfo};
@@ -11,6 +12,7 @@ const ACTOR_SUFFIX: &str = "actor_suffix";
 const OWNER: &str = "owner";
 pub(super) const LAST_SYNC: &str = "last_sync_ms";
 const ENTRIES: &str = "entries";
+const RECENT_INDICATORS: &str = "recent_indicators";
 
 /// The signed-in user, remembered so the app opens offline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,6 +78,18 @@ impl Store {
 
     pub async fn put_last_sync_ms(&self, ms: f64) -> Result<()> {
         self.put_string(META, LAST_SYNC, &ms.to_string()).await
+    }
+
+    /// Indicator codes ticked on this device, most recent first.
+    pub async fn recent_indicators(&self) -> Result<Vec<String>> {
+        Ok(self
+            .get_json(META, RECENT_INDICATORS)
+            .await?
+            .unwrap_or_default())
+    }
+
+    pub async fn put_recent_indicators(&self, codes: &[String]) -> Result<()> {
+        self.put_json(META, RECENT_INDICATORS, &codes).await
     }
 
     pub async fn caseload_entries(&self) -> Result<Vec<CaseloadEntry>> {

@@ -8,7 +8,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
 use automerge::{ActorId, Automerge, ChangeHash};
-use shared::record::{self, Observation, RecordView};
+use shared::record::{self, Observation, Record, RecordError, RecordView};
 use shared::sync::client::RoundOutcome;
 use shared::sync::{Caseload, Replica, SyncRequest, SyncResponse};
 use shared::{ChildId, DeviceId};
@@ -134,19 +134,42 @@ impl Engine {
             .and_then(|r| r.last_rejection.clone())
     }
 
+    /// Everything in one child's local record, or `None` if the tablet has no copy.
+    pub fn read_record(&self, child: &ChildId) -> Option<Result<Record, String>> {
+        let caseload = self.caseload.borrow();
+        caseload
+            .replicas
+            .get(child)
+            .map(|r| record::read_record(&r.doc).map_err(|e| e.to_string()))
+    }
+
     /// Writes an observation into the local record and saves it to the tablet.
     pub async fn add_observation(&self, child: &ChildId, obs: &Observation) -> Result<(), String> {
+        let now = platform::now_ms() as i64;
+        self.change(child, |doc| {
+            record::add_observation(doc, obs, now).map(|_| ())
+        })
+        .await
+    }
+
+    /// The one way every form writes: applies `change` to the child's local record (as one or
+    /// more Automerge changes by this tab's actor), then saves the new changes to the tablet as
+    /// one incremental chunk. A change that fails leaves the document as it was.
+    pub async fn change(
+        &self,
+        child: &ChildId,
+        change: impl FnOnce(&mut Automerge) -> Result<(), RecordError>,
+    ) -> Result<(), String> {
         {
             let mut caseload = self.caseload.borrow_mut();
             let replica = caseload
                 .replicas
                 .entry(child.clone())
                 .or_insert_with(|| Replica::new(child.clone(), self.actor.clone()));
-            record::add_observation(&mut replica.doc, obs, platform::now_ms() as i64)
-                .map_err(|e| e.to_string())?;
+            change(&mut replica.doc).map_err(|e| e.to_string())?;
         }
         self.persist(child).await.map_err(|e| {
-            format!("the observation is open in this window but was not saved on this tablet: {e}")
+            format!("the change is open in this window but was not saved on this tablet: {e}")
         })
     }
 

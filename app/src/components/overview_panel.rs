@@ -1,0 +1,263 @@
+//! The top of a child's record: what must not be missed, computed on the tablet from the local
+//! document with `analytics::overview`, so it is there offline too.
+
+use leptos::prelude::*;
+use shared::analytics::{Overview, Prompt};
+use shared::catalogue::Category;
+
+use crate::platform;
+
+/// The category as the flag's test id spells it, e.g. `parent_child_interaction`.
+pub fn category_code(c: Category) -> &'static str {
+    match c {
+        Category::Physical => "physical",
+        Category::Sexual => "sexual",
+        Category::Emotional => "emotional",
+        Category::Neglect => "neglect",
+        Category::Behaviour => "behaviour",
+        Category::ParentChildInteraction => "parent_child_interaction",
+    }
+}
+
+fn date(d: shared::calendar::Date) -> String {
+    let (y, m, day) = d.ymd();
+    format!("{day:02}/{m:02}/{y:04}")
+}
+
+fn days(n: i32) -> String {
+    if n == 1 {
+        "1 day".to_owned()
+    } else {
+        format!("{n} days")
+    }
+}
+
+fn prompt_flag(p: Prompt) -> impl IntoView {
+    let code = category_code(p.category);
+    let heading_id = format!("flag-prompt-{code}-heading");
+    let labelled = heading_id.clone();
+    view! {
+        <li data-testid="flag-item" class="flag flag-prompt">
+            <section data-testid=format!("flag-prompt-{code}") aria-labelledby=labelled>
+                <h3 id=heading_id>{platform::sentence(&p.message())}</h3>
+                <p>
+                    {format!(
+                        "Indicators of {} concern crossed the threshold on {}. This is advice: decide with your manager whether a strategy discussion is needed. No disclosure is required.",
+                        p.category.label().to_lowercase(),
+                        date(p.first_crossed)
+                    )}
+                </p>
+                <div class="table-scroll">
+                    <table class="evidence">
+                        <caption>"Evidence"</caption>
+                        <thead><tr>
+                            <th scope="col">"Date"</th>
+                            <th scope="col">"Indicator"</th>
+                            <th scope="col">"Author"</th>
+                            <th scope="col">"Agency"</th>
+                            <th scope="col">"Source"</th>
+                        </tr></thead>
+                        <tbody>
+                            {p.evidence.into_iter().map(|e| view! {
+                                <tr data-testid="evidence-item">
+                                    <td>{date(e.date)}</td>
+                                    <td>{format!("{} ({})", e.label, e.level.to_lowercase())}</td>
+                                    <td>{e.author}</td>
+                                    <td>{e.agency}</td>
+                                    <td>{e.source}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            </section>
+        </li>
+    }
+}
+
+fn flags(o: Overview) -> impl IntoView {
+    let mut items: Vec<AnyView> = Vec::new();
+    for p in o
+        .prompts
+        .iter()
+        .filter(|p| p.strategy_discussion_on.is_none())
+    {
+        items.push(prompt_flag(p.clone()).into_any());
+    }
+    if !o.unassessed_adults.is_empty() {
+        let n = o.unassessed_adults.len();
+        items.push(
+            view! {
+                <li data-testid="flag-item" class="flag">
+                    <section data-testid="flag-unassessed" aria-label="Adults not assessed">
+                        <h3>{if n == 1 { "1 adult not assessed".to_owned() } else { format!("{n} adults not assessed") }}</h3>
+                        <p>"Every adult around the child needs an assessment as a risk, protective, or both."</p>
+                        <ul>
+                            {o.unassessed_adults.iter().map(|a| {
+                                let mut text = a.name.clone();
+                                if !a.relationship.is_empty() {
+                                    text.push_str(&format!(" ({})", a.relationship));
+                                }
+                                if a.disputed {
+                                    text.push_str(": assessments disagree");
+                                }
+                                view! { <li>{text}</li> }
+                            }).collect_view()}
+                        </ul>
+                        <p><a href="#people">"Go to people around the child"</a></p>
+                    </section>
+                </li>
+            }
+            .into_any(),
+        );
+    }
+    if o.overdue > 0 {
+        items.push(
+            view! {
+                <li data-testid="flag-item" class="flag">
+                    <section data-testid="flag-overdue" aria-label="Overdue">
+                        <h3>{format!("{} overdue", o.overdue)}</h3>
+                        <ul>
+                            {o.timescales.iter().filter(|t| t.overdue).map(|t| view! {
+                                <li>{format!("{}: due {}", t.what, date(t.due))}</li>
+                            }).collect_view()}
+                        </ul>
+                        <p><a href="#plan">"Go to the plan"</a></p>
+                    </section>
+                </li>
+            }
+            .into_any(),
+        );
+    }
+    if let Some(drift) = &o.drift {
+        items.push(
+            view! {
+                <li data-testid="flag-item" class="flag">
+                    <section data-testid="flag-drift" aria-label="Drift">
+                        <h3>"Drift: consider escalation"</h3>
+                        <p>"Risks are not reducing while the plan is active. Talk to your manager about escalating."</p>
+                        <ul>{drift.reasons.iter().map(|r| view! { <li>{r.clone()}</li> }).collect_view()}</ul>
+                    </section>
+                </li>
+            }
+            .into_any(),
+        );
+    }
+    if o.conflicts > 0 {
+        items.push(
+            view! {
+                <li data-testid="flag-item" class="flag">
+                    <section data-testid="flag-conflict" aria-label="Conflicting edits">
+                        <h3>{if o.conflicts == 1 { "1 conflicting edit".to_owned() } else { format!("{} conflicting edits", o.conflicts) }}</h3>
+                        <p>"People changed the same thing while offline. Every version is shown below with who set it and when; choose one to resolve it."</p>
+                    </section>
+                </li>
+            }
+            .into_any(),
+        );
+    }
+    let none = items.is_empty();
+    view! {
+        <ul class="flags" data-testid="flags" aria-label="Flags">{items}</ul>
+        {none.then(|| view! { <p class="hint">"No flags on this record."</p> })}
+    }
+}
+
+fn held_prompts(o: &Overview) -> impl IntoView {
+    let held: Vec<String> = o
+        .prompts
+        .iter()
+        .filter_map(|p| {
+            p.strategy_discussion_on.map(|d| {
+                format!(
+                    "{} indicators reached the threshold for a strategy discussion; one was held on {}.",
+                    p.category.label(),
+                    date(d)
+                )
+            })
+        })
+        .collect();
+    (!held.is_empty()).then(|| {
+        view! { <ul class="held">{held.into_iter().map(|h| view! { <li>{h}</li> }).collect_view()}</ul> }
+    })
+}
+
+fn indicator_table(o: &Overview) -> impl IntoView {
+    let rows: Vec<_> = o
+        .indicators
+        .iter()
+        .filter(|c| c.total > 0)
+        .cloned()
+        .collect();
+    if rows.is_empty() {
+        return view! { <p class="hint">"No indicators recorded yet."</p> }.into_any();
+    }
+    view! {
+        <div class="table-scroll">
+            <table class="indicator-overview">
+                <caption>"Indicators from every author and agency"</caption>
+                <thead><tr>
+                    <th scope="col">"Category"</th>
+                    <th scope="col">"Indicators"</th>
+                    <th scope="col">"Suspect"</th>
+                    <th scope="col">"Authors"</th>
+                    <th scope="col">"Agencies"</th>
+                    <th scope="col">"First"</th>
+                    <th scope="col">"Latest"</th>
+                </tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|c| view! {
+                        <tr>
+                            <th scope="row">{c.category.label()}</th>
+                            <td>{c.total}</td>
+                            <td>{c.suspect}</td>
+                            <td>{c.authors}</td>
+                            <td>{c.agencies}</td>
+                            <td>{c.first.map(date).unwrap_or_default()}</td>
+                            <td>{c.last.map(date).unwrap_or_default()}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn OverviewPanel(overview: Memo<Option<Overview>>) -> impl IntoView {
+    view! {
+        <section class="overview-panel" data-testid="overview-panel" aria-labelledby="overview-heading">
+            <h2 id="overview-heading">"Overview"</h2>
+            {move || overview.get().map(|o| {
+                let since = o.days_since_first_concern.map_or_else(|| "No concerns recorded".to_owned(), days);
+                let on_plan = o.days_on_plan.map_or_else(|| "No active plan".to_owned(), days);
+                let unreadable = o.unreadable;
+                view! {
+                    {flags(o.clone())}
+                    <dl class="facts">
+                        <div>
+                            <dt>"Days since first concern"</dt>
+                            <dd data-testid="days-since-first-concern">{since}</dd>
+                        </div>
+                        <div>
+                            <dt>"Days on current plan"</dt>
+                            <dd data-testid="days-on-plan">{on_plan}</dd>
+                        </div>
+                    </dl>
+                    {held_prompts(&o)}
+                    {(unreadable > 0).then(|| view! {
+                        <p class="warning">{format!(
+                            "{unreadable} entr{} written by a newer version of Quilt cannot be shown or counted here. Update the app to see the whole record.",
+                            if unreadable == 1 { "y" } else { "ies" }
+                        )}</p>
+                    })}
+                    <details class="indicator-summary">
+                        <summary>"Indicator overview"</summary>
+                        {indicator_table(&o)}
+                    </details>
+                }
+            })}
+        </section>
+    }
+}

@@ -1,0 +1,443 @@
+//! Recording a supervision (managers): what was discussed, reflection, decisions and actions.
+//!
+//! Saved into the child's record on this tablet first, like an observation, so it works
+//! offline; the sync takes it to the server, and its decisions join the chronology.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use shared::calendar::Date;
+use shared::record::supervision::{self, Supervision, SupervisionAction};
+use shared::record::{MAX_SHORT_LEN, MAX_TEXT_LEN};
+use shared::ChildId;
+
+use crate::components::SignedIn;
+use crate::pages::child::child_param;
+use crate::platform;
+use crate::state::{use_app, AppState};
+
+#[component]
+pub fn NewSupervision() -> impl IntoView {
+    view! {
+        <SignedIn manager_only=true>
+            <SupervisionForm/>
+        </SignedIn>
+    }
+}
+
+/// Most a single supervision may hold; far above any real one.
+const MAX_ITEMS: usize = 50;
+
+/// One action row of the form.
+#[derive(Debug, Clone, Copy)]
+struct ActionRow {
+    key: usize,
+    what: RwSignal<String>,
+    owner: RwSignal<String>,
+    due: RwSignal<String>,
+}
+
+impl ActionRow {
+    fn new(key: usize) -> Self {
+        ActionRow {
+            key,
+            what: RwSignal::new(String::new()),
+            owner: RwSignal::new(String::new()),
+            due: RwSignal::new(String::new()),
+        }
+    }
+
+    fn ids(&self) -> [(String, RwSignal<String>); 3] {
+        [
+            (format!("supervision-action-what-{}", self.key), self.what),
+            (format!("supervision-action-owner-{}", self.key), self.owner),
+            (format!("supervision-action-due-{}", self.key), self.due),
+        ]
+    }
+}
+
+/// Everything typed into the form, kept in signals so a failed save loses nothing.
+#[derive(Clone, Copy)]
+struct Fields {
+    date: RwSignal<String>,
+    discussed: RwSignal<String>,
+    reflection: RwSignal<String>,
+    decisions: RwSignal<String>,
+    actions: RwSignal<Vec<ActionRow>>,
+    next_key: RwSignal<usize>,
+}
+
+impl Fields {
+    fn new() -> Self {
+        Fields {
+            date: RwSignal::new(platform::today()),
+            discussed: RwSignal::new(String::new()),
+            reflection: RwSignal::new(String::new()),
+            decisions: RwSignal::new(String::new()),
+            actions: RwSignal::new(vec![ActionRow::new(0)]),
+            next_key: RwSignal::new(1),
+        }
+    }
+
+    /// Takes the values as the page shows them (see [`platform::control_value`]).
+    fn refresh_from_page(&self) {
+        let mut all = vec![
+            ("supervision-date".to_owned(), self.date),
+            ("supervision-discussed".to_owned(), self.discussed),
+            ("supervision-reflection".to_owned(), self.reflection),
+            ("supervision-decisions".to_owned(), self.decisions),
+        ];
+        for row in self.actions.get_untracked() {
+            all.extend(row.ids());
+        }
+        for (id, signal) in all {
+            if let Some(value) = platform::control_value(&id) {
+                if signal.get_untracked() != value {
+                    signal.set(value);
+                }
+            }
+        }
+    }
+
+    fn input(&self) -> Input {
+        Input {
+            date: self.date.get_untracked(),
+            discussed: self.discussed.get_untracked(),
+            reflection: self.reflection.get_untracked(),
+            decisions: self.decisions.get_untracked(),
+            actions: self
+                .actions
+                .get_untracked()
+                .iter()
+                .map(|r| {
+                    (
+                        r.what.get_untracked(),
+                        r.owner.get_untracked(),
+                        r.due.get_untracked(),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The form's values as plain text, so building the record is a pure, tested function.
+#[derive(Debug, Clone, Default)]
+struct Input {
+    date: String,
+    discussed: String,
+    reflection: String,
+    /// One decision per line.
+    decisions: String,
+    /// (what, owner, due) per action row; rows left entirely blank are ignored.
+    actions: Vec<(String, String, String)>,
+}
+
+/// Checks the input and builds the supervision; errors are sentences for the person.
+fn build(
+    input: &Input,
+    id: String,
+    added: shared::record::stamped::Stamp,
+) -> Result<Supervision, String> {
+    let date = input.date.trim();
+    if date.parse::<Date>().is_err() {
+        return Err("Enter the date of the supervision (day, month and year).".into());
+    }
+    let discussed = input.discussed.trim();
+    if discussed.is_empty() {
+        return Err("Say what was discussed or reviewed.".into());
+    }
+    let decisions: Vec<String> = input
+        .decisions
+        .lines()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let mut actions = Vec::new();
+    for (n, (what, owner, due)) in input.actions.iter().enumerate() {
+        let (what, owner, due) = (what.trim(), owner.trim(), due.trim());
+        if what.is_empty() && owner.is_empty() && due.is_empty() {
+            continue;
+        }
+        let n = n + 1;
+        if what.is_empty() {
+            return Err(format!("Action {n}: say what needs to be done."));
+        }
+        if owner.is_empty() {
+            return Err(format!("Action {n}: say who owns it."));
+        }
+        if due.parse::<Date>().is_err() {
+            return Err(format!("Action {n}: enter the date it is due by."));
+        }
+        if what.len() > MAX_TEXT_LEN || owner.len() > MAX_SHORT_LEN {
+            return Err(format!("Action {n} is too long."));
+        }
+        actions.push(SupervisionAction {
+            what: what.to_owned(),
+            owner: owner.to_owned(),
+            due: due.to_owned(),
+        });
+    }
+    let reflection = input.reflection.trim();
+    if discussed.len() > MAX_TEXT_LEN
+        || reflection.len() > MAX_TEXT_LEN
+        || decisions.iter().any(|d| d.len() > MAX_TEXT_LEN)
+    {
+        return Err("The text is too long; keep each part under 20,000 characters.".into());
+    }
+    if decisions.len() > MAX_ITEMS || actions.len() > MAX_ITEMS {
+        return Err(format!(
+            "Record at most {MAX_ITEMS} decisions and {MAX_ITEMS} actions at a time."
+        ));
+    }
+    Ok(Supervision {
+        id,
+        date: date.to_owned(),
+        discussed: discussed.to_owned(),
+        reflection: reflection.to_owned(),
+        decisions,
+        actions,
+        added,
+    })
+}
+
+/// The server accepts supervision records from team managers only (not administrators).
+fn is_team_manager(app: AppState) -> bool {
+    app.session.with_untracked(|s| {
+        s.as_ref()
+            .is_some_and(|s| s.user.role == shared::api::Role::Manager)
+    })
+}
+
+async fn save(app: AppState, child: ChildId, input: Input) -> Result<(), String> {
+    if !is_team_manager(app) {
+        return Err("Only team managers can record supervision.".into());
+    }
+    let s = build(&input, platform::new_id()?, app.stamp()?)?;
+    app.change_record(&child, |doc| supervision::add(doc, &s))
+        .await
+}
+
+#[component]
+fn SupervisionForm() -> impl IntoView {
+    let app = use_app();
+    let child = child_param();
+    let navigate = use_navigate();
+    let fields = Fields::new();
+    let error = RwSignal::new(None::<String>);
+
+    let save_action = Action::new_local(move |(child, input): &(ChildId, Input)| {
+        let child = child.clone();
+        let input = input.clone();
+        let navigate = navigate.clone();
+        async move {
+            match save(app, child.clone(), input).await {
+                Ok(()) => {
+                    error.set(None);
+                    app.flash.set(Some(
+                        "Supervision saved on this tablet. It goes to the server with the next sync."
+                            .to_owned(),
+                    ));
+                    navigate(&format!("/team/child/{child}"), Default::default());
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        }
+    });
+    let saving = save_action.pending();
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if saving.get_untracked() {
+            return;
+        }
+        fields.refresh_from_page();
+        match child.get_untracked() {
+            Some(c) => {
+                save_action.dispatch((c, fields.input()));
+            }
+            None => error.set(Some("This record does not exist.".to_owned())),
+        }
+    };
+
+    let add_action = move |_| {
+        if fields.actions.with_untracked(Vec::len) >= MAX_ITEMS {
+            return;
+        }
+        let key = fields.next_key.get_untracked();
+        fields.next_key.set(key + 1);
+        fields.actions.update(|a| a.push(ActionRow::new(key)));
+        // Move focus to the new row so keyboard users land where they are typing.
+        request_animation_frame(move || {
+            if let Some(el) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id(&format!("supervision-action-what-{key}")))
+            {
+                use wasm_bindgen::JsCast;
+                if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                    let _ = el.focus();
+                }
+            }
+        });
+    };
+
+    let child_name = move || child.get().map(|c| app.child_name(&c)).unwrap_or_default();
+    let back = move || {
+        child
+            .get()
+            .map(|c| format!("/team/child/{c}"))
+            .unwrap_or_else(|| "/team".to_owned())
+    };
+
+    view! {
+        <p class="breadcrumb"><a href=back>{move || format!("Back to {}", child_name())}</a></p>
+        <h1>{move || format!("Supervision: {}", child_name())}</h1>
+        <p class="hint">"Saved on this tablet first; it syncs when there is a connection. Each decision appears in the child's chronology."</p>
+        <form class="supervision-form" on:submit=on_submit novalidate>
+            <div class="field">
+                <label for="supervision-date">"Date of supervision"</label>
+                <input id="supervision-date" type="date" data-testid="supervision-date" required bind:value=fields.date/>
+            </div>
+            <div class="field">
+                <label for="supervision-discussed">"What was discussed or reviewed"</label>
+                <textarea id="supervision-discussed" rows="5" data-testid="supervision-discussed" required
+                    bind:value=fields.discussed></textarea>
+            </div>
+            <div class="field">
+                <label for="supervision-reflection">"Reflection"</label>
+                <p class="hint" id="supervision-reflection-hint">"What is the evidence telling us? What has changed for the child? What might we be missing?"</p>
+                <textarea id="supervision-reflection" rows="5" data-testid="supervision-reflection"
+                    aria-describedby="supervision-reflection-hint" bind:value=fields.reflection></textarea>
+            </div>
+            <div class="field">
+                <label for="supervision-decisions">"Decisions"</label>
+                <p class="hint" id="supervision-decisions-hint">"One decision per line."</p>
+                <textarea id="supervision-decisions" rows="4" data-testid="supervision-decisions"
+                    aria-describedby="supervision-decisions-hint" bind:value=fields.decisions></textarea>
+            </div>
+            <fieldset class="supervision-actions">
+                <legend>"Actions"</legend>
+                <p class="hint">"What needs to happen, who owns it and by when. Leave a row blank to skip it."</p>
+                <For each=move || fields.actions.get() key=|row| row.key let(row)>
+                    {
+                        let [(what_id, _), (owner_id, _), (due_id, _)] = row.ids();
+                        let number = move || {
+                            fields.actions.with(|a| a.iter().position(|r| r.key == row.key).map_or(0, |p| p + 1))
+                        };
+                        view! {
+                            <div class="action-row" data-testid="supervision-action">
+                                <p class="action-number" aria-hidden="true">{move || format!("Action {}", number())}</p>
+                                <div class="field">
+                                    <label for=what_id.clone()>"What"<span class="visually-hidden">{move || format!(" (action {})", number())}</span></label>
+                                    <input id=what_id type="text" data-testid="supervision-action-what" bind:value=row.what/>
+                                </div>
+                                <div class="field-row">
+                                    <div class="field">
+                                        <label for=owner_id.clone()>"Owner"<span class="visually-hidden">{move || format!(" (action {})", number())}</span></label>
+                                        <input id=owner_id type="text" data-testid="supervision-action-owner" bind:value=row.owner/>
+                                    </div>
+                                    <div class="field">
+                                        <label for=due_id.clone()>"Due by"<span class="visually-hidden">{move || format!(" (action {})", number())}</span></label>
+                                        <input id=due_id type="date" data-testid="supervision-action-due" bind:value=row.due/>
+                                    </div>
+                                </div>
+                                <button type="button" class="button secondary" data-testid="supervision-action-remove"
+                                    on:click=move |_| fields.actions.update(|a| a.retain(|r| r.key != row.key))>
+                                    "Remove"<span class="visually-hidden">{move || format!(" action {}", number())}</span>
+                                </button>
+                            </div>
+                        }
+                    }
+                </For>
+                <button type="button" class="button secondary" data-testid="supervision-add-action" on:click=add_action>
+                    "Add another action"
+                </button>
+            </fieldset>
+
+            <div role="alert" class="error-region">
+                {move || error.get().map(|e| view! { <p class="error" data-testid="form-error">{e}</p> })}
+            </div>
+            <div class="form-actions">
+                <button type="submit" class="button primary" data-testid="supervision-save" disabled=move || saving.get()>
+                    {move || if saving.get() { "Saving…" } else { "Save supervision" }}
+                </button>
+                <a class="button secondary" href=back>"Cancel"</a>
+            </div>
+        </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::record::stamped::Stamp;
+
+    fn stamp() -> Stamp {
+        Stamp {
+            by: "u".into(),
+            by_name: "Morgan".into(),
+            at_ms: 1,
+        }
+    }
+
+    fn input() -> Input {
+        Input {
+            date: "2026-03-04".into(),
+            discussed: " Drift on the plan ".into(),
+            reflection: String::new(),
+            decisions: "Convene a strategy discussion\n\n  Assess the lodger \n".into(),
+            actions: vec![
+                (
+                    "Book strategy meeting".into(),
+                    "Sam".into(),
+                    "2026-03-06".into(),
+                ),
+                (String::new(), " ".into(), String::new()),
+            ],
+        }
+    }
+
+    fn check(mutate: impl FnOnce(&mut Input), expected: Result<(), &str>) {
+        let mut i = input();
+        mutate(&mut i);
+        let built = build(&i, "s1".into(), stamp());
+        assert_eq!(built.as_ref().map(|_| ()).map_err(String::as_str), expected);
+    }
+
+    #[test]
+    fn builds_a_supervision() {
+        let s = build(&input(), "s1".into(), stamp()).expect("valid");
+        assert_eq!(s.discussed, "Drift on the plan");
+        assert_eq!(
+            s.decisions,
+            ["Convene a strategy discussion", "Assess the lodger"]
+        );
+        assert_eq!(s.actions.len(), 1, "the blank row is skipped");
+        assert_eq!(s.actions[0].owner, "Sam");
+    }
+
+    #[test]
+    fn validation() {
+        check(|_| {}, Ok(()));
+        check(
+            |i| i.date = "04/03/2026".into(),
+            Err("Enter the date of the supervision (day, month and year)."),
+        );
+        check(
+            |i| i.discussed = "  ".into(),
+            Err("Say what was discussed or reviewed."),
+        );
+        check(
+            |i| i.actions[0].1.clear(),
+            Err("Action 1: say who owns it."),
+        );
+        check(
+            |i| i.actions[1].0 = "Visit".into(),
+            Err("Action 2: say who owns it."),
+        );
+        check(
+            |i| i.actions[0].2 = "soon".into(),
+            Err("Action 1: enter the date it is due by."),
+        );
+    }
+}
