@@ -310,6 +310,7 @@ async fn seed_plans(state: &AppState, users: &[User]) -> anyhow::Result<()> {
                     household,
                     risk_info: risk.into(),
                     contact: String::new(),
+                    linked_child_id: String::new(),
                 };
                 people::add(
                     doc,
@@ -320,6 +321,26 @@ async fn seed_plans(state: &AppState, users: &[User]) -> anyhow::Result<()> {
                         date: "2025-11-10".into(),
                         note: "Loving; overwhelmed".into(),
                     }),
+                    &stamp("2025-10-20"),
+                )?;
+                let (sibling, sibling_name, relationship) = if child == "child-ava" {
+                    ("child-leo", "Leo Thompson", "Brother")
+                } else {
+                    ("child-ava", "Ava Thompson", "Sister")
+                };
+                people::add(
+                    doc,
+                    "person-sibling",
+                    &PersonDetails {
+                        name: sibling_name.into(),
+                        relationship: relationship.into(),
+                        age_group: AgeGroup::YoungPerson,
+                        household: Household::LivesWithChild,
+                        risk_info: String::new(),
+                        contact: "Lives at home".into(),
+                        linked_child_id: sibling.into(),
+                    },
+                    None,
                     &stamp("2025-10-20"),
                 )?;
                 people::add(

@@ -34,6 +34,7 @@ async fn dashboard_flags_overview_and_csv_follow_the_merged_record() {
             household: Household::LivesWithChild,
             risk_info: "Unknown".into(),
             contact: "Daily".into(),
+            linked_child_id: String::new(),
         };
         people::add(doc, "person-ryan", &details, None, &stamp).expect("person");
         assessments::add_scaling(

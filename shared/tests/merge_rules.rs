@@ -136,6 +136,7 @@ fn details(name: &str, relationship: &str) -> PersonDetails {
         household: Household::VisitsRegularly,
         risk_info: String::new(),
         contact: String::new(),
+        linked_child_id: String::new(),
     }
 }
 
@@ -289,5 +290,26 @@ fn concurrent_plan_edits_and_action_status() {
     assert_eq!(
         r.plan.latest().expect("plan").value.contingency,
         "Consider care proceedings"
+    );
+}
+
+#[test]
+fn sibling_records_are_linked() {
+    let (mut a, _) = tablets();
+    let mut d = details("Leo", "Brother");
+    d.age_group = AgeGroup::YoungPerson;
+    d.linked_child_id = "child-leo".into();
+    people::add(&mut a, "p-leo", &d, None, &stamp("u1", 1)).expect("add");
+    let rec = record::read_record(&a).expect("read");
+    let linked = &rec.people[0]
+        .details
+        .latest()
+        .expect("details")
+        .value
+        .linked_child_id;
+    assert_eq!(linked, "child-leo");
+    assert!(
+        shared::analytics::unassessed_adults(&rec).is_empty(),
+        "a young sibling is not an unassessed adult"
     );
 }

@@ -263,6 +263,7 @@ fn twelve_years_no_disclosure() {
             household,
             risk_info: risk.into(),
             contact: "Daily".into(),
+            linked_child_id: String::new(),
         };
         people::add(
             &mut f.tablets[3],
@@ -280,6 +281,7 @@ fn twelve_years_no_disclosure() {
         household: Household::LivesWithChild,
         risk_info: String::new(),
         contact: "Primary carer".into(),
+        linked_child_id: String::new(),
     };
     let protective = Assessment {
         status: AssessmentStatus::Both,

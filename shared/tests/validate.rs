@@ -70,6 +70,7 @@ fn stored() -> Automerge {
         household: Household::LivesWithChild,
         risk_info: String::new(),
         contact: String::new(),
+        linked_child_id: String::new(),
     };
     people::add(&mut doc, "p1", &details, None, &stamp("alice")).expect("person");
     doc

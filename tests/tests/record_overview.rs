@@ -1,6 +1,7 @@
 //! The fuller record, end to end: a visit recorded offline with an indicator and the carer's
 //! explanation, a body-map mark, a new adult and a safety scaling; after sync the manager's
-//! dashboard shows the new flag and the scaling chart includes the new point.
+//! dashboard shows the new flag and the scaling chart includes the new point. Siblings' records
+//! are linked.
 
 use anyhow::{ensure, Result};
 use tests::{Driver, Server};
@@ -18,6 +19,14 @@ async fn offline_visit_reaches_the_managers_dashboard() -> Result<()> {
     sam.wait_text("pending-count", "0").await?;
 
     server.stop();
+
+    // Siblings' records are linked (the demo links Ava and her brother Leo).
+    sam.open(&server.url("/child/child-ava")).await?;
+    let sibling = sam.text("sibling-link").await?;
+    ensure!(
+        sibling.contains("Leo Thompson"),
+        "sibling link shows {sibling:?}"
+    );
 
     // The observation: an indicator with the carer's explanation, and a mark on the body map.
     sam.open(&server.url("/child/child-mia")).await?;

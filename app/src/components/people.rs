@@ -112,6 +112,7 @@ struct Forms {
     household: RwSignal<String>,
     risk: RwSignal<String>,
     contact: RwSignal<String>,
+    linked: RwSignal<String>,
     status: RwSignal<String>,
     assessed_on: RwSignal<String>,
     note: RwSignal<String>,
@@ -129,6 +130,7 @@ impl Forms {
             household: RwSignal::new(household_code(Household::LivesWithChild).to_owned()),
             risk: RwSignal::new(String::new()),
             contact: RwSignal::new(String::new()),
+            linked: RwSignal::new(String::new()),
             status: RwSignal::new(status_code(AssessmentStatus::NotYetAssessed).to_owned()),
             assessed_on: RwSignal::new(String::new()),
             note: RwSignal::new(String::new()),
@@ -149,6 +151,8 @@ impl Forms {
             .set(d.map(|d| d.risk_info.clone()).unwrap_or_default());
         self.contact
             .set(d.map(|d| d.contact.clone()).unwrap_or_default());
+        self.linked
+            .set(d.map(|d| d.linked_child_id.clone()).unwrap_or_default());
     }
 
     fn open(&self, open: Open) {
@@ -165,6 +169,7 @@ impl Forms {
             ("person-household", self.household),
             ("person-risk", self.risk),
             ("person-contact", self.contact),
+            ("person-linked-child", self.linked),
         ]);
         let name = self.name.get_untracked().trim().to_owned();
         if name.is_empty() {
@@ -179,6 +184,7 @@ impl Forms {
                 .unwrap_or(Household::LivesWithChild),
             risk_info: self.risk.get_untracked().trim().to_owned(),
             contact: self.contact.get_untracked().trim().to_owned(),
+            linked_child_id: self.linked.get_untracked().trim().to_owned(),
         };
         if [&details.name, &details.relationship]
             .iter()
@@ -298,6 +304,24 @@ fn DetailFields(forms: Forms) -> impl IntoView {
         <TextArea id="person-risk" label="Known risk information" value=forms.risk
             hint="Convictions, allegations or concerns, stated factually."/>
         <TextArea id="person-contact" label="Contact with the child" value=forms.contact rows=2/>
+        <SiblingLink forms=forms/>
+    }
+}
+
+/// Links a sibling to their own record: any other child on this tablet's caseload.
+#[component]
+fn SiblingLink(forms: Forms) -> impl IntoView {
+    let app = use_app();
+    let mut options = vec![(String::new(), "No linked record".to_owned())];
+    options.extend(app.entries.get_untracked().into_iter().map(|e| {
+        (
+            e.child_id.to_string(),
+            format!("{} (born {})", e.display_name, e.date_of_birth),
+        )
+    }));
+    view! {
+        <SelectInput id="person-linked-child" label="Sibling's own record" value=forms.linked
+            options=options hint="For a brother or sister with their own record: links the two records."/>
     }
 }
 
@@ -403,6 +427,12 @@ fn PersonItem(person: Person, forms: Forms, child: ChildId) -> impl IntoView {
                     <div><dt>"Household"</dt><dd>{d.household.label()}</dd></div>
                     {(!d.risk_info.is_empty()).then(|| view! { <div class="risk-info"><dt>"Known risk information"</dt><dd>{d.risk_info.clone()}</dd></div> })}
                     {(!d.contact.is_empty()).then(|| view! { <div><dt>"Contact"</dt><dd>{d.contact.clone()}</dd></div> })}
+                    {(!d.linked_child_id.is_empty()).then(|| {
+                        let href = format!("/child/{}", d.linked_child_id);
+                        let id: Result<ChildId, _> = d.linked_child_id.parse();
+                        let name = id.map(|c| use_app().child_name(&c)).unwrap_or_default();
+                        view! { <div><dt>"Sibling's record"</dt><dd><a href=href data-testid="sibling-link">{name}</a></dd></div> }
+                    })}
                 })}
             </dl>
         }

@@ -70,6 +70,11 @@ pub struct PersonDetails {
     pub risk_info: String,
     /// The person's contact with the child.
     pub contact: String,
+    /// When the person is a sibling with a record of their own, that record's child id, so the
+    /// two records are linked; empty otherwise.
+    #[autosurgeon(missing = "String::new")]
+    #[serde(default)]
+    pub linked_child_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
