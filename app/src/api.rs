@@ -6,7 +6,9 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use shared::api::{CaseloadEntry, ErrorBody, LoginRequest, LoginResponse, TeamCaseloadRow};
+use shared::api::{
+    CaseloadEntry, ErrorBody, LoginRequest, LoginResponse, RefreshRequest, TeamCaseloadRow,
+};
 use shared::chronology::ChronologyEntry;
 use shared::sync::{SyncRequest, SyncResponse};
 use shared::ChildId;
@@ -83,6 +85,18 @@ pub async fn login(
     };
     let request = json_request(
         Request::post("/api/login").cache(RequestCache::NoStore),
+        &body,
+    )?;
+    decode(send(request).await?).await
+}
+
+/// Exchanges a refresh token (which then stops working) for a new access and refresh token.
+pub async fn refresh(refresh_token: &str) -> Result<LoginResponse, ApiError> {
+    let body = RefreshRequest {
+        refresh_token: refresh_token.to_owned(),
+    };
+    let request = json_request(
+        Request::post("/api/refresh").cache(RequestCache::NoStore),
         &body,
     )?;
     decode(send(request).await?).await

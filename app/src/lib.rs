@@ -4,6 +4,9 @@
 //! the `sync` module and by the manager pages' reads: the dashboard and CSV export need a
 //! connection; the child overview falls back to the tablet's copy. Supervision records are written
 //! locally like observations. The app opens, shows and records with the network gone.
+//!
+//! Everything stored is encrypted (`storage::vault`); the app starts locked and locks itself
+//! after idle time, and the owner's password unlocks it offline.
 
 // Every form writes through `AppState::change_record` with a closure returning
 // `shared::record::RecordError`, which is only "large" on 64-bit hosts (native clippy); it is
@@ -25,10 +28,9 @@ use leptos::task::spawn_local;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
-use crate::state::AppState;
-use crate::storage::Store;
-use crate::sync::Engine;
+use crate::state::{AppState, Lock};
 
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -37,80 +39,105 @@ pub fn start() {
     leptos::mount::mount_to_body(App);
 }
 
-/// Loading state of the tablet's storage.
-#[derive(Debug, Clone, PartialEq)]
-enum Boot {
-    Loading,
-    Ready,
-    Failed(String),
+/// Minutes without a touch, click or key press before the app locks itself.
+const IDLE_LOCK_MINUTES: f64 = 15.0;
+
+/// Locks the app after [`IDLE_LOCK_MINUTES`] without input while it is unlocked.
+fn start_idle_lock(app: AppState) {
+    let last_input = Rc::new(std::cell::Cell::new(platform::now_ms()));
+    for event in ["pointerdown", "keydown", "touchstart", "wheel"] {
+        let last_input = last_input.clone();
+        let handler = Closure::<dyn Fn()>::new(move || last_input.set(platform::now_ms()));
+        if let Some(window) = web_sys::window() {
+            // Passive, capturing listeners that live as long as the page.
+            let _ = window.add_event_listener_with_callback_and_bool(
+                event,
+                handler.as_ref().unchecked_ref(),
+                true,
+            );
+        }
+        handler.forget();
+    }
+    spawn_local(async move {
+        loop {
+            gloo_timers::future::TimeoutFuture::new(30_000).await;
+            let idle = platform::now_ms() - last_input.get();
+            if app.lock.get_untracked() == Lock::Unlocked && idle > IDLE_LOCK_MINUTES * 60_000.0 {
+                app.lock_now();
+            }
+        }
+    });
 }
 
-/// Opens storage, restores the session and every record, then starts syncing.
-async fn boot(app: AppState) -> Result<Vec<String>, String> {
-    let store = Store::open().await.map_err(|e| e.to_string())?;
-    let session = store.session().await.map_err(|e| e.to_string())?;
-    let last_sync = store.last_sync_ms().await.map_err(|e| e.to_string())?;
-    let (engine, warnings) = Engine::start(store).await?;
-    app.entries.set(engine.entries());
-    app.status.pending.set(engine.pending());
-    app.status.last_sync_ms.set(last_sync);
-    app.session.set(session);
-    app.set_engine(Rc::new(engine));
-    Ok(warnings)
+/// Which screen the whole app shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Screen {
+    Opening,
+    Locked,
+    /// Signing in (no data on the tablet) or working (unlocked).
+    App,
 }
 
 #[component]
 pub fn App() -> impl IntoView {
     let app = AppState::new();
     provide_context(app);
-    let boot_state = RwSignal::new(Boot::Loading);
+    let failed = RwSignal::new(None::<String>);
 
     spawn_local(async move {
-        match boot(app).await {
-            Ok(warnings) => {
-                if !warnings.is_empty() {
-                    app.status.error.set(Some(warnings.join(". ")));
-                }
-                boot_state.set(Boot::Ready);
+        match app.open_storage().await {
+            Ok(()) => {
                 sync::start_triggers(app);
-                sync::sync_if_online(app);
+                start_idle_lock(app);
             }
-            Err(e) => boot_state.set(Boot::Failed(e)),
+            Err(e) => failed.set(Some(e)),
         }
     });
 
+    let screen = Memo::new(move |_| match app.lock.get() {
+        Lock::Opening => Screen::Opening,
+        Lock::Locked(_) => Screen::Locked,
+        Lock::NoData | Lock::Unlocked => Screen::App,
+    });
+
     move || {
-        match boot_state.get() {
-        Boot::Loading => view! {
-            <main class="boot" id="main">
-                <p role="status">"Opening Quilt…"</p>
-            </main>
+        if let Some(e) = failed.get() {
+            return view! {
+                <main class="boot" id="main">
+                    <h1>"Quilt could not open"</h1>
+                    <p role="alert">{e}</p>
+                    <p>"Records stay in this browser's storage. Close other Quilt tabs and reload the page."</p>
+                </main>
+            }
+            .into_any();
         }
-        .into_any(),
-        Boot::Failed(e) => view! {
-            <main class="boot" id="main">
-                <h1>"Quilt could not open"</h1>
-                <p role="alert">{e}</p>
-                <p>"Records stay in this browser's storage. Close other Quilt tabs and reload the page."</p>
-            </main>
+        match screen.get() {
+            Screen::Opening => view! {
+                <main class="boot" id="main">
+                    <p role="status">"Opening Quilt…"</p>
+                </main>
+            }
+            .into_any(),
+            Screen::Locked => match app.lock.get_untracked() {
+                Lock::Locked(header) => view! { <pages::Unlock header/> }.into_any(),
+                _ => ().into_any(),
+            },
+            Screen::App => view! {
+                <div class="app" data-testid="app-ready">
+                    <Router>
+                        <Routes fallback=|| view! { <pages::NotFound/> }>
+                            <Route path=path!("/") view=pages::Login/>
+                            <Route path=path!("/caseload") view=pages::Caseload/>
+                            <Route path=path!("/child/:id") view=pages::ChildRecord/>
+                            <Route path=path!("/child/:id/new") view=pages::NewObservation/>
+                            <Route path=path!("/team") view=pages::Team/>
+                            <Route path=path!("/team/child/:id") view=pages::TeamChildOverview/>
+                            <Route path=path!("/team/child/:id/supervision") view=pages::NewSupervision/>
+                        </Routes>
+                    </Router>
+                </div>
+            }
+            .into_any(),
         }
-        .into_any(),
-        Boot::Ready => view! {
-            <div class="app" data-testid="app-ready">
-                <Router>
-                    <Routes fallback=|| view! { <pages::NotFound/> }>
-                        <Route path=path!("/") view=pages::Login/>
-                        <Route path=path!("/caseload") view=pages::Caseload/>
-                        <Route path=path!("/child/:id") view=pages::ChildRecord/>
-                        <Route path=path!("/child/:id/new") view=pages::NewObservation/>
-                        <Route path=path!("/team") view=pages::Team/>
-                        <Route path=path!("/team/child/:id") view=pages::TeamChildOverview/>
-                        <Route path=path!("/team/child/:id/supervision") view=pages::NewSupervision/>
-                    </Routes>
-                </Router>
-            </div>
-        }
-        .into_any(),
-    }
     }
 }

@@ -8,6 +8,7 @@ mod new_observation;
 mod overview;
 mod supervision;
 mod team;
+mod unlock;
 
 pub use caseload::Caseload;
 pub use child::ChildRecord;
@@ -16,6 +17,7 @@ pub use new_observation::NewObservation;
 pub use overview::TeamChildOverview;
 pub use supervision::NewSupervision;
 pub use team::Team;
+pub use unlock::Unlock;
 
 use leptos::prelude::*;
 

@@ -53,6 +53,20 @@ pub fn from_hex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// Loads the page afresh (at `path`, or the current address when empty), dropping everything
+/// the app holds in memory.
+pub fn reload(path: &str) {
+    let Some(location) = web_sys::window().map(|w| w.location()) else {
+        return;
+    };
+    // Navigation only fails in detached documents, where there is nothing left to protect.
+    let _ = if path.is_empty() {
+        location.reload()
+    } else {
+        location.replace(path)
+    };
+}
+
 /// Whether the browser believes it has a network connection.
 pub fn is_online() -> bool {
     web_sys::window().is_none_or(|w| w.navigator().on_line())

@@ -9,8 +9,23 @@ use shared::record::{Automerge, RecordError};
 use shared::ChildId;
 
 use crate::platform;
-use crate::storage::Session;
+use crate::storage::{Session, Store, Vault, VaultError, VaultHeader};
 use crate::sync::{self, Engine, SyncStatus, SIGNED_OUT};
+
+/// Wrong passwords in a row at the lock screen before the tablet's records are erased.
+pub const MAX_FAILED_UNLOCKS: u32 = 10;
+
+/// Whether the tablet's records can be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lock {
+    /// Storage is still opening.
+    Opening,
+    /// No one's records are on this tablet: sign in (online) to start.
+    NoData,
+    /// Records are here, encrypted; the owner's password unlocks them.
+    Locked(VaultHeader),
+    Unlocked,
+}
 
 /// Copyable handle on the app's shared state, provided as context by the root component.
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +38,9 @@ pub struct AppState {
     pub status: SyncStatus,
     /// A one-off confirmation for the next page, e.g. "Saved on this tablet".
     pub flash: RwSignal<Option<String>>,
+    pub lock: RwSignal<Lock>,
+    /// The tablet's database, open but locked until the password unlocks it.
+    store: StoredValue<Option<Store>, LocalStorage>,
     engine: StoredValue<Option<Rc<Engine>>, LocalStorage>,
 }
 
@@ -34,8 +52,31 @@ impl AppState {
             records_rev: RwSignal::new(0),
             status: SyncStatus::new(),
             flash: RwSignal::new(None),
+            lock: RwSignal::new(Lock::Opening),
+            store: StoredValue::new_local(None),
             engine: StoredValue::new_local(None),
         }
+    }
+
+    /// This tablet's device id, which every session is bound to.
+    pub async fn device_id(&self) -> Option<shared::DeviceId> {
+        if let Some(engine) = self.engine() {
+            return Some(engine.device_id.clone());
+        }
+        sync::engine::device_id(&self.store()?).await.ok()
+    }
+
+    pub fn store(&self) -> Option<Store> {
+        self.store.try_get_value().flatten()
+    }
+
+    /// Opens the tablet's database and finds out whether it holds records to unlock.
+    pub async fn open_storage(&self) -> Result<(), String> {
+        let store = Store::open().await.map_err(|e| e.to_string())?;
+        let header = store.vault_header().await.map_err(|e| e.to_string())?;
+        self.store.set_value(Some(store));
+        self.lock.set(header.map_or(Lock::NoData, Lock::Locked));
+        Ok(())
     }
 
     pub fn engine(&self) -> Option<Rc<Engine>> {
@@ -96,18 +137,72 @@ impl AppState {
         })
     }
 
-    /// The server refused the token: keep every record and the user, drop the token.
+    /// An access token for the server, refreshing it with the refresh token when it has
+    /// expired. `None` when the user must sign in again (or the server is unreachable).
+    pub async fn access_token(&self) -> Option<String> {
+        let now = platform::now_ms();
+        let session = self.session.get_untracked()?;
+        if let Some(token) = session.usable_token(now) {
+            return Some(token.to_owned());
+        }
+        let Some(refresh) = session.usable_refresh(now).map(str::to_owned) else {
+            self.token_refused().await;
+            return None;
+        };
+        match crate::api::refresh(&refresh).await {
+            Ok(login) => {
+                let renewed = Session {
+                    token: Some(login.token),
+                    expires_at_ms: login.expires_at_ms,
+                    user: session.user,
+                    refresh_token: Some(login.refresh_token),
+                    refresh_expires_at_ms: login.refresh_expires_at_ms,
+                };
+                if let Some(engine) = self.engine() {
+                    // If this write fails the new refresh token is lost with the page; the user
+                    // then signs in again, and nothing unsynced is lost.
+                    let _ = engine.store.put_session(&renewed).await;
+                }
+                let token = renewed.token.clone();
+                self.session.set(Some(renewed));
+                token
+            }
+            Err(crate::api::ApiError::Unauthorised(_)) => {
+                self.token_refused().await;
+                None
+            }
+            Err(_) => {
+                self.status.online.set(platform::is_online());
+                None
+            }
+        }
+    }
+
+    /// The access token was refused although it had not expired (revoked on the server): the
+    /// next call tries the refresh token.
+    pub fn access_refused(&self) {
+        self.session.update(|s| {
+            if let Some(s) = s {
+                s.token = None;
+            }
+        });
+    }
+
+    /// The server refused every token: keep every record and the user, drop the tokens. The
+    /// work waits on the tablet until the user signs in again.
     pub async fn token_refused(&self) {
-        let had_token = self
-            .session
-            .with_untracked(|s| s.as_ref().is_some_and(|s| s.token.is_some()));
+        let had_token = self.session.with_untracked(|s| {
+            s.as_ref()
+                .is_some_and(|s| s.token.is_some() || s.refresh_token.is_some())
+        });
         if had_token {
-            let session = self
-                .session
-                .get_untracked()
-                .map(|s| Session { token: None, ..s });
+            let session = self.session.get_untracked().map(|s| Session {
+                token: None,
+                refresh_token: None,
+                ..s
+            });
             if let (Some(session), Some(engine)) = (&session, self.engine()) {
-                // If this write fails, the stale token is simply refused again next time.
+                // If this write fails, the stale tokens are simply refused again next time.
                 let _ = engine.store.put_session(session).await;
             }
             self.session.set(session);
@@ -115,78 +210,159 @@ impl AppState {
         self.status.error.set(Some(SIGNED_OUT.to_owned()));
     }
 
-    /// Stores a fresh sign-in. Records belonging to a different user are removed first; if that
-    /// user still has unsynced changes the sign-in is refused so nothing is lost.
-    pub async fn sign_in(&self, login: LoginResponse) -> Result<(), String> {
-        let engine = self.engine().ok_or("the app has not finished loading")?;
-        let owner = engine.store.owner().await.map_err(|e| e.to_string())?;
-        let same_user = owner.as_deref() == Some(login.user.id.as_str());
-        if !same_user {
-            let pending = engine.pending();
-            if owner.is_some() && pending > 0 {
+    /// Stores a fresh sign-in made with `password`. On a tablet with no data a new data key is
+    /// made; the same user's data key is wrapped again under this password (it may have
+    /// changed); another user's records are erased first, unless they hold unsynced changes,
+    /// in which case the sign-in is refused so nothing is lost.
+    pub async fn sign_in(&self, login: LoginResponse, password: &str) -> Result<(), String> {
+        let store = self.store().ok_or("the app has not finished loading")?;
+        let header = store.vault_header().await.map_err(|e| e.to_string())?;
+        let user_id = login.user.id.to_string();
+        let same_user = header.as_ref().is_some_and(|h| h.user_id == user_id);
+        let engine = self.engine();
+        let vault = match (&header, &engine) {
+            (Some(header), _) if same_user => match &engine {
+                Some(engine) => engine.store.vault().map_err(|e| e.to_string())?.clone(),
+                None => Vault::unlock(header, password).await.map_err(|_| {
+                    "This tablet's records are locked with the password you used before. \
+                     Unlock them with that password first."
+                        .to_owned()
+                })?,
+            },
+            (Some(_), Some(engine)) if engine.pending() > 0 => {
                 return Err(format!(
-                    "This tablet holds {pending} unsynced change(s) made by another user. \
-                     They must sign in and sync before anyone else signs in here."
+                    "This tablet holds {} unsynced change(s) made by another user. \
+                     They must sign in and sync before anyone else signs in here.",
+                    engine.pending()
                 ));
             }
-            engine
-                .store
-                .wipe_records()
-                .await
-                .map_err(|e| e.to_string())?;
-            engine.reset();
-            self.entries.set(Vec::new());
-            self.status.last_sync_ms.set(None);
-            self.status.pending.set(0);
-            self.records_rev.update(|r| *r += 1);
-            engine
-                .store
-                .put_owner(login.user.id.as_str())
-                .await
-                .map_err(|e| e.to_string())?;
-        }
+            (Some(_), None) => {
+                return Err(
+                    "This tablet holds another user's records. They must unlock, sync and \
+                     sign out before anyone else signs in here."
+                        .to_owned(),
+                );
+            }
+            (Some(_), Some(_)) | (None, _) => {
+                store.wipe_all().await.map_err(|e| e.to_string())?;
+                Vault::create().await.map_err(|e| e.to_string())?
+            }
+        };
+        let new_header = vault
+            .wrap(password, &user_id, &login.user.username)
+            .await
+            .map_err(|e| e.to_string())?;
+        store
+            .put_vault_header(&new_header)
+            .await
+            .map_err(|e| e.to_string())?;
+        store
+            .put_failed_unlocks(0)
+            .await
+            .map_err(|e| e.to_string())?;
+        let unlocked = store.unlocked(vault);
         let session = Session {
             token: Some(login.token),
             expires_at_ms: login.expires_at_ms,
             user: login.user,
+            refresh_token: Some(login.refresh_token).filter(|t| !t.is_empty()),
+            refresh_expires_at_ms: login.refresh_expires_at_ms,
         };
-        engine
-            .store
+        unlocked
             .put_session(&session)
             .await
             .map_err(|e| e.to_string())?;
+        if !(same_user && engine.is_some()) {
+            self.open(unlocked).await?;
+        }
         self.session.set(Some(session));
         self.status.error.set(None);
         Ok(())
     }
 
-    /// Signs out. Records are removed from the tablet unless they hold unsynced changes, which
-    /// stay (unreadable through the app) until the same user signs in and syncs.
+    /// Unlocks the tablet's records with the password. Ten wrong passwords in a row erase them.
+    pub async fn unlock(&self, password: &str) -> Result<(), String> {
+        let store = self.store().ok_or("the app has not finished loading")?;
+        let Some(header) = store.vault_header().await.map_err(|e| e.to_string())? else {
+            self.lock.set(Lock::NoData);
+            return Err("There is nothing to unlock on this tablet. Sign in.".to_owned());
+        };
+        match Vault::unlock(&header, password).await {
+            Ok(vault) => {
+                store
+                    .put_failed_unlocks(0)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                self.open(store.unlocked(vault)).await
+            }
+            Err(VaultError::WrongPassword) => {
+                let failed = store.failed_unlocks().await.unwrap_or(0) + 1;
+                if failed >= MAX_FAILED_UNLOCKS {
+                    store.wipe_all().await.map_err(|e| e.to_string())?;
+                    let message = format!(
+                        "{MAX_FAILED_UNLOCKS} wrong passwords: Quilt has erased this tablet's \
+                         records. Sign in while online to start again."
+                    );
+                    self.flash.set(Some(message.clone()));
+                    self.lock.set(Lock::NoData);
+                    return Err(message);
+                }
+                store
+                    .put_failed_unlocks(failed)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let left = MAX_FAILED_UNLOCKS - failed;
+                Err(format!(
+                    "The password is not right. After {left} more wrong attempt(s) this \
+                     tablet's records will be erased."
+                ))
+            }
+            Err(e) => Err(platform::sentence(&e.to_string())),
+        }
+    }
+
+    /// Loads everything from an unlocked store and starts syncing.
+    async fn open(&self, store: Store) -> Result<(), String> {
+        let session = store.session().await.map_err(|e| e.to_string())?;
+        let last_sync = store.last_sync_ms().await.map_err(|e| e.to_string())?;
+        let (engine, warnings) = Engine::start(store).await?;
+        self.entries.set(engine.entries());
+        self.status.pending.set(engine.pending());
+        self.status.last_sync_ms.set(last_sync);
+        self.session.set(session);
+        self.set_engine(Rc::new(engine));
+        self.records_rev.update(|r| *r += 1);
+        if !warnings.is_empty() {
+            self.status.error.set(Some(warnings.join(". ")));
+        }
+        self.lock.set(Lock::Unlocked);
+        sync::sync_if_online(*self);
+        Ok(())
+    }
+
+    /// Locks now: reloading drops the data key and every decrypted record from memory, and
+    /// the app opens at the lock screen (from the service worker when offline).
+    pub fn lock_now(&self) {
+        platform::reload("");
+    }
+
+    /// Changes on this tablet not yet synced; signing out erases them.
+    pub fn unsynced(&self) -> usize {
+        self.engine().map_or(0, |e| e.pending())
+    }
+
+    /// Signs out and erases this tablet's records, session and data key. The caller has warned
+    /// about (and had confirmed) any unsynced changes.
     pub async fn sign_out(&self) -> Result<(), String> {
-        let engine = self.engine().ok_or("the app has not finished loading")?;
+        let store = self.store().ok_or("the app has not finished loading")?;
         let token = self.session.get_untracked().and_then(|s| s.token);
         if let Some(token) = token {
-            // Best effort: offline, the token simply expires on the server.
+            // Best effort: offline, the tokens simply expire on the server.
             let _ = crate::api::logout(&token).await;
         }
-        engine
-            .store
-            .clear_session()
-            .await
-            .map_err(|e| e.to_string())?;
-        if engine.pending() == 0 {
-            engine
-                .store
-                .wipe_records()
-                .await
-                .map_err(|e| e.to_string())?;
-            engine.reset();
-            self.entries.set(Vec::new());
-            self.status.last_sync_ms.set(None);
-            self.records_rev.update(|r| *r += 1);
-        }
-        self.session.set(None);
-        self.status.error.set(None);
+        store.wipe_all().await.map_err(|e| e.to_string())?;
+        // A fresh page holds nothing of the erased records in memory either.
+        platform::reload("/");
         Ok(())
     }
 }

@@ -1,12 +1,15 @@
 //! The tablet's IndexedDB database, behind a small async API.
 //!
 //! IndexedDB futures are not `Send`, so every IndexedDB call lives in this module and the rest of
-//! the app only sees plain Rust values. Values are stored as JSON strings or `Uint8Array`s, so
-//! the layout stays readable in the browser's developer tools without any record contents being
-//! decoded there.
+//! the app only sees plain Rust values.
+//!
+//! Everything about people is encrypted (see [`vault`]): values are sealed `Uint8Array`s. Only
+//! the device id, the wrapped data key with its owner, and the count of failed unlocks are kept
+//! in clear. Keys are opaque ids (child ids, chunk numbers, setting names). Encryption happens
+//! outside IndexedDB transactions, which would otherwise end while Web Crypto works.
 //!
 //! Object stores of the `quilt` database:
-//! - `meta`: small key/value settings (session, device id, actor suffix, record owner, last sync);
+//! - `meta`: small key/value settings (session, device id, actor suffix, vault, last sync);
 //! - `docs`: one compacted Automerge snapshot per child;
 //! - `chunks`: incremental saves per child, keyed `<child_id>:<sequence>`;
 //! - `sync`: per child, the server heads and the time of its last successful sync;
@@ -14,6 +17,7 @@
 
 pub mod meta;
 pub mod records;
+pub mod vault;
 
 use indexed_db_futures::database::Database;
 use indexed_db_futures::prelude::*;
@@ -22,6 +26,7 @@ use wasm_bindgen::JsValue;
 
 pub use meta::Session;
 pub use records::{StoredRecord, SyncState};
+pub use vault::{Vault, VaultError, VaultHeader};
 
 const DB_NAME: &str = "quilt";
 const DB_VERSION: u32 = 1;
@@ -43,6 +48,10 @@ pub enum StorageError {
     Idb(String),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    #[error("Quilt is locked on this tablet")]
+    Locked,
+    #[error("{0}")]
+    Vault(#[from] VaultError),
 }
 
 impl From<indexed_db_futures::error::Error> for StorageError {
@@ -59,10 +68,11 @@ impl From<indexed_db_futures::error::OpenDbError> for StorageError {
 
 pub type Result<T> = std::result::Result<T, StorageError>;
 
-/// An open handle on the tablet's database. Cheap to clone.
+/// An open handle on the tablet's database, locked or unlocked. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
     db: Database,
+    vault: Option<Vault>,
 }
 
 impl Store {
@@ -80,7 +90,35 @@ impl Store {
                 Ok(())
             })
             .await?;
-        Ok(Store { db })
+        Ok(Store { db, vault: None })
+    }
+
+    /// This store, able to read and write encrypted values with `vault`.
+    pub fn unlocked(&self, vault: Vault) -> Store {
+        Store {
+            db: self.db.clone(),
+            vault: Some(vault),
+        }
+    }
+
+    pub fn vault(&self) -> Result<&Vault> {
+        self.vault.as_ref().ok_or(StorageError::Locked)
+    }
+
+    /// Encrypts `plain` for `store`/`key`, ready to put.
+    pub(crate) async fn seal(&self, store: &str, key: &str, plain: &[u8]) -> Result<JsValue> {
+        let sealed = self.vault()?.seal(&format!("{store}/{key}"), plain).await?;
+        Ok(to_js_bytes(&sealed))
+    }
+
+    /// Decrypts a value read from `store`/`key`.
+    pub(crate) async fn unseal(&self, store: &str, key: &str, value: &JsValue) -> Result<Vec<u8>> {
+        let bytes = from_js_bytes(value)
+            .ok_or_else(|| StorageError::Corrupt(format!("{store} holds an unexpected value")))?;
+        Ok(self
+            .vault()?
+            .open(&format!("{store}/{key}"), &bytes)
+            .await?)
     }
 
     pub(crate) fn read(&self, stores: &[&str]) -> Result<Transaction<'_>> {
@@ -99,7 +137,23 @@ impl Store {
             .build()?)
     }
 
-    /// Reads one string value.
+    /// Reads one value as stored.
+    pub(crate) async fn get_raw(&self, store: &str, key: &str) -> Result<Option<JsValue>> {
+        let tx = self.read(&[store])?;
+        let os = tx.object_store(store)?;
+        Ok(os.get(key).primitive()?.await?)
+    }
+
+    /// Writes one value as given.
+    pub(crate) async fn put_raw(&self, store: &str, key: &str, value: JsValue) -> Result<()> {
+        let tx = self.write(&[store])?;
+        let os = tx.object_store(store)?;
+        os.put(value).with_key(key).primitive()?.await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Reads one string value kept in clear.
     pub(crate) async fn get_string(&self, store: &str, key: &str) -> Result<Option<String>> {
         let tx = self.read(&[store])?;
         let os = tx.object_store(store)?;
@@ -107,7 +161,7 @@ impl Store {
         Ok(value.and_then(|v| v.as_string()))
     }
 
-    /// Writes one string value.
+    /// Writes one string value in clear (only for values that reveal nothing about anyone).
     pub(crate) async fn put_string(&self, store: &str, key: &str, value: &str) -> Result<()> {
         let tx = self.write(&[store])?;
         let os = tx.object_store(store)?;
@@ -116,16 +170,36 @@ impl Store {
         Ok(())
     }
 
-    pub(crate) async fn delete_key(&self, store: &str, key: &str) -> Result<()> {
-        let tx = self.write(&[store])?;
-        let os = tx.object_store(store)?;
-        os.delete(key).primitive()?.await?;
-        tx.commit().await?;
-        Ok(())
+    /// Reads an encrypted JSON value; a value that does not decrypt or parse is reported.
+    pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        store: &str,
+        key: &str,
+    ) -> Result<Option<T>> {
+        self.vault()?;
+        let Some(raw) = self.get_raw(store, key).await? else {
+            return Ok(None);
+        };
+        let plain = self.unseal(store, key, &raw).await?;
+        serde_json::from_slice(&plain)
+            .map(Some)
+            .map_err(|_| StorageError::Corrupt(format!("{store}/{key} is not readable")))
     }
 
-    /// Reads a JSON value; a value that does not parse is reported, not unwrapped.
-    pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
+    /// Writes a JSON value encrypted.
+    pub(crate) async fn put_json<T: serde::Serialize>(
+        &self,
+        store: &str,
+        key: &str,
+        value: &T,
+    ) -> Result<()> {
+        let plain = serde_json::to_vec(value).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        let sealed = self.seal(store, key, &plain).await?;
+        self.put_raw(store, key, sealed).await
+    }
+
+    /// Reads a JSON value kept in clear.
+    pub(crate) async fn get_clear_json<T: serde::de::DeserializeOwned>(
         &self,
         store: &str,
         key: &str,
@@ -138,7 +212,7 @@ impl Store {
         }
     }
 
-    pub(crate) async fn put_json<T: serde::Serialize>(
+    pub(crate) async fn put_clear_json<T: serde::Serialize>(
         &self,
         store: &str,
         key: &str,
@@ -146,6 +220,25 @@ impl Store {
     ) -> Result<()> {
         let s = serde_json::to_string(value).map_err(|e| StorageError::Corrupt(e.to_string()))?;
         self.put_string(store, key, &s).await
+    }
+
+    /// Erases everything but the device id: every record, the session and the wrapped key, so
+    /// whatever IndexedDB keeps on disk can never be decrypted again.
+    pub async fn wipe_all(&self) -> Result<()> {
+        let device = self.get_string(META, meta::DEVICE_ID).await?;
+        let tx = self.write(&ALL_STORES)?;
+        for store in ALL_STORES {
+            tx.object_store(store)?.clear()?.await?;
+        }
+        if let Some(device) = device {
+            tx.object_store(META)?
+                .put(device.as_str())
+                .with_key(meta::DEVICE_ID)
+                .primitive()?
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
 

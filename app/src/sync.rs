@@ -84,24 +84,29 @@ pub fn sync_if_online(app: AppState) {
 }
 
 async fn run(app: AppState, engine: &Engine) {
-    let now = platform::now_ms();
-    let token = app.session.with_untracked(|s| {
-        s.as_ref()
-            .and_then(|s| s.usable_token(now))
-            .map(str::to_owned)
-    });
-    let Some(token) = token else {
-        if app.session.with_untracked(Option::is_some) {
-            // Expired (or already refused): the user keeps working and signs in again to sync.
-            app.token_refused().await;
-        }
+    // Expired tokens are refreshed here; if that is refused too, the user keeps working and
+    // the work waits on the tablet until they sign in again.
+    let Some(mut token) = app.access_token().await else {
         return;
     };
+    let mut refreshed = false;
 
     for _ in 0..MAX_ROUNDS {
         let request = engine.request();
         let response = match api::sync(&token, &request).await {
             Ok(r) => r,
+            Err(ApiError::Unauthorised(_)) if !refreshed => {
+                // Revoked before its time: try the refresh token once.
+                refreshed = true;
+                app.access_refused();
+                match app.access_token().await {
+                    Some(t) => {
+                        token = t;
+                        continue;
+                    }
+                    None => return,
+                }
+            }
             Err(ApiError::Unauthorised(_)) => {
                 app.token_refused().await;
                 return;

@@ -31,9 +31,13 @@ struct Args {
     /// Create the demo caseload when the database has no users.
     #[arg(long, env = "QUILT_DEMO")]
     demo: bool,
-    /// How long a sign-in lasts, in minutes.
-    #[arg(long, env = "QUILT_SESSION_MINUTES", default_value_t = 720)]
-    session_minutes: i64,
+    /// How long an access token lasts, in seconds; the app renews it with its refresh token.
+    #[arg(long, env = "QUILT_ACCESS_TTL_SECS", default_value_t = 15 * 60)]
+    access_ttl_secs: i64,
+    /// How long a refresh token lasts unused, in seconds; after that the user signs in again
+    /// (their unsynced work waits on the tablet).
+    #[arg(long, env = "QUILT_REFRESH_TTL_SECS", default_value_t = 14 * 24 * 60 * 60)]
+    refresh_ttl_secs: i64,
 }
 
 #[tokio::main]
@@ -60,7 +64,8 @@ async fn main() -> anyhow::Result<()> {
         .context("opening the database")?;
     let config = Config {
         static_dir: args.static_dir.is_dir().then_some(args.static_dir.clone()),
-        session_ttl_ms: args.session_minutes * 60 * 1000,
+        session_ttl_ms: args.access_ttl_secs * 1000,
+        refresh_ttl_ms: args.refresh_ttl_secs * 1000,
         ..Config::default()
     };
     if config.static_dir.is_none() {

@@ -40,8 +40,8 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             static_dir: None,
-            session_ttl_ms: 12 * 60 * 60 * 1000,
-            refresh_ttl_ms: 30 * 24 * 60 * 60 * 1000,
+            session_ttl_ms: 15 * 60 * 1000,
+            refresh_ttl_ms: 14 * 24 * 60 * 60 * 1000,
             login_max_failures: 5,
             login_window_ms: 15 * 60 * 1000,
             max_body_bytes: 16 * 1024 * 1024,

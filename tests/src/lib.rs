@@ -29,14 +29,22 @@ pub struct Server {
     pub port: u16,
     pub dir: tempfile::TempDir,
     process: Option<Child>,
+    /// Extra command-line flags, kept across restarts.
+    args: Vec<String>,
 }
 
 impl Server {
     pub fn start() -> Result<Self> {
+        Self::start_with(&[])
+    }
+
+    /// Starts the server with extra flags, e.g. short token lifetimes.
+    pub fn start_with(args: &[&str]) -> Result<Self> {
         let mut s = Server {
             port: free_port()?,
             dir: tempfile::tempdir()?,
             process: None,
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
         };
         s.restart()?;
         Ok(s)
@@ -65,6 +73,7 @@ impl Server {
             .arg(format!("sqlite://{}", self.db_path().display()))
             .arg("--static-dir")
             .arg(dist)
+            .args(&self.args)
             .stdout(Stdio::from(log.try_clone()?))
             .stderr(Stdio::from(log))
             .spawn()
@@ -257,11 +266,39 @@ impl Tablet {
         Ok(self.find(id).await?.text().await?)
     }
 
-    /// Loads `url` and waits until the app has opened its local storage.
+    /// Loads `url` and waits until the app has opened its local storage, unlocking it with the
+    /// demo password if it starts locked.
     pub async fn open(&self, url: &str) -> Result<()> {
         self.client.goto(url).await?;
-        self.find("app-ready").await?;
-        Ok(())
+        self.wait_open().await
+    }
+
+    /// Waits for the app to be ready, unlocking the lock screen with the demo password.
+    pub async fn wait_open(&self) -> Result<()> {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if self.exists("app-ready").await? {
+                return Ok(());
+            }
+            if self.exists("lock-screen").await? {
+                self.unlock(PASSWORD).await?;
+                self.find("app-ready").await?;
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        bail!("timed out waiting for the app to open")
+    }
+
+    /// Types a password into the lock screen and submits it.
+    pub async fn unlock(&self, password: &str) -> Result<()> {
+        self.type_into("unlock-password", password).await?;
+        self.click("unlock-submit").await
+    }
+
+    /// Whether an element with this test id is on the page now.
+    pub async fn exists(&self, id: &str) -> Result<bool> {
+        Ok(!self.client.find_all(testid(id)).await?.is_empty())
     }
 
     pub async fn sign_in(&self, server: &Server, username: &str) -> Result<()> {
@@ -271,6 +308,15 @@ impl Tablet {
         self.click("login-submit").await?;
         self.find("caseload-list").await?;
         Ok(())
+    }
+
+    /// Signs in and waits until the caseload is synced and the app can open with no server:
+    /// a practitioner ready to leave for a visit.
+    pub async fn ready_for_visit(&self, server: &Server, username: &str) -> Result<()> {
+        self.sign_in(server, username).await?;
+        self.find("child-link-child-ava").await?;
+        self.wait_for_offline_shell().await?;
+        self.wait_text("pending-count", "0").await
     }
 
     /// Waits until a condition evaluated in the page holds.
@@ -313,6 +359,27 @@ impl Tablet {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         bail!("[data-testid={id}] shows {last:?}, expected {expected:?}")
+    }
+
+    /// Waits until the element's text contains `part`.
+    pub async fn wait_contains(&self, id: &str, part: &str) -> Result<()> {
+        let deadline = Instant::now() + WAIT;
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            if let Ok(Ok(t)) = tokio::time::timeout(Duration::from_secs(2), async {
+                let e = self.client.find(testid(id)).await?;
+                e.text().await
+            })
+            .await
+            {
+                if t.contains(part) {
+                    return Ok(());
+                }
+                last = t;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        bail!("[data-testid={id}] shows {last:?}, expected it to contain {part:?}")
     }
 
     pub async fn count(&self, id: &str) -> Result<usize> {

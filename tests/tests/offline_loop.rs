@@ -13,10 +13,7 @@ async fn practitioner_records_offline_and_syncs_later() -> Result<()> {
     let profile = tempfile::tempdir()?;
     let tablet = driver.tablet(profile.path()).await?;
 
-    tablet.sign_in(&server, "sam.social").await?;
-    tablet.find("child-link-child-ava").await?;
-    tablet.wait_for_offline_shell().await?;
-    tablet.wait_text("pending-count", "0").await?;
+    tablet.ready_for_visit(&server, "sam.social").await?;
 
     // The visit: no signal. The server is gone entirely, and the app still loads.
     server.stop();
@@ -67,13 +64,8 @@ async fn two_tablets_offline_then_manager_sees_one_chronology() -> Result<()> {
     let sam = driver.tablet(pa.path()).await?;
     let hana = driver.tablet(pb.path()).await?;
 
-    sam.sign_in(&server, "sam.social").await?;
-    hana.sign_in(&server, "hana.health").await?;
-    for t in [&sam, &hana] {
-        t.find("child-link-child-ava").await?;
-        t.wait_for_offline_shell().await?;
-        t.wait_text("pending-count", "0").await?;
-    }
+    sam.ready_for_visit(&server, "sam.social").await?;
+    hana.ready_for_visit(&server, "hana.health").await?;
 
     server.stop();
     let from_sam = "Sam's visit: Ava said she is scared of the new lodger.";

@@ -13,10 +13,7 @@ async fn offline_visit_reaches_the_managers_dashboard() -> Result<()> {
     let driver = Driver::start()?;
     let (pa, pm) = (tempfile::tempdir()?, tempfile::tempdir()?);
     let sam = driver.tablet(pa.path()).await?;
-    sam.sign_in(&server, "sam.social").await?;
-    sam.find("child-link-child-mia").await?;
-    sam.wait_for_offline_shell().await?;
-    sam.wait_text("pending-count", "0").await?;
+    sam.ready_for_visit(&server, "sam.social").await?;
 
     server.stop();
 

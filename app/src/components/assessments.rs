@@ -85,7 +85,7 @@ pub fn ScalingSection(record: Memo<Record>, child: ChildId) -> impl IntoView {
             );
         };
         view! {
-            <form class="inline-form" on:submit=submit novalidate>
+            <form class="inline-form" on:submit=submit novalidate autocomplete="off">
                 <h3>"Add a safety scaling"</h3>
                 <div class="field-row">
                     <TextInput id="scaling-date" label="Date" kind="date" value=date required=true/>
@@ -255,7 +255,7 @@ pub fn NeglectSection(record: Memo<Record>, child: ChildId) -> impl IntoView {
             );
         };
         view! {
-            <form class="inline-form" on:submit=submit novalidate>
+            <form class="inline-form" on:submit=submit novalidate autocomplete="off">
                 <h3>"Add a neglect assessment"</h3>
                 <p class="hint">"Grade each area from 1 (best) to 5 (worst). Each starts at 3: change it to what you assessed."</p>
                 <TextInput id="neglect-date" label="Date" kind="date" value=date required=true/>

@@ -2,7 +2,6 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
 
 use crate::platform;
 use crate::state::use_app;
@@ -12,7 +11,6 @@ use crate::sync::{self, SIGNED_OUT};
 pub fn Header() -> impl IntoView {
     let app = use_app();
     let status = app.status;
-    let navigate = use_navigate();
     let signing_out = RwSignal::new(false);
 
     let user_name = move || {
@@ -44,22 +42,29 @@ pub fn Header() -> impl IntoView {
             .map_or_else(|| "Never".to_owned(), platform::format_local)
     };
 
-    let sign_out = move |_| {
+    // Unsynced changes to warn about before signing out erases them; `None` while not asking.
+    let confirm_unsynced = RwSignal::new(None::<usize>);
+    let do_sign_out = move || {
         if signing_out.get_untracked() {
             return;
         }
         signing_out.set(true);
-        let navigate = navigate.clone();
         spawn_local(async move {
-            match app.sign_out().await {
-                Ok(()) => navigate("/", Default::default()),
-                Err(e) => app
-                    .status
+            if let Err(e) = app.sign_out().await {
+                app.status
                     .error
-                    .set(Some(format!("Signing out failed: {e}"))),
+                    .set(Some(format!("Signing out failed: {e}")));
             }
             signing_out.set(false);
         });
+    };
+    let sign_out = move |_| {
+        let unsynced = app.unsynced();
+        if unsynced > 0 {
+            confirm_unsynced.set(Some(unsynced));
+        } else {
+            do_sign_out();
+        }
     };
 
     view! {
@@ -70,10 +75,28 @@ pub fn Header() -> impl IntoView {
                     <span class="user-name">{user_name}</span>
                     <span class="agency">{agency}</span>
                 </p>
+                <button type="button" class="button secondary" data-testid="lock" on:click=move |_| app.lock_now()>
+                    "Lock"
+                </button>
                 <button type="button" class="button secondary" data-testid="logout" on:click=sign_out disabled=move || signing_out.get()>
                     "Sign out"
                 </button>
             </div>
+            {move || confirm_unsynced.get().map(|n| view! {
+                <div class="card warning" role="alertdialog" aria-labelledby="signout-warning" data-testid="signout-warning">
+                    <p id="signout-warning">
+                        {format!("{n} change(s) on this tablet have not synced. Signing out erases this tablet's records, and those changes with them.")}
+                    </p>
+                    <button type="button" class="button" data-testid="signout-sync-first"
+                        on:click=move |_| { confirm_unsynced.set(None); sync::request_sync(app); }>
+                        "Keep them and sync first"
+                    </button>
+                    <button type="button" class="button danger" data-testid="signout-confirm"
+                        on:click=move |_| { confirm_unsynced.set(None); do_sign_out(); }>
+                        "Sign out and erase them"
+                    </button>
+                </div>
+            })}
             <nav aria-label="Main">
                 <ul class="nav-list">
                     <li><a href="/caseload" data-testid="nav-caseload">"Caseload"</a></li>

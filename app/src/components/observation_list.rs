@@ -263,7 +263,7 @@ fn ObservationEntry(entry: Entry, forms: Forms, child: ChildId) -> impl IntoView
                 );
             };
             view! {
-                <form class="inline-form" on:submit=submit novalidate>
+                <form class="inline-form" on:submit=submit novalidate autocomplete="off">
                     <h4>"Amend this observation"</h4>
                     <p class="hint">"The original is kept; your correction is shown under it with your name and reason."</p>
                     <SelectInput id="amendment-field" label="What needs correcting" value=forms.field
@@ -317,7 +317,7 @@ fn ObservationEntry(entry: Entry, forms: Forms, child: ChildId) -> impl IntoView
                 );
             };
             view! {
-                <form class="inline-form" on:submit=submit novalidate>
+                <form class="inline-form" on:submit=submit novalidate autocomplete="off">
                     <h4>"Withdraw this observation"</h4>
                     <p class="hint">"For an entry recorded in error. It stays visible, struck through, with your reason; it no longer counts towards flags."</p>
                     <TextArea id="withdraw-reason" label="Reason for withdrawing" value=forms.withdraw_reason rows=2 required=true/>

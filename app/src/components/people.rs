@@ -246,7 +246,7 @@ pub fn PeopleSection(record: Memo<Record>, child: ChildId) -> impl IntoView {
                 );
             };
             view! {
-                <form class="inline-form" on:submit=submit novalidate>
+                <form class="inline-form" on:submit=submit novalidate autocomplete="off">
                     <h3>"Add a person"</h3>
                     <DetailFields forms/>
                     <SelectInput id="person-status" label="Assessment status" value=forms.status
@@ -521,7 +521,7 @@ fn PersonItem(person: Person, forms: Forms, child: ChildId) -> impl IntoView {
                 );
             };
             view! {
-                <form class="inline-form" on:submit=submit novalidate>
+                <form class="inline-form" on:submit=submit novalidate autocomplete="off">
                     <h4>"Edit details"</h4>
                     <DetailFields forms/>
                     <FormError state=forms.state/>
@@ -574,7 +574,7 @@ fn PersonItem(person: Person, forms: Forms, child: ChildId) -> impl IntoView {
                 );
             };
             view! {
-                <form class="inline-form" on:submit=submit novalidate>
+                <form class="inline-form" on:submit=submit novalidate autocomplete="off">
                     <h4>"Record assessment"</h4>
                     <div class="field-row">
                         <SelectInput id="assessment-status" label="Assessed as" value=forms.status

@@ -314,7 +314,7 @@ pub fn PlanSection(
                 );
             };
             view! {
-                <form class="inline-form" on:submit=submit novalidate>
+                <form class="inline-form" on:submit=submit novalidate autocomplete="off">
                     <h3>"Plan details"</h3>
                     <SelectInput id="plan-kind" label="Kind of plan" value=forms.kind
                         options=options(&KINDS, kind_code, PlanKind::label)/>
@@ -392,7 +392,7 @@ pub fn PlanSection(
                 );
             };
             view! {
-                <form class="inline-form" on:submit=submit novalidate>
+                <form class="inline-form" on:submit=submit novalidate autocomplete="off">
                     <h3>"Add a SMART action"</h3>
                     <TextArea id="action-what" label="What needs to happen" value=forms.what rows=2 required=true/>
                     <div class="field-row">
@@ -463,7 +463,7 @@ pub fn PlanSection(
                 );
             };
             view! {
-                <form class="inline-form" on:submit=submit novalidate>
+                <form class="inline-form" on:submit=submit novalidate autocomplete="off">
                     <h3>"Add a strategy discussion or conference"</h3>
                     <div class="field-row">
                         <SelectInput id="conference-kind" label="Meeting" value=forms.conference_kind
@@ -666,7 +666,7 @@ fn ActionItem(action: PlanAction, child: ChildId, today: Date) -> impl IntoView 
                 <div><dt>"How success is measured"</dt><dd>{measure}</dd></div>
             </dl>
             {status_view}
-            <form class="status-form" on:submit=submit novalidate>
+            <form class="status-form" on:submit=submit novalidate autocomplete="off">
                 <div class="field">
                     <label for=state_id.clone()>{format!("New status for “{}”", base.what)}</label>
                     <select id=state_id.clone() data-testid=state_id.clone()

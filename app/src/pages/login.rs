@@ -14,10 +14,8 @@ pub fn Login() -> impl IntoView {
     // A session whose token the server refused keeps the user (and their records) but must sign
     // in again before it can sync.
     let has_token = Memo::new(move |_| {
-        app.session.with(|s| {
-            s.as_ref()
-                .is_some_and(|s| s.usable_token(platform::now_ms()).is_some())
-        })
+        app.session
+            .with(|s| s.as_ref().is_some_and(|s| s.can_sync(platform::now_ms())))
     });
     let remembered = app
         .session
@@ -32,9 +30,9 @@ pub fn Login() -> impl IntoView {
         async move {
             // The session is bound to this device: the server accepts changes only from actors
             // that start with its id.
-            let device = app.engine().map(|e| e.device_id.clone());
+            let device = app.device_id().await;
             let result = match api::login(&user, &pass, device).await {
-                Ok(login) => app.sign_in(login).await,
+                Ok(login) => app.sign_in(login, &pass).await,
                 Err(ApiError::Unauthorised(_)) => {
                     Err("The username or password is not right.".to_owned())
                 }
@@ -68,6 +66,7 @@ pub fn Login() -> impl IntoView {
         <main id="main" class="page login">
                 <h1>"Quilt"</h1>
                 <p class="lede">"Sign in to record and sync safeguarding observations."</p>
+                {move || app.flash.get().map(|m| view! { <p class="notice" role="alert" data-testid="login-notice">{m}</p> })}
                 {remembered.is_some().then(|| view! {
                     <p class="notice">
                         "Signed out: sign in again to sync. Your records stay on this tablet. "

@@ -235,7 +235,7 @@ fn ObservationFormBody(recent: Vec<&'static Indicator>) -> impl IntoView {
         <p class="breadcrumb"><a href=back>{move || format!("Back to {}", child_name())}</a></p>
         <h1>{move || format!("New observation: {}", child_name())}</h1>
         <p class="hint">"Recorded on this tablet first; it syncs when there is a connection."</p>
-        <form class="observation-form" on:submit=on_submit novalidate>
+        <form class="observation-form" on:submit=on_submit novalidate autocomplete="off">
             <fieldset>
                 <legend>"When and where"</legend>
                 <div class="field-row">

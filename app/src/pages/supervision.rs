@@ -293,7 +293,7 @@ fn SupervisionForm() -> impl IntoView {
         <p class="breadcrumb"><a href=back>{move || format!("Back to {}", child_name())}</a></p>
         <h1>{move || format!("Supervision: {}", child_name())}</h1>
         <p class="hint">"Saved on this tablet first; it syncs when there is a connection. Each decision appears in the child's chronology."</p>
-        <form class="supervision-form" on:submit=on_submit novalidate>
+        <form class="supervision-form" on:submit=on_submit novalidate autocomplete="off">
             <div class="field">
                 <label for="supervision-date">"Date of supervision"</label>
                 <input id="supervision-date" type="date" data-testid="supervision-date" required bind:value=fields.date/>

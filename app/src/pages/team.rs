@@ -25,11 +25,7 @@ where
     F: FnOnce(String) -> Fut,
     Fut: std::future::Future<Output = Result<T, ApiError>>,
 {
-    let token = app.session.with_untracked(|s| {
-        s.as_ref()
-            .and_then(|s| s.usable_token(platform::now_ms()).map(str::to_owned))
-    });
-    let Some(token) = token else {
+    let Some(token) = app.access_token().await else {
         return Err(crate::sync::SIGNED_OUT.to_owned());
     };
     match call(token).await {

@@ -1,20 +1,24 @@
-//! Small settings kept in the `meta` store: the session, the device id, the caseload list and
-//! the indicators this device used recently (catalogue codes only, never record content).
+//! Small settings kept in the `meta` store: the session, the device id, the wrapped data key,
+//! the caseload list and the indicators this device used recently (catalogue codes only).
+//!
+//! In clear: the device id, the vault header (wrapped key, salt, owner) and the failed-unlock
+//! count. Everything else is sealed with the data key.
 
 use serde::{Deserialize, Serialize};
 use shared::api::{CaseloadEntry, UserInfo};
 
-use super::{Result, Store, CASELOAD, META};
+use super::{Result, Store, VaultHeader, CASELOAD, META};
 
 const SESSION: &str = "session";
-const DEVICE_ID: &str = "device_id";
+pub(super) const DEVICE_ID: &str = "device_id";
 const ACTOR_SUFFIX: &str = "actor_suffix";
-const OWNER: &str = "owner";
+const VAULT: &str = "vault";
+const FAILED_UNLOCKS: &str = "failed_unlocks";
 pub(super) const LAST_SYNC: &str = "last_sync_ms";
 const ENTRIES: &str = "entries";
 const RECENT_INDICATORS: &str = "recent_indicators";
 
-/// The signed-in user, remembered so the app opens offline.
+/// The signed-in user, remembered (encrypted) so the app opens offline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     /// `None` once the server refused the token: the user keeps working offline and signs in
@@ -22,6 +26,11 @@ pub struct Session {
     pub token: Option<String>,
     pub expires_at_ms: i64,
     pub user: UserInfo,
+    /// Exchanged for a fresh access token when this one expires; works once.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    #[serde(default)]
+    pub refresh_expires_at_ms: i64,
 }
 
 impl Session {
@@ -30,6 +39,18 @@ impl Session {
         self.token
             .as_deref()
             .filter(|_| (self.expires_at_ms as f64) > now_ms)
+    }
+
+    /// The refresh token, if it has not expired.
+    pub fn usable_refresh(&self, now_ms: f64) -> Option<&str> {
+        self.refresh_token
+            .as_deref()
+            .filter(|_| (self.refresh_expires_at_ms as f64) > now_ms)
+    }
+
+    /// Whether the app can reach the server as this user without asking for the password.
+    pub fn can_sync(&self, now_ms: f64) -> bool {
+        self.usable_token(now_ms).is_some() || self.usable_refresh(now_ms).is_some()
     }
 }
 
@@ -42,18 +63,26 @@ impl Store {
         self.put_json(META, SESSION, session).await
     }
 
-    pub async fn clear_session(&self) -> Result<()> {
-        self.delete_key(META, SESSION).await
+    /// The wrapped data key and its owner, if this tablet holds anyone's data.
+    pub async fn vault_header(&self) -> Result<Option<VaultHeader>> {
+        self.get_clear_json(META, VAULT).await
     }
 
-    /// The id of whoever's records are on this tablet, kept after sign-out so a different user
-    /// signing in does not inherit them.
-    pub async fn owner(&self) -> Result<Option<String>> {
-        self.get_string(META, OWNER).await
+    pub async fn put_vault_header(&self, header: &VaultHeader) -> Result<()> {
+        self.put_clear_json(META, VAULT, header).await
     }
 
-    pub async fn put_owner(&self, user_id: &str) -> Result<()> {
-        self.put_string(META, OWNER, user_id).await
+    /// Unlock attempts with a wrong password since the last good one.
+    pub async fn failed_unlocks(&self) -> Result<u32> {
+        Ok(self
+            .get_string(META, FAILED_UNLOCKS)
+            .await?
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0))
+    }
+
+    pub async fn put_failed_unlocks(&self, n: u32) -> Result<()> {
+        self.put_string(META, FAILED_UNLOCKS, &n.to_string()).await
     }
 
     pub async fn device_id(&self) -> Result<Option<String>> {
@@ -70,14 +99,11 @@ impl Store {
     }
 
     pub async fn last_sync_ms(&self) -> Result<Option<f64>> {
-        Ok(self
-            .get_string(META, LAST_SYNC)
-            .await?
-            .and_then(|s| s.parse::<f64>().ok()))
+        self.get_json(META, LAST_SYNC).await
     }
 
     pub async fn put_last_sync_ms(&self, ms: f64) -> Result<()> {
-        self.put_string(META, LAST_SYNC, &ms.to_string()).await
+        self.put_json(META, LAST_SYNC, &ms).await
     }
 
     /// Indicator codes ticked on this device, most recent first.

@@ -2,9 +2,9 @@
 //!
 //! Saving an observation appends one chunk rather than rewriting the whole document, so a save
 //! costs the size of the change, not of the record. Loading concatenates the snapshot and the
-//! chunks, which `Automerge::load` accepts as one byte stream. Compaction folds the chunks back
-//! into the snapshot inside a single transaction, so a chunk another tab appends meanwhile is
-//! never lost.
+//! chunks, which `Automerge::load` accepts as one byte stream. Compaction folds the chunks it
+//! read back into the snapshot and deletes only those, so a chunk another tab appends meanwhile
+//! is never lost. Every value is sealed with the tablet's data key.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use shared::ChildId;
 use wasm_bindgen::JsValue;
 
-use super::{from_js_bytes, to_js_bytes, Result, Store, CASELOAD, CHUNKS, DOCS, META, SYNC};
+use super::{Result, Store, CHUNKS, DOCS, SYNC};
 
 /// Per-child sync bookkeeping, written only after a server response has been applied.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -51,66 +51,66 @@ fn chunk_child(key: &str) -> Option<ChildId> {
         .and_then(|(child, _)| child.parse().ok())
 }
 
-impl Store {
-    /// Every child record on the tablet. Keys that are not valid child ids are skipped.
-    pub async fn load_records(&self) -> Result<BTreeMap<ChildId, StoredRecord>> {
-        let tx = self.read(&[DOCS, CHUNKS, SYNC])?;
-        let mut out: BTreeMap<ChildId, StoredRecord> = BTreeMap::new();
+/// Every key and value of one object store (within `range`, if given), read in one go.
+async fn read_all(
+    tx: &indexed_db_futures::transaction::Transaction<'_>,
+    store: &str,
+    range: Option<std::ops::Range<String>>,
+) -> Result<(Vec<String>, Vec<JsValue>)> {
+    let os = tx.object_store(store)?;
+    let keys: Vec<String> = match &range {
+        Some(r) => os.get_all_keys().with_query(r.clone()).primitive()?.await?,
+        None => os.get_all_keys().primitive()?.await?,
+    }
+    .collect::<std::result::Result<_, _>>()?;
+    let values: Vec<JsValue> = match range {
+        Some(r) => os.get_all().with_query(r).primitive()?.await?,
+        None => os.get_all().primitive()?.await?,
+    }
+    .collect::<std::result::Result<_, _>>()?;
+    Ok((keys, values))
+}
 
-        let docs = tx.object_store(DOCS)?;
-        let keys: Vec<String> = docs
-            .get_all_keys()
-            .primitive()?
-            .await?
-            .collect::<std::result::Result<_, _>>()?;
-        let values: Vec<JsValue> = docs
-            .get_all()
-            .primitive()?
-            .await?
-            .collect::<std::result::Result<_, _>>()?;
-        for (key, value) in keys.iter().zip(values.iter()) {
+/// The additional data a chunk is sealed with: its child, since its number is only chosen
+/// inside the write transaction.
+fn chunk_aad(child: &ChildId) -> String {
+    format!("{child}:")
+}
+
+impl Store {
+    /// Every child record on the tablet, decrypted. Keys that are not valid child ids are
+    /// skipped; a value that does not decrypt is reported as damaged.
+    pub async fn load_records(&self) -> Result<BTreeMap<ChildId, StoredRecord>> {
+        self.vault()?;
+        let (docs, chunks, sync) = {
+            let tx = self.read(&[DOCS, CHUNKS, SYNC])?;
+            (
+                read_all(&tx, DOCS, None).await?,
+                read_all(&tx, CHUNKS, None).await?,
+                read_all(&tx, SYNC, None).await?,
+            )
+        };
+        let mut out: BTreeMap<ChildId, StoredRecord> = BTreeMap::new();
+        for (key, value) in docs.0.iter().zip(docs.1.iter()) {
             if let Ok(child) = key.parse::<ChildId>() {
-                out.entry(child).or_default().snapshot = from_js_bytes(value);
+                out.entry(child).or_default().snapshot = Some(self.unseal(DOCS, key, value).await?);
             }
         }
-
-        let chunks = tx.object_store(CHUNKS)?;
-        let keys: Vec<String> = chunks
-            .get_all_keys()
-            .primitive()?
-            .await?
-            .collect::<std::result::Result<_, _>>()?;
-        let values: Vec<JsValue> = chunks
-            .get_all()
-            .primitive()?
-            .await?
-            .collect::<std::result::Result<_, _>>()?;
-        for (key, value) in keys.iter().zip(values.iter()) {
-            if let (Some(child), Some(bytes)) = (chunk_child(key), from_js_bytes(value)) {
+        for (key, value) in chunks.0.iter().zip(chunks.1.iter()) {
+            if let Some(child) = chunk_child(key) {
+                let bytes = self.unseal(CHUNKS, &chunk_aad(&child), value).await?;
                 out.entry(child).or_default().chunks.push(bytes);
             }
         }
-
-        let sync = tx.object_store(SYNC)?;
-        let keys: Vec<String> = sync
-            .get_all_keys()
-            .primitive()?
-            .await?
-            .collect::<std::result::Result<_, _>>()?;
-        let values: Vec<JsValue> = sync
-            .get_all()
-            .primitive()?
-            .await?
-            .collect::<std::result::Result<_, _>>()?;
-        for (key, value) in keys.iter().zip(values.iter()) {
+        for (key, value) in sync.0.iter().zip(sync.1.iter()) {
             let Ok(child) = key.parse::<ChildId>() else {
                 continue;
             };
             // Unreadable sync state only costs a fallback sync, so it is dropped, not reported.
-            let state = value
-                .as_string()
-                .and_then(|s| serde_json::from_str::<SyncState>(&s).ok())
-                .unwrap_or_default();
+            let state = match self.unseal(SYNC, key, value).await {
+                Ok(plain) => serde_json::from_slice::<SyncState>(&plain).unwrap_or_default(),
+                Err(_) => SyncState::default(),
+            };
             // Sync state alone (no document) is not a record.
             if let Some(record) = out.get_mut(&child) {
                 record.sync = state;
@@ -121,6 +121,7 @@ impl Store {
 
     /// Appends one incremental save; returns how many chunks the child now has.
     pub async fn append_chunk(&self, child: &ChildId, bytes: &[u8]) -> Result<usize> {
+        let sealed = self.seal(CHUNKS, &chunk_aad(child), bytes).await?;
         let tx = self.write(&[CHUNKS])?;
         let os = tx.object_store(CHUNKS)?;
         let keys: Vec<String> = os
@@ -134,7 +135,7 @@ impl Store {
             .filter_map(|k| chunk_seq(k))
             .max()
             .map_or(0, |m| m + 1);
-        os.put(to_js_bytes(bytes))
+        os.put(sealed)
             .with_key(chunk_key(child, next))
             .primitive()?
             .await?;
@@ -146,6 +147,8 @@ impl Store {
     /// (another tab got there first) as one more chunk. Nothing stored is ever replaced here, so
     /// another tab's unsynced changes cannot be lost. Returns how many chunks the child has.
     pub async fn save_new(&self, child: &ChildId, full: &[u8]) -> Result<usize> {
+        let as_snapshot = self.seal(DOCS, child.as_str(), full).await?;
+        let as_chunk = self.seal(CHUNKS, &chunk_aad(child), full).await?;
         let tx = self.write(&[DOCS, CHUNKS])?;
         let docs = tx.object_store(DOCS)?;
         let existing: Option<JsValue> = docs.get(child.as_str()).primitive()?.await?;
@@ -157,7 +160,7 @@ impl Store {
             .await?
             .collect::<std::result::Result<_, _>>()?;
         let count = if existing.is_none() {
-            docs.put(to_js_bytes(full))
+            docs.put(as_snapshot)
                 .with_key(child.as_str())
                 .primitive()?
                 .await?;
@@ -169,7 +172,7 @@ impl Store {
                 .max()
                 .map_or(0, |m| m + 1);
             chunks
-                .put(to_js_bytes(full))
+                .put(as_chunk)
                 .with_key(chunk_key(child, next))
                 .primitive()?
                 .await?;
@@ -181,40 +184,55 @@ impl Store {
 
     /// Folds a child's chunks into its snapshot. `merge` receives every stored chunk (including
     /// any another tab wrote) and returns the new snapshot, or `None` to leave storage as it is.
-    /// Returns whether the record was compacted.
+    /// Only the chunks that were read are deleted, so a chunk another tab appends meanwhile
+    /// stays and is loaded after the snapshot. Returns whether the record was compacted.
     pub async fn compact(
         &self,
         child: &ChildId,
         merge: impl FnOnce(Vec<Vec<u8>>) -> Option<Vec<u8>>,
     ) -> Result<bool> {
-        let tx = self.write(&[DOCS, CHUNKS])?;
-        let chunks = tx.object_store(CHUNKS)?;
-        let keys: Vec<String> = chunks
-            .get_all_keys()
-            .with_query(chunk_range(child))
-            .primitive()?
-            .await?
-            .collect::<std::result::Result<_, _>>()?;
-        let values: Vec<JsValue> = chunks
-            .get_all()
-            .with_query(chunk_range(child))
-            .primitive()?
-            .await?
-            .collect::<std::result::Result<_, _>>()?;
-        let bytes: Vec<Vec<u8>> = values.iter().filter_map(from_js_bytes).collect();
+        let (keys, values) = {
+            let tx = self.read(&[CHUNKS])?;
+            read_all(&tx, CHUNKS, Some(chunk_range(child))).await?
+        };
+        let mut bytes = Vec::with_capacity(values.len());
+        for value in &values {
+            bytes.push(self.unseal(CHUNKS, &chunk_aad(child), value).await?);
+        }
         let Some(snapshot) = merge(bytes) else {
             return Ok(false);
         };
+        let sealed = self.seal(DOCS, child.as_str(), &snapshot).await?;
+        let tx = self.write(&[DOCS, CHUNKS])?;
         tx.object_store(DOCS)?
-            .put(to_js_bytes(&snapshot))
+            .put(sealed)
             .with_key(child.as_str())
             .primitive()?
             .await?;
+        let chunks = tx.object_store(CHUNKS)?;
         for key in keys {
             chunks.delete(key).primitive()?.await?;
         }
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Replaces a child's stored record with `full` (after a rejection was recovered from).
+    /// The replaced bytes are gone; callers quarantine what they must keep first.
+    pub async fn replace_record(&self, child: &ChildId, full: &[u8]) -> Result<()> {
+        let sealed = self.seal(DOCS, child.as_str(), full).await?;
+        let tx = self.write(&[DOCS, CHUNKS])?;
+        tx.object_store(DOCS)?
+            .put(sealed)
+            .with_key(child.as_str())
+            .primitive()?
+            .await?;
+        tx.object_store(CHUNKS)?
+            .delete(chunk_range(child))
+            .primitive()?
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn put_sync_state(&self, child: &ChildId, state: &SyncState) -> Result<()> {
@@ -234,20 +252,6 @@ impl Store {
             .await?;
         tx.object_store(SYNC)?
             .delete(child.as_str())
-            .primitive()?
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Removes every record, the caseload list and the last sync time; keeps the device id.
-    pub async fn wipe_records(&self) -> Result<()> {
-        let tx = self.write(&[DOCS, CHUNKS, SYNC, CASELOAD, META])?;
-        for store in [DOCS, CHUNKS, SYNC, CASELOAD] {
-            tx.object_store(store)?.clear()?.await?;
-        }
-        tx.object_store(META)?
-            .delete(super::meta::LAST_SYNC)
             .primitive()?
             .await?;
         tx.commit().await?;

@@ -313,8 +313,9 @@ impl Engine {
     }
 }
 
-/// The device id, created on first use from Web Crypto randomness.
-async fn device_id(store: &Store) -> Result<DeviceId, String> {
+/// The device id, created on first use from Web Crypto randomness. Kept in clear, and kept
+/// when the tablet's records are erased.
+pub(crate) async fn device_id(store: &Store) -> Result<DeviceId, String> {
     if let Some(id) = store.device_id().await.map_err(|e| e.to_string())? {
         if let Ok(id) = id.parse::<DeviceId>() {
             return Ok(id);
