@@ -13,7 +13,9 @@
 //! - `docs`: one compacted Automerge snapshot per child;
 //! - `chunks`: incremental saves per child, keyed `<child_id>:<sequence>`;
 //! - `sync`: per child, the server heads and the time of its last successful sync;
-//! - `caseload`: the latest caseload list from the server.
+//! - `caseload`: the latest caseload list from the server;
+//! - `quarantine`: records as they were when the server refused their changes, before the
+//!   tablet rebuilt them (kept, never read back, erased at sign-out).
 
 pub mod meta;
 pub mod records;
@@ -29,15 +31,16 @@ pub use records::{StoredRecord, SyncState};
 pub use vault::{Vault, VaultError, VaultHeader};
 
 const DB_NAME: &str = "quilt";
-const DB_VERSION: u32 = 1;
+const DB_VERSION: u32 = 2;
 
 pub(crate) const META: &str = "meta";
 pub(crate) const DOCS: &str = "docs";
 pub(crate) const CHUNKS: &str = "chunks";
 pub(crate) const SYNC: &str = "sync";
 pub(crate) const CASELOAD: &str = "caseload";
+pub(crate) const QUARANTINE: &str = "quarantine";
 
-const ALL_STORES: [&str; 5] = [META, DOCS, CHUNKS, SYNC, CASELOAD];
+const ALL_STORES: [&str; 6] = [META, DOCS, CHUNKS, SYNC, CASELOAD, QUARANTINE];
 
 /// Why the tablet's storage failed. Messages are for people and never contain record contents.
 #[derive(Debug, Clone, thiserror::Error)]

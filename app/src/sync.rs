@@ -12,6 +12,8 @@ use leptos::task::spawn_local;
 
 pub use engine::Engine;
 
+use shared::validate::Sender;
+
 use crate::api::{self, ApiError};
 use crate::platform;
 use crate::state::AppState;
@@ -129,6 +131,11 @@ async fn run(app: AppState, engine: &Engine) {
             return;
         }
         app.entries.set(response.caseload.clone());
+        let recovered = if outcome.rejected.is_empty() {
+            Vec::new()
+        } else {
+            recover(app, engine).await
+        };
         if let Err(e) = engine.store.put_last_sync_ms(now).await {
             app.status.error.set(Some(format!(
                 "Synced, but the sync time was not saved: {e}"
@@ -142,15 +149,58 @@ async fn run(app: AppState, engine: &Engine) {
                 .map(|(child, reason)| format!("{}: {reason}", app.child_name(child)))
                 .collect();
             app.status.error.set(Some(format!(
-                "The server did not accept some changes. {}",
-                names.join("; ")
+                "The server did not accept some changes. {}. {}",
+                names.join("; "),
+                recovered.join(" ")
             )));
+        }
+        if !recovered.is_empty() {
+            // Send the re-issued entries straight away.
+            engine.again.set(true);
+            return;
         }
         app.status.last_sync_ms.set(Some(now));
         if !outcome.needs_another_round {
             return;
         }
     }
+}
+
+/// Rebuilds refused records and re-issues their valid entries; returns a sentence per child.
+async fn recover(app: AppState, engine: &Engine) -> Vec<String> {
+    let Some(sender) = app.session.with_untracked(|s| {
+        s.as_ref().map(|s| Sender {
+            user_id: s.user.id.to_string(),
+            role: s.user.role,
+            actor_prefix: engine::actor_prefix(&engine.device_id),
+        })
+    }) else {
+        return Vec::new();
+    };
+    let recovered = match engine.recover_rejected(&sender).await {
+        Ok(r) => r,
+        Err(e) => return vec![format!("Resending the accepted work failed: {e}.")],
+    };
+    app.status.pending.set(engine.pending());
+    app.records_rev.update(|r| *r += 1);
+    recovered
+        .iter()
+        .map(|(child, r)| {
+            let mut line = format!(
+                "Quilt sent {} item(s) of {}'s record again.",
+                r.reissued,
+                app.child_name(child)
+            );
+            for d in &r.dropped {
+                line.push_str(&format!(
+                    " One {} was not sent: it {}; it is kept on this tablet.",
+                    d.map.trim_end_matches('s'),
+                    d.reason
+                ));
+            }
+            line
+        })
+        .collect()
 }
 
 /// Registers the automatic triggers: coming online, and a timer while online.

@@ -10,15 +10,21 @@
 //! Fallback: when a tablet does not know (or the server does not recognise) its server heads,
 //! that child falls back to Automerge's own sync protocol, carried in the same batch request,
 //! until the tablet holds a set of heads the server has; then the fast path resumes.
+//!
+//! Rejection: the server stores nothing of a child's batch if any change breaks its policy.
+//! The tablet then re-issues its valid work under a fresh actor on the acknowledged heads
+//! ([`reissue`], [`Replica::recover`]) and reports what the policy refuses.
 
 pub mod client;
 pub mod protocol;
+pub mod reissue;
 pub mod server;
 
-pub use client::{Caseload, Replica};
+pub use client::{Caseload, Recovery, Replica};
 pub use protocol::{
     Bytes, ChildResult, ChildSyncRequest, ChildSyncResponse, SyncRequest, SyncResponse,
 };
+pub use reissue::{reissue, Dropped, ReissueError, Reissued};
 
 use automerge::ChangeHash;
 

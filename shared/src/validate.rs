@@ -12,15 +12,18 @@
 //!   replaced, except the stamped `plan` value;
 //! - entries are never deleted or replaced; an observation's fields change only by its author;
 //!   other entries are append-only except their stamped fields (details, assessment, status);
+//! - a stamped value (those fields, and the plan) is superseded by a new value, never edited in
+//!   place;
 //! - new entries and stamped values name the sender as their author;
 //! - supervision records need the manager role; withdrawals need the author or a manager.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use automerge::{ActorId, Automerge, Change, PatchAction, Prop, ReadDoc, ROOT};
+use automerge::{ActorId, Automerge, Change, ObjId, PatchAction, Prop, ReadDoc, ROOT};
 
 use crate::api::Role;
 use crate::record::{self, corrections, people, plan, stamped, supervision};
+use crate::sync::server::ApplyError;
 
 /// Who sent the changes, as the server knows them from the session and device binding.
 #[derive(Debug, Clone)]
@@ -131,8 +134,11 @@ pub fn check(
     check_raw_ops(before, changes)?;
 
     let mut after = before.clone();
-    let blocked = crate::sync::server::apply_ready(&mut after, changes.to_vec())
-        .map_err(|_| Rejection::Unapplicable)?;
+    let blocked =
+        crate::sync::server::apply_ready(&mut after, changes.to_vec()).map_err(|e| match e {
+            ApplyError::Sequence => Rejection::BadSequence,
+            ApplyError::Authored | ApplyError::Automerge(_) => Rejection::Unapplicable,
+        })?;
     if !blocked.is_empty() {
         return Err(Rejection::Unapplicable);
     }
@@ -201,7 +207,11 @@ fn check_diff(before: &Automerge, after: &Automerge, sender: &Sender) -> Result<
                     return Err(Rejection::Structure);
                 }
             }
-            [root, ..] if root == "plan" => {}
+            [root, ..] if root == "plan" => {
+                if existed_before(before, &patch.obj) {
+                    return Err(Rejection::ImmutableEntry);
+                }
+            }
             [map, id, rest @ ..] => {
                 if !record::ENTRY_MAPS.contains(&map.as_str()) {
                     return Err(Rejection::Structure);
@@ -219,6 +229,9 @@ fn check_diff(before: &Automerge, after: &Automerge, sender: &Sender) -> Result<
                     if map == "observations" {
                         // Checked below against the stored author.
                     } else if allowed.contains(&rest[0].as_str()) {
+                        if rest.len() > 1 && existed_before(before, &patch.obj) {
+                            return Err(Rejection::ImmutableEntry);
+                        }
                         stamped_writes.insert((map.clone(), id.clone(), rest[0].clone()));
                     } else {
                         return Err(Rejection::ImmutableEntry);
@@ -228,17 +241,15 @@ fn check_diff(before: &Automerge, after: &Automerge, sender: &Sender) -> Result<
             }
         }
     }
-    if let Some(p) = patches.iter().find(|p| {
-        p.path.is_empty() && matches!(&p.action, PatchAction::PutMap { key, .. } if key == "plan")
-    }) {
-        let _ = p;
-        let plan = plan::read_plan(after).map_err(|_| Rejection::Malformed)?;
-        let before_plan = plan::read_plan(before).map_err(|_| Rejection::Malformed)?;
-        for v in &plan.values {
-            if !before_plan.values.contains(v) && v.stamp.by != sender.user_id {
-                return Err(Rejection::ForgedAuthor);
-            }
-        }
+    // Any patch at the root touches the plan (others were refused above), including a new value
+    // that arrives as the losing side of a conflict.
+    if patches.iter().any(|p| p.path.is_empty()) {
+        check_new_values(
+            &values_at(before, &ROOT, "plan"),
+            &values_at(after, &ROOT, "plan"),
+            after,
+            sender,
+        )?;
     }
     for (map, id) in &touched {
         check_entry(before, after, map, id, sender)?;
@@ -361,6 +372,38 @@ fn check_entry(
     Ok(())
 }
 
+/// Whether `obj` was already in the stored record: writing inside such an object edits a
+/// stored value in place, where a stamped value may only be superseded by a new one.
+fn existed_before(before: &Automerge, obj: &ObjId) -> bool {
+    before.object_type(obj).is_ok()
+}
+
+/// Every current value at `key` of `parent`, including concurrent ones.
+fn values_at(doc: &Automerge, parent: &ObjId, key: &str) -> Vec<ObjId> {
+    doc.get_all(parent, key)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(_, o)| o)
+        .collect()
+}
+
+/// Every value in `new` that is not in `old` must be a stamped object stamped by the sender.
+fn check_new_values(
+    old: &[ObjId],
+    new: &[ObjId],
+    after: &Automerge,
+    sender: &Sender,
+) -> Result<(), Rejection> {
+    for o in new.iter().filter(|o| !old.contains(o)) {
+        let stamp: stamped::Stamp =
+            autosurgeon::hydrate_prop(after, o, "stamp").map_err(|_| Rejection::Malformed)?;
+        if stamp.by != sender.user_id {
+            return Err(Rejection::ForgedAuthor);
+        }
+    }
+    Ok(())
+}
+
 /// Every stamped value object that is new in `after` must be stamped by the sender.
 fn check_stamps(
     before: &Automerge,
@@ -370,30 +413,18 @@ fn check_stamps(
     key: &str,
     sender: &Sender,
 ) -> Result<(), Rejection> {
-    fn objects(doc: &Automerge, map: &str, id: &str, key: &str) -> Vec<automerge::ObjId> {
+    fn objects(doc: &Automerge, map: &str, id: &str, key: &str) -> Vec<ObjId> {
         let Ok(m) = record::entries::map_obj(doc, map) else {
             return Vec::new();
         };
         let Ok(Some((_, obj))) = doc.get(&m, id) else {
             return Vec::new();
         };
-        doc.get_all(&obj, key)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(_, o)| o)
-            .collect()
+        values_at(doc, &obj, key)
     }
-    let old = objects(before, map, id, key);
     let new = objects(after, map, id, key);
     if new.is_empty() {
         return Err(Rejection::Malformed);
     }
-    for o in new.iter().filter(|o| !old.contains(o)) {
-        let stamp: stamped::Stamp =
-            autosurgeon::hydrate_prop(after, o, "stamp").map_err(|_| Rejection::Malformed)?;
-        if stamp.by != sender.user_id {
-            return Err(Rejection::ForgedAuthor);
-        }
-    }
-    Ok(())
+    check_new_values(&objects(before, map, id, key), &new, after, sender)
 }

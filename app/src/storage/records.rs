@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use shared::ChildId;
 use wasm_bindgen::JsValue;
 
-use super::{Result, Store, CHUNKS, DOCS, SYNC};
+use super::{Result, Store, CHUNKS, DOCS, QUARANTINE, SYNC};
+use crate::platform;
 
 /// Per-child sync bookkeeping, written only after a server response has been applied.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -233,6 +234,14 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Keeps a record the server refused, as it was, before it is rebuilt. Nothing on the
+    /// tablet reads it back; it is erased with everything else at sign-out.
+    pub async fn quarantine(&self, child: &ChildId, full: &[u8]) -> Result<()> {
+        let key = format!("{child}:{:015}", platform::now_ms() as u64);
+        let sealed = self.seal(QUARANTINE, &key, full).await?;
+        self.put_raw(QUARANTINE, &key, sealed).await
     }
 
     pub async fn put_sync_state(&self, child: &ChildId, state: &SyncState) -> Result<()> {

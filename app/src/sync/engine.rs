@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use automerge::{ActorId, Automerge, ChangeHash};
 use shared::record::{self, Observation, Record, RecordError, RecordView};
 use shared::sync::client::RoundOutcome;
-use shared::sync::{Caseload, Replica, SyncRequest, SyncResponse};
+use shared::sync::{Caseload, Recovery, Replica, SyncRequest, SyncResponse};
+use shared::validate::{Policy, Sender};
 use shared::{ChildId, DeviceId};
 
 use crate::platform;
@@ -47,13 +48,10 @@ impl Engine {
     /// tabs (or a reload) never reuse an actor's sequence numbers.
     pub async fn start(store: Store) -> Result<(Engine, Warnings), String> {
         let device = device_id(&store).await?;
-        let suffix = platform::random_bytes(8)?;
-        let mut actor_bytes = platform::from_hex(device.as_str())
-            .unwrap_or_else(|| device.as_str().as_bytes().to_vec());
-        actor_bytes.extend_from_slice(&suffix);
-        let actor = ActorId::from(actor_bytes);
+        let actor = fresh_actor(&device)?;
+        let bytes = actor.to_bytes();
         store
-            .put_actor_suffix(&platform::hex(&suffix))
+            .put_actor_suffix(&platform::hex(&bytes[bytes.len().saturating_sub(8)..]))
             .await
             .map_err(|e| e.to_string())?;
 
@@ -306,11 +304,63 @@ impl Engine {
         Ok(())
     }
 
+    /// After the server refused a child's changes: rebuilds each refused record on what the
+    /// server acknowledged and re-issues every entry its policy accepts, under a fresh actor.
+    /// The refused record is kept, encrypted, in quarantine on the tablet; the rebuilt one
+    /// replaces it. Returns, per child, how many items were sent again and what could not be.
+    pub async fn recover_rejected(
+        &self,
+        sender: &Sender,
+    ) -> Result<Vec<(ChildId, Recovery)>, String> {
+        let actor = fresh_actor(&self.device_id)?;
+        let outcomes =
+            self.caseload
+                .borrow_mut()
+                .recover_rejected(sender, &actor, Policy::default());
+        let mut recovered = Vec::new();
+        for (child, outcome) in outcomes {
+            // An error leaves the record as it was; the rejection stays on show.
+            let Ok(recovery) = outcome else { continue };
+            let (full, heads) = {
+                let caseload = self.caseload.borrow();
+                let Some(replica) = caseload.replicas.get(&child) else {
+                    continue;
+                };
+                (replica.doc.save(), replica.doc.get_heads())
+            };
+            self.store
+                .quarantine(&child, &recovery.original)
+                .await
+                .map_err(|e| e.to_string())?;
+            self.store
+                .replace_record(&child, &full)
+                .await
+                .map_err(|e| e.to_string())?;
+            self.saved
+                .borrow_mut()
+                .insert(child.clone(), Saved { heads, chunks: 0 });
+            recovered.push((child, recovery));
+        }
+        Ok(recovered)
+    }
+
     /// Forgets every record held in memory (after the records were wiped from storage).
     pub fn reset(&self) {
         *self.caseload.borrow_mut() = Caseload::default();
         self.saved.borrow_mut().clear();
     }
+}
+
+/// The device id's bytes, which begin every actor this tablet writes with.
+pub fn actor_prefix(device: &DeviceId) -> Vec<u8> {
+    platform::from_hex(device.as_str()).unwrap_or_else(|| device.as_str().as_bytes().to_vec())
+}
+
+/// This device's id followed by 8 fresh random bytes: an actor no change has used yet.
+fn fresh_actor(device: &DeviceId) -> Result<ActorId, String> {
+    let mut bytes = actor_prefix(device);
+    bytes.extend_from_slice(&platform::random_bytes(8)?);
+    Ok(ActorId::from(bytes))
 }
 
 /// The device id, created on first use from Web Crypto randomness. Kept in clear, and kept

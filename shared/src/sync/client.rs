@@ -9,11 +9,13 @@ use automerge::sync::{self, SyncDoc};
 use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc};
 
 use super::protocol::{Bytes, ChildResult, ChildSyncRequest, SyncRequest, SyncResponse};
+use super::reissue::{reissue, Dropped, ReissueError};
 use super::server::encode_changes;
 use super::{heads_from_hex, heads_to_hex};
 use crate::api::CaseloadEntry;
 use crate::ids::ChildId;
 use crate::record;
+use crate::validate::{Policy, Sender};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -36,8 +38,22 @@ pub struct Replica {
     pub server_heads: Option<Vec<ChangeHash>>,
     /// Automerge sync state while in fallback; in memory only, a fresh one is always valid.
     fallback: Option<sync::State>,
-    /// Why the server last refused this child's changes, until a sync succeeds.
+    /// Why the server last refused this child's changes, until a sync succeeds or
+    /// [`Replica::recover`] re-issues them.
     pub last_rejection: Option<String>,
+}
+
+/// What [`Replica::recover`] did to one child's record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// The server's reason for the rejection that was recovered from.
+    pub rejection: String,
+    /// Changes re-issued, each accepted by the server's policy.
+    pub reissued: usize,
+    /// Local work the policy refuses; it is only in `original`.
+    pub dropped: Vec<Dropped>,
+    /// The refused record as it was (`Automerge::save`), for the caller to quarantine.
+    pub original: Vec<u8>,
 }
 
 /// What applying a response changed for one child.
@@ -174,6 +190,37 @@ impl Replica {
         Ok(Applied { received, changed })
     }
 
+    /// After the server refused this child's changes, rebuilds the record on the heads the
+    /// server acknowledged: the tablet's valid work is re-issued under `actor`, a fresh actor
+    /// with this device's prefix, which the record keeps for later writes (see
+    /// [`super::reissue`]). `None` when there is no rejection, or no acknowledged heads to
+    /// build on (the next sync falls back first). On an error nothing changes.
+    ///
+    /// The new record's history does not extend the old one: store it as a fresh snapshot,
+    /// not as an incremental chunk, and keep `original` aside.
+    pub fn recover(
+        &mut self,
+        sender: &Sender,
+        actor: ActorId,
+        policy: Policy,
+    ) -> Option<Result<Recovery, ReissueError>> {
+        let rejection = self.last_rejection.clone()?;
+        let heads = self.server_heads.clone()?;
+        Some(
+            reissue(&self.doc, &heads, sender, actor, policy).map(|rebuilt| {
+                let original = std::mem::replace(&mut self.doc, rebuilt.doc).save();
+                self.fallback = None;
+                self.last_rejection = None;
+                Recovery {
+                    rejection,
+                    reissued: rebuilt.reissued,
+                    dropped: rebuilt.dropped,
+                    original,
+                }
+            }),
+        )
+    }
+
     /// Takes the server's heads as acknowledged only if this tablet holds every one of them;
     /// otherwise the next sync falls back to Automerge's protocol.
     fn adopt_server_heads(&mut self, heads: &[String]) {
@@ -272,5 +319,23 @@ impl Caseload {
 
     pub fn pending(&self) -> usize {
         self.replicas.values().map(Replica::pending).sum()
+    }
+
+    /// [`Replica::recover`] for every child the server last refused, all under `actor`
+    /// (records are separate documents, so one fresh actor serves them all).
+    pub fn recover_rejected(
+        &mut self,
+        sender: &Sender,
+        actor: &ActorId,
+        policy: Policy,
+    ) -> Vec<(ChildId, Result<Recovery, ReissueError>)> {
+        self.replicas
+            .iter_mut()
+            .filter_map(|(id, replica)| {
+                replica
+                    .recover(sender, actor.clone(), policy)
+                    .map(|outcome| (id.clone(), outcome))
+            })
+            .collect()
     }
 }

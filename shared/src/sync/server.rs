@@ -3,10 +3,10 @@
 //! The caller loads the document, calls [`merge_child`], durably stores `persist`, and only then
 //! sends `result`: that ordering is what makes a response an acknowledgement.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use automerge::sync::{self, SyncDoc};
-use automerge::{Automerge, Change, ChangeHash, ReadDoc};
+use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc};
 
 use super::protocol::{Bytes, ChildResult, ChildSyncRequest};
 use super::{heads_from_hex, heads_to_hex};
@@ -60,27 +60,73 @@ pub fn decode_changes(raw: &[Bytes], limits: Limits) -> Result<Vec<Change>, &'st
         .collect()
 }
 
+/// Why a batch of changes could not be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// A change whose dependencies are all present does not continue its actor's sequence
+    /// numbers. An honest one always does (it depends on its actor's previous change); Automerge
+    /// asserts it while applying, so such a change must never reach Automerge.
+    #[error("{}", crate::validate::Rejection::BadSequence)]
+    Sequence,
+    /// Quilt never writes Automerge's own author field, and Automerge asserts things about it
+    /// while applying.
+    #[error("a change carries an Automerge author, which Quilt does not write")]
+    Authored,
+    #[error("the changes could not be applied")]
+    Automerge(#[from] automerge::AutomergeError),
+}
+
 /// Applies the changes whose dependencies are satisfied (by the document or by other changes
 /// in the batch); returns the ones that had to be left out because a dependency is missing.
 /// Never leaves changes queued inside the document.
-pub fn apply_ready(
-    doc: &mut Automerge,
-    changes: Vec<Change>,
-) -> Result<Vec<Change>, automerge::AutomergeError> {
+pub fn apply_ready(doc: &mut Automerge, changes: Vec<Change>) -> Result<Vec<Change>, ApplyError> {
+    // The document is asked once: asking it about every dependency in every round rebuilds
+    // changes a number of times quadratic in the batch, which a crafted request makes large.
+    let (mut known, mut next_seq) = history(doc, &changes);
     let mut pending: Vec<Change> = changes
         .into_iter()
-        .filter(|c| doc.get_change_by_hash(&c.hash()).is_none())
+        .filter(|c| !known.contains(&c.hash()))
         .collect();
+    if pending.iter().any(|c| c.author().is_some()) {
+        return Err(ApplyError::Authored);
+    }
     loop {
         let (ready, blocked): (Vec<Change>, Vec<Change>) = pending
             .into_iter()
-            .partition(|c| c.deps().iter().all(|d| doc.get_change_by_hash(d).is_some()));
+            .partition(|c| c.deps().iter().all(|d| known.contains(d)));
         if ready.is_empty() {
             return Ok(blocked);
         }
+        // At most one change per actor per round: an honest actor's next change depends on
+        // this one, so it cannot be ready yet. A change sent twice counts once.
+        let (mut applied, mut actors) = (HashSet::new(), HashSet::new());
+        for c in ready.iter().filter(|c| applied.insert(c.hash())) {
+            let next = next_seq.entry(c.actor_id().clone()).or_insert(1);
+            if c.seq() != *next || !actors.insert(c.actor_id()) {
+                return Err(ApplyError::Sequence);
+            }
+            *next += 1;
+        }
         doc.apply_changes(ready)?;
+        known.extend(applied);
         pending = blocked;
     }
+}
+
+/// Every change hash `doc` holds, and the sequence number each actor of `changes` continues
+/// with.
+fn history(doc: &Automerge, changes: &[Change]) -> (HashSet<ChangeHash>, HashMap<ActorId, u64>) {
+    let actors: HashSet<&ActorId> = changes.iter().map(|c| c.actor_id()).collect();
+    let mut known = HashSet::new();
+    let mut next = HashMap::new();
+    for meta in doc.get_changes_meta(&[]) {
+        if actors.contains(meta.actor.as_ref()) {
+            let n = next.entry(meta.actor.clone().into_owned()).or_insert(1);
+            *n = (*n).max(meta.seq + 1);
+        }
+        known.insert(meta.hash);
+    }
+    (known, next)
 }
 
 /// Decides whether changes new to the server may be stored (see `crate::validate`); the
@@ -124,7 +170,7 @@ fn merge_into(doc: &mut Automerge, req: &ChildSyncRequest, limits: Limits) -> Ch
     let sent: Vec<ChangeHash> = changes.iter().map(|c| c.hash()).collect();
     let blocked = match apply_ready(doc, changes) {
         Ok(b) => b,
-        Err(_) => return rejected("the changes could not be applied"),
+        Err(e) => return rejected(&e.to_string()),
     };
 
     let mut fallback_message = None;
@@ -132,6 +178,16 @@ fn merge_into(doc: &mut Automerge, req: &ChildSyncRequest, limits: Limits) -> Ch
         let Ok(msg) = sync::Message::decode(&raw.0) else {
             return rejected("the sync message could not be decoded");
         };
+        // Changes the message carries go through the same door as the fast path's. Chunks that
+        // are not single changes (a whole document in a V2 message) are left to Automerge.
+        let carried = msg
+            .changes
+            .iter()
+            .filter_map(|c| Change::from_bytes(c.to_vec()).ok())
+            .collect();
+        if let Err(e) = apply_ready(doc, carried) {
+            return rejected(&e.to_string());
+        }
         // The server keeps no per-device sync state: a fresh state per round is enough,
         // because the tablet leaves fallback as soon as it holds heads the server has.
         let mut state = sync::State::new();
