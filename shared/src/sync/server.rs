@@ -13,16 +13,26 @@ use super::{heads_from_hex, heads_to_hex};
 
 /// Bounds on one child's part of a request. The HTTP layer bounds the whole body.
 #[derive(Debug, Clone, Copy)]
+///
+/// They are checked on the decoded changes before any is applied, because applying is the
+/// expensive step: a crafted batch of thousands of changes from thousands of actors would
+/// otherwise cost minutes of CPU (and hold the child's lock) before the policy refused it.
 pub struct Limits {
     pub max_changes: usize,
     pub max_change_bytes: usize,
+    /// Distinct actors in one child's batch. An honest tablet uses one actor per page load.
+    pub max_actors: usize,
+    /// Operations over the whole batch.
+    pub max_total_ops: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_changes: 5_000,
+            max_changes: crate::validate::Policy::default().max_changes,
             max_change_bytes: 1024 * 1024,
+            max_actors: 64,
+            max_total_ops: 500_000,
         }
     }
 }
@@ -50,14 +60,23 @@ pub fn decode_changes(raw: &[Bytes], limits: Limits) -> Result<Vec<Change>, &'st
     if raw.len() > limits.max_changes {
         return Err("too many changes in one sync");
     }
-    raw.iter()
+    let changes: Vec<Change> = raw
+        .iter()
         .map(|b| {
             if b.0.len() > limits.max_change_bytes {
                 return Err("a change is larger than the server accepts");
             }
             Change::from_bytes(b.0.clone()).map_err(|_| "a change could not be decoded")
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    let actors: HashSet<&ActorId> = changes.iter().map(|c| c.actor_id()).collect();
+    if actors.len() > limits.max_actors {
+        return Err("changes from too many writers in one sync");
+    }
+    if changes.iter().map(Change::len).sum::<usize>() > limits.max_total_ops {
+        return Err("too many operations in one sync");
+    }
+    Ok(changes)
 }
 
 /// Why a batch of changes could not be applied.
@@ -251,5 +270,47 @@ pub fn initial(doc: &Automerge, genesis_heads: &[ChangeHash]) -> ChildResult {
         heads: heads_to_hex(&doc.get_heads()),
         changes: encode_changes(doc.get_changes(&have_deps)),
         accepted: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::transaction::Transactable;
+    use automerge::ROOT;
+
+    use super::*;
+
+    fn change_by(base: &Automerge, actor: u8, ops: usize) -> Bytes {
+        let mut doc = base.fork().with_actor(ActorId::from(vec![actor; 16]));
+        let before = doc.get_heads();
+        let mut tx = doc.transaction();
+        for i in 0..ops {
+            tx.put(ROOT, format!("k{i}"), i as i64).expect("put");
+        }
+        tx.commit();
+        let mut change = doc.get_changes(&before).remove(0).clone();
+        Bytes(change.bytes().into_owned())
+    }
+
+    #[test]
+    fn batches_too_wide_or_too_heavy_are_refused_before_anything_is_applied() {
+        let base = Automerge::new();
+        let limits = Limits {
+            max_actors: 3,
+            max_total_ops: 10,
+            ..Limits::default()
+        };
+        let three: Vec<Bytes> = (0..3).map(|a| change_by(&base, a, 1)).collect();
+        assert_eq!(decode_changes(&three, limits).map(|c| c.len()), Ok(3));
+        let four: Vec<Bytes> = (0..4).map(|a| change_by(&base, a, 1)).collect();
+        assert_eq!(
+            decode_changes(&four, limits).err(),
+            Some("changes from too many writers in one sync")
+        );
+        let heavy = vec![change_by(&base, 1, 6), change_by(&base, 2, 5)];
+        assert_eq!(
+            decode_changes(&heavy, limits).err(),
+            Some("too many operations in one sync")
+        );
     }
 }
