@@ -58,12 +58,9 @@ impl AppState {
         }
     }
 
-    /// This tablet's device id, which every session is bound to.
-    pub async fn device_id(&self) -> Option<shared::DeviceId> {
-        if let Some(engine) = self.engine() {
-            return Some(engine.device_id.clone());
-        }
-        sync::engine::device_id(&self.store()?).await.ok()
+    /// This tablet's device id for `username`, which their sessions are bound to.
+    pub async fn device_id(&self, username: &str) -> Option<shared::DeviceId> {
+        sync::engine::device_id(&self.store()?, username).await.ok()
     }
 
     pub fn store(&self) -> Option<Store> {
@@ -325,7 +322,12 @@ impl AppState {
     async fn open(&self, store: Store) -> Result<(), String> {
         let session = store.session().await.map_err(|e| e.to_string())?;
         let last_sync = store.last_sync_ms().await.map_err(|e| e.to_string())?;
-        let (engine, warnings) = Engine::start(store).await?;
+        let username = match (&session, store.vault_header().await) {
+            (Some(s), _) => s.user.username.clone(),
+            (None, Ok(Some(header))) => header.username,
+            _ => return Err("this tablet's records have no owner".to_owned()),
+        };
+        let (engine, warnings) = Engine::start(store, &username).await?;
         self.entries.set(engine.entries());
         self.status.pending.set(engine.pending());
         self.status.last_sync_ms.set(last_sync);

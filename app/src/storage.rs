@@ -225,20 +225,21 @@ impl Store {
         self.put_string(store, key, &s).await
     }
 
-    /// Erases everything but the device id: every record, the session and the wrapped key, so
+    /// Erases everything but the device ids: every record, the session and the wrapped key, so
     /// whatever IndexedDB keeps on disk can never be decrypted again.
     pub async fn wipe_all(&self) -> Result<()> {
-        let device = self.get_string(META, meta::DEVICE_ID).await?;
         let tx = self.write(&ALL_STORES)?;
-        for store in ALL_STORES {
-            tx.object_store(store)?.clear()?.await?;
+        let meta = tx.object_store(META)?;
+        let keys: Vec<String> = meta
+            .get_all_keys()
+            .primitive()?
+            .await?
+            .collect::<std::result::Result<_, _>>()?;
+        for key in keys.iter().filter(|k| !k.starts_with(meta::DEVICE_ID)) {
+            meta.delete(key.as_str()).primitive()?.await?;
         }
-        if let Some(device) = device {
-            tx.object_store(META)?
-                .put(device.as_str())
-                .with_key(meta::DEVICE_ID)
-                .primitive()?
-                .await?;
+        for store in ALL_STORES.iter().filter(|s| **s != META) {
+            tx.object_store(store)?.clear()?.await?;
         }
         tx.commit().await?;
         Ok(())

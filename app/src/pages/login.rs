@@ -30,7 +30,7 @@ pub fn Login() -> impl IntoView {
         async move {
             // The session is bound to this device: the server accepts changes only from actors
             // that start with its id.
-            let device = app.device_id().await;
+            let device = app.device_id(&user).await;
             let result = match api::login(&user, &pass, device).await {
                 Ok(login) => app.sign_in(login, &pass).await,
                 Err(ApiError::Unauthorised(_)) => {

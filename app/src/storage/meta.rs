@@ -85,12 +85,16 @@ impl Store {
         self.put_string(META, FAILED_UNLOCKS, &n.to_string()).await
     }
 
-    pub async fn device_id(&self) -> Result<Option<String>> {
-        self.get_string(META, DEVICE_ID).await
+    /// The device id this tablet uses for `username`. Each user of a shared tablet gets their
+    /// own, because the server binds a device id to the first user who signs in with it.
+    pub async fn device_id(&self, username: &str) -> Result<Option<String>> {
+        self.get_string(META, &format!("{DEVICE_ID}:{username}"))
+            .await
     }
 
-    pub async fn put_device_id(&self, id: &str) -> Result<()> {
-        self.put_string(META, DEVICE_ID, id).await
+    pub async fn put_device_id(&self, username: &str, id: &str) -> Result<()> {
+        self.put_string(META, &format!("{DEVICE_ID}:{username}"), id)
+            .await
     }
 
     /// Records the actor suffix this page load writes with, for tracing a change to a tab.

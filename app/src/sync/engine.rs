@@ -46,8 +46,8 @@ pub type Warnings = Vec<String>;
 impl Engine {
     /// Loads every stored record. The actor is this device's id plus 8 fresh random bytes, so two
     /// tabs (or a reload) never reuse an actor's sequence numbers.
-    pub async fn start(store: Store) -> Result<(Engine, Warnings), String> {
-        let device = device_id(&store).await?;
+    pub async fn start(store: Store, username: &str) -> Result<(Engine, Warnings), String> {
+        let device = device_id(&store, username).await?;
         let actor = fresh_actor(&device)?;
         let bytes = actor.to_bytes();
         store
@@ -365,8 +365,8 @@ fn fresh_actor(device: &DeviceId) -> Result<ActorId, String> {
 
 /// The device id, created on first use from Web Crypto randomness. Kept in clear, and kept
 /// when the tablet's records are erased.
-pub(crate) async fn device_id(store: &Store) -> Result<DeviceId, String> {
-    if let Some(id) = store.device_id().await.map_err(|e| e.to_string())? {
+pub(crate) async fn device_id(store: &Store, username: &str) -> Result<DeviceId, String> {
+    if let Some(id) = store.device_id(username).await.map_err(|e| e.to_string())? {
         if let Ok(id) = id.parse::<DeviceId>() {
             return Ok(id);
         }
@@ -376,7 +376,7 @@ pub(crate) async fn device_id(store: &Store) -> Result<DeviceId, String> {
         .parse()
         .map_err(|e: shared::ids::InvalidId| e.to_string())?;
     store
-        .put_device_id(id.as_str())
+        .put_device_id(username, id.as_str())
         .await
         .map_err(|e| e.to_string())?;
     Ok(id)
