@@ -140,6 +140,12 @@ async fn run(app: AppState, engine: &Engine) {
             app.status.error.set(Some(format!(
                 "Synced, but the sync time was not saved: {e}"
             )));
+        } else if !outcome.unavailable.is_empty() {
+            app.status.error.set(Some(
+                "The server could not store some records just now. Nothing is lost: \
+                 they will be sent again at the next sync."
+                    .to_owned(),
+            ));
         } else if outcome.rejected.is_empty() {
             app.status.error.set(None);
         } else {

@@ -2,6 +2,9 @@
 //!
 //! Architecture invariant: every merge of a child's document holds that child's lock from
 //! load to commit, and the response that acknowledges changes is built only after the commit.
+//! Two locks: `DocLocks` queues one process's merges of a child in memory, and
+//! `Store::begin_merge` locks the child in the database, which every process sharing it
+//! respects.
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,12 +17,17 @@ use shared::ChildId;
 
 use crate::error::ApiError;
 use crate::state::{now_ms, AppState};
-use crate::store::{MergeWrite, NewChange, Store, StoreError};
+use crate::store::{MergeTx, MergeWrite, NewChange, Store, StoreError, StoredDoc};
 
 /// Rebuilds a child's document from its snapshot and changes; a child with nothing stored yet
 /// starts from the shared genesis.
 pub async fn load(store: &dyn Store, child: &ChildId) -> Result<(Automerge, usize), StoreError> {
     let stored = store.load_doc(child).await?;
+    rebuild(child, &stored)
+}
+
+/// The document `stored` holds, and how many changes are stored after its snapshot.
+fn rebuild(child: &ChildId, stored: &StoredDoc) -> Result<(Automerge, usize), StoreError> {
     let mut doc = match &stored.snapshot {
         Some(bytes) => Automerge::load(bytes)
             .map_err(|e| StoreError::Corrupt(format!("snapshot of a record: {e}")))?,
@@ -77,7 +85,15 @@ pub async fn merge_child(
 ) -> Result<ChildResult, ApiError> {
     let lock = state.doc_locks.for_child(&req.child_id);
     let _guard = lock.lock().await;
-    let (mut doc, stored_changes) = load(state.store.as_ref(), &req.child_id).await?;
+    // If the lock cannot be had (database busy or down, lock timeout), only this child waits
+    // for the next sync, as when a commit fails.
+    let (stored, tx) = state
+        .store
+        .begin_merge(&req.child_id)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.into()))?;
+    let (mut doc, stored_changes) = rebuild(&req.child_id, &stored)?;
+    drop(stored);
     let check = |before: &Automerge, new: &[Change]| -> Result<(), String> {
         let last_seq = last_sequence_numbers(before, new);
         validate::check(
@@ -100,6 +116,7 @@ pub async fn merge_child(
         Ok(outcome) => outcome,
         Err(_) => {
             tracing::error!(child = %req.child_id, "merge panicked; changes refused");
+            abandon(tx).await;
             return Ok(ChildResult::Rejected {
                 reason: "the server could not process these changes".into(),
             });
@@ -115,13 +132,21 @@ pub async fn merge_child(
             stored_changes,
             state.config.compact_after_changes,
         );
-        state
-            .store
-            .commit_merge(&req.child_id, write, now_ms())
+        tx.commit(write, now_ms())
             .await
             .map_err(|e| ApiError::Unavailable(e.into()))?;
+    } else {
+        abandon(tx).await;
     }
     Ok(outcome.result)
+}
+
+/// Ends a merge that stores nothing. A failed rollback is only logged: the transaction and its
+/// lock end with the connection anyway, and nothing was written.
+async fn abandon(tx: Box<dyn MergeTx>) {
+    if let Err(e) = tx.abandon().await {
+        tracing::warn!(error = %e, "ending a merge that stored nothing failed");
+    }
 }
 
 /// The highest stored sequence number of each actor that wrote one of `new`.
@@ -152,11 +177,13 @@ pub async fn append(
 ) -> Result<(), ApiError> {
     let lock = state.doc_locks.for_child(child);
     let _guard = lock.lock().await;
-    let (mut doc, stored_changes) = load(state.store.as_ref(), child).await?;
+    let (stored, tx) = state.store.begin_merge(child).await?;
+    let (mut doc, stored_changes) = rebuild(child, &stored)?;
     let before = doc.get_heads();
     edit(&mut doc);
     let new = doc.get_changes(&before);
     if new.is_empty() {
+        abandon(tx).await;
         return Ok(());
     }
     let write = write_for(
@@ -165,6 +192,6 @@ pub async fn append(
         stored_changes,
         state.config.compact_after_changes,
     );
-    state.store.commit_merge(child, write, now_ms()).await?;
+    tx.commit(write, now_ms()).await?;
     Ok(())
 }

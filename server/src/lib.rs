@@ -5,9 +5,13 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod demo;
 pub mod docs;
 pub mod error;
+pub mod logging;
+pub mod metrics;
+pub mod observe;
 pub mod routes;
 pub mod state;
 pub mod store;
@@ -40,6 +44,8 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::sync::router())
         .merge(routes::team::router())
         .merge(routes::children::router())
+        // Probes and metrics: no session, no record data, and never cached either.
+        .merge(routes::ops::router())
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
@@ -85,6 +91,11 @@ pub fn app(state: AppState) -> Router {
             HeaderValue::from_static(
                 "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
             ),
+        ))
+        // Outermost, so the status it logs and counts is the one the client gets.
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            observe::observe,
         ))
 }
 

@@ -2,11 +2,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
-use server::store::sqlite::SqliteStore;
+use server::logging::LogFormat;
+use server::metrics::MetricsToken;
 use server::{demo, AppState, Config};
 
 #[derive(Parser, Debug)]
@@ -18,11 +18,13 @@ struct Args {
     /// Address to listen on.
     #[arg(long, env = "QUILT_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// Database URL: `sqlite://path/to/quilt.db` (created if missing).
+    /// Database URL: `sqlite://path/to/quilt.db` (created if missing), or
+    /// `postgres://user@host/db` for PostgreSQL, which several server processes can share.
     #[arg(
         long,
         env = "QUILT_DATABASE_URL",
-        default_value = "sqlite://data/quilt.db"
+        default_value = "sqlite://data/quilt.db",
+        global = true
     )]
     database_url: String,
     /// Directory with the built client (from `cargo xtask dist`).
@@ -38,17 +40,43 @@ struct Args {
     /// (their unsynced work waits on the tablet).
     #[arg(long, env = "QUILT_REFRESH_TTL_SECS", default_value_t = 14 * 24 * 60 * 60)]
     refresh_ttl_secs: i64,
+    /// Log lines as readable `text` or one `json` object per line (filter with `RUST_LOG`).
+    #[arg(long, env = "QUILT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// Require `Authorization: Bearer <token>` on `GET /metrics` (at least 16 characters).
+    /// Without it, metrics are open to whoever can reach the listen address.
+    #[arg(long, env = "QUILT_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<MetricsToken>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Write a consistent copy of the SQLite database to a new file, while the server runs
+    /// (`VACUUM INTO`). PostgreSQL is backed up with pg_dump.
+    Backup {
+        /// The new file; an existing file is never overwritten.
+        #[arg(long)]
+        to: PathBuf,
+    },
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .init();
     let args = Args::parse();
+    server::logging::init(args.log_format);
+    if let Some(Command::Backup { to }) = &args.command {
+        let done = server::backup::sqlite(&args.database_url, to)
+            .await
+            .context("backing up the database")?;
+        println!(
+            "backup written to {} ({} bytes)",
+            done.path.display(),
+            done.bytes
+        );
+        return Ok(());
+    }
 
     if let Some(path) = args.database_url.strip_prefix("sqlite://") {
         if let Some(parent) = std::path::Path::new(path)
@@ -59,19 +87,20 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
     }
-    let store = SqliteStore::open(&args.database_url)
+    let store = server::store::open_store(&args.database_url)
         .await
         .context("opening the database")?;
     let config = Config {
         static_dir: args.static_dir.is_dir().then_some(args.static_dir.clone()),
         session_ttl_ms: args.access_ttl_secs * 1000,
         refresh_ttl_ms: args.refresh_ttl_secs * 1000,
+        metrics_token: args.metrics_token.clone(),
         ..Config::default()
     };
     if config.static_dir.is_none() {
         tracing::warn!(dir = %args.static_dir.display(), "client not built; serving the API only");
     }
-    let state = AppState::new(Arc::new(store), config);
+    let state = AppState::new(store, config);
     if args.demo
         && demo::seed_if_empty(&state)
             .await

@@ -2,5 +2,6 @@
 
 pub mod auth;
 pub mod children;
+pub mod ops;
 pub mod sync;
 pub mod team;

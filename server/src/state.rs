@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use shared::ChildId;
 
+use crate::metrics::{Metrics, MetricsToken};
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -14,6 +15,7 @@ pub struct AppState {
     pub doc_locks: DocLocks,
     pub login_limiter: LoginLimiter,
     pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
 }
 
 /// Runtime settings the routes need (the binary fills them from flags and environment).
@@ -34,6 +36,9 @@ pub struct Config {
     pub max_children_per_sync: usize,
     /// Compact a document into a snapshot once it has this many stored changes.
     pub compact_after_changes: usize,
+    /// When set, `GET /metrics` requires `Authorization: Bearer <token>`; otherwise it is open
+    /// to whoever can reach the listen address.
+    pub metrics_token: Option<MetricsToken>,
 }
 
 impl Default for Config {
@@ -47,6 +52,7 @@ impl Default for Config {
             max_body_bytes: 16 * 1024 * 1024,
             max_children_per_sync: 500,
             compact_after_changes: 500,
+            metrics_token: None,
         }
     }
 }
@@ -58,6 +64,7 @@ impl AppState {
             doc_locks: DocLocks::default(),
             login_limiter: LoginLimiter::default(),
             config: Arc::new(config),
+            metrics: Arc::default(),
         }
     }
 }

@@ -1,10 +1,18 @@
-//! Storage behind one trait, so engines can be swapped (SQLite now; PostgreSQL next) and
-//! every engine passes the same tests.
+//! Storage behind one trait with two engines, chosen by the database URL: embedded SQLite
+//! (`sqlite://…`, the default) and PostgreSQL (`postgres://…`). Both pass the same tests.
 //!
 //! Architecture invariant: a merge's new changes and its read-model rows are written in one
 //! transaction; the sync route acknowledges only after that transaction commits.
+//!
+//! Architecture invariant: a merge reads the stored document and commits its result while
+//! holding a lock on that child that every process sharing the database respects
+//! ([`Store::begin_merge`]), so no two merges of one child interleave, whichever server
+//! process runs them.
 
+pub mod postgres;
 pub mod sqlite;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use shared::api::{CaseloadEntry, Role, TeamCaseloadRow};
@@ -19,9 +27,35 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("unsupported database URL (use sqlite://… or postgres://…): {0}")]
+    UnsupportedUrl(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Opens the engine `url` names and brings its schema up to date: `postgres://` or
+/// `postgresql://` for PostgreSQL, `sqlite:` for SQLite.
+/// Whether a connection going back to the pool is fit to be used again: not left inside a
+/// transaction. A statement that fails with "disk full" can make SQLite end the transaction
+/// itself, after which sqlx still counts it as open and every later `BEGIN` on that connection
+/// fails; such a connection (and any dropped mid-transaction) is closed instead, and the pool
+/// opens a fresh one. This is what lets the server recover once space returns.
+pub(crate) fn healthy<C: sqlx::Connection>(conn: &C) -> bool {
+    use sqlx::TransactionManager as _;
+    <C::Database as sqlx::Database>::TransactionManager::get_transaction_depth(conn) == 0
+}
+
+pub async fn open_store(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::open(url).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+    } else {
+        // Only the scheme: the rest of a URL may carry a password.
+        let scheme = url.split_once(':').map_or("", |(s, _)| s);
+        Err(StoreError::UnsupportedUrl(format!("{scheme}:")))
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -93,6 +127,16 @@ pub struct MergeWrite {
     pub compact_to: Option<Vec<u8>>,
 }
 
+/// A merge in progress on one child's document, from [`Store::begin_merge`]: the child's
+/// lock is held until `commit` or `abandon` (or drop, which abandons) ends it.
+#[async_trait]
+pub trait MergeTx: Send {
+    /// Writes the merge atomically, then releases the lock.
+    async fn commit(self: Box<Self>, write: MergeWrite, now_ms: i64) -> Result<()>;
+    /// Writes nothing and releases the lock (nothing new to store, or the changes were refused).
+    async fn abandon(self: Box<Self>) -> Result<()>;
+}
+
 /// A team child with the record projection the dashboard computes flags from.
 #[derive(Debug, Clone)]
 pub struct TeamChild {
@@ -102,6 +146,9 @@ pub struct TeamChild {
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Answers a trivial query (`SELECT 1`): the readiness check that the database is up.
+    async fn ping(&self) -> Result<()>;
+
     // People and sessions.
     async fn create_team(&self, id: &str, name: &str) -> Result<()>;
     async fn create_user(&self, user: &User) -> Result<()>;
@@ -133,8 +180,28 @@ pub trait Store: Send + Sync + 'static {
     async fn child(&self, child: &ChildId) -> Result<Option<CaseloadEntry>>;
 
     // Documents.
+    /// A consistent read of a child's document, without any lock (for delivery and tests).
     async fn load_doc(&self, child: &ChildId) -> Result<StoredDoc>;
-    async fn commit_merge(&self, child: &ChildId, write: MergeWrite, now_ms: i64) -> Result<()>;
+    /// Locks the child's document for a merge and reads it under that lock.
+    ///
+    /// Why a transaction-shaped API rather than `load` then `commit`: the merge is decided
+    /// in memory between the two (validate against what is stored, then append), so the
+    /// read, the decision and the write must all happen under one lock. A per-process mutex
+    /// (`DocLocks`) is not enough once two server processes share one database: both could
+    /// load the same state, and the later commit would then overwrite the read model, and
+    /// compaction would delete changes, that it never saw.
+    ///
+    /// - PostgreSQL opens a transaction, takes `pg_advisory_xact_lock` keyed on the child
+    ///   id, and reads the document inside it; the same transaction writes the merge, and the
+    ///   lock is released when it commits or rolls back (also if the process dies).
+    /// - SQLite opens a `BEGIN IMMEDIATE` transaction: it takes the database's write lock,
+    ///   which every connection in every process respects, and reads under it. One writer
+    ///   at a time is SQLite's model anyway; the lock is now held across the (short,
+    ///   in-memory) merge as well.
+    ///
+    /// Callers still take `DocLocks` first, so one process queues its own merges of a child
+    /// in memory instead of tying up a pooled connection each.
+    async fn begin_merge(&self, child: &ChildId) -> Result<(StoredDoc, Box<dyn MergeTx>)>;
 
     // Audit trail (append-only, hash-chained).
     async fn append_audit(&self, event: &crate::audit::Event, at_ms: i64) -> Result<()>;

@@ -1,9 +1,11 @@
-//! Test support: a real server (router + SQLite file in a temp dir) seeded with the demo
-//! caseload, driven without a socket, and tablets built from `shared`'s native sync client.
+//! Test support: a real server (router + database) seeded with the demo caseload, driven
+//! without a socket, and tablets built from `shared`'s native sync client.
+//!
+//! The database is a SQLite file in a temp dir, or, when `QUILT_TEST_DATABASE_URL` names a
+//! PostgreSQL server (`cargo xtask test` runs the suite once each way), a fresh database on
+//! it for every `TestServer`, dropped afterwards. The role in that URL needs `CREATEDB`.
 
 #![allow(dead_code)]
-
-use std::sync::Arc;
 
 use automerge::ActorId;
 use axum::body::Body;
@@ -11,7 +13,6 @@ use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::Value;
-use server::store::sqlite::SqliteStore;
 use server::{demo, AppState, Config};
 use shared::api::LoginResponse;
 use shared::sync::{Caseload, SyncResponse};
@@ -20,9 +21,114 @@ use tower::ServiceExt;
 pub struct TestServer {
     pub state: AppState,
     pub router: Router,
-    /// The SQLite file, for tests that inspect or tamper with it directly.
+    /// This server's own database, for tests that inspect or tamper with it directly.
     pub db_url: String,
-    _dir: tempfile::TempDir,
+    _db: TestDb,
+}
+
+/// Where a `TestServer` keeps its data; cleaned up on drop.
+enum TestDb {
+    Sqlite(tempfile::TempDir),
+    /// A database created for one `TestServer` on the server at `admin_url`.
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// Another server's database (a second process on it); the owner cleans up.
+    Shared,
+}
+
+/// The PostgreSQL server the suite runs against, if `QUILT_TEST_DATABASE_URL` names one;
+/// unset, empty or `sqlite:` means SQLite. Anything else is a mistake, and says so.
+pub fn postgres_url() -> Option<String> {
+    let url = std::env::var("QUILT_TEST_DATABASE_URL").unwrap_or_default();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Some(url)
+    } else if url.is_empty() || url.starts_with("sqlite:") {
+        None
+    } else {
+        let scheme = url.split_once(':').map_or(url.as_str(), |(s, _)| s);
+        panic!("QUILT_TEST_DATABASE_URL must be postgres://… or sqlite:…, not {scheme}:…");
+    }
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority = base.find("://").map_or(0, |i| i + 3);
+    let path = base[authority..]
+        .find('/')
+        .map_or(base.len(), |i| authority + i);
+    let mut out = format!("{}/{name}", &base[..path]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+impl TestDb {
+    fn sqlite() -> (Self, String) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("quilt.db").display());
+        (TestDb::Sqlite(dir), url)
+    }
+
+    async fn create() -> (Self, String) {
+        let Some(admin_url) = postgres_url() else {
+            return Self::sqlite();
+        };
+        use sqlx::Connection;
+        let name = format!("quilt_t_{:016x}", rand::random::<u64>());
+        let mut conn = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("QUILT_TEST_DATABASE_URL names PostgreSQL, but: {e}"));
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("creating the test database {name}: {e}"));
+        let _ = conn.close().await;
+        let url = with_database(&admin_url, &name);
+        (TestDb::Postgres { admin_url, name }, url)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let TestDb::Postgres { admin_url, name } = self else {
+            return;
+        };
+        let (admin_url, name) = (admin_url.clone(), name.clone());
+        // Drop cannot await, and the test's runtime may have only this thread: use another.
+        // FORCE ends the pools' connections still open on it.
+        let dropped = std::thread::spawn(move || {
+            use sqlx::Connection;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                let mut conn = sqlx::PgConnection::connect(&admin_url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await
+                    .map_err(|e| format!("dropping {name}: {e}"))?;
+                let _ = conn.close().await;
+                Ok::<_, String>(())
+            })
+        })
+        .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("test database left behind: {e}"),
+            Err(_) => eprintln!("test database left behind: the dropping thread panicked"),
+        }
+    }
 }
 
 impl TestServer {
@@ -31,17 +137,58 @@ impl TestServer {
     }
 
     pub async fn with_config(config: Config) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}", dir.path().join("quilt.db").display());
-        let store = SqliteStore::open(&url).await.expect("open store");
-        let state = AppState::new(Arc::new(store), config);
+        let (db, url) = TestDb::create().await;
+        Self::on(db, url, config).await
+    }
+
+    /// On SQLite whichever engine the suite runs on: for what only SQLite has (online backup).
+    pub async fn start_sqlite() -> Self {
+        let (db, url) = TestDb::sqlite();
+        Self::on(db, url, Config::default()).await
+    }
+
+    async fn on(db: TestDb, url: String, config: Config) -> Self {
+        let store = server::store::open_store(&url).await.expect("open store");
+        let state = AppState::new(store, config);
         demo::seed_if_empty(&state).await.expect("seed");
         let router = server::app(state.clone());
         TestServer {
             state,
             router,
             db_url: url,
-            _dir: dir,
+            _db: db,
+        }
+    }
+
+    /// A second server process on this server's database: its own connection pool, its own
+    /// in-memory locks and limits, the same data. Keep `self` alive while it is used.
+    pub async fn another_process(&self, config: Config) -> TestServer {
+        let store = server::store::open_store(&self.db_url)
+            .await
+            .expect("open store");
+        let state = AppState::new(store, config);
+        let router = server::app(state.clone());
+        TestServer {
+            state,
+            router,
+            db_url: self.db_url.clone(),
+            _db: TestDb::Shared,
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.db_url.starts_with("postgres")
+    }
+
+    /// Runs one statement straight on the database, past the server: someone with raw access.
+    pub async fn raw_execute(&self, sql: &str) -> Result<u64, sqlx::Error> {
+        use sqlx::Connection;
+        if self.is_postgres() {
+            let mut conn = sqlx::PgConnection::connect(&self.db_url).await?;
+            Ok(sqlx::query(sql).execute(&mut conn).await?.rows_affected())
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(&self.db_url).await?;
+            Ok(sqlx::query(sql).execute(&mut conn).await?.rows_affected())
         }
     }
 
@@ -152,8 +299,13 @@ impl Tablet {
             .chars()
             .take(32)
             .collect();
-        let token = server.login_on(username, Some(&device)).await;
-        let mut actor = hex::decode(&device).expect("hex");
+        Self::sign_in_on(server, username, &device).await
+    }
+
+    /// Signs in from the device `device` (hex); its actors start with the device's bytes.
+    pub async fn sign_in_on(server: &TestServer, username: &str, device: &str) -> Self {
+        let token = server.login_on(username, Some(device)).await;
+        let mut actor = hex::decode(device).expect("hex");
         actor.extend_from_slice(b"tab1");
         Tablet {
             token,

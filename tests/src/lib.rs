@@ -1,6 +1,8 @@
 //! Harness for the end-to-end tests in `tests/`: the real `quilt-server` binary on a real SQLite file, and
 //! real headless Chromium profiles (one per simulated tablet) driven through ChromeDriver.
 
+pub mod sim;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -31,6 +33,38 @@ pub struct Server {
     process: Option<Child>,
     /// Extra command-line flags, kept across restarts.
     args: Vec<String>,
+    /// The database; a SQLite file in `dir` unless given.
+    database_url: Option<String>,
+}
+
+/// A fresh, empty database on the PostgreSQL cluster that `QUILT_TEST_DATABASE_URL` names
+/// (`cargo xtask test` starts one and sets it). Fails, rather than skipping, without it.
+pub async fn fresh_postgres() -> Result<String> {
+    use sqlx::Connection;
+    let admin = std::env::var("QUILT_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+        .context("QUILT_TEST_DATABASE_URL must name PostgreSQL (cargo xtask test sets it)")?;
+    let name = format!("quilt_e2e_{:016x}", rand::random::<u64>());
+    let mut conn = sqlx::PgConnection::connect(&admin).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await?;
+    conn.close().await?;
+    let (before_query, query) = match admin.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (admin.as_str(), None),
+    };
+    let authority = before_query.find("://").map_or(0, |i| i + 3);
+    let path = before_query[authority..]
+        .find('/')
+        .map_or(before_query.len(), |i| authority + i);
+    let mut url = format!("{}/{name}", &before_query[..path]);
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(q);
+    }
+    Ok(url)
 }
 
 impl Server {
@@ -40,11 +74,17 @@ impl Server {
 
     /// Starts the server with extra flags, e.g. short token lifetimes.
     pub fn start_with(args: &[&str]) -> Result<Self> {
+        Self::start_on(None, args)
+    }
+
+    /// Starts the server on `database_url` (a SQLite file of its own when `None`).
+    pub fn start_on(database_url: Option<String>, args: &[&str]) -> Result<Self> {
         let mut s = Server {
             port: free_port()?,
             dir: tempfile::tempdir()?,
             process: None,
             args: args.iter().map(|a| (*a).to_owned()).collect(),
+            database_url,
         };
         s.restart()?;
         Ok(s)
@@ -70,7 +110,11 @@ impl Server {
             .arg("--listen")
             .arg(format!("127.0.0.1:{}", self.port))
             .arg("--database-url")
-            .arg(format!("sqlite://{}", self.db_path().display()))
+            .arg(
+                self.database_url
+                    .clone()
+                    .unwrap_or_else(|| format!("sqlite://{}", self.db_path().display())),
+            )
             .arg("--static-dir")
             .arg(dist)
             .args(&self.args)
@@ -112,6 +156,25 @@ impl Server {
             .json()
             .await?;
         Ok(resp["token"].as_str().context("token")?.to_owned())
+    }
+
+    /// Observation ids in a child's server-side chronology, read as the demo manager.
+    pub async fn chronology_ids(&self, child: &str) -> Result<Vec<String>> {
+        let token = self.token("morgan.manager").await?;
+        let resp: serde_json::Value = reqwest::Client::new()
+            .get(self.url(&format!("/api/children/{child}/chronology")))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(resp["entries"]
+            .as_array()
+            .context("entries")?
+            .iter()
+            .filter_map(|e| e["observation_id"].as_str().map(str::to_owned))
+            .collect())
     }
 
     /// Narratives in a child's server-side chronology, read as the demo manager.
@@ -342,27 +405,17 @@ impl Tablet {
     }
 
     pub async fn wait_text(&self, id: &str, expected: &str) -> Result<()> {
-        let deadline = Instant::now() + WAIT;
-        let mut last = String::new();
-        while Instant::now() < deadline {
-            if let Ok(Ok(t)) = tokio::time::timeout(Duration::from_secs(2), async {
-                let e = self.client.find(testid(id)).await?;
-                e.text().await
-            })
+        self.wait_for_text(id, &format!("{expected:?}"), |t| t.trim() == expected)
             .await
-            {
-                if t.trim() == expected {
-                    return Ok(());
-                }
-                last = t;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        bail!("[data-testid={id}] shows {last:?}, expected {expected:?}")
     }
 
     /// Waits until the element's text contains `part`.
     pub async fn wait_contains(&self, id: &str, part: &str) -> Result<()> {
+        self.wait_for_text(id, &format!("to contain {part:?}"), |t| t.contains(part))
+            .await
+    }
+
+    async fn wait_for_text(&self, id: &str, wanted: &str, ok: impl Fn(&str) -> bool) -> Result<()> {
         let deadline = Instant::now() + WAIT;
         let mut last = String::new();
         while Instant::now() < deadline {
@@ -372,14 +425,14 @@ impl Tablet {
             })
             .await
             {
-                if t.contains(part) {
+                if ok(&t) {
                     return Ok(());
                 }
                 last = t;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        bail!("[data-testid={id}] shows {last:?}, expected it to contain {part:?}")
+        bail!("[data-testid={id}] shows {last:?}, expected {wanted}")
     }
 
     pub async fn count(&self, id: &str) -> Result<usize> {

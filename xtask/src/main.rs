@@ -1,8 +1,10 @@
 //! `cargo xtask <command>`: build, run and test Quilt with one command each.
 //!
 //! - `run`:  build the client and server, start on embedded SQLite with the demo caseload.
-//! - `test`: the whole suite, exactly what CI runs (`.ci/run` calls it).
+//! - `test`: the whole suite, exactly what CI runs (`.ci/run` calls it); the server's
+//!   integration tests run twice, on SQLite and on PostgreSQL (a private cluster it starts).
 //! - `dist`: build the client into `dist/` (wasm, wasm-bindgen, app shell, service worker).
+//! - `postgres`: start the private PostgreSQL test cluster if needed and print its URL.
 //! - `fuzz`, `soak`: fuzz every decoder of untrusted bytes (short, and ten minutes).
 //!
 //! Every tool the build needs is installed here, idempotently, from the package registries.
@@ -23,6 +25,10 @@ fn main() -> Result<()> {
         Some("run") => run(&root),
         Some("test") | Some("ci") => test(&root),
         Some("dist") => dist::build(&root).map(|_| ()),
+        Some("postgres") => {
+            println!("{}", setup::ensure_postgres(&root)?);
+            Ok(())
+        }
         Some("fuzz") => {
             let seconds = args
                 .iter()
@@ -34,12 +40,15 @@ fn main() -> Result<()> {
         }
         Some("soak") => setup::fuzz(&root, 600),
         _ => {
-            eprintln!("usage: cargo xtask <run | test | dist | fuzz [--seconds N] | soak>");
+            eprintln!(
+                "usage: cargo xtask <run | test | dist | postgres | fuzz [--seconds N] | soak>"
+            );
             eprintln!("  run   build everything and start the server with a demo caseload");
             eprintln!(
                 "  test  the whole suite: fmt, clippy, native tests, wasm build, browser tests"
             );
             eprintln!("  dist  build the client into dist/");
+            eprintln!("  postgres  start the PostgreSQL test cluster and print its URL");
             eprintln!("  fuzz  fuzz the sync decoder and change validator (default 60 s)");
             eprintln!("  soak  the long runs: fuzzing for 10 minutes");
             bail!("unknown command")
@@ -115,7 +124,24 @@ fn test(root: &Path) -> Result<()> {
         "warnings",
     ]))?;
     dist::clippy_wasm(root)?;
-    sh(cargo().args(["test", "--workspace", "--exclude", "tests"]))?;
+    // The server's integration tests run on both engines: SQLite here, PostgreSQL below.
+    let sqlite_started = std::time::Instant::now();
+    sh(cargo()
+        .args(["test", "--workspace", "--exclude", "tests"])
+        .env_remove("QUILT_TEST_DATABASE_URL"))?;
+    eprintln!(
+        "xtask test: native tests (server on SQLite) passed in {:.0?}",
+        sqlite_started.elapsed()
+    );
+    let postgres = setup::ensure_postgres(root)?;
+    let postgres_started = std::time::Instant::now();
+    sh(cargo()
+        .args(["test", "-p", "server", "--test", "*"])
+        .env("QUILT_TEST_DATABASE_URL", &postgres))?;
+    eprintln!(
+        "xtask test: server integration tests on PostgreSQL passed in {:.0?}",
+        postgres_started.elapsed()
+    );
     // A short fuzzing smoke run; `cargo xtask soak` runs the long one.
     setup::fuzz(root, 20)?;
     dist::build(root)?;

@@ -1,6 +1,7 @@
 //! Installs what the build and tests need, idempotently: the wasm32 target (rustup, or
 //! Debian's rustc-web with std built from source), wasm-bindgen-cli at the exact version in
-//! Cargo.lock, and Debian's Chromium and ChromeDriver.
+//! Cargo.lock, Debian's Chromium and ChromeDriver, and a private PostgreSQL cluster for the
+//! server's tests.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -259,4 +260,142 @@ pub fn fuzz(root: &Path, seconds: u32) -> Result<()> {
         .arg("-rss_limit_mb=4096")
         .env("PATH", path)
         .env("CARGO_TARGET_DIR", root.join("target").join("fuzz")))
+}
+
+/// The port of the private test cluster, so a person can reach it with `psql`; the next free
+/// one if another cluster (say, another checkout's) already has it.
+const TEST_PG_PORT: u16 = 55432;
+
+/// A PostgreSQL server for the server's tests, and the URL of its `quilt_test` database (whose
+/// role may create databases: every test server makes its own).
+///
+/// `QUILT_TEST_POSTGRES_URL` names an existing server to use. Otherwise Debian's
+/// `postgresql` package is installed if missing, and a private cluster under
+/// `target/pg` is created once (`initdb`; trust authentication, reachable only on
+/// 127.0.0.1:55432 and a socket in `target/pg/run`; `fsync` stays on) and started if it is
+/// not running; `pg_ctl -D target/pg/data stop` stops it. Run as root, the cluster belongs to the `postgres` system user, because
+/// PostgreSQL refuses to run as root. Quick when everything is already there.
+pub fn ensure_postgres(root: &Path) -> Result<String> {
+    if let Ok(url) = std::env::var("QUILT_TEST_POSTGRES_URL") {
+        if !url.is_empty() {
+            return Ok(url);
+        }
+    }
+    let bin = match postgres_bin_dir() {
+        Some(bin) => bin,
+        None => {
+            apt_install(&["postgresql"])?;
+            postgres_bin_dir().context(
+                "postgresql is installed but no /usr/lib/postgresql/*/bin/postgres was found",
+            )?
+        }
+    };
+    let dir = root.join("target").join("pg");
+    let data = dir.join("data");
+    let run = dir.join("run");
+    std::fs::create_dir_all(&run).with_context(|| format!("creating {}", run.display()))?;
+    let as_root = is_root();
+    if as_root {
+        sh(Command::new("chown")
+            .arg("postgres:postgres")
+            .arg(&dir)
+            .arg(&run))?;
+    }
+    // Every command on the cluster runs as its owner.
+    let pg = |tool: &str| {
+        let mut c = if as_root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(bin.join(tool));
+            c
+        } else {
+            Command::new(bin.join(tool))
+        };
+        c.current_dir(&dir);
+        c
+    };
+    if !data.join("PG_VERSION").exists() {
+        // Progress goes to stderr: `cargo xtask postgres` prints only the URL on stdout.
+        sh(pg("initdb")
+            .stdout(std::io::stderr())
+            .arg("-D")
+            .arg(&data)
+            .args(["-U", "postgres", "-E", "UTF8", "--locale=C", "-A", "trust"]))?;
+        let conf = data.join("postgresql.conf");
+        let mut settings = std::fs::read_to_string(&conf)
+            .with_context(|| format!("reading {}", conf.display()))?;
+        settings.push_str(&format!(
+            "\n# Quilt's test cluster (xtask/src/setup.rs). fsync stays on: tests see real commits.\n\
+             listen_addresses = '127.0.0.1'\n\
+             unix_socket_directories = '{}'\nmax_connections = 200\n",
+            run.display()
+        ));
+        std::fs::write(&conf, settings).with_context(|| format!("writing {}", conf.display()))?;
+    }
+    let running = pg("pg_ctl")
+        .arg("status")
+        .arg("-D")
+        .arg(&data)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !running {
+        let port = (TEST_PG_PORT..TEST_PG_PORT + 100)
+            .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+            .context("no free port for PostgreSQL from 55432 on")?;
+        sh(pg("pg_ctl")
+            .stdout(std::io::stderr())
+            .args(["start", "-w", "-t", "60", "-o", &format!("-p {port}"), "-D"])
+            .arg(&data)
+            .arg("-l")
+            .arg(dir.join("server.log")))
+        .with_context(|| {
+            format!(
+                "starting PostgreSQL; see {}",
+                dir.join("server.log").display()
+            )
+        })?;
+    }
+    // The running server's port is the fourth line of its pid file.
+    let pid_file = data.join("postmaster.pid");
+    let port: u16 = std::fs::read_to_string(&pid_file)
+        .ok()
+        .and_then(|pid| pid.lines().nth(3)?.trim().parse().ok())
+        .with_context(|| format!("reading the port from {}", pid_file.display()))?;
+    let psql = |sql: &str| -> Result<String> {
+        let mut c = pg("psql");
+        c.arg("-h")
+            .arg(&run)
+            .args(["-p", &port.to_string(), "-U", "postgres", "-d", "postgres"])
+            .args(["-v", "ON_ERROR_STOP=1", "-X", "-q", "-t", "-A", "-c", sql]);
+        let out = c
+            .output()
+            .with_context(|| format!("starting {}", crate::describe(&c)))?;
+        if !out.status.success() {
+            bail!("{sql}: {}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    if psql("SELECT 1 FROM pg_roles WHERE rolname = 'quilt_test'")?.is_empty() {
+        psql("CREATE ROLE quilt_test LOGIN CREATEDB")?;
+    }
+    if psql("SELECT 1 FROM pg_database WHERE datname = 'quilt_test'")?.is_empty() {
+        psql("CREATE DATABASE quilt_test OWNER quilt_test")?;
+    }
+    Ok(format!("postgres://quilt_test@127.0.0.1:{port}/quilt_test"))
+}
+
+/// `bin/` of the newest PostgreSQL Debian installed.
+fn postgres_bin_dir() -> Option<PathBuf> {
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_string_lossy().parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("postgres").exists().then_some((version, bin))
+        })
+        .collect();
+    found.sort();
+    found.pop().map(|(_, bin)| bin)
 }

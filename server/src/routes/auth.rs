@@ -9,6 +9,7 @@ use shared::api::{LoginRequest, LoginResponse, RefreshRequest, UserInfo};
 use crate::audit::{self, Event};
 use crate::auth::{dummy_hash, new_token, token_hash, verify_password, AuthUser};
 use crate::error::{ApiError, ApiJson};
+use crate::metrics::SignIn;
 use crate::state::{now_ms, AppState};
 use crate::store::{NewRefresh, RefreshUse, User};
 
@@ -46,6 +47,7 @@ async fn login(
         cfg.login_max_failures,
     ) {
         tracing::warn!("sign-in rate limited");
+        state.metrics.sign_in(SignIn::RateLimited);
         audit::record_or_log(&state, Event::new("login", "rate_limited")).await;
         return Err(ApiError::TooManyRequests);
     }
@@ -63,6 +65,7 @@ async fn login(
         Some(u) if ok => u,
         other => {
             tracing::info!("sign-in refused");
+            state.metrics.sign_in(SignIn::Failed);
             state.login_limiter.failed(&req.username, now);
             let mut event = Event::new("login", "refused");
             event.user_id = other.map(|u| u.id.to_string());
@@ -75,6 +78,7 @@ async fn login(
     let device = req_device.as_ref().map(|d| d.to_string());
     let response = issue(&state, &user, device.as_deref(), &family).await?;
     tracing::info!(user = %user.id, "signed in");
+    state.metrics.sign_in(SignIn::Ok);
     let mut event = Event::new("login", "ok");
     event.user_id = Some(user.id.to_string());
     event.device_id = device;

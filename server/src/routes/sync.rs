@@ -14,8 +14,11 @@ use crate::docs;
 use crate::error::{ApiError, ApiJson};
 use crate::state::{now_ms, AppState};
 
+/// The route template; `observe` times requests to it for the sync latency histogram.
+pub const PATH: &str = "/api/sync";
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/sync", post(sync))
+    Router::new().route(PATH, post(sync))
 }
 
 async fn sync(
@@ -49,7 +52,7 @@ async fn sync(
                 // One child's storage failure must not block acknowledging the others.
                 Err(ApiError::Unavailable(e)) => {
                     tracing::error!(error = format!("{e:#}"), child = %child.child_id, "storing merge failed");
-                    ChildResult::Rejected {
+                    ChildResult::Unavailable {
                         reason: "the server could not store this record just now; your changes are kept on this device and will be sent again".into(),
                     }
                 }
@@ -67,6 +70,7 @@ async fn sync(
         {
             accepted += n;
         }
+        state.metrics.sync_child(&result, child.changes.len());
         audit_child_result(&state, &auth, &child.child_id, child.changes.len(), &result).await;
         children.push(ChildSyncResponse {
             child_id: child.child_id.clone(),
@@ -121,6 +125,8 @@ async fn audit_child_result(
         ChildResult::Revoked => {
             Event::new("sync", "refused").detail("child not on this user's caseload")
         }
+        ChildResult::Unavailable { .. } => Event::new("sync", "failed")
+            .detail(format!("{sent} change(s) not stored: storage unavailable")),
     };
     audit::record_or_log(state, event.by(auth).child(child)).await;
 }

@@ -1,16 +1,18 @@
 //! The embedded engine: one SQLite file in WAL mode with `synchronous=FULL`, so a commit that
-//! returned is on disk.
+//! returned is on disk. A merge holds the database's write lock (`BEGIN IMMEDIATE`) from
+//! reading the document to committing, so even several processes on one file cannot
+//! interleave merges.
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 use super::{
-    MergeWrite, NewRefresh, RefreshUse, Result, Session, Store, StoreError, StoredDoc, TeamChild,
-    User,
+    MergeTx, MergeWrite, NewRefresh, RefreshUse, Result, Session, Store, StoreError, StoredDoc,
+    TeamChild, User,
 };
 use shared::api::{CaseloadEntry, Role, TeamCaseloadRow};
 use shared::chronology::{self, ChronologyEntry};
@@ -34,6 +36,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .after_release(|conn, _| Box::pin(async move { Ok(super::healthy(&*conn)) }))
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
@@ -96,11 +99,129 @@ fn audit_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<crate::audit::Entry> 
     })
 }
 
+/// The snapshot and the changes after it, read in one transaction so a concurrent compaction
+/// is seen whole or not at all.
+async fn read_doc(conn: &mut SqliteConnection, child: &ChildId) -> Result<StoredDoc> {
+    let snapshot: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT bytes FROM doc_snapshots WHERE child_id = ?")
+            .bind(child.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+    let changes: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT bytes FROM doc_changes WHERE child_id = ? ORDER BY seq")
+            .bind(child.as_str())
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(StoredDoc { snapshot, changes })
+}
+
+/// A merge holding SQLite's write lock; dropping it rolls back.
+struct SqliteMergeTx {
+    tx: Transaction<'static, Sqlite>,
+    child: ChildId,
+}
+
+#[async_trait]
+impl MergeTx for SqliteMergeTx {
+    async fn commit(mut self: Box<Self>, write: MergeWrite, now_ms: i64) -> Result<()> {
+        write_merge(&mut self.tx, &self.child, &write, now_ms).await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    async fn abandon(self: Box<Self>) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}
+
+/// The changes, the compaction and the read model of one merge.
+async fn write_merge(
+    conn: &mut SqliteConnection,
+    child: &ChildId,
+    write: &MergeWrite,
+    now_ms: i64,
+) -> Result<()> {
+    for change in &write.changes {
+        sqlx::query(
+            "INSERT OR IGNORE INTO doc_changes (child_id, hash, bytes, stored_at_ms) VALUES (?, ?, ?, ?)",
+        )
+        .bind(child.as_str())
+        .bind(&change.hash)
+        .bind(&change.bytes)
+        .bind(now_ms)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if let Some(snapshot) = &write.compact_to {
+        sqlx::query(
+            "INSERT INTO doc_snapshots (child_id, bytes, saved_at_ms) VALUES (?, ?, ?) \
+             ON CONFLICT (child_id) DO UPDATE SET bytes = excluded.bytes, saved_at_ms = excluded.saved_at_ms",
+        )
+        .bind(child.as_str())
+        .bind(snapshot)
+        .bind(now_ms)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("DELETE FROM doc_changes WHERE child_id = ?")
+            .bind(child.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+    if let Some(record) = &write.record {
+        let json = serde_json::to_string(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO record_projection (child_id, record_json) VALUES (?, ?) \
+             ON CONFLICT (child_id) DO UPDATE SET record_json = excluded.record_json",
+        )
+        .bind(child.as_str())
+        .bind(json)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query("DELETE FROM observations WHERE child_id = ?")
+        .bind(child.as_str())
+        .execute(&mut *conn)
+        .await?;
+    for obs in &write.observations {
+        let entry = chronology::entry(obs);
+        let indicators = serde_json::to_string(&entry.indicators)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO observations (child_id, observation_id, occurred, occurred_approx, recorded_at_ms, author_id, \
+             author_name, agency, source, headline, indicators_json, indicator_count, child_words, narrative) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(child.as_str())
+        .bind(&obs.id)
+        .bind(&obs.occurred)
+        .bind(obs.occurred_approx)
+        .bind(obs.recorded_at_ms)
+        .bind(&obs.author_id)
+        .bind(&entry.author_name)
+        .bind(&entry.agency)
+        .bind(&entry.source)
+        .bind(&entry.headline)
+        .bind(indicators)
+        .bind(entry.indicators.len() as i64)
+        .bind(&entry.child_words)
+        .bind(&entry.narrative)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
 const USER_COLUMNS: &str =
     "u.id, u.username, u.display_name, u.agency, u.role, u.team_id, u.password_hash";
 
 #[async_trait]
 impl Store for SqliteStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn create_team(&self, id: &str, name: &str) -> Result<()> {
         sqlx::query("INSERT INTO teams (id, name) VALUES (?, ?)")
             .bind(id)
@@ -336,95 +457,26 @@ impl Store for SqliteStore {
 
     async fn load_doc(&self, child: &ChildId) -> Result<StoredDoc> {
         let mut tx = self.pool.begin().await?;
-        let snapshot: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT bytes FROM doc_snapshots WHERE child_id = ?")
-                .bind(child.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-        let changes: Vec<Vec<u8>> =
-            sqlx::query_scalar("SELECT bytes FROM doc_changes WHERE child_id = ? ORDER BY seq")
-                .bind(child.as_str())
-                .fetch_all(&mut *tx)
-                .await?;
+        let stored = read_doc(&mut tx, child).await?;
         tx.commit().await?;
-        Ok(StoredDoc { snapshot, changes })
+        Ok(stored)
     }
 
-    async fn commit_merge(&self, child: &ChildId, write: MergeWrite, now_ms: i64) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        for change in &write.changes {
-            sqlx::query("INSERT OR IGNORE INTO doc_changes (child_id, hash, bytes, stored_at_ms) VALUES (?, ?, ?, ?)")
-                .bind(child.as_str())
-                .bind(&change.hash)
-                .bind(&change.bytes)
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if let Some(snapshot) = &write.compact_to {
-            sqlx::query(
-                "INSERT INTO doc_snapshots (child_id, bytes, saved_at_ms) VALUES (?, ?, ?) \
-                 ON CONFLICT (child_id) DO UPDATE SET bytes = excluded.bytes, saved_at_ms = excluded.saved_at_ms",
-            )
-            .bind(child.as_str())
-            .bind(snapshot)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("DELETE FROM doc_changes WHERE child_id = ?")
-                .bind(child.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
-        if let Some(record) = &write.record {
-            let json =
-                serde_json::to_string(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            sqlx::query(
-                "INSERT INTO record_projection (child_id, record_json) VALUES (?, ?) \
-                 ON CONFLICT (child_id) DO UPDATE SET record_json = excluded.record_json",
-            )
-            .bind(child.as_str())
-            .bind(json)
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query("DELETE FROM observations WHERE child_id = ?")
-            .bind(child.as_str())
-            .execute(&mut *tx)
-            .await?;
-        for obs in &write.observations {
-            let entry = chronology::entry(obs);
-            let indicators = serde_json::to_string(&entry.indicators)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            sqlx::query(
-                "INSERT INTO observations (child_id, observation_id, occurred, occurred_approx, recorded_at_ms, author_id, \
-                 author_name, agency, source, headline, indicators_json, indicator_count, child_words, narrative) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(child.as_str())
-            .bind(&obs.id)
-            .bind(&obs.occurred)
-            .bind(obs.occurred_approx)
-            .bind(obs.recorded_at_ms)
-            .bind(&obs.author_id)
-            .bind(&entry.author_name)
-            .bind(&entry.agency)
-            .bind(&entry.source)
-            .bind(&entry.headline)
-            .bind(indicators)
-            .bind(entry.indicators.len() as i64)
-            .bind(&entry.child_words)
-            .bind(&entry.narrative)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+    async fn begin_merge(&self, child: &ChildId) -> Result<(StoredDoc, Box<dyn MergeTx>)> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let stored = read_doc(&mut tx, child).await?;
+        let merge = SqliteMergeTx {
+            tx,
+            child: child.clone(),
+        };
+        Ok((stored, Box::new(merge)))
     }
 
     async fn append_audit(&self, event: &crate::audit::Event, at_ms: i64) -> Result<()> {
         let _one_at_a_time = self.audit_lock.lock().await;
-        let mut tx = self.pool.begin().await?;
+        // The write lock before reading the previous hash: another connection (or process)
+        // appending meanwhile would otherwise make this upgrade fail and the event be lost.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let prev: Option<String> =
             sqlx::query_scalar("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")
                 .fetch_optional(&mut *tx)

@@ -178,7 +178,8 @@ impl Replica {
             ChildResult::Rejected { reason } => {
                 self.last_rejection = Some(reason.clone());
             }
-            ChildResult::Revoked => {}
+            // Nothing was stored; the same changes go again next time.
+            ChildResult::Unavailable { .. } | ChildResult::Revoked => {}
         }
         let after = self.doc.get_heads();
         let changed = before != after;
@@ -270,6 +271,8 @@ pub struct RoundOutcome {
     pub needs_another_round: bool,
     pub received: usize,
     pub rejected: Vec<(ChildId, String)>,
+    /// Children the server could not store just now; their changes wait for the next sync.
+    pub unavailable: Vec<(ChildId, String)>,
 }
 
 impl Caseload {
@@ -306,8 +309,15 @@ impl Caseload {
                     out.rejected.push((child.child_id.clone(), e.to_string()));
                 }
             }
-            if let ChildResult::Rejected { reason } = &child.result {
-                out.rejected.push((child.child_id.clone(), reason.clone()));
+            match &child.result {
+                ChildResult::Rejected { reason } => {
+                    out.rejected.push((child.child_id.clone(), reason.clone()));
+                }
+                ChildResult::Unavailable { reason } => {
+                    out.unavailable
+                        .push((child.child_id.clone(), reason.clone()));
+                }
+                _ => {}
             }
             if replica.server_heads.is_none() {
                 out.needs_another_round = true;

@@ -77,6 +77,9 @@ pub enum ChildResult {
     },
     /// The child is no longer on this user's caseload; the tablet removes its copy.
     Revoked,
-    /// Nothing from this child's request was stored.
+    /// Nothing from this child's request was stored: the policy refuses it.
     Rejected { reason: String },
+    /// Nothing from this child's request was stored because the server could not store it
+    /// just now (a full disk, a database restart). Not a refusal: send the same again later.
+    Unavailable { reason: String },
 }

@@ -1,0 +1,663 @@
+//! The PostgreSQL engine, for several server processes sharing one database. Same schema,
+//! same semantics and the same tests as the SQLite engine; what differs is how concurrent
+//! processes are kept apart:
+//!
+//! - merges of one child hold `pg_advisory_xact_lock` on that child from reading the
+//!   document to committing (see [`Store::begin_merge`]);
+//! - audit appends lock the audit table against other appenders, so the hash chain never
+//!   forks;
+//! - a refresh token is read `FOR UPDATE`, so two processes cannot both spend it.
+//!
+//! Commits are durable when they return: PostgreSQL's defaults (`fsync`, synchronous commit).
+
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
+use sqlx::{PgPool, Postgres, Row, Transaction};
+
+use super::{
+    MergeTx, MergeWrite, NewRefresh, RefreshUse, Result, Session, Store, StoreError, StoredDoc,
+    TeamChild, User,
+};
+use shared::api::{CaseloadEntry, Role, TeamCaseloadRow};
+use shared::chronology::{self, ChronologyEntry};
+use shared::{ChildId, UserId};
+
+/// The first key of every advisory lock Quilt takes ("Qu"), so its locks keep to their own
+/// space. Two-key advisory locks never conflict with the one-key locks sqlx's migrator takes.
+const LOCK_SPACE: i32 = 0x5175;
+
+pub struct PgStore {
+    pool: PgPool,
+    /// Audit appends read the previous hash and write the next row: one at a time. The table
+    /// lock does that across processes; this keeps one process's appends from each holding a
+    /// pooled connection while they wait.
+    audit_lock: tokio::sync::Mutex<()>,
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://…`) and brings its schema up to date.
+    pub async fn open(url: &str) -> Result<Self> {
+        // Like SQLite's busy timeout: a lock (a child's, the audit table's, a refresh token's)
+        // not had in 10 s fails that one operation instead of queueing requests for ever.
+        let options = PgConnectOptions::from_str(url)?.options([("lock_timeout", "10s")]);
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .after_release(|conn, _| Box::pin(async move { Ok(super::healthy(&*conn)) }))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(PgStore {
+            pool,
+            audit_lock: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+/// PostgreSQL text cannot hold U+0000, which SQLite stores as it is. Read-model rows are a
+/// projection for display (the document keeps the exact bytes), so there it becomes U+FFFD
+/// rather than failing the whole merge.
+fn text(s: &str) -> Cow<'_, str> {
+    if s.contains('\0') {
+        Cow::Owned(s.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+fn user_from_row(row: &PgRow) -> Result<User> {
+    let id: String = row.try_get("id")?;
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: id
+            .parse()
+            .map_err(|_| StoreError::Corrupt("user id".into()))?,
+        username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+        agency: row.try_get("agency")?,
+        role: Role::from_code(&role).ok_or_else(|| StoreError::Corrupt("user role".into()))?,
+        team_id: row.try_get("team_id")?,
+        password_hash: row.try_get("password_hash")?,
+    })
+}
+
+fn child_from_row(row: &PgRow) -> Result<CaseloadEntry> {
+    let id: String = row.try_get("id")?;
+    Ok(CaseloadEntry {
+        child_id: id
+            .parse()
+            .map_err(|_| StoreError::Corrupt("child id".into()))?,
+        display_name: row.try_get("display_name")?,
+        date_of_birth: row.try_get("date_of_birth")?,
+        legal_status: row.try_get("legal_status")?,
+    })
+}
+
+const AUDIT_SELECT: &str =
+    "SELECT seq, at_ms, user_id, device_id, child_id, action, outcome, detail, prev_hash, hash FROM audit";
+
+fn audit_from_row(row: &PgRow) -> Result<crate::audit::Entry> {
+    Ok(crate::audit::Entry {
+        seq: row.try_get("seq")?,
+        at_ms: row.try_get("at_ms")?,
+        event: crate::audit::Event {
+            user_id: row.try_get("user_id")?,
+            device_id: row.try_get("device_id")?,
+            child_id: row.try_get("child_id")?,
+            action: row.try_get("action")?,
+            outcome: row.try_get("outcome")?,
+            detail: row.try_get("detail")?,
+        },
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+const USER_COLUMNS: &str =
+    "u.id, u.username, u.display_name, u.agency, u.role, u.team_id, u.password_hash";
+
+/// The snapshot and the changes after it in one statement, hence one snapshot of the
+/// database: a compaction committing meanwhile is seen whole or not at all.
+async fn read_doc(conn: &mut PgConnection, child: &ChildId) -> Result<StoredDoc> {
+    let rows = sqlx::query(
+        "SELECT 0 AS part, 0::BIGINT AS seq, bytes FROM doc_snapshots WHERE child_id = $1 \
+         UNION ALL \
+         SELECT 1 AS part, seq, bytes FROM doc_changes WHERE child_id = $1 \
+         ORDER BY part, seq",
+    )
+    .bind(child.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut stored = StoredDoc::default();
+    for row in &rows {
+        let part: i32 = row.try_get("part")?;
+        let bytes: Vec<u8> = row.try_get("bytes")?;
+        if part == 0 {
+            stored.snapshot = Some(bytes);
+        } else {
+            stored.changes.push(bytes);
+        }
+    }
+    Ok(stored)
+}
+
+/// A merge holding the child's advisory lock; dropping it rolls back, which releases the lock.
+struct PgMergeTx {
+    tx: Transaction<'static, Postgres>,
+    child: ChildId,
+}
+
+#[async_trait]
+impl MergeTx for PgMergeTx {
+    async fn commit(mut self: Box<Self>, write: MergeWrite, now_ms: i64) -> Result<()> {
+        write_merge(&mut self.tx, &self.child, &write, now_ms).await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    async fn abandon(self: Box<Self>) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}
+
+/// The changes, the compaction and the read model of one merge.
+async fn write_merge(
+    conn: &mut PgConnection,
+    child: &ChildId,
+    write: &MergeWrite,
+    now_ms: i64,
+) -> Result<()> {
+    for change in &write.changes {
+        sqlx::query(
+            "INSERT INTO doc_changes (child_id, hash, bytes, stored_at_ms) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (child_id, hash) DO NOTHING",
+        )
+        .bind(child.as_str())
+        .bind(&change.hash)
+        .bind(&change.bytes)
+        .bind(now_ms)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if let Some(snapshot) = &write.compact_to {
+        sqlx::query(
+            "INSERT INTO doc_snapshots (child_id, bytes, saved_at_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (child_id) DO UPDATE SET bytes = excluded.bytes, saved_at_ms = excluded.saved_at_ms",
+        )
+        .bind(child.as_str())
+        .bind(snapshot)
+        .bind(now_ms)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("DELETE FROM doc_changes WHERE child_id = $1")
+            .bind(child.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+    if let Some(record) = &write.record {
+        // serde_json escapes control characters, so the JSON text never holds a raw U+0000.
+        let json = serde_json::to_string(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO record_projection (child_id, record_json) VALUES ($1, $2) \
+             ON CONFLICT (child_id) DO UPDATE SET record_json = excluded.record_json",
+        )
+        .bind(child.as_str())
+        .bind(json)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query("DELETE FROM observations WHERE child_id = $1")
+        .bind(child.as_str())
+        .execute(&mut *conn)
+        .await?;
+    for obs in &write.observations {
+        let entry = chronology::entry(obs);
+        let indicators = serde_json::to_string(&entry.indicators)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        // Ids are map keys, so unique; only `text` could make two equal, and then the first stays.
+        sqlx::query(
+            "INSERT INTO observations (child_id, observation_id, occurred, occurred_approx, recorded_at_ms, author_id, \
+             author_name, agency, source, headline, indicators_json, indicator_count, child_words, narrative) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             ON CONFLICT (child_id, observation_id) DO NOTHING",
+        )
+        .bind(child.as_str())
+        .bind(text(&obs.id))
+        .bind(text(&obs.occurred))
+        .bind(obs.occurred_approx)
+        .bind(obs.recorded_at_ms)
+        .bind(text(&obs.author_id))
+        .bind(text(&entry.author_name))
+        .bind(text(&entry.agency))
+        .bind(text(&entry.source))
+        .bind(text(&entry.headline))
+        .bind(indicators)
+        .bind(entry.indicators.len() as i64)
+        .bind(text(&entry.child_words))
+        .bind(text(&entry.narrative))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn create_team(&self, id: &str, name: &str) -> Result<()> {
+        sqlx::query("INSERT INTO teams (id, name) VALUES ($1, $2)")
+            .bind(id)
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn create_user(&self, user: &User) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO users (id, username, display_name, agency, role, team_id, password_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(user.id.as_str())
+        .bind(&user.username)
+        .bind(&user.display_name)
+        .bind(&user.agency)
+        .bind(user.role.code())
+        .bind(&user.team_id)
+        .bind(&user.password_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
+        // Typed at the sign-in form; a U+0000 cannot be stored, so it names nobody.
+        if username.contains('\0') {
+            return Ok(None);
+        }
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.username = $1"
+        ))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: &UserId,
+        device: Option<&str>,
+        family: &str,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, device_id, family_id, created_at_ms, expires_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(token_hash)
+        .bind(user.as_str())
+        .bind(device)
+        .bind(family)
+        .bind(now_ms)
+        .bind(expires_at_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session_user(&self, token_hash: &str, now_ms: i64) -> Result<Option<Session>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, s.device_id, s.family_id FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at_ms > $2"
+        ))
+        .bind(token_hash)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(row) => Ok(Some(Session {
+                user: user_from_row(&row)?,
+                device_id: row.try_get("device_id")?,
+                family_id: row.try_get("family_id")?,
+            })),
+            None => Ok(None),
+        }
+    }
+
+    async fn create_refresh(&self, t: &NewRefresh) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, family_id, user_id, device_id, created_at_ms, expires_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&t.token_hash)
+        .bind(&t.family_id)
+        .bind(t.user_id.as_str())
+        .bind(&t.device_id)
+        .bind(t.now_ms)
+        .bind(t.expires_at_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn use_refresh(&self, token_hash: &str, now_ms: i64) -> Result<RefreshUse> {
+        let mut tx = self.pool.begin().await?;
+        // FOR UPDATE: a second presentation of the token (from this or another process) waits
+        // for the first to commit, then reads it as used, so reuse is always detected.
+        let row = sqlx::query(
+            "SELECT family_id, user_id, device_id, expires_at_ms, used_at_ms, revoked FROM refresh_tokens \
+             WHERE token_hash = $1 FOR UPDATE",
+        )
+        .bind(token_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(RefreshUse::Invalid);
+        };
+        let family_id: String = row.try_get("family_id")?;
+        let user_id: String = row.try_get("user_id")?;
+        let used: Option<i64> = row.try_get("used_at_ms")?;
+        let revoked: bool = row.try_get("revoked")?;
+        let expires: i64 = row.try_get("expires_at_ms")?;
+        if used.is_some() {
+            sqlx::query("UPDATE refresh_tokens SET revoked = true WHERE family_id = $1")
+                .bind(&family_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM sessions WHERE family_id = $1")
+                .bind(&family_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(RefreshUse::Reused { family_id, user_id });
+        }
+        if revoked || expires <= now_ms {
+            tx.rollback().await?;
+            return Ok(RefreshUse::Invalid);
+        }
+        sqlx::query("UPDATE refresh_tokens SET used_at_ms = $1 WHERE token_hash = $2")
+            .bind(now_ms)
+            .bind(token_hash)
+            .execute(&mut *tx)
+            .await?;
+        let user_row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
+        ))
+        .bind(&user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let device_id: Option<String> = row.try_get("device_id")?;
+        tx.commit().await?;
+        Ok(RefreshUse::Valid {
+            user: user_from_row(&user_row)?,
+            device_id,
+            family_id,
+        })
+    }
+
+    async fn revoke_family(&self, family: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE refresh_tokens SET revoked = true WHERE family_id = $1")
+            .bind(family)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE family_id = $1")
+            .bind(family)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn create_child(&self, child: &CaseloadEntry, team_id: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO children (id, display_name, date_of_birth, legal_status, team_id) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(child.child_id.as_str())
+        .bind(&child.display_name)
+        .bind(&child.date_of_birth)
+        .bind(&child.legal_status)
+        .bind(team_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn allocate(&self, child: &ChildId, user: &UserId) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO allocations (child_id, user_id) VALUES ($1, $2) \
+             ON CONFLICT (child_id, user_id) DO NOTHING",
+        )
+        .bind(child.as_str())
+        .bind(user.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn deallocate(&self, child: &ChildId, user: &UserId) -> Result<()> {
+        sqlx::query("DELETE FROM allocations WHERE child_id = $1 AND user_id = $2")
+            .bind(child.as_str())
+            .bind(user.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn caseload(&self, user: &User) -> Result<Vec<CaseloadEntry>> {
+        let rows = match user.role {
+            Role::Practitioner => {
+                sqlx::query(
+                    "SELECT c.id, c.display_name, c.date_of_birth, c.legal_status FROM children c \
+                     JOIN allocations a ON a.child_id = c.id WHERE a.user_id = $1 ORDER BY c.display_name, c.id",
+                )
+                .bind(user.id.as_str())
+                .fetch_all(&self.pool)
+                .await?
+            }
+            Role::Manager => {
+                sqlx::query(
+                    "SELECT c.id, c.display_name, c.date_of_birth, c.legal_status FROM children c \
+                     WHERE c.team_id = $1 ORDER BY c.display_name, c.id",
+                )
+                .bind(&user.team_id)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            // Administrators manage accounts, not records.
+            Role::Admin => Vec::new(),
+        };
+        rows.iter().map(child_from_row).collect()
+    }
+
+    async fn child(&self, child: &ChildId) -> Result<Option<CaseloadEntry>> {
+        let row = sqlx::query(
+            "SELECT id, display_name, date_of_birth, legal_status FROM children WHERE id = $1",
+        )
+        .bind(child.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(child_from_row).transpose()
+    }
+
+    async fn load_doc(&self, child: &ChildId) -> Result<StoredDoc> {
+        let mut conn = self.pool.acquire().await?;
+        read_doc(&mut conn, child).await
+    }
+
+    async fn begin_merge(&self, child: &ChildId) -> Result<(StoredDoc, Box<dyn MergeTx>)> {
+        let mut tx = self.pool.begin().await?;
+        // Waits for any other process's merge of this child to commit; in READ COMMITTED the
+        // read below then starts after that commit, so it sees the other merge's changes.
+        // Collisions of the 32-bit hash only make two children wait for each other.
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind(LOCK_SPACE)
+            .bind(child.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let stored = read_doc(&mut tx, child).await?;
+        let merge = PgMergeTx {
+            tx,
+            child: child.clone(),
+        };
+        Ok((stored, Box::new(merge)))
+    }
+
+    async fn append_audit(&self, event: &crate::audit::Event, at_ms: i64) -> Result<()> {
+        let _one_at_a_time = self.audit_lock.lock().await;
+        let mut tx = self.pool.begin().await?;
+        // Conflicts with itself and with inserts, not with reads: appends from every process
+        // queue here, so each reads the hash the previous one wrote.
+        sqlx::query("LOCK TABLE audit IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
+        let prev: Option<String> =
+            sqlx::query_scalar("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await?;
+        let prev = prev.unwrap_or_else(|| crate::audit::GENESIS_HASH.to_owned());
+        let hash = crate::audit::chain_hash(&prev, at_ms, event);
+        sqlx::query(
+            "INSERT INTO audit (at_ms, user_id, device_id, child_id, action, outcome, detail, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(at_ms)
+        .bind(&event.user_id)
+        .bind(&event.device_id)
+        .bind(&event.child_id)
+        .bind(&event.action)
+        .bind(&event.outcome)
+        .bind(&event.detail)
+        .bind(&prev)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit_for_child(&self, child: &ChildId) -> Result<Vec<crate::audit::Entry>> {
+        let rows = sqlx::query(&format!("{AUDIT_SELECT} WHERE child_id = $1 ORDER BY seq"))
+            .bind(child.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(audit_from_row).collect()
+    }
+
+    async fn audit_all(&self) -> Result<Vec<crate::audit::Entry>> {
+        let rows = sqlx::query(&format!("{AUDIT_SELECT} ORDER BY seq"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(audit_from_row).collect()
+    }
+
+    async fn team_caseload(&self, manager: &User) -> Result<Vec<TeamChild>> {
+        // Allocated names in user-id order: the order SQLite's GROUP_CONCAT takes them in,
+        // walking the allocations' primary key.
+        let rows = sqlx::query(
+            "SELECT c.id, c.display_name, c.date_of_birth, c.legal_status, \
+               (SELECT COUNT(*) FROM observations o WHERE o.child_id = c.id) AS observation_count, \
+               (SELECT COALESCE(SUM(indicator_count), 0)::BIGINT FROM observations o WHERE o.child_id = c.id) AS indicator_count, \
+               (SELECT COUNT(DISTINCT author_id) FROM observations o WHERE o.child_id = c.id) AS authors, \
+               (SELECT MAX(occurred) FROM observations o WHERE o.child_id = c.id) AS last_occurred, \
+               (SELECT string_agg(u.display_name, ', ' ORDER BY a.user_id) FROM allocations a JOIN users u ON u.id = a.user_id \
+                WHERE a.child_id = c.id) AS allocated, \
+               (SELECT record_json FROM record_projection p WHERE p.child_id = c.id) AS record_json \
+             FROM children c WHERE c.team_id = $1 ORDER BY c.display_name, c.id",
+        )
+        .bind(&manager.team_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let allocated: Option<String> = row.try_get("allocated")?;
+                let record_json: Option<String> = row.try_get("record_json")?;
+                let record = match record_json {
+                    Some(j) => serde_json::from_str(&j)
+                        .map_err(|e| StoreError::Corrupt(format!("record projection: {e}")))?,
+                    None => shared::record::Record::default(),
+                };
+                let row = TeamCaseloadRow {
+                    child: child_from_row(row)?,
+                    allocated_to: allocated
+                        .map(|a| a.split(", ").map(str::to_owned).collect())
+                        .unwrap_or_default(),
+                    observation_count: row.try_get::<i64, _>("observation_count")? as u32,
+                    indicator_count: row.try_get::<i64, _>("indicator_count")? as u32,
+                    authors: row.try_get::<i64, _>("authors")? as u32,
+                    last_occurred: row.try_get("last_occurred")?,
+                    flags: Vec::new(),
+                };
+                Ok(TeamChild { row, record })
+            })
+            .collect()
+    }
+
+    async fn record(&self, child: &ChildId) -> Result<shared::record::Record> {
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT record_json FROM record_projection WHERE child_id = $1")
+                .bind(child.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        match json {
+            Some(j) => serde_json::from_str(&j)
+                .map_err(|e| StoreError::Corrupt(format!("record projection: {e}"))),
+            None => Ok(shared::record::Record::default()),
+        }
+    }
+
+    async fn chronology(&self, child: &ChildId) -> Result<Vec<ChronologyEntry>> {
+        let rows = sqlx::query(
+            "SELECT observation_id, occurred, occurred_approx, recorded_at_ms, author_name, agency, source, headline, \
+             indicators_json, child_words, narrative FROM observations WHERE child_id = $1 \
+             ORDER BY occurred, recorded_at_ms, observation_id",
+        )
+        .bind(child.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let indicators: String = row.try_get("indicators_json")?;
+                Ok(ChronologyEntry {
+                    observation_id: row.try_get("observation_id")?,
+                    occurred: row.try_get("occurred")?,
+                    occurred_approx: row.try_get("occurred_approx")?,
+                    recorded_at_ms: row.try_get("recorded_at_ms")?,
+                    author_name: row.try_get("author_name")?,
+                    agency: row.try_get("agency")?,
+                    source: row.try_get("source")?,
+                    headline: row.try_get("headline")?,
+                    indicators: serde_json::from_str(&indicators)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    child_words: row.try_get("child_words")?,
+                    narrative: row.try_get("narrative")?,
+                })
+            })
+            .collect()
+    }
+}

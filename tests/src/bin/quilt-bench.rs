@@ -1,0 +1,577 @@
+//! `quilt-bench`: Quilt's performance table, each measurement beside a baseline measured in the
+//! same run. `cargo xtask bench` builds it in release and runs it; `--smoke` runs every
+//! measurement at a tiny size so the suite proves the benchmark still works (its numbers mean
+//! nothing).
+//!
+//! The server runs in this process on a real TCP port with a real database (a SQLite file, and
+//! PostgreSQL when `--postgres URL` is given); simulated tablets are the app's own sync client
+//! (`shared::sync`) talking HTTP. Client and server share the machine's cores.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use automerge::sync::{State as SyncState, SyncDoc};
+use automerge::{ActorId, Automerge, ChangeHash};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use server::store::{open_store, User};
+use server::{demo, AppState, Config};
+use shared::api::{CaseloadEntry, Role};
+use shared::record;
+use shared::ChildId;
+use tests::sim::{observation, SimTablet};
+
+const PASSWORD: &str = demo::DEMO_PASSWORD;
+const BENCH_USER: &str = "bench.practitioner";
+const BIG_CHILD: &str = "bench-big";
+
+/// Sizes of one run.
+#[derive(Debug, Clone, Copy)]
+struct Sizes {
+    caseload_children: usize,
+    caseload_observations: usize,
+    merge_tablets: u32,
+    merge_observations: usize,
+    latency_tablets: [u32; 2],
+    latency_rounds: usize,
+    big_record: usize,
+    repeats: usize,
+}
+
+const FULL: Sizes = Sizes {
+    caseload_children: 30,
+    caseload_observations: 20,
+    merge_tablets: 50,
+    merge_observations: 40,
+    latency_tablets: [50, 200],
+    latency_rounds: 5,
+    big_record: 10_000,
+    repeats: 9,
+};
+
+const SMOKE: Sizes = Sizes {
+    caseload_children: 30,
+    caseload_observations: 2,
+    merge_tablets: 3,
+    merge_observations: 3,
+    latency_tablets: [3, 5],
+    latency_rounds: 1,
+    big_record: 50,
+    repeats: 2,
+};
+
+struct Row {
+    measure: String,
+    engine: &'static str,
+    ours: String,
+    baseline: String,
+    target: &'static str,
+    met: Option<bool>,
+}
+
+/// A server in this process on a fresh database.
+struct Running {
+    state: AppState,
+    base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+async fn start(url: &str, sizes: Sizes) -> Result<Running> {
+    let store = open_store(url).await?;
+    let state = AppState::new(store, Config::default());
+    demo::seed_if_empty(&state).await?;
+    seed(&state, sizes).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let serving = state.clone();
+    tokio::spawn(async move {
+        let _ = server::serve(listener, serving, async {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    Ok(Running {
+        state,
+        base,
+        stop: Some(tx),
+    })
+}
+
+/// The bench practitioner with `caseload_children` children, and one big record on the demo
+/// team that only the manager reads.
+async fn seed(state: &AppState, sizes: Sizes) -> Result<()> {
+    let user = User {
+        id: "user-bench-practitioner".parse()?,
+        username: BENCH_USER.into(),
+        display_name: "Bench Practitioner".into(),
+        agency: "Bench agency".into(),
+        role: Role::Practitioner,
+        team_id: Some("north-team".into()),
+        password_hash: server::auth::hash_password(PASSWORD)?,
+    };
+    state.store.create_user(&user).await?;
+    for n in 0..sizes.caseload_children {
+        let child: ChildId = format!("bench-{n:02}").parse()?;
+        state
+            .store
+            .create_child(&entry(&child, &format!("Bench Child {n}")), "north-team")
+            .await?;
+        state.store.allocate(&child, &user.id).await?;
+    }
+    let big: ChildId = BIG_CHILD.parse()?;
+    state
+        .store
+        .create_child(&entry(&big, "Long Record"), "north-team")
+        .await?;
+    server::docs::append(state, &big, |doc| {
+        for i in 0..sizes.big_record {
+            let obs = observation(
+                &format!("big-{i}"),
+                "sam.social",
+                &format!("Observation {i}: the home was cold and there was little food."),
+            );
+            // Observations written here are well formed; a failure would show in the table.
+            let _ = record::add_observation(doc, &obs, obs.recorded_at_ms + i as i64);
+        }
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("seeding the big record: {e:?}"))?;
+    Ok(())
+}
+
+fn entry(child: &ChildId, name: &str) -> CaseloadEntry {
+    CaseloadEntry {
+        child_id: child.clone(),
+        display_name: name.into(),
+        date_of_birth: "2018-01-01".into(),
+        legal_status: "Child in need".into(),
+    }
+}
+
+async fn tablets(base: &str, n: u32, first: u32) -> Result<Vec<SimTablet>> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        let mut t = SimTablet::sign_in(base, BENCH_USER, PASSWORD, first + i).await?;
+        t.sync_until_settled(Duration::from_secs(120)).await?;
+        out.push(t);
+    }
+    Ok(out)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
+    v.sort();
+    if v.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((v.len() as f64 * p).ceil() as usize).clamp(1, v.len()) - 1;
+    v[i]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+async fn timed<T, F: Future<Output = Result<T>>>(f: F) -> Result<(T, Duration)> {
+    let started = Instant::now();
+    let out = f.await?;
+    Ok((out, started.elapsed()))
+}
+
+/// Automerge's stock sync protocol for one document, with persistent state on both sides, as
+/// a client-driven exchange: returns (round trips, bytes).
+fn stock_sync(tablet: &mut Automerge, server: &mut Automerge) -> Result<(usize, usize)> {
+    let (mut ts, mut ss) = (SyncState::new(), SyncState::new());
+    let (mut trips, mut bytes) = (0, 0);
+    while let Some(msg) = tablet.generate_sync_message(&mut ts) {
+        trips += 1;
+        let encoded = msg.encode();
+        bytes += encoded.len();
+        server.receive_sync_message(&mut ss, automerge::sync::Message::decode(&encoded)?)?;
+        if let Some(reply) = server.generate_sync_message(&mut ss) {
+            let encoded = reply.encode();
+            bytes += encoded.len();
+            tablet.receive_sync_message(&mut ts, automerge::sync::Message::decode(&encoded)?)?;
+        }
+        if trips > 1000 {
+            anyhow::bail!("stock sync did not finish");
+        }
+    }
+    Ok((trips, bytes))
+}
+
+async fn caseload_sync(run: &Running, sizes: Sizes, rows: &mut Vec<Row>) -> Result<()> {
+    let mut t = tablets(&run.base, 1, 1).await?.remove(0);
+    for child in t.children() {
+        for i in 0..sizes.caseload_observations {
+            t.record(
+                &child,
+                &format!("Caseload visit {i}: bruise on the left forearm."),
+            )?;
+        }
+    }
+    // Baseline on copies of the same documents: the tablet's, and the server's as stored.
+    let (mut base_trips, mut base_bytes) = (0, 0);
+    for (child, replica) in &t.caseload.replicas {
+        let (mut server_doc, _) = server::docs::load(run.state.store.as_ref(), child).await?;
+        let mut tablet_doc = replica.doc.fork();
+        let (trips, bytes) = stock_sync(&mut tablet_doc, &mut server_doc)?;
+        base_trips += trips;
+        base_bytes += bytes;
+    }
+    t.round_trips = 0;
+    t.bytes_up = 0;
+    t.bytes_down = 0;
+    t.sync_until_settled(Duration::from_secs(120)).await?;
+    let obs = sizes.caseload_children * sizes.caseload_observations;
+    rows.push(Row {
+        measure: format!(
+            "Caseload sync, {} children x {} new observations: HTTP round trips",
+            sizes.caseload_children, sizes.caseload_observations
+        ),
+        engine: "SQLite",
+        ours: t.round_trips.to_string(),
+        baseline: format!("{base_trips} (stock Automerge sync, per document)"),
+        target: "1",
+        met: Some(t.round_trips == 1),
+    });
+    rows.push(Row {
+        measure: format!("Caseload sync bytes ({obs} observations)"),
+        engine: "SQLite",
+        ours: format!("{:.0} KB", (t.bytes_up + t.bytes_down) as f64 / 1024.0),
+        baseline: format!(
+            "{:.0} KB (stock sync messages, binary, no HTTP)",
+            base_bytes as f64 / 1024.0
+        ),
+        target: "-",
+        met: None,
+    });
+    Ok(())
+}
+
+async fn merge_rate(
+    run: &Running,
+    engine: &'static str,
+    sizes: Sizes,
+    rows: &mut Vec<Row>,
+) -> Result<()> {
+    let mut ts = tablets(&run.base, sizes.merge_tablets, 100).await?;
+    let mut rng = StdRng::seed_from_u64(1);
+    for t in &mut ts {
+        let children = t.children();
+        for i in 0..sizes.merge_observations {
+            let child = children.choose(&mut rng).context("caseload")?.clone();
+            t.record(
+                &child,
+                &format!("Merge run {i}: no heating, child in a coat."),
+            )?;
+        }
+    }
+    // Baseline: the same changes applied to the server's documents in memory, nothing else.
+    let mut docs = std::collections::BTreeMap::new();
+    for child in ts[0].children() {
+        docs.insert(
+            child.clone(),
+            server::docs::load(run.state.store.as_ref(), &child)
+                .await?
+                .0,
+        );
+    }
+    let mut pending = Vec::new();
+    for t in &ts {
+        for (child, replica) in &t.caseload.replicas {
+            let heads: Vec<ChangeHash> = replica.server_heads.clone().unwrap_or_default();
+            pending.push((child.clone(), replica.doc.get_changes(&heads)));
+        }
+    }
+    let started = Instant::now();
+    for (child, changes) in pending {
+        if let Some(doc) = docs.get_mut(&child) {
+            doc.apply_changes(changes)?;
+        }
+    }
+    let baseline = started.elapsed();
+
+    let total = sizes.merge_tablets as usize * sizes.merge_observations;
+    let (_, took) = timed(async {
+        let mut handles = Vec::new();
+        for mut t in ts {
+            handles.push(tokio::spawn(async move {
+                t.sync_until_settled(Duration::from_secs(300)).await
+            }));
+        }
+        for h in handles {
+            h.await??;
+        }
+        Ok(())
+    })
+    .await?;
+    let rate = total as f64 / took.as_secs_f64();
+    rows.push(Row {
+        measure: format!(
+            "Observations merged per second end to end ({} tablets x {} at once)",
+            sizes.merge_tablets, sizes.merge_observations
+        ),
+        engine,
+        ours: format!("{rate:.0}/s"),
+        baseline: format!(
+            "{:.0}/s (Automerge apply in memory, no HTTP, checks or storage)",
+            total as f64 / baseline.as_secs_f64().max(1e-9)
+        ),
+        target: ">= 2,000/s",
+        met: Some(rate >= 2000.0),
+    });
+    Ok(())
+}
+
+async fn latency(
+    run: &Running,
+    engine: &'static str,
+    sizes: Sizes,
+    rows: &mut Vec<Row>,
+) -> Result<()> {
+    for (k, &n) in sizes.latency_tablets.iter().enumerate() {
+        let ts = tablets(&run.base, n, 1000 * (k as u32 + 1)).await?;
+        let ts: Vec<Arc<tokio::sync::Mutex<SimTablet>>> = ts
+            .into_iter()
+            .map(|t| Arc::new(tokio::sync::Mutex::new(t)))
+            .collect();
+        let mut syncs = Vec::new();
+        let mut pings = Vec::new();
+        for round in 0..sizes.latency_rounds {
+            let mut handles = Vec::new();
+            for (i, t) in ts.iter().enumerate() {
+                let t = t.clone();
+                handles.push(tokio::spawn(async move {
+                    let mut t = t.lock().await;
+                    let children = t.children();
+                    let child = children[(i + round) % children.len()].clone();
+                    t.record(&child, "Rush hour: recorded at five o'clock.")?;
+                    let before = t.latencies.len();
+                    t.sync_once().await?;
+                    anyhow::Ok(t.latencies[before..].to_vec())
+                }));
+            }
+            for h in handles {
+                syncs.extend(h.await??);
+            }
+            let mut handles = Vec::new();
+            for t in &ts {
+                let t = t.clone();
+                handles.push(tokio::spawn(async move { t.lock().await.ping().await }));
+            }
+            for h in handles {
+                pings.push(h.await??);
+            }
+        }
+        let p99 = percentile(syncs.clone(), 0.99);
+        rows.push(Row {
+            measure: format!("Sync latency p50 / p99, {n} tablets syncing at once"),
+            engine,
+            ours: format!("{} / {}", ms(percentile(syncs, 0.5)), ms(p99)),
+            baseline: format!(
+                "{} / {} (GET /api/me, same load)",
+                ms(percentile(pings.clone(), 0.5)),
+                ms(percentile(pings, 0.99))
+            ),
+            target: "p99 < 500 ms at 200",
+            met: (n >= 200).then_some(p99 < Duration::from_millis(500)),
+        });
+    }
+    Ok(())
+}
+
+async fn chronology_page(
+    run: &Running,
+    engine: &'static str,
+    sizes: Sizes,
+    rows: &mut Vec<Row>,
+) -> Result<()> {
+    let http = reqwest::Client::new();
+    let login: serde_json::Value = http
+        .post(format!("{}/api/login", run.base))
+        .json(&serde_json::json!({"username": "morgan.manager", "password": PASSWORD}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let token = login["token"].as_str().context("token")?.to_owned();
+    let url = format!("{}/api/children/{BIG_CHILD}/chronology", run.base);
+    let mut times = Vec::new();
+    let mut entries = 0;
+    for _ in 0..sizes.repeats {
+        let (body, took) = timed(async {
+            let body: serde_json::Value = http
+                .get(&url)
+                .bearer_auth(&token)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            Ok(body)
+        })
+        .await?;
+        entries = body["entries"].as_array().map_or(0, Vec::len);
+        times.push(took);
+    }
+    let child: ChildId = BIG_CHILD.parse()?;
+    let mut base_times = Vec::new();
+    for _ in 0..sizes.repeats.min(3) {
+        let started = Instant::now();
+        let (doc, _) = server::docs::load(run.state.store.as_ref(), &child).await?;
+        let record = record::read_record(&doc)?;
+        let items = shared::analytics::chronology(&record);
+        std::hint::black_box(serde_json::to_vec(&items.len())?);
+        base_times.push(started.elapsed());
+    }
+    let page = median(times);
+    rows.push(Row {
+        measure: format!("Manager chronology page, {entries}-observation record"),
+        engine,
+        ours: ms(page),
+        baseline: format!(
+            "{} (hydrate the document and build it, no projection)",
+            ms(median(base_times))
+        ),
+        target: "<= 100 ms",
+        met: Some(page <= Duration::from_millis(100)),
+    });
+    Ok(())
+}
+
+async fn tablet_save(run: &Running, sizes: Sizes, rows: &mut Vec<Row>) -> Result<()> {
+    let child: ChildId = BIG_CHILD.parse()?;
+    let (server_doc, _) = server::docs::load(run.state.store.as_ref(), &child).await?;
+    let mut doc = server_doc
+        .fork()
+        .with_actor(ActorId::from(b"benchtablet".to_vec()));
+    let mut saves = Vec::new();
+    let mut fulls = Vec::new();
+    for i in 0..sizes.repeats * 2 {
+        let heads = doc.get_heads();
+        let obs = observation(&format!("tablet-{i}"), "sam.social", "Saved on the tablet.");
+        let started = Instant::now();
+        record::add_observation(&mut doc, &obs, obs.recorded_at_ms)?;
+        let chunk = doc.save_after(&heads);
+        saves.push(started.elapsed());
+        std::hint::black_box(chunk);
+        let started = Instant::now();
+        std::hint::black_box(doc.save());
+        fulls.push(started.elapsed());
+    }
+    let save = median(saves);
+    rows.push(Row {
+        measure: format!(
+            "Save one observation into a {}-observation record (tablet code path, native, before encryption)",
+            sizes.big_record
+        ),
+        engine: "-",
+        ours: ms(save),
+        baseline: format!("{} (saving the whole document)", ms(median(fulls))),
+        target: "<= 50 ms",
+        met: Some(save <= Duration::from_millis(50)),
+    });
+    Ok(())
+}
+
+fn wasm_row(rows: &mut Vec<Row>) {
+    let raw = std::env::var("QUILT_WASM_RAW").ok();
+    let brotli = std::env::var("QUILT_WASM_BROTLI").ok();
+    if let (Some(raw), Some(brotli)) = (raw, brotli) {
+        rows.push(Row {
+            measure: "Client wasm size, raw / brotli".into(),
+            engine: "-",
+            ours: format!("{raw} / {brotli}"),
+            baseline: "1.29 MB / 0.38 MB (automerge + leptos hello, toolchain.md)".into(),
+            target: "-",
+            met: None,
+        });
+    }
+}
+
+fn print(rows: &[Row], sizes_name: &str) {
+    println!();
+    println!("Quilt benchmarks ({sizes_name}), measured {}", now_utc());
+    println!();
+    println!("| Measure | Engine | Quilt | Baseline (same run) | Target | Met |");
+    println!("| --- | --- | --- | --- | --- | --- |");
+    for r in rows {
+        let met = match r.met {
+            Some(true) => "yes",
+            Some(false) => "NO",
+            None => "-",
+        };
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            r.measure, r.engine, r.ours, r.baseline, r.target, met
+        );
+    }
+}
+
+fn now_utc() -> String {
+    std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let smoke = args.iter().any(|a| a == "--smoke");
+    let postgres = args
+        .iter()
+        .position(|a| a == "--postgres")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let sizes = if smoke { SMOKE } else { FULL };
+    let dir = tempfile::tempdir()?;
+    let mut rows = Vec::new();
+
+    let sqlite_url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let run = start(&sqlite_url, sizes).await?;
+    caseload_sync(&run, sizes, &mut rows).await?;
+    merge_rate(&run, "SQLite", sizes, &mut rows).await?;
+    latency(&run, "SQLite", sizes, &mut rows).await?;
+    chronology_page(&run, "SQLite", sizes, &mut rows).await?;
+    tablet_save(&run, sizes, &mut rows).await?;
+    drop(run);
+
+    if let Some(url) = postgres {
+        let run = start(&url, sizes).await?;
+        merge_rate(&run, "PostgreSQL", sizes, &mut rows).await?;
+        latency(&run, "PostgreSQL", sizes, &mut rows).await?;
+        chronology_page(&run, "PostgreSQL", sizes, &mut rows).await?;
+        drop(run);
+    }
+    wasm_row(&mut rows);
+    print(
+        &rows,
+        if smoke {
+            "smoke sizes: numbers mean nothing"
+        } else {
+            "full sizes"
+        },
+    );
+    Ok(())
+}
