@@ -83,6 +83,9 @@ pub async fn merge_child(
     sender: &Sender,
     req: &ChildSyncRequest,
 ) -> Result<ChildResult, ApiError> {
+    if req.changes.is_empty() && req.sync_message.is_none() {
+        return deliver(state, req).await;
+    }
     let lock = state.doc_locks.for_child(&req.child_id);
     let _guard = lock.lock().await;
     // If the lock cannot be had (database busy or down, lock timeout), only this child waits
@@ -139,6 +142,24 @@ pub async fn merge_child(
         abandon(tx).await;
     }
     Ok(outcome.result)
+}
+
+/// A child the tablet sent nothing for: answer with what it lacks from a consistent read,
+/// without the merge lock (on SQLite that is the database's only write lock).
+async fn deliver(state: &AppState, req: &ChildSyncRequest) -> Result<ChildResult, ApiError> {
+    let (mut doc, _) = load(state.store.as_ref(), &req.child_id)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.into()))?;
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        merge::merge_child(&mut doc, req, Limits::default(), &merge::accept_all)
+    }));
+    match outcome {
+        Ok(outcome) if outcome.persist.is_empty() => Ok(outcome.result),
+        // Nothing was sent, so nothing can be new; refuse rather than store outside the lock.
+        _ => Ok(ChildResult::Rejected {
+            reason: "the server could not process this request".into(),
+        }),
+    }
 }
 
 /// Ends a merge that stores nothing. A failed rollback is only logged: the transaction and its

@@ -194,3 +194,15 @@ pub fn brotli_size(bytes: &[u8]) -> Result<usize> {
     brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).context("brotli")?;
     Ok(out.len())
 }
+
+/// The packaged client's wasm size in `dist`: (raw bytes, brotli bytes).
+pub fn wasm_sizes(dist: &Path) -> Result<(usize, usize)> {
+    for entry in std::fs::read_dir(dist).context("reading dist/")? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "wasm") {
+            let bytes = std::fs::read(&path)?;
+            return Ok((bytes.len(), brotli_size(&bytes)?));
+        }
+    }
+    anyhow::bail!("no .wasm in {}", dist.display())
+}

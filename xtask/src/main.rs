@@ -5,7 +5,9 @@
 //!   integration tests run twice, on SQLite and on PostgreSQL (a private cluster it starts).
 //! - `dist`: build the client into `dist/` (wasm, wasm-bindgen, app shell, service worker).
 //! - `postgres`: start the private PostgreSQL test cluster if needed and print its URL.
-//! - `fuzz`, `soak`: fuzz every decoder of untrusted bytes (short, and ten minutes).
+//! - `fuzz`, `soak`: fuzz every decoder of untrusted bytes (short, and ten minutes);
+//!   `soak --crash`: SIGKILL the server at random moments while 50 tablets sync.
+//! - `bench`: the release benchmark table with its baselines (`BENCHMARKS.md`).
 //!
 //! Every tool the build needs is installed here, idempotently, from the package registries.
 
@@ -38,7 +40,17 @@ fn main() -> Result<()> {
                 .unwrap_or(60);
             setup::fuzz(&root, seconds)
         }
+        Some("soak") if args.iter().any(|a| a == "--crash") => {
+            let trials = args
+                .iter()
+                .position(|a| a == "--trials")
+                .and_then(|i| args.get(i + 1))
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(50);
+            crash_soak(&root, trials)
+        }
         Some("soak") => setup::fuzz(&root, 600),
+        Some("bench") => bench(&root),
         _ => {
             eprintln!(
                 "usage: cargo xtask <run | test | dist | postgres | fuzz [--seconds N] | soak>"
@@ -51,6 +63,10 @@ fn main() -> Result<()> {
             eprintln!("  postgres  start the PostgreSQL test cluster and print its URL");
             eprintln!("  fuzz  fuzz the sync decoder and change validator (default 60 s)");
             eprintln!("  soak  the long runs: fuzzing for 10 minutes");
+            eprintln!("  soak --crash [--trials N]  SIGKILL the server N times (default 50) while 50 tablets sync, on SQLite and PostgreSQL");
+            eprintln!(
+                "  bench  the release benchmark table (SQLite and PostgreSQL, with baselines)"
+            );
             bail!("unknown command")
         }
     }
@@ -156,7 +172,68 @@ fn test(root: &Path) -> Result<()> {
             "--test-threads=1",
         ])
         .env("QUILT_SERVER_BIN", root.join("target/debug/quilt-server"))
-        .env("QUILT_DIST", root.join("dist")))?;
+        .env("QUILT_DIST", root.join("dist"))
+        .env("QUILT_TEST_DATABASE_URL", &postgres))?;
+    // The benchmark at smoke sizes: proves it runs; its numbers mean nothing in a debug build.
+    sh(cargo()
+        .args([
+            "run",
+            "-p",
+            "tests",
+            "--bin",
+            "quilt-bench",
+            "--",
+            "--smoke",
+            "--postgres",
+        ])
+        .env("QUILT_TEST_DATABASE_URL", &postgres))?;
     eprintln!("xtask test: everything passed in {:.0?}", started.elapsed());
     Ok(())
+}
+
+/// `cargo xtask bench`: the release benchmark table, on SQLite and PostgreSQL, with the
+/// client's size from a fresh `dist/`.
+fn bench(root: &Path) -> Result<()> {
+    let dist = dist::build(root)?;
+    let (raw, brotli) = dist::wasm_sizes(&dist)?;
+    let postgres = setup::ensure_postgres(root)?;
+    sh(cargo()
+        .args([
+            "run",
+            "--release",
+            "-p",
+            "tests",
+            "--bin",
+            "quilt-bench",
+            "--",
+            "--postgres",
+        ])
+        .env("QUILT_TEST_DATABASE_URL", &postgres)
+        .env("QUILT_WASM_RAW", format!("{:.2} MB", raw as f64 / 1e6))
+        .env(
+            "QUILT_WASM_BROTLI",
+            format!("{:.2} MB", brotli as f64 / 1e6),
+        ))
+}
+
+/// `cargo xtask soak --crash`: the crash soak with many SIGKILLs, on SQLite and PostgreSQL.
+fn crash_soak(root: &Path, trials: u32) -> Result<()> {
+    let postgres = setup::ensure_postgres(root)?;
+    sh(cargo().args(["build", "-p", "server", "--bin", "quilt-server"]))?;
+    sh(cargo()
+        .args([
+            "test",
+            "-p",
+            "tests",
+            "--test",
+            "crash",
+            "--",
+            "--include-ignored",
+            "--test-threads=1",
+            "--nocapture",
+        ])
+        .env("QUILT_SERVER_BIN", root.join("target/debug/quilt-server"))
+        .env("QUILT_DIST", root.join("dist"))
+        .env("QUILT_TEST_DATABASE_URL", &postgres)
+        .env("QUILT_CRASH_TRIALS", trials.to_string()))
 }

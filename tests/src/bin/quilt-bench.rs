@@ -1,10 +1,11 @@
 //! `quilt-bench`: Quilt's performance table, each measurement beside a baseline measured in the
-//! same run. `cargo xtask bench` builds it in release and runs it; `--smoke` runs every
+//! same run. `cargo xtask bench` builds it in release and runs it (`--postgres` adds a fresh
+//! database on the cluster `QUILT_TEST_DATABASE_URL` names); `--smoke` runs every
 //! measurement at a tiny size so the suite proves the benchmark still works (its numbers mean
 //! nothing).
 //!
 //! The server runs in this process on a real TCP port with a real database (a SQLite file, and
-//! PostgreSQL when `--postgres URL` is given); simulated tablets are the app's own sync client
+//! PostgreSQL with `--postgres`); simulated tablets are the app's own sync client
 //! (`shared::sync`) talking HTTP. Client and server share the machine's cores.
 
 use std::future::Future;
@@ -539,11 +540,12 @@ fn now_utc() -> String {
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let smoke = args.iter().any(|a| a == "--smoke");
-    let postgres = args
-        .iter()
-        .position(|a| a == "--postgres")
-        .and_then(|i| args.get(i + 1))
-        .cloned();
+    // A fresh database on the cluster `QUILT_TEST_DATABASE_URL` names.
+    let postgres = if args.iter().any(|a| a == "--postgres") {
+        Some(tests::fresh_postgres().await?)
+    } else {
+        None
+    };
     let sizes = if smoke { SMOKE } else { FULL };
     let dir = tempfile::tempdir()?;
     let mut rows = Vec::new();
