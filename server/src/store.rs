@@ -170,6 +170,8 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes every refresh token and access session of a family (logout, theft).
     async fn revoke_family(&self, family: &str) -> Result<()>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    /// Binds `device` to `user` if no one has used it yet; returns whether it is `user`'s.
+    async fn bind_device(&self, device: &str, user: &UserId, now_ms: i64) -> Result<bool>;
 
     // Children and access.
     async fn create_child(&self, child: &CaseloadEntry, team_id: &str) -> Result<()>;

@@ -123,3 +123,38 @@ async fn repeated_wrong_passwords_are_rate_limited() {
         .await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_device_id_belongs_to_the_first_user_who_signs_in_with_it() {
+    let server = TestServer::start().await;
+    let hana_device = "0123456789abcdef0123456789abcdef";
+    server.login_on("hana.health", Some(hana_device)).await;
+    // Hana's device id is visible in the actors of every change she syncs; Sam may not use it.
+    let (status, body) = server
+        .post(
+            "/api/login",
+            None,
+            &serde_json::json!({
+                "username": "sam.social",
+                "password": server::demo::DEMO_PASSWORD,
+                "device_id": hana_device
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body.get("token").is_none(),
+        "no session for a taken device: {body}"
+    );
+    // Hana keeps using it, and Sam signs in from a device of his own.
+    server.login_on("hana.health", Some(hana_device)).await;
+    server
+        .login_on("sam.social", Some("fedcba9876543210fedcba9876543210"))
+        .await;
+    let audit = server.state.store.audit_all().await.expect("audit");
+    assert!(
+        audit.iter().any(|e| e.event.outcome == "refused"
+            && e.event.detail.contains("device registered to another user")),
+        "the refusal is audited"
+    );
+}

@@ -36,6 +36,11 @@ pub fn Login() -> impl IntoView {
                 Err(ApiError::Unauthorised(_)) => {
                     Err("The username or password is not right.".to_owned())
                 }
+                Err(ApiError::Forbidden(_)) => Err(
+                    "This tablet is registered to another user on the server. Ask your \
+                     administrator before signing in here."
+                        .to_owned(),
+                ),
                 Err(e) => Err(format!("Signing in failed: {e}")),
             };
             match result {

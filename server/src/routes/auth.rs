@@ -76,6 +76,17 @@ async fn login(
     state.login_limiter.succeeded(&req.username);
     let family = new_token();
     let device = req_device.as_ref().map(|d| d.to_string());
+    if let Some(device) = &device {
+        if !state.store.bind_device(device, &user.id, now).await? {
+            tracing::warn!(user = %user.id, "sign-in refused: device registered to another user");
+            let mut event =
+                Event::new("login", "refused").detail("device registered to another user");
+            event.user_id = Some(user.id.to_string());
+            event.device_id = Some(device.clone());
+            audit::record_or_log(&state, event).await;
+            return Err(ApiError::Forbidden);
+        }
+    }
     let response = issue(&state, &user, device.as_deref(), &family).await?;
     tracing::info!(user = %user.id, "signed in");
     state.metrics.sign_in(SignIn::Ok);

@@ -510,6 +510,23 @@ impl Store for PgStore {
         read_doc(&mut conn, child).await
     }
 
+    async fn bind_device(&self, device: &str, user: &UserId, now_ms: i64) -> Result<bool> {
+        sqlx::query(
+            "INSERT INTO devices (device_id, user_id, first_seen_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (device_id) DO NOTHING",
+        )
+        .bind(device)
+        .bind(user.as_str())
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        let owner: String = sqlx::query_scalar("SELECT user_id FROM devices WHERE device_id = $1")
+            .bind(device)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(owner == user.as_str())
+    }
+
     async fn begin_merge(&self, child: &ChildId) -> Result<(StoredDoc, Box<dyn MergeTx>)> {
         let mut tx = self.pool.begin().await?;
         // Waits for any other process's merge of this child to commit; in READ COMMITTED the

@@ -462,6 +462,23 @@ impl Store for SqliteStore {
         Ok(stored)
     }
 
+    async fn bind_device(&self, device: &str, user: &UserId, now_ms: i64) -> Result<bool> {
+        sqlx::query(
+            "INSERT INTO devices (device_id, user_id, first_seen_ms) VALUES (?, ?, ?) \
+             ON CONFLICT (device_id) DO NOTHING",
+        )
+        .bind(device)
+        .bind(user.as_str())
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        let owner: String = sqlx::query_scalar("SELECT user_id FROM devices WHERE device_id = ?")
+            .bind(device)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(owner == user.as_str())
+    }
+
     async fn begin_merge(&self, child: &ChildId) -> Result<(StoredDoc, Box<dyn MergeTx>)> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let stored = read_doc(&mut tx, child).await?;
