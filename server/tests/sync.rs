@@ -409,3 +409,55 @@ async fn forged_changes_through_sync_are_rejected_and_store_nothing() {
     assert_eq!(ava["result"]["status"], "rejected");
     assert_eq!(server.stored("child-ava").await, before);
 }
+
+#[tokio::test]
+async fn removing_an_allocation_removes_the_child_from_the_tablet_at_its_next_sync() {
+    let server = TestServer::start().await;
+    let mut sam = Tablet::sign_in(&server, "sam.social").await;
+    sam.sync(&server).await;
+    let mia: shared::ChildId = "child-mia".parse().expect("id");
+    assert!(
+        sam.caseload.replicas.contains_key(&mia),
+        "Mia starts on Sam's tablet"
+    );
+    // Unsynced work on Mia when the allocation ends never reaches the server either.
+    record_on(
+        &mut sam,
+        "child-mia",
+        &observation("late", "sam", "2026-11-02"),
+    );
+    let before = server.stored("child-mia").await;
+
+    let sam_id = "user-sam-social".parse().expect("id");
+    server
+        .state
+        .store
+        .deallocate(&mia, &sam_id)
+        .await
+        .expect("deallocate");
+    let req = sam.caseload.request();
+    let (status, body) = server.post("/api/sync", Some(&sam.token), &req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let resp: shared::sync::SyncResponse = serde_json::from_value(body).expect("response");
+    let outcome = sam.caseload.apply(&resp, &sam.actor);
+
+    assert_eq!(
+        outcome.revoked,
+        vec![mia.clone()],
+        "the tablet is told to drop Mia"
+    );
+    assert!(
+        !sam.caseload.replicas.contains_key(&mia),
+        "Mia's record is gone from the tablet"
+    );
+    assert!(!sam.caseload.entries.iter().any(|e| e.child_id == mia));
+    assert!(
+        sam.caseload.replicas.len() >= 2,
+        "the rest of the caseload stays"
+    );
+    assert_eq!(
+        server.stored("child-mia").await,
+        before,
+        "nothing stored for Mia"
+    );
+}

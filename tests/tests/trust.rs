@@ -49,6 +49,8 @@ fn encodings(word: &str) -> Vec<Vec<u8>> {
 /// Files under `dir` containing `word` in any encoding.
 fn files_containing(dir: &Path, word: &str) -> Result<Vec<String>> {
     let needles = encodings(word);
+    let finders: Vec<memchr::memmem::Finder<'_>> =
+        needles.iter().map(memchr::memmem::Finder::new).collect();
     let mut hits = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -62,10 +64,7 @@ fn files_containing(dir: &Path, word: &str) -> Result<Vec<String>> {
             let Ok(bytes) = std::fs::read(&path) else {
                 continue;
             };
-            if needles
-                .iter()
-                .any(|n| bytes.windows(n.len()).any(|w| w == n.as_slice()))
-            {
+            if finders.iter().any(|f| f.find(&bytes).is_some()) {
                 hits.push(path.display().to_string());
             }
         }
