@@ -310,17 +310,18 @@ async fn merge_rate(
     let baseline = started.elapsed();
 
     let total = sizes.merge_tablets as usize * sizes.merge_observations;
-    let (_, took) = timed(async {
+    let limit = Duration::from_secs(120);
+    let (settled, took) = timed(async {
         let mut handles = Vec::new();
         for mut t in ts {
-            handles.push(tokio::spawn(async move {
-                t.sync_until_settled(Duration::from_secs(300)).await
-            }));
+            handles.push(tokio::spawn(async move { t.sync_until_settled(limit).await }));
         }
+        let mut settled = true;
         for h in handles {
-            h.await??;
+            // A tablet that cannot settle in time is a result to report, not a crash.
+            settled &= h.await?.is_ok();
         }
-        Ok(())
+        Ok(settled)
     })
     .await?;
     let rate = total as f64 / took.as_secs_f64();
@@ -330,13 +331,17 @@ async fn merge_rate(
             sizes.merge_tablets, sizes.merge_observations
         ),
         engine,
-        ours: format!("{rate:.0}/s"),
+        ours: if settled {
+            format!("{rate:.0}/s")
+        } else {
+            format!("not all settled within {limit:?}")
+        },
         baseline: format!(
             "{:.0}/s (Automerge apply in memory, no HTTP, checks or storage)",
             total as f64 / baseline.as_secs_f64().max(1e-9)
         ),
         target: ">= 2,000/s",
-        met: Some(rate >= 2000.0),
+        met: Some(settled && rate >= 2000.0),
     });
     Ok(())
 }
