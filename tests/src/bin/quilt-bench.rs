@@ -241,28 +241,34 @@ async fn caseload_sync(run: &Running, sizes: Sizes, rows: &mut Vec<Row>) -> Resu
     t.bytes_down = 0;
     t.sync_until_settled(Duration::from_secs(120)).await?;
     let obs = sizes.caseload_children * sizes.caseload_observations;
-    rows.push(Row {
-        measure: format!(
-            "Caseload sync, {} children x {} new observations: HTTP round trips",
-            sizes.caseload_children, sizes.caseload_observations
-        ),
-        engine: "SQLite",
-        ours: t.round_trips.to_string(),
-        baseline: format!("{base_trips} (stock Automerge sync, per document)"),
-        target: "1",
-        met: Some(t.round_trips == 1),
-    });
-    rows.push(Row {
-        measure: format!("Caseload sync bytes ({obs} observations)"),
-        engine: "SQLite",
-        ours: format!("{:.0} KB", (t.bytes_up + t.bytes_down) as f64 / 1024.0),
-        baseline: format!(
-            "{:.0} KB (stock sync messages, binary, no HTTP)",
-            base_bytes as f64 / 1024.0
-        ),
-        target: "-",
-        met: None,
-    });
+    record(
+        rows,
+        Row {
+            measure: format!(
+                "Caseload sync, {} children x {} new observations: HTTP round trips",
+                sizes.caseload_children, sizes.caseload_observations
+            ),
+            engine: "SQLite",
+            ours: t.round_trips.to_string(),
+            baseline: format!("{base_trips} (stock Automerge sync, per document)"),
+            target: "1",
+            met: Some(t.round_trips == 1),
+        },
+    );
+    record(
+        rows,
+        Row {
+            measure: format!("Caseload sync bytes ({obs} observations)"),
+            engine: "SQLite",
+            ours: format!("{:.0} KB", (t.bytes_up + t.bytes_down) as f64 / 1024.0),
+            baseline: format!(
+                "{:.0} KB (stock sync messages, binary, no HTTP)",
+                base_bytes as f64 / 1024.0
+            ),
+            target: "-",
+            met: None,
+        },
+    );
     Ok(())
 }
 
@@ -314,7 +320,9 @@ async fn merge_rate(
     let (settled, took) = timed(async {
         let mut handles = Vec::new();
         for mut t in ts {
-            handles.push(tokio::spawn(async move { t.sync_until_settled(limit).await }));
+            handles.push(tokio::spawn(
+                async move { t.sync_until_settled(limit).await },
+            ));
         }
         let mut settled = true;
         for h in handles {
@@ -325,24 +333,27 @@ async fn merge_rate(
     })
     .await?;
     let rate = total as f64 / took.as_secs_f64();
-    rows.push(Row {
-        measure: format!(
-            "Observations merged per second end to end ({} tablets x {} at once)",
-            sizes.merge_tablets, sizes.merge_observations
-        ),
-        engine,
-        ours: if settled {
-            format!("{rate:.0}/s")
-        } else {
-            format!("not all settled within {limit:?}")
+    record(
+        rows,
+        Row {
+            measure: format!(
+                "Observations merged per second end to end ({} tablets x {} at once)",
+                sizes.merge_tablets, sizes.merge_observations
+            ),
+            engine,
+            ours: if settled {
+                format!("{rate:.0}/s")
+            } else {
+                format!("not all settled within {limit:?}")
+            },
+            baseline: format!(
+                "{:.0}/s (Automerge apply in memory, no HTTP, checks or storage)",
+                total as f64 / baseline.as_secs_f64().max(1e-9)
+            ),
+            target: ">= 2,000/s",
+            met: Some(settled && rate >= 2000.0),
         },
-        baseline: format!(
-            "{:.0}/s (Automerge apply in memory, no HTTP, checks or storage)",
-            total as f64 / baseline.as_secs_f64().max(1e-9)
-        ),
-        target: ">= 2,000/s",
-        met: Some(settled && rate >= 2000.0),
-    });
+    );
     Ok(())
 }
 
@@ -387,18 +398,21 @@ async fn latency(
             }
         }
         let p99 = percentile(syncs.clone(), 0.99);
-        rows.push(Row {
-            measure: format!("Sync latency p50 / p99, {n} tablets syncing at once"),
-            engine,
-            ours: format!("{} / {}", ms(percentile(syncs, 0.5)), ms(p99)),
-            baseline: format!(
-                "{} / {} (GET /api/me, same load)",
-                ms(percentile(pings.clone(), 0.5)),
-                ms(percentile(pings, 0.99))
-            ),
-            target: "p99 < 500 ms at 200",
-            met: (n >= 200).then_some(p99 < Duration::from_millis(500)),
-        });
+        record(
+            rows,
+            Row {
+                measure: format!("Sync latency p50 / p99, {n} tablets syncing at once"),
+                engine,
+                ours: format!("{} / {}", ms(percentile(syncs, 0.5)), ms(p99)),
+                baseline: format!(
+                    "{} / {} (GET /api/me, same load)",
+                    ms(percentile(pings.clone(), 0.5)),
+                    ms(percentile(pings, 0.99))
+                ),
+                target: "p99 < 500 ms at 200",
+                met: (n >= 200).then_some(p99 < Duration::from_millis(500)),
+            },
+        );
     }
     Ok(())
 }
@@ -449,17 +463,20 @@ async fn chronology_page(
         base_times.push(started.elapsed());
     }
     let page = median(times);
-    rows.push(Row {
-        measure: format!("Manager chronology page, {entries}-observation record"),
-        engine,
-        ours: ms(page),
-        baseline: format!(
-            "{} (hydrate the document and build it, no projection)",
-            ms(median(base_times))
-        ),
-        target: "<= 100 ms",
-        met: Some(page <= Duration::from_millis(100)),
-    });
+    record(
+        rows,
+        Row {
+            measure: format!("Manager chronology page, {entries}-observation record"),
+            engine,
+            ours: ms(page),
+            baseline: format!(
+                "{} (hydrate the document and build it, no projection)",
+                ms(median(base_times))
+            ),
+            target: "<= 100 ms",
+            met: Some(page <= Duration::from_millis(100)),
+        },
+    );
     Ok(())
 }
 
@@ -484,7 +501,7 @@ async fn tablet_save(run: &Running, sizes: Sizes, rows: &mut Vec<Row>) -> Result
         fulls.push(started.elapsed());
     }
     let save = median(saves);
-    rows.push(Row {
+    record(rows, Row {
         measure: format!(
             "Save one observation into a {}-observation record (tablet code path, native, before encryption)",
             sizes.big_record
@@ -502,15 +519,27 @@ fn wasm_row(rows: &mut Vec<Row>) {
     let raw = std::env::var("QUILT_WASM_RAW").ok();
     let brotli = std::env::var("QUILT_WASM_BROTLI").ok();
     if let (Some(raw), Some(brotli)) = (raw, brotli) {
-        rows.push(Row {
-            measure: "Client wasm size, raw / brotli".into(),
-            engine: "-",
-            ours: format!("{raw} / {brotli}"),
-            baseline: "1.29 MB / 0.38 MB (automerge + leptos hello, toolchain.md)".into(),
-            target: "-",
-            met: None,
-        });
+        record(
+            rows,
+            Row {
+                measure: "Client wasm size, raw / brotli".into(),
+                engine: "-",
+                ours: format!("{raw} / {brotli}"),
+                baseline: "1.29 MB / 0.38 MB (automerge + leptos hello, toolchain.md)".into(),
+                target: "-",
+                met: None,
+            },
+        );
     }
+}
+
+/// Keeps a result, and shows it at once so a long run that is stopped still reports it.
+fn record(rows: &mut Vec<Row>, row: Row) {
+    eprintln!(
+        "measured: {} | {} | {} | {}",
+        row.measure, row.engine, row.ours, row.baseline
+    );
+    rows.push(row);
 }
 
 fn print(rows: &[Row], sizes_name: &str) {
