@@ -290,11 +290,11 @@ pub fn ensure_postgres(root: &Path) -> Result<String> {
             )?
         }
     };
-    let dir = root.join("target").join("pg");
+    let as_root = is_root();
+    let dir = cluster_dir(root, as_root)?;
     let data = dir.join("data");
     let run = dir.join("run");
     std::fs::create_dir_all(&run).with_context(|| format!("creating {}", run.display()))?;
-    let as_root = is_root();
     if as_root {
         sh(Command::new("chown")
             .arg("postgres:postgres")
@@ -386,6 +386,40 @@ pub fn ensure_postgres(root: &Path) -> Result<String> {
 }
 
 /// `bin/` of the newest PostgreSQL Debian installed.
+/// Where the test cluster lives: `target/pg` in the workspace, unless (as root) the `postgres`
+/// user cannot reach it, as when the checkout sits under a private directory; then a folder of
+/// its own under `/var/tmp`, one per checkout.
+fn cluster_dir(root: &Path, as_root: bool) -> Result<PathBuf> {
+    let preferred = root.join("target").join("pg");
+    if !as_root {
+        return Ok(preferred);
+    }
+    let target = root.join("target");
+    std::fs::create_dir_all(&target).with_context(|| format!("creating {}", target.display()))?;
+    let reachable = Command::new("runuser")
+        .args(["-u", "postgres", "--", "test", "-x"])
+        .arg(&target)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if reachable {
+        return Ok(preferred);
+    }
+    let tag: u64 = root
+        .to_string_lossy()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+    let dir = PathBuf::from(format!("/var/tmp/quilt-test-pg-{tag:016x}"));
+    eprintln!(
+        "note: the postgres user cannot reach {}; the test cluster lives in {}",
+        target.display(),
+        dir.display()
+    );
+    Ok(dir)
+}
+
 fn postgres_bin_dir() -> Option<PathBuf> {
     let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .ok()?
