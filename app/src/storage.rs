@@ -4,7 +4,7 @@
 //! the app only sees plain Rust values.
 //!
 //! Everything about people is encrypted (see [`vault`]): values are sealed `Uint8Array`s. Only
-//! the device id, the wrapped data key with its owner, and the count of failed unlocks are kept
+//! the device ids (one per user), the wrapped data key with its owner, and the count of failed unlocks are kept
 //! in clear. Keys are opaque ids (child ids, chunk numbers, setting names). Encryption happens
 //! outside IndexedDB transactions, which would otherwise end while Web Crypto works.
 //!
