@@ -148,6 +148,12 @@ pub fn locked_wasm_bindgen_version(root: &Path) -> Result<String> {
     bail!("wasm-bindgen is not in Cargo.lock")
 }
 
+/// Where `cargo install` builds the project's tools: inside `target/`, not the system's temporary
+/// directory (which may be small), and kept so a second install reuses the build.
+fn tools_build(root: &Path) -> PathBuf {
+    root.join("target").join("tools")
+}
+
 /// `wasm-bindgen` at exactly the locked version, installed under `.tools/` if missing.
 pub fn wasm_bindgen(root: &Path) -> Result<PathBuf> {
     let version = locked_wasm_bindgen_version(root)?;
@@ -172,7 +178,9 @@ pub fn wasm_bindgen(root: &Path) -> Result<PathBuf> {
                 &version,
                 "--root",
             ])
-            .arg(&tools);
+            .arg(&tools)
+            .arg("--target-dir")
+            .arg(tools_build(root));
         // `--locked` can fail when the registry no longer serves a pinned dependency.
         let mut locked = crate::cargo();
         locked
@@ -184,7 +192,9 @@ pub fn wasm_bindgen(root: &Path) -> Result<PathBuf> {
                 &version,
                 "--root",
             ])
-            .arg(&tools);
+            .arg(&tools)
+            .arg("--target-dir")
+            .arg(tools_build(root));
         if sh(&mut locked).is_err() {
             sh(&mut install)?;
         }
@@ -228,11 +238,15 @@ pub fn fuzz(root: &Path, seconds: u32) -> Result<()> {
         let mut locked = crate::cargo();
         locked
             .args(["install", "--locked", "cargo-fuzz", "--root"])
-            .arg(&tools);
+            .arg(&tools)
+            .arg("--target-dir")
+            .arg(tools_build(root));
         if sh(&mut locked).is_err() {
             sh(crate::cargo()
                 .args(["install", "cargo-fuzz", "--root"])
-                .arg(&tools))?;
+                .arg(&tools)
+                .arg("--target-dir")
+                .arg(tools_build(root)))?;
         }
     }
     let path = format!(
