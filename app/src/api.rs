@@ -142,6 +142,21 @@ pub async fn record(token: &str, child: &ChildId) -> Result<shared::api::RecordR
     decode(send(request).await?).await
 }
 
+/// Waits (up to the server's limit, about 25 s) until the child's record is at a version other
+/// than `since`; answers with the version then.
+pub async fn changes(
+    token: &str,
+    child: &ChildId,
+    since: i64,
+) -> Result<shared::api::ChangesResponse, ApiError> {
+    let url = format!("/api/children/{child}/changes?since={since}");
+    let request = with_auth(Request::get(&url), token)
+        .header("Accept", "application/json")
+        .build()
+        .map_err(|_| ApiError::Network)?;
+    decode(send(request).await?).await
+}
+
 /// The child's chronology as CSV text, for conferences and courts.
 pub async fn chronology_csv(token: &str, child: &ChildId) -> Result<String, ApiError> {
     let url = format!("/api/children/{child}/chronology.csv");

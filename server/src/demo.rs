@@ -260,7 +260,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
         let actor = ActorId::from(format!("demo-seed-{}", author.id).into_bytes());
         let mut failure = None;
         docs::append(state, &child, |doc| {
-            doc.set_actor(actor);
+            doc.set_actor(actor.clone());
             if let Err(err) = record::add_observation(doc, &obs, obs.recorded_at_ms) {
                 failure = Some(err);
             }
@@ -301,7 +301,7 @@ async fn seed_plans(state: &AppState, users: &[User]) -> anyhow::Result<()> {
         let actor = ActorId::from(format!("demo-seed-plan-{child}").into_bytes());
         let mut failure: Option<String> = None;
         docs::append(state, &child_id, |doc| {
-            doc.set_actor(actor);
+            doc.set_actor(actor.clone());
             let mut run = || -> Result<(), Box<shared::record::RecordError>> {
                 let person = |name: &str, rel: &str, household, risk: &str| PersonDetails {
                     name: name.into(),

@@ -1,32 +1,139 @@
 //! Loading, merging and storing children's documents: the server half of sync.
 //!
-//! Architecture invariant: every merge of a child's document holds that child's lock from
-//! load to commit, and the response that acknowledges changes is built only after the commit.
-//! Two locks: `DocLocks` queues one process's merges of a child in memory, and
-//! `Store::begin_merge` locks the child in the database, which every process sharing it
-//! respects.
+//! Architecture invariant: a merge is computed from one version of the child's document and
+//! stored only if that version is still the current one ([`Store::commit_merge`]); the
+//! response that acknowledges changes is built only after the commit. A merge that finds the
+//! version moved (another process stored something first) reloads and runs again.
+//!
+//! `DocLocks` queues one process's merges of a child in memory, so they never race each other;
+//! the version check is what keeps processes sharing a database apart. Documents are kept in a
+//! per-process [`DocCache`] keyed by version, so a merge usually starts from memory instead of
+//! rebuilding the document from every stored change, and a sync that brings nothing new for a
+//! child is answered from the stored heads alone.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
-use automerge::{ActorId, Automerge, Change};
+use automerge::{ActorId, Automerge, Change, ChangeHash};
 use shared::record;
 use shared::sync::server::{self as merge, Limits};
-use shared::sync::{ChildResult, ChildSyncRequest};
+use shared::sync::{heads_to_hex, ChildResult, ChildSyncRequest};
 use shared::validate::{self, Policy, Sender};
 use shared::ChildId;
 
 use crate::error::ApiError;
 use crate::state::{now_ms, AppState};
-use crate::store::{MergeTx, MergeWrite, NewChange, Store, StoreError, StoredDoc};
+use crate::store::{MergeWrite, NewChange, Projection, Store, StoreError, StoredDoc};
+
+/// How many times a merge is recomputed when other processes keep storing into the same
+/// child first, before the tablet is told to try again later.
+const MAX_ATTEMPTS: usize = 8;
+
+/// Documents this process has loaded, each with the version it is at and how many changes
+/// are stored after its snapshot. Bounded: the least recently used is dropped first.
+pub struct DocCache {
+    capacity: usize,
+    clock: AtomicU64,
+    docs: Mutex<HashMap<ChildId, Cached>>,
+}
+
+struct Cached {
+    version: i64,
+    stored_changes: usize,
+    doc: Arc<Automerge>,
+    used: u64,
+}
+
+impl DocCache {
+    pub fn new(capacity: usize) -> Self {
+        DocCache {
+            capacity,
+            clock: AtomicU64::new(0),
+            docs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ChildId, Cached>> {
+        // A poisoned map only means a thread panicked while holding it; entries are whole.
+        self.docs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The cached document if it is at `version`.
+    fn get(&self, child: &ChildId, version: i64) -> Option<(Arc<Automerge>, usize)> {
+        let tick = self.clock.fetch_add(1, Ordering::Relaxed);
+        let mut docs = self.lock();
+        let cached = docs.get_mut(child).filter(|c| c.version == version)?;
+        cached.used = tick;
+        Some((cached.doc.clone(), cached.stored_changes))
+    }
+
+    fn put(&self, child: &ChildId, version: i64, stored_changes: usize, doc: Arc<Automerge>) {
+        if self.capacity == 0 {
+            return;
+        }
+        let used = self.clock.fetch_add(1, Ordering::Relaxed);
+        let mut docs = self.lock();
+        if let Some(existing) = docs.get(child) {
+            if existing.version > version {
+                return;
+            }
+        }
+        docs.insert(
+            child.clone(),
+            Cached {
+                version,
+                stored_changes,
+                doc,
+                used,
+            },
+        );
+        while docs.len() > self.capacity {
+            let Some(oldest) = docs
+                .iter()
+                .min_by_key(|(_, c)| c.used)
+                .map(|(id, _)| id.clone())
+            else {
+                break;
+            };
+            docs.remove(&oldest);
+        }
+    }
+
+    /// Takes the document out (a merge is about to change it); `None` unless at `version`.
+    fn take(&self, child: &ChildId, version: i64) -> Option<(Automerge, usize)> {
+        let mut docs = self.lock();
+        if docs.get(child).map(|c| c.version) != Some(version) {
+            return None;
+        }
+        let cached = docs.remove(child)?;
+        drop(docs);
+        let doc = Arc::try_unwrap(cached.doc).unwrap_or_else(|shared| (*shared).clone());
+        Some((doc, cached.stored_changes))
+    }
+
+    fn forget(&self, child: &ChildId) {
+        self.lock().remove(child);
+    }
+
+    /// How many documents are cached (for metrics and tests).
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
 
 /// Rebuilds a child's document from its snapshot and changes; a child with nothing stored yet
-/// starts from the shared genesis.
+/// starts from the shared genesis. Returns the document and how many changes are stored after
+/// its snapshot.
 pub async fn load(store: &dyn Store, child: &ChildId) -> Result<(Automerge, usize), StoreError> {
     let stored = store.load_doc(child).await?;
     rebuild(child, &stored)
 }
 
-/// The document `stored` holds, and how many changes are stored after its snapshot.
 fn rebuild(child: &ChildId, stored: &StoredDoc) -> Result<(Automerge, usize), StoreError> {
     let mut doc = match &stored.snapshot {
         Some(bytes) => Automerge::load(bytes)
@@ -47,10 +154,82 @@ fn rebuild(child: &ChildId, stored: &StoredDoc) -> Result<(Automerge, usize), St
     Ok((doc, count))
 }
 
-/// Builds the write for changes that are new to the server, with the refreshed read model
-/// and, past the policy's threshold, a compacted snapshot.
+/// The child's document as stored now, with its version and stored-change count: from the
+/// cache when it is current, else loaded (and cached).
+async fn current(
+    state: &AppState,
+    child: &ChildId,
+) -> Result<(Arc<Automerge>, i64, usize), StoreError> {
+    let version = state.store.doc_state(child).await?.map_or(0, |s| s.version);
+    if let Some((doc, stored)) = state.doc_cache.get(child, version) {
+        state.metrics.doc_cache(true);
+        return Ok((doc, version, stored));
+    }
+    state.metrics.doc_cache(false);
+    let stored = state.store.load_doc(child).await?;
+    let (doc, count) = rebuild(child, &stored)?;
+    let doc = Arc::new(doc);
+    state
+        .doc_cache
+        .put(child, stored.version, count, doc.clone());
+    Ok((doc, stored.version, count))
+}
+
+/// The current document, owned, for a merge to change: taken out of the cache when it is
+/// there (no copy), else loaded.
+async fn current_owned(
+    state: &AppState,
+    child: &ChildId,
+) -> Result<(Automerge, i64, usize), StoreError> {
+    let version = state.store.doc_state(child).await?.map_or(0, |s| s.version);
+    if let Some((doc, stored)) = state.doc_cache.take(child, version) {
+        state.metrics.doc_cache(true);
+        return Ok((doc, version, stored));
+    }
+    state.metrics.doc_cache(false);
+    let stored = state.store.load_doc(child).await?;
+    let (doc, count) = rebuild(child, &stored)?;
+    Ok((doc, stored.version, count))
+}
+
+/// The read model's rows for a merge from `before` to the document's current heads: only the
+/// observations the merge touched, unless this is the child's first versioned write
+/// (`base_version` 0), which projects everything.
+fn projection(doc: &Automerge, before: &[ChangeHash], base_version: i64) -> Projection {
+    let record = record::read_record_except_observations(doc).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "a stored record could not be read for the read model");
+        record::Record::default()
+    });
+    if base_version > 0 {
+        let changed: BTreeSet<String> = record::observations_changed(doc, before, &doc.get_heads());
+        let observations: Option<Vec<record::Observation>> = changed
+            .iter()
+            .map(|id| record::observation(doc, id).ok().flatten())
+            .collect();
+        // An observation that cannot be read (the validator lets none through) is counted by
+        // a full projection rather than silently left out.
+        if let Some(observations) = observations {
+            return Projection {
+                record,
+                observations,
+                replace_all: None,
+            };
+        }
+    }
+    let view = record::read(doc).unwrap_or_default();
+    Projection {
+        record,
+        observations: view.observations,
+        replace_all: Some(view.unreadable),
+    }
+}
+
+/// Builds the write for changes that are new to the server, with their read-model rows and,
+/// past the policy's threshold, a compacted snapshot.
 fn write_for(
     doc: &Automerge,
+    before: &[ChangeHash],
+    base_version: i64,
     new: Vec<Change>,
     stored_changes: usize,
     compact_after: usize,
@@ -63,17 +242,43 @@ fn write_for(
         })
         .collect();
     let compact_to = (stored_changes + changes.len() > compact_after).then(|| doc.save());
-    let full = record::read_record(doc).ok();
-    let observations = full
-        .as_ref()
-        .map(|r| r.observations.clone())
-        .unwrap_or_default();
     MergeWrite {
+        heads: heads_to_hex(&doc.get_heads()),
+        projection: projection(doc, before, base_version),
         changes,
-        observations,
-        record: full,
         compact_to,
     }
+}
+
+/// Stores `write` on `base_version` and, if that was still current, caches the merged
+/// document at the next version. `Ok(false)`: another merge got there first.
+async fn store_merge(
+    state: &AppState,
+    child: &ChildId,
+    base_version: i64,
+    write: MergeWrite,
+    stored_changes: usize,
+    doc: Automerge,
+) -> Result<bool, StoreError> {
+    let stored_after = if write.compact_to.is_some() {
+        0
+    } else {
+        stored_changes + write.changes.len()
+    };
+    if !state
+        .store
+        .commit_merge(child, base_version, &write, now_ms())
+        .await?
+    {
+        state.doc_cache.forget(child);
+        state.metrics.merge_conflict();
+        return Ok(false);
+    }
+    state
+        .doc_cache
+        .put(child, base_version + 1, stored_after, Arc::new(doc));
+    state.live.changed(child);
+    Ok(true)
 }
 
 /// Merges one child's part of a sync request and commits it; the result acknowledges only
@@ -88,86 +293,107 @@ pub async fn merge_child(
     }
     let lock = state.doc_locks.for_child(&req.child_id);
     let _guard = lock.lock().await;
-    // If the lock cannot be had (database busy or down, lock timeout), only this child waits
-    // for the next sync, as when a commit fails.
-    let (stored, tx) = state
-        .store
-        .begin_merge(&req.child_id)
-        .await
-        .map_err(|e| ApiError::Unavailable(e.into()))?;
-    let (mut doc, stored_changes) = rebuild(&req.child_id, &stored)?;
-    drop(stored);
-    let check = |before: &Automerge, new: &[Change]| -> Result<(), String> {
+    let check = |before: &Automerge, after: &Automerge, new: &[Change]| -> Result<(), String> {
         let last_seq = last_sequence_numbers(before, new);
-        validate::check(
+        validate::check_applied(
             before,
+            after,
             new,
             sender,
             &|actor| last_seq.get(actor).copied().unwrap_or(0),
             Policy::default(),
         )
-        .map(|_| ())
         .map_err(|rejection| rejection.to_string())
     };
-    // Panic boundary: whatever bytes arrive, a bug in decoding or validation refuses this
-    // child's changes instead of taking the worker down. The document is discarded either way
-    // (it is reloaded for every merge), so a half-applied state never reaches storage.
-    let merged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        merge::merge_child(&mut doc, req, Limits::default(), &check)
-    }));
-    let outcome = match merged {
-        Ok(outcome) => outcome,
-        Err(_) => {
-            tracing::error!(child = %req.child_id, "merge panicked; changes refused");
-            abandon(tx).await;
-            return Ok(ChildResult::Rejected {
-                reason: "the server could not process these changes".into(),
-            });
+    for _ in 0..MAX_ATTEMPTS {
+        // If the database cannot be read or written (busy, down, disk full), only this child
+        // waits for the next sync.
+        let (mut doc, base_version, stored_changes) = current_owned(state, &req.child_id)
+            .await
+            .map_err(|e| ApiError::Unavailable(e.into()))?;
+        let before = doc.get_heads();
+        // Panic boundary: whatever bytes arrive, a bug in decoding or validation refuses this
+        // child's changes instead of taking the worker down. The document is not cached again
+        // after a panic, so a half-applied state never reaches storage or a later merge.
+        let merged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let outcome = merge::merge_child(&mut doc, req, Limits::default(), &check);
+            (outcome, doc)
+        }));
+        let (outcome, doc) = match merged {
+            Ok(merged) => merged,
+            Err(_) => {
+                tracing::error!(child = %req.child_id, "merge panicked; changes refused");
+                return Ok(ChildResult::Rejected {
+                    reason: "the server could not process these changes".into(),
+                });
+            }
+        };
+        if let ChildResult::Rejected { reason } = &outcome.result {
+            tracing::warn!(child = %req.child_id, user = %sender.user_id, reason = %reason, "changes rejected");
         }
-    };
-    if let ChildResult::Rejected { reason } = &outcome.result {
-        tracing::warn!(child = %req.child_id, user = %sender.user_id, reason = %reason, "changes rejected");
-    }
-    if !outcome.persist.is_empty() {
+        if outcome.persist.is_empty() {
+            // Nothing new (or refused): the document is as stored.
+            state
+                .doc_cache
+                .put(&req.child_id, base_version, stored_changes, Arc::new(doc));
+            return Ok(outcome.result);
+        }
         let write = write_for(
             &doc,
+            &before,
+            base_version,
             outcome.persist,
             stored_changes,
             state.config.compact_after_changes,
         );
-        tx.commit(write, now_ms())
-            .await
-            .map_err(|e| ApiError::Unavailable(e.into()))?;
-    } else {
-        abandon(tx).await;
-    }
-    Ok(outcome.result)
-}
-
-/// A child the tablet sent nothing for: answer with what it lacks from a consistent read,
-/// without the merge lock (on SQLite that is the database's only write lock).
-async fn deliver(state: &AppState, req: &ChildSyncRequest) -> Result<ChildResult, ApiError> {
-    let (mut doc, _) = load(state.store.as_ref(), &req.child_id)
+        if store_merge(
+            state,
+            &req.child_id,
+            base_version,
+            write,
+            stored_changes,
+            doc,
+        )
         .await
-        .map_err(|e| ApiError::Unavailable(e.into()))?;
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        merge::merge_child(&mut doc, req, Limits::default(), &merge::accept_all)
-    }));
-    match outcome {
-        Ok(outcome) if outcome.persist.is_empty() => Ok(outcome.result),
-        // Nothing was sent, so nothing can be new; refuse rather than store outside the lock.
-        _ => Ok(ChildResult::Rejected {
-            reason: "the server could not process this request".into(),
-        }),
+        .map_err(|e| ApiError::Unavailable(e.into()))?
+        {
+            return Ok(outcome.result);
+        }
     }
+    Err(ApiError::Unavailable(anyhow::anyhow!(
+        "the record kept changing in other server processes while merging"
+    )))
 }
 
-/// Ends a merge that stores nothing. A failed rollback is only logged: the transaction and its
-/// lock end with the connection anyway, and nothing was written.
-async fn abandon(tx: Box<dyn MergeTx>) {
-    if let Err(e) = tx.abandon().await {
-        tracing::warn!(error = %e, "ending a merge that stored nothing failed");
+/// A child the tablet sent nothing for: when it already holds the stored heads, the answer
+/// needs no document at all; otherwise it is read from the current document, without the
+/// merge lock (on SQLite that is the database's only write lock).
+async fn deliver(state: &AppState, req: &ChildSyncRequest) -> Result<ChildResult, ApiError> {
+    let unavailable = |e: StoreError| ApiError::Unavailable(e.into());
+    if let (Some(stored), Some(held)) = (
+        state
+            .store
+            .doc_state(&req.child_id)
+            .await
+            .map_err(unavailable)?,
+        req.server_heads.as_ref(),
+    ) {
+        let held: BTreeSet<&String> = held.iter().collect();
+        if held == stored.heads.iter().collect::<BTreeSet<_>>() {
+            return Ok(ChildResult::Merged {
+                heads: stored.heads,
+                changes: Vec::new(),
+                accepted: 0,
+            });
+        }
     }
+    let (doc, _, _) = current(state, &req.child_id).await.map_err(unavailable)?;
+    let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        merge::deliver(&doc, req.server_heads.as_deref())
+    }));
+    Ok(answer.unwrap_or_else(|_| ChildResult::Rejected {
+        reason: "the server could not process this request".into(),
+    }))
 }
 
 /// The highest stored sequence number of each actor that wrote one of `new`.
@@ -185,7 +411,7 @@ fn last_sequence_numbers(doc: &Automerge, new: &[Change]) -> HashMap<ActorId, u6
 
 /// Everything a tablet that has never held this child needs.
 pub async fn initial(state: &AppState, child: &ChildId) -> Result<ChildResult, ApiError> {
-    let (doc, _) = load(state.store.as_ref(), child).await?;
+    let (doc, _, _) = current(state, child).await?;
     let genesis = record::genesis(child).get_heads();
     Ok(merge::initial(&doc, &genesis))
 }
@@ -194,25 +420,57 @@ pub async fn initial(state: &AppState, child: &ChildId) -> Result<ChildResult, A
 pub async fn append(
     state: &AppState,
     child: &ChildId,
-    edit: impl FnOnce(&mut Automerge),
+    mut edit: impl FnMut(&mut Automerge),
 ) -> Result<(), ApiError> {
     let lock = state.doc_locks.for_child(child);
     let _guard = lock.lock().await;
-    let (stored, tx) = state.store.begin_merge(child).await?;
-    let (mut doc, stored_changes) = rebuild(child, &stored)?;
-    let before = doc.get_heads();
-    edit(&mut doc);
-    let new = doc.get_changes(&before);
-    if new.is_empty() {
-        abandon(tx).await;
-        return Ok(());
+    for _ in 0..MAX_ATTEMPTS {
+        let (mut doc, base_version, stored_changes) = current_owned(state, child).await?;
+        let before = doc.get_heads();
+        edit(&mut doc);
+        let new = doc.get_changes(&before);
+        if new.is_empty() {
+            return Ok(());
+        }
+        let write = write_for(
+            &doc,
+            &before,
+            base_version,
+            new,
+            stored_changes,
+            state.config.compact_after_changes,
+        );
+        if store_merge(state, child, base_version, write, stored_changes, doc).await? {
+            return Ok(());
+        }
     }
-    let write = write_for(
-        &doc,
-        new,
-        stored_changes,
-        state.config.compact_after_changes,
-    );
-    tx.commit(write, now_ms()).await?;
-    Ok(())
+    Err(ApiError::Unavailable(anyhow::anyhow!(
+        "the record kept changing in other server processes"
+    )))
+}
+
+/// Gives every child stored before document versions existed a version and a fresh read
+/// model (the migration that added versions emptied the old one). Run at start-up; a no-op
+/// once every child has a version. Returns how many children were projected.
+pub async fn project_unversioned(state: &AppState) -> Result<usize, StoreError> {
+    let children = state.store.unversioned_children().await?;
+    for child in &children {
+        let lock = state.doc_locks.for_child(child);
+        let _guard = lock.lock().await;
+        let (doc, base_version, stored_changes) = current_owned(state, child).await?;
+        if base_version != 0 {
+            continue; // another process did it meanwhile
+        }
+        let write = write_for(
+            &doc,
+            &[],
+            0,
+            Vec::new(),
+            stored_changes,
+            state.config.compact_after_changes,
+        );
+        // Losing the race means another process projected it first: nothing left to do.
+        store_merge(state, child, 0, write, stored_changes, doc).await?;
+    }
+    Ok(children.len())
 }

@@ -47,6 +47,10 @@ struct Args {
     /// Without it, metrics are open to whoever can reach the listen address.
     #[arg(long, env = "QUILT_METRICS_TOKEN", hide_env_values = true)]
     metrics_token: Option<MetricsToken>,
+    /// How many children's documents each process keeps in memory between merges; a merge of
+    /// a child not kept rebuilds its document from the database.
+    #[arg(long, env = "QUILT_DOC_CACHE_DOCS", default_value_t = 500)]
+    doc_cache_docs: usize,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -95,12 +99,22 @@ async fn main() -> anyhow::Result<()> {
         session_ttl_ms: args.access_ttl_secs * 1000,
         refresh_ttl_ms: args.refresh_ttl_secs * 1000,
         metrics_token: args.metrics_token.clone(),
+        doc_cache_docs: args.doc_cache_docs,
         ..Config::default()
     };
     if config.static_dir.is_none() {
         tracing::warn!(dir = %args.static_dir.display(), "client not built; serving the API only");
     }
     let state = AppState::new(store, config);
+    let projected = server::docs::project_unversioned(&state)
+        .await
+        .context("rebuilding the read model of records stored by an older version")?;
+    if projected > 0 {
+        tracing::info!(
+            children = projected,
+            "rebuilt the read model of older records"
+        );
+    }
     if args.demo
         && demo::seed_if_empty(&state)
             .await

@@ -45,6 +45,10 @@ pub struct Metrics {
     sync_seconds: Histogram,
     /// ok, failed, rate_limited.
     sign_ins: [AtomicU64; 3],
+    /// Documents found current in this process's cache, and loaded from the database.
+    doc_cache: [AtomicU64; 2],
+    /// Merges recomputed because another merge of the child was stored first.
+    merge_conflicts: AtomicU64,
     /// Route template -> count per status class. The set of keys is bounded by the router.
     http: RwLock<BTreeMap<String, [AtomicU64; 5]>>,
 }
@@ -61,6 +65,8 @@ impl Default for Metrics {
             changes_rejected: AtomicU64::new(0),
             sync_seconds: Histogram::default(),
             sign_ins: Default::default(),
+            doc_cache: Default::default(),
+            merge_conflicts: AtomicU64::new(0),
             http: RwLock::default(),
         }
     }
@@ -110,6 +116,15 @@ impl Metrics {
 
     pub fn sign_in(&self, outcome: SignIn) {
         self.sign_ins[outcome as usize].fetch_add(1, Relaxed);
+    }
+
+    /// A document a merge or delivery needed: current in the cache (`hit`) or loaded.
+    pub fn doc_cache(&self, hit: bool) {
+        self.doc_cache[usize::from(!hit)].fetch_add(1, Relaxed);
+    }
+
+    pub fn merge_conflict(&self) {
+        self.merge_conflicts.fetch_add(1, Relaxed);
     }
 
     /// The Prometheus text exposition (format 0.0.4).
@@ -216,6 +231,29 @@ impl Metrics {
             let n = self.sign_ins[i].load(Relaxed);
             writeln!(out, "quilt_sign_ins_total{{outcome=\"{outcome}\"}} {n}")?;
         }
+
+        header(
+            out,
+            "quilt_document_loads_total",
+            "counter",
+            "Documents a merge or delivery needed: found current in the process's cache (hit) \
+             or rebuilt from the database (miss).",
+        )?;
+        for (i, source) in ["hit", "miss"].iter().enumerate() {
+            let n = self.doc_cache[i].load(Relaxed);
+            writeln!(out, "quilt_document_loads_total{{cache=\"{source}\"}} {n}")?;
+        }
+        header(
+            out,
+            "quilt_merge_conflicts_total",
+            "counter",
+            "Merges computed again because another process had stored a merge of that child first.",
+        )?;
+        writeln!(
+            out,
+            "quilt_merge_conflicts_total {}",
+            self.merge_conflicts.load(Relaxed)
+        )?;
 
         header(
             out,

@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use shared::ChildId;
 
+use crate::docs::DocCache;
+use crate::live::Live;
 use crate::metrics::{Metrics, MetricsToken};
 use crate::store::Store;
 
@@ -16,6 +18,10 @@ pub struct AppState {
     pub login_limiter: LoginLimiter,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
+    /// Documents this process has loaded, by version (see `docs`).
+    pub doc_cache: Arc<DocCache>,
+    /// Tells open records that a child's document changed (see `live`).
+    pub live: Live,
 }
 
 /// Runtime settings the routes need (the binary fills them from flags and environment).
@@ -36,6 +42,8 @@ pub struct Config {
     pub max_children_per_sync: usize,
     /// Compact a document into a snapshot once it has this many stored changes.
     pub compact_after_changes: usize,
+    /// How many children's documents each process keeps in memory between merges.
+    pub doc_cache_docs: usize,
     /// When set, `GET /metrics` requires `Authorization: Bearer <token>`; otherwise it is open
     /// to whoever can reach the listen address.
     pub metrics_token: Option<MetricsToken>,
@@ -52,6 +60,7 @@ impl Default for Config {
             max_body_bytes: 16 * 1024 * 1024,
             max_children_per_sync: 500,
             compact_after_changes: 500,
+            doc_cache_docs: 500,
             metrics_token: None,
         }
     }
@@ -59,10 +68,14 @@ impl Default for Config {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
+        let live = Live::default();
+        store.watch(live.clone());
         AppState {
             store,
             doc_locks: DocLocks::default(),
             login_limiter: LoginLimiter::default(),
+            doc_cache: Arc::new(DocCache::new(config.doc_cache_docs)),
+            live,
             config: Arc::new(config),
             metrics: Arc::default(),
         }

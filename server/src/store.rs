@@ -4,10 +4,9 @@
 //! Architecture invariant: a merge's new changes and its read-model rows are written in one
 //! transaction; the sync route acknowledges only after that transaction commits.
 //!
-//! Architecture invariant: a merge reads the stored document and commits its result while
-//! holding a lock on that child that every process sharing the database respects
-//! ([`Store::begin_merge`]), so no two merges of one child interleave, whichever server
-//! process runs them.
+//! Architecture invariant: a merge is stored only on the document version it was computed
+//! from ([`Store::commit_merge`]), so no two merges of one child interleave, whichever server
+//! process runs them: the later one finds the version moved, reloads and merges again.
 
 pub mod postgres;
 pub mod sqlite;
@@ -101,11 +100,22 @@ pub enum RefreshUse {
     Invalid,
 }
 
-/// A child's stored document: snapshot (if compacted) and the change bytes after it, in order.
+/// A child's stored document as read at `version`: snapshot (if compacted) and the change
+/// bytes after it, in order.
 #[derive(Debug, Clone, Default)]
 pub struct StoredDoc {
+    pub version: i64,
     pub snapshot: Option<Vec<u8>>,
     pub changes: Vec<Vec<u8>>,
+}
+
+/// How far a child's document has got: `version` goes up by one with every merge that stores
+/// something, and `heads` are the document's heads (hex) after it. Reading this is one small
+/// row, so a sync that brings nothing new is answered without loading the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocState {
+    pub version: i64,
+    pub heads: Vec<String>,
 }
 
 /// One change to append: its hash (hex) and bytes.
@@ -115,26 +125,28 @@ pub struct NewChange {
     pub bytes: Vec<u8>,
 }
 
+/// The read model's part of a merge.
+#[derive(Debug, Clone, Default)]
+pub struct Projection {
+    /// The record without its observations (`observations` empty), kept as JSON for
+    /// dashboards and overviews; small, so rewritten whole.
+    pub record: shared::record::Record,
+    /// Observation rows to insert or replace: those the merge added or wrote into.
+    pub observations: Vec<shared::record::Observation>,
+    /// `Some(unreadable)` replaces every observation row with `observations` (a first
+    /// projection, or a rebuild), with the number of observations that could not be read.
+    pub replace_all: Option<usize>,
+}
+
 /// Everything one merge writes, committed atomically.
 #[derive(Debug, Clone, Default)]
 pub struct MergeWrite {
     pub changes: Vec<NewChange>,
-    /// Full replacement of the child's observation rows in the read model.
-    pub observations: Vec<shared::record::Observation>,
-    /// The whole record as read after the merge, kept as JSON for dashboards and overviews.
-    pub record: Option<shared::record::Record>,
+    /// The document's heads after the merge (hex).
+    pub heads: Vec<String>,
     /// When set, replaces the stored changes with this compacted snapshot.
     pub compact_to: Option<Vec<u8>>,
-}
-
-/// A merge in progress on one child's document, from [`Store::begin_merge`]: the child's
-/// lock is held until `commit` or `abandon` (or drop, which abandons) ends it.
-#[async_trait]
-pub trait MergeTx: Send {
-    /// Writes the merge atomically, then releases the lock.
-    async fn commit(self: Box<Self>, write: MergeWrite, now_ms: i64) -> Result<()>;
-    /// Writes nothing and releases the lock (nothing new to store, or the changes were refused).
-    async fn abandon(self: Box<Self>) -> Result<()>;
+    pub projection: Projection,
 }
 
 /// A team child with the record projection the dashboard computes flags from.
@@ -144,8 +156,17 @@ pub struct TeamChild {
     pub record: shared::record::Record,
 }
 
+/// The PostgreSQL notification channel a merge announces its child on (see `crate::live`).
+pub const CHANGED_CHANNEL: &str = "quilt_doc_changed";
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Starts passing other processes' merges to `live`, where the engine can tell of them
+    /// (PostgreSQL's LISTEN). The default hears nothing; waiting pages then poll.
+    fn watch(&self, live: crate::live::Live) {
+        let _ = live;
+    }
+
     /// Answers a trivial query (`SELECT 1`): the readiness check that the database is up.
     async fn ping(&self) -> Result<()>;
 
@@ -182,28 +203,35 @@ pub trait Store: Send + Sync + 'static {
     async fn child(&self, child: &ChildId) -> Result<Option<CaseloadEntry>>;
 
     // Documents.
-    /// A consistent read of a child's document, without any lock (for delivery and tests).
+    /// The version and heads of a child's document; `None` if nothing was ever merged into it
+    /// (or it predates versions and has not been re-projected yet).
+    async fn doc_state(&self, child: &ChildId) -> Result<Option<DocState>>;
+    /// A consistent read of a child's document and the version it is at (0 if none).
     async fn load_doc(&self, child: &ChildId) -> Result<StoredDoc>;
-    /// Locks the child's document for a merge and reads it under that lock.
+    /// Stores a merge if the child's document is still at `base_version`, the version the
+    /// merge was computed from; returns `false`, having written nothing, if another merge
+    /// (in this process or another) stored something first: the caller reloads and merges
+    /// again.
     ///
-    /// Why a transaction-shaped API rather than `load` then `commit`: the merge is decided
-    /// in memory between the two (validate against what is stored, then append), so the
-    /// read, the decision and the write must all happen under one lock. A per-process mutex
-    /// (`DocLocks`) is not enough once two server processes share one database: both could
-    /// load the same state, and the later commit would then overwrite the read model, and
-    /// compaction would delete changes, that it never saw.
-    ///
-    /// - PostgreSQL opens a transaction, takes `pg_advisory_xact_lock` keyed on the child
-    ///   id, and reads the document inside it; the same transaction writes the merge, and the
-    ///   lock is released when it commits or rolls back (also if the process dies).
-    /// - SQLite opens a `BEGIN IMMEDIATE` transaction: it takes the database's write lock,
-    ///   which every connection in every process respects, and reads under it. One writer
-    ///   at a time is SQLite's model anyway; the lock is now held across the (short,
-    ///   in-memory) merge as well.
-    ///
-    /// Callers still take `DocLocks` first, so one process queues its own merges of a child
-    /// in memory instead of tying up a pooled connection each.
-    async fn begin_merge(&self, child: &ChildId) -> Result<(StoredDoc, Box<dyn MergeTx>)>;
+    /// Why optimistic rather than a lock held across the merge: the merge is computed in
+    /// memory from a document this process usually has cached, and only the write needs the
+    /// database. On SQLite the write lock is the database's only one, so holding it across
+    /// every merge's computation would serialise all children's merges; here it is held for
+    /// the version check and the inserts alone (`BEGIN IMMEDIATE`). On PostgreSQL the check is
+    /// a conditional update of the child's `doc_state` row, which also queues a concurrent
+    /// commit of the same child behind this one until it commits and then fails its check.
+    /// Either way two merges of one child can never both be stored from the same version, so
+    /// none overwrites a read model, or compacts away changes, that it never saw.
+    async fn commit_merge(
+        &self,
+        child: &ChildId,
+        base_version: i64,
+        write: &MergeWrite,
+        now_ms: i64,
+    ) -> Result<bool>;
+    /// Children with a stored document but no version yet: stored before versions existed,
+    /// so their read model is rebuilt at start-up.
+    async fn unversioned_children(&self) -> Result<Vec<ChildId>>;
 
     // Audit trail (append-only, hash-chained).
     async fn append_audit(&self, event: &crate::audit::Event, at_ms: i64) -> Result<()>;
@@ -217,4 +245,82 @@ pub trait Store: Send + Sync + 'static {
     /// The record projection of one child (empty record if nothing was merged yet).
     async fn record(&self, child: &ChildId) -> Result<shared::record::Record>;
     async fn chronology(&self, child: &ChildId) -> Result<Vec<ChronologyEntry>>;
+}
+
+/// The record projection's JSON: the record without its observations.
+pub(crate) fn record_json(record: &shared::record::Record) -> Result<String> {
+    serde_json::to_string(record)
+        .map_err(|e| StoreError::Corrupt(format!("record projection: {e}")))
+}
+
+/// Heads as stored in `doc_state.heads`: hex hashes joined by commas.
+pub(crate) fn split_heads(heads: &str) -> Vec<String> {
+    heads
+        .split(',')
+        .filter(|h| !h.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+pub(crate) fn child_ids(ids: Vec<String>) -> Result<Vec<ChildId>> {
+    ids.into_iter()
+        .map(|id| {
+            id.parse()
+                .map_err(|_| StoreError::Corrupt("child id".into()))
+        })
+        .collect()
+}
+
+/// One observation as the read model stores it: the chronology's columns and the whole
+/// observation as JSON.
+pub(crate) struct ObservationRow {
+    pub entry: ChronologyEntry,
+    pub indicators_json: String,
+    pub observation_json: String,
+}
+
+impl ObservationRow {
+    pub fn of(obs: &shared::record::Observation) -> Result<Self> {
+        let entry = shared::chronology::entry(obs);
+        let corrupt = |e: serde_json::Error| StoreError::Corrupt(format!("observation row: {e}"));
+        Ok(ObservationRow {
+            indicators_json: serde_json::to_string(&entry.indicators).map_err(corrupt)?,
+            observation_json: serde_json::to_string(obs).map_err(corrupt)?,
+            entry,
+        })
+    }
+}
+
+/// `(child id, observation JSON)` rows, in order, grouped by child.
+pub(crate) fn group_by_child(
+    rows: Vec<(String, String)>,
+) -> std::collections::HashMap<String, Vec<String>> {
+    let mut out: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for (child, json) in rows {
+        out.entry(child).or_default().push(json);
+    }
+    out
+}
+
+/// A child's record from its projection row and its observation rows (in chronological
+/// order); an empty record if nothing was merged yet.
+pub(crate) fn assemble(
+    record_json: Option<&str>,
+    unreadable_observations: i64,
+    observations: &[String],
+) -> Result<shared::record::Record> {
+    let mut record: shared::record::Record = match record_json {
+        Some(j) => serde_json::from_str(j)
+            .map_err(|e| StoreError::Corrupt(format!("record projection: {e}")))?,
+        None => shared::record::Record::default(),
+    };
+    record.observations = observations
+        .iter()
+        .map(|j| {
+            serde_json::from_str(j)
+                .map_err(|e| StoreError::Corrupt(format!("observation row: {e}")))
+        })
+        .collect::<Result<_>>()?;
+    record.unreadable += usize::try_from(unreadable_observations).unwrap_or(0);
+    Ok(record)
 }

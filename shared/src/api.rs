@@ -107,4 +107,15 @@ pub struct RecordResponse {
     pub record: crate::record::Record,
     pub overview: crate::analytics::Overview,
     pub chronology: Vec<crate::analytics::ChronologyItem>,
+    /// The stored document's version this was read at (or a later one); the page asks the
+    /// server whether it has moved on (`GET /api/children/{id}/changes?since=`).
+    #[serde(default)]
+    pub version: i64,
+}
+
+/// The answer to `GET /api/children/{id}/changes?since=N`: the version of the child's record
+/// now, which differs from `N` when there is something new to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangesResponse {
+    pub version: i64,
 }

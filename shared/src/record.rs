@@ -565,6 +565,16 @@ impl Record {
 /// Reads the whole record.
 pub fn read_record(doc: &Automerge) -> Result<Record, RecordError> {
     let view = read(doc)?;
+    let mut record = read_record_except_observations(doc)?;
+    record.observations = view.observations;
+    record.unreadable += view.unreadable;
+    Ok(record)
+}
+
+/// Everything in the record but its observations (`observations` is empty, `unreadable`
+/// counts the other entries only). The server's read model keeps observations as rows of
+/// their own and re-reads only the ones a merge touched; this part is small and read whole.
+pub fn read_record_except_observations(doc: &Automerge) -> Result<Record, RecordError> {
     let (amendments, a) = corrections::read_amendments(doc)?;
     let (withdrawals, w) = corrections::read_withdrawals(doc)?;
     let (people, p) = people::read(doc)?;
@@ -574,7 +584,7 @@ pub fn read_record(doc: &Automerge) -> Result<Record, RecordError> {
     let (neglect, n) = assessments::read_neglect(doc)?;
     let (supervisions, su) = supervision::read(doc)?;
     Ok(Record {
-        observations: view.observations,
+        observations: Vec::new(),
         amendments,
         withdrawals,
         people,
@@ -584,8 +594,46 @@ pub fn read_record(doc: &Automerge) -> Result<Record, RecordError> {
         scalings,
         neglect,
         supervisions,
-        unreadable: view.unreadable + a + w + p + ac + c + s + n + su,
+        unreadable: a + w + p + ac + c + s + n + su,
     })
+}
+
+/// The ids of observations that changes between `before` and `after` (heads of `doc`) added or
+/// wrote into: what a merge must re-project.
+pub fn observations_changed(
+    doc: &Automerge,
+    before: &[automerge::ChangeHash],
+    after: &[automerge::ChangeHash],
+) -> std::collections::BTreeSet<String> {
+    use automerge::{PatchAction, Prop};
+    let mut ids = std::collections::BTreeSet::new();
+    for patch in doc.diff(before, after) {
+        let in_observations = matches!(
+            patch.path.first(),
+            Some((_, Prop::Map(k))) if k == "observations"
+        );
+        if !in_observations {
+            continue;
+        }
+        match patch.path.get(1) {
+            Some((_, Prop::Map(id))) => {
+                ids.insert(id.clone());
+            }
+            Some(_) => {}
+            None => match &patch.action {
+                PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => {
+                    ids.insert(key.clone());
+                }
+                PatchAction::Conflict {
+                    prop: Prop::Map(key),
+                } => {
+                    ids.insert(key.clone());
+                }
+                _ => {}
+            },
+        }
+    }
+    ids
 }
 
 /// Observation ids, cheaply, without hydrating entries.

@@ -102,6 +102,44 @@ pub fn check(
     last_seq: &dyn Fn(&ActorId) -> u64,
     policy: Policy,
 ) -> Result<Automerge, Rejection> {
+    check_changes(before, changes, sender, last_seq, policy)?;
+    let mut after = before.clone();
+    let blocked =
+        crate::sync::server::apply_ready(&mut after, changes.to_vec()).map_err(|e| match e {
+            ApplyError::Sequence => Rejection::BadSequence,
+            ApplyError::Authored | ApplyError::Automerge(_) => Rejection::Unapplicable,
+        })?;
+    if !blocked.is_empty() {
+        return Err(Rejection::Unapplicable);
+    }
+    check_diff(before, &after, sender)?;
+    Ok(after)
+}
+
+/// The same rules as [`check`] for changes the caller has already applied: `after` is `before`
+/// with exactly `changes` added. The server merges into one working copy and checks that,
+/// instead of copying the record and applying the changes a second time.
+pub fn check_applied(
+    before: &Automerge,
+    after: &Automerge,
+    changes: &[Change],
+    sender: &Sender,
+    last_seq: &dyn Fn(&ActorId) -> u64,
+    policy: Policy,
+) -> Result<(), Rejection> {
+    check_changes(before, changes, sender, last_seq, policy)?;
+    check_diff(before, after, sender)
+}
+
+/// The rules about the changes themselves: how many, whose, in sequence, and no operation
+/// aimed at the record's structure.
+fn check_changes(
+    before: &Automerge,
+    changes: &[Change],
+    sender: &Sender,
+    last_seq: &dyn Fn(&ActorId) -> u64,
+    policy: Policy,
+) -> Result<(), Rejection> {
     if changes.len() > policy.max_changes {
         return Err(Rejection::TooManyChanges);
     }
@@ -131,19 +169,7 @@ pub fn check(
             return Err(Rejection::BadSequence);
         }
     }
-    check_raw_ops(before, changes)?;
-
-    let mut after = before.clone();
-    let blocked =
-        crate::sync::server::apply_ready(&mut after, changes.to_vec()).map_err(|e| match e {
-            ApplyError::Sequence => Rejection::BadSequence,
-            ApplyError::Authored | ApplyError::Automerge(_) => Rejection::Unapplicable,
-        })?;
-    if !blocked.is_empty() {
-        return Err(Rejection::Unapplicable);
-    }
-    check_diff(before, &after, sender)?;
-    Ok(after)
+    check_raw_ops(before, changes)
 }
 
 /// Deletes or writes aimed at the root or at an entry map itself, even ones that would not

@@ -40,10 +40,11 @@ impl Server {
     }
 
     fn handle(&mut self, req: &SyncRequest, sender: &Sender) -> SyncResponse {
-        let check = |before: &Automerge, new: &[Change]| -> Result<(), String> {
+        let check = |before: &Automerge, after: &Automerge, new: &[Change]| -> Result<(), String> {
             let last = last_sequence_numbers(before, new);
-            validate::check(
+            validate::check_applied(
                 before,
+                after,
                 new,
                 sender,
                 &|actor| last.get(actor).copied().unwrap_or(0),

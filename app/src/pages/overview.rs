@@ -8,7 +8,9 @@
 
 use std::collections::BTreeSet;
 
+use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use shared::analytics::{self, Overview, Prompt, Thresholds};
 use shared::api::RecordResponse;
 use shared::calendar::Date;
@@ -58,6 +60,7 @@ fn from_tablet(app: AppState, child: &ChildId) -> Option<Result<Loaded, String>>
                 overview: analytics::overview(&record, today, &Thresholds::default()),
                 chronology: analytics::chronology(&record),
                 record,
+                version: 0,
             },
             local_only: true,
         }
@@ -142,6 +145,8 @@ fn OverviewPage() -> impl IntoView {
         synced
     });
 
+    follow_changes(app, child, data, flash);
+
     view! {
         <p class="breadcrumb no-print"><a href="/team">"Team caseload"</a></p>
         <div class="status-region" role="status" aria-live="polite">
@@ -154,6 +159,51 @@ fn OverviewPage() -> impl IntoView {
             (Some(Ok(loaded)), Some(id)) => view! { <OverviewBody loaded id/> }.into_any(),
         }}
     }
+}
+
+/// While the page is open, asks the server (a long poll) whether the record has moved on from
+/// the version shown, and reads it again when it has: entries merged from other
+/// practitioners' tablets, through whichever server process, appear without a reload.
+fn follow_changes(
+    app: AppState,
+    child: Memo<Option<ChildId>>,
+    data: LocalResource<Result<Loaded, String>>,
+    flash: RwSignal<Option<String>>,
+) {
+    let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let still_open = open.clone();
+    on_cleanup(move || open.store(false, std::sync::atomic::Ordering::Relaxed));
+    spawn_local(async move {
+        while still_open.load(std::sync::atomic::Ordering::Relaxed) {
+            let shown = data.with_untracked(|d| match d {
+                Some(Ok(loaded)) if !loaded.local_only => Some(loaded.data.version),
+                _ => None,
+            });
+            let (Some(since), Some(id)) = (shown, child.get_untracked()) else {
+                // Loading, or showing the tablet's copy: look again shortly.
+                TimeoutFuture::new(2_000).await;
+                continue;
+            };
+            let answer = with_token(app, |token| async move {
+                api::changes(&token, &id, since).await
+            })
+            .await;
+            if !still_open.load(std::sync::atomic::Ordering::Relaxed) {
+                break;
+            }
+            match answer {
+                Ok(now) if now.version != since => {
+                    data.refetch();
+                    flash.set(Some("Updated with the latest entries.".into()));
+                    // Let the new version load before asking again.
+                    TimeoutFuture::new(1_000).await;
+                }
+                Ok(_) => {}
+                // Offline or signed out: the page keeps what it shows and tries again later.
+                Err(_) => TimeoutFuture::new(15_000).await,
+            }
+        }
+    });
 }
 
 fn age_on(dob: &str, today: Date) -> Option<i32> {
@@ -180,6 +230,7 @@ fn OverviewBody(loaded: Loaded, id: ChildId) -> impl IntoView {
         record,
         overview,
         chronology,
+        ..
     } = data;
     let today = overview.today;
     let flags = overview.flags();

@@ -10,7 +10,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use shared::analytics::{self, Thresholds};
-use shared::api::{CaseloadEntry, RecordResponse};
+use shared::api::{CaseloadEntry, ChangesResponse, RecordResponse};
 use shared::calendar::Date;
 use shared::chronology::ChronologyEntry;
 use shared::ChildId;
@@ -18,6 +18,7 @@ use shared::ChildId;
 use crate::audit::{self, Event};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
+use crate::live;
 use crate::state::{now_ms, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -29,6 +30,33 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/children/{child_id}/record", get(record))
         .route("/api/children/{child_id}/audit", get(audit_trail))
+        .route("/api/children/{child_id}/changes", get(changes))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChangesQuery {
+    /// The version the page shows.
+    since: i64,
+    /// How long to wait for a change, in seconds (at most `live::MAX_WAIT`; default that).
+    wait: Option<u64>,
+}
+
+/// Long poll: answers as soon as the child's record is at a version other than `since`, or
+/// after the wait with the same version. Says nothing about the record but a number, so it
+/// is not audited; reading the record it prompts is.
+async fn changes(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(child_id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<ChangesQuery>,
+) -> Result<Json<ChangesResponse>, ApiError> {
+    let child = readable(&state, &auth, &child_id).await?;
+    let wait = q
+        .wait
+        .map_or(live::MAX_WAIT, std::time::Duration::from_secs)
+        .min(live::MAX_WAIT);
+    let version = live::wait_for_change(&state, &child.child_id, q.since, wait).await?;
+    Ok(Json(ChangesResponse { version }))
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -82,6 +110,8 @@ async fn record(
             .child(&child.child_id),
     )
     .await?;
+    // The version first: a merge landing in between makes the page ask once more, never miss.
+    let version = live::version(&state, &child.child_id).await?;
     let record = state.store.record(&child.child_id).await?;
     let overview = analytics::overview(
         &record,
@@ -95,6 +125,7 @@ async fn record(
         record,
         overview,
         chronology,
+        version,
     }))
 }
 

@@ -2,8 +2,11 @@
 //! same semantics and the same tests as the SQLite engine; what differs is how concurrent
 //! processes are kept apart:
 //!
-//! - merges of one child hold `pg_advisory_xact_lock` on that child from reading the
-//!   document to committing (see [`Store::begin_merge`]);
+//! - a merge commits only if the child's `doc_state` row is still at the version the merge
+//!   was computed from; the conditional update locks that row, so a concurrent commit of the
+//!   same child waits and then fails its check (see [`Store::commit_merge`]);
+//! - every merge sends a notification with the child's id on `quilt_doc_changed`, delivered
+//!   to every process's listener when it commits (see `crate::live`);
 //! - audit appends lock the audit table against other appenders, so the hash chain never
 //!   forks;
 //! - a refresh token is read `FOR UPDATE`, so two processes cannot both spend it.
@@ -16,19 +19,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
-use sqlx::{PgPool, Postgres, Row, Transaction};
+use sqlx::{PgPool, Row};
 
 use super::{
-    MergeTx, MergeWrite, NewRefresh, RefreshUse, Result, Session, Store, StoreError, StoredDoc,
+    DocState, MergeWrite, NewRefresh, RefreshUse, Result, Session, Store, StoreError, StoredDoc,
     TeamChild, User,
 };
 use shared::api::{CaseloadEntry, Role, TeamCaseloadRow};
-use shared::chronology::{self, ChronologyEntry};
+use shared::chronology::ChronologyEntry;
 use shared::{ChildId, UserId};
-
-/// The first key of every advisory lock Quilt takes ("Qu"), so its locks keep to their own
-/// space. Two-key advisory locks never conflict with the one-key locks sqlx's migrator takes.
-const LOCK_SPACE: i32 = 0x5175;
 
 pub struct PgStore {
     pool: PgPool,
@@ -131,6 +130,8 @@ async fn read_doc(conn: &mut PgConnection, child: &ChildId) -> Result<StoredDoc>
         "SELECT 0 AS part, 0::BIGINT AS seq, bytes FROM doc_snapshots WHERE child_id = $1 \
          UNION ALL \
          SELECT 1 AS part, seq, bytes FROM doc_changes WHERE child_id = $1 \
+         UNION ALL \
+         SELECT 2 AS part, version AS seq, NULL AS bytes FROM doc_state WHERE child_id = $1 \
          ORDER BY part, seq",
     )
     .bind(child.as_str())
@@ -139,34 +140,47 @@ async fn read_doc(conn: &mut PgConnection, child: &ChildId) -> Result<StoredDoc>
     let mut stored = StoredDoc::default();
     for row in &rows {
         let part: i32 = row.try_get("part")?;
-        let bytes: Vec<u8> = row.try_get("bytes")?;
-        if part == 0 {
-            stored.snapshot = Some(bytes);
-        } else {
-            stored.changes.push(bytes);
+        let bytes: Option<Vec<u8>> = row.try_get("bytes")?;
+        match (part, bytes) {
+            (0, Some(bytes)) => stored.snapshot = Some(bytes),
+            (1, Some(bytes)) => stored.changes.push(bytes),
+            (2, None) => stored.version = row.try_get("seq")?,
+            _ => return Err(StoreError::Corrupt("stored document".into())),
         }
     }
     Ok(stored)
 }
 
-/// A merge holding the child's advisory lock; dropping it rolls back, which releases the lock.
-struct PgMergeTx {
-    tx: Transaction<'static, Postgres>,
-    child: ChildId,
-}
-
-#[async_trait]
-impl MergeTx for PgMergeTx {
-    async fn commit(mut self: Box<Self>, write: MergeWrite, now_ms: i64) -> Result<()> {
-        write_merge(&mut self.tx, &self.child, &write, now_ms).await?;
-        self.tx.commit().await?;
-        Ok(())
-    }
-
-    async fn abandon(self: Box<Self>) -> Result<()> {
-        self.tx.rollback().await?;
-        Ok(())
-    }
+/// Moves the child's version from `base` to `base + 1` with the new heads; `false` if the
+/// document is no longer at `base`. The row is locked until the transaction ends, so a
+/// concurrent commit from the same version waits, then finds the version moved.
+async fn advance_version(
+    conn: &mut PgConnection,
+    child: &ChildId,
+    base: i64,
+    heads: &[String],
+) -> Result<bool> {
+    let heads = heads.join(",");
+    let done = if base == 0 {
+        sqlx::query(
+            "INSERT INTO doc_state (child_id, version, heads) VALUES ($1, 1, $2) \
+             ON CONFLICT (child_id) DO NOTHING",
+        )
+        .bind(child.as_str())
+        .bind(heads)
+        .execute(&mut *conn)
+        .await?
+    } else {
+        sqlx::query(
+            "UPDATE doc_state SET version = version + 1, heads = $1 WHERE child_id = $2 AND version = $3",
+        )
+        .bind(heads)
+        .bind(child.as_str())
+        .bind(base)
+        .execute(&mut *conn)
+        .await?
+    };
+    Ok(done.rows_affected() == 1)
 }
 
 /// The changes, the compaction and the read model of one merge.
@@ -203,32 +217,50 @@ async fn write_merge(
             .execute(&mut *conn)
             .await?;
     }
-    if let Some(record) = &write.record {
-        // serde_json escapes control characters, so the JSON text never holds a raw U+0000.
-        let json = serde_json::to_string(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO record_projection (child_id, record_json) VALUES ($1, $2) \
-             ON CONFLICT (child_id) DO UPDATE SET record_json = excluded.record_json",
-        )
-        .bind(child.as_str())
-        .bind(json)
-        .execute(&mut *conn)
-        .await?;
+    let projection = &write.projection;
+    // serde_json escapes control characters, so the JSON text never holds a raw U+0000.
+    let json = super::record_json(&projection.record)?;
+    match projection.replace_all {
+        Some(unreadable) => {
+            sqlx::query(
+                "INSERT INTO record_projection (child_id, record_json, unreadable_observations) VALUES ($1, $2, $3) \
+                 ON CONFLICT (child_id) DO UPDATE SET record_json = excluded.record_json, \
+                 unreadable_observations = excluded.unreadable_observations",
+            )
+            .bind(child.as_str())
+            .bind(json)
+            .bind(unreadable as i64)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query("DELETE FROM observations WHERE child_id = $1")
+                .bind(child.as_str())
+                .execute(&mut *conn)
+                .await?;
+        }
+        None => {
+            sqlx::query(
+                "INSERT INTO record_projection (child_id, record_json) VALUES ($1, $2) \
+                 ON CONFLICT (child_id) DO UPDATE SET record_json = excluded.record_json",
+            )
+            .bind(child.as_str())
+            .bind(json)
+            .execute(&mut *conn)
+            .await?;
+        }
     }
-    sqlx::query("DELETE FROM observations WHERE child_id = $1")
-        .bind(child.as_str())
-        .execute(&mut *conn)
-        .await?;
-    for obs in &write.observations {
-        let entry = chronology::entry(obs);
-        let indicators = serde_json::to_string(&entry.indicators)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        // Ids are map keys, so unique; only `text` could make two equal, and then the first stays.
+    for obs in &projection.observations {
+        let row = super::ObservationRow::of(obs)?;
+        // Ids are map keys, so unique; only `text` could make two equal, and then the last stays.
         sqlx::query(
             "INSERT INTO observations (child_id, observation_id, occurred, occurred_approx, recorded_at_ms, author_id, \
-             author_name, agency, source, headline, indicators_json, indicator_count, child_words, narrative) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-             ON CONFLICT (child_id, observation_id) DO NOTHING",
+             author_name, agency, source, headline, indicators_json, indicator_count, child_words, narrative, observation_json) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+             ON CONFLICT (child_id, observation_id) DO UPDATE SET occurred = excluded.occurred, \
+             occurred_approx = excluded.occurred_approx, recorded_at_ms = excluded.recorded_at_ms, \
+             author_id = excluded.author_id, author_name = excluded.author_name, agency = excluded.agency, \
+             source = excluded.source, headline = excluded.headline, indicators_json = excluded.indicators_json, \
+             indicator_count = excluded.indicator_count, child_words = excluded.child_words, \
+             narrative = excluded.narrative, observation_json = excluded.observation_json",
         )
         .bind(child.as_str())
         .bind(text(&obs.id))
@@ -236,22 +268,62 @@ async fn write_merge(
         .bind(obs.occurred_approx)
         .bind(obs.recorded_at_ms)
         .bind(text(&obs.author_id))
-        .bind(text(&entry.author_name))
-        .bind(text(&entry.agency))
-        .bind(text(&entry.source))
-        .bind(text(&entry.headline))
-        .bind(indicators)
-        .bind(entry.indicators.len() as i64)
-        .bind(text(&entry.child_words))
-        .bind(text(&entry.narrative))
+        .bind(text(&row.entry.author_name))
+        .bind(text(&row.entry.agency))
+        .bind(text(&row.entry.source))
+        .bind(text(&row.entry.headline))
+        .bind(&row.indicators_json)
+        .bind(row.entry.indicators.len() as i64)
+        .bind(text(&row.entry.child_words))
+        .bind(text(&row.entry.narrative))
+        .bind(&row.observation_json)
         .execute(&mut *conn)
         .await?;
     }
+    // Other processes' open records learn of the merge when this commits (see `live`).
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(super::CHANGED_CHANNEL)
+        .bind(child.as_str())
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
 #[async_trait]
 impl Store for PgStore {
+    fn watch(&self, live: crate::live::Live) {
+        // Outside a runtime (a tool opening the store) there is nobody to tell.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let pool = self.pool.clone();
+        runtime.spawn(async move {
+            loop {
+                match sqlx::postgres::PgListener::connect_with(&pool).await {
+                    Ok(mut listener) => {
+                        if let Err(e) = listener.listen(super::CHANGED_CHANNEL).await {
+                            tracing::warn!(error = %e, "listening for other processes' merges failed");
+                        } else {
+                            // `recv` reconnects by itself; an error means the pool is closed.
+                            while let Ok(note) = listener.recv().await {
+                                if let Ok(child) = note.payload().parse() {
+                                    live.changed(&child);
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "listening for other processes' merges failed")
+                    }
+                }
+                if pool.is_closed() {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        });
+    }
+
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
@@ -505,9 +577,49 @@ impl Store for PgStore {
         row.as_ref().map(child_from_row).transpose()
     }
 
+    async fn doc_state(&self, child: &ChildId) -> Result<Option<DocState>> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT version, heads FROM doc_state WHERE child_id = $1")
+                .bind(child.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(version, heads)| DocState {
+            version,
+            heads: super::split_heads(&heads),
+        }))
+    }
+
     async fn load_doc(&self, child: &ChildId) -> Result<StoredDoc> {
         let mut conn = self.pool.acquire().await?;
         read_doc(&mut conn, child).await
+    }
+
+    async fn commit_merge(
+        &self,
+        child: &ChildId,
+        base_version: i64,
+        write: &MergeWrite,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        if !advance_version(&mut tx, child, base_version, &write.heads).await? {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        write_merge(&mut tx, child, write, now_ms).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn unversioned_children(&self) -> Result<Vec<ChildId>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT c.id FROM children c WHERE NOT EXISTS (SELECT 1 FROM doc_state s WHERE s.child_id = c.id) \
+             AND (EXISTS (SELECT 1 FROM doc_changes d WHERE d.child_id = c.id) \
+               OR EXISTS (SELECT 1 FROM doc_snapshots n WHERE n.child_id = c.id)) ORDER BY c.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        super::child_ids(ids)
     }
 
     async fn bind_device(&self, device: &str, user: &UserId, now_ms: i64) -> Result<bool> {
@@ -525,24 +637,6 @@ impl Store for PgStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(owner == user.as_str())
-    }
-
-    async fn begin_merge(&self, child: &ChildId) -> Result<(StoredDoc, Box<dyn MergeTx>)> {
-        let mut tx = self.pool.begin().await?;
-        // Waits for any other process's merge of this child to commit; in READ COMMITTED the
-        // read below then starts after that commit, so it sees the other merge's changes.
-        // Collisions of the 32-bit hash only make two children wait for each other.
-        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-            .bind(LOCK_SPACE)
-            .bind(child.as_str())
-            .execute(&mut *tx)
-            .await?;
-        let stored = read_doc(&mut tx, child).await?;
-        let merge = PgMergeTx {
-            tx,
-            child: child.clone(),
-        };
-        Ok((stored, Box::new(merge)))
     }
 
     async fn append_audit(&self, event: &crate::audit::Event, at_ms: i64) -> Result<()> {
@@ -604,21 +698,31 @@ impl Store for PgStore {
                (SELECT MAX(occurred) FROM observations o WHERE o.child_id = c.id) AS last_occurred, \
                (SELECT string_agg(u.display_name, ', ' ORDER BY a.user_id) FROM allocations a JOIN users u ON u.id = a.user_id \
                 WHERE a.child_id = c.id) AS allocated, \
-               (SELECT record_json FROM record_projection p WHERE p.child_id = c.id) AS record_json \
-             FROM children c WHERE c.team_id = $1 ORDER BY c.display_name, c.id",
+               p.record_json, COALESCE(p.unreadable_observations, 0)::BIGINT AS unreadable_observations \
+             FROM children c LEFT JOIN record_projection p ON p.child_id = c.id \
+             WHERE c.team_id = $1 ORDER BY c.display_name, c.id",
         )
         .bind(&manager.team_id)
         .fetch_all(&self.pool)
         .await?;
+        let observation_rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT o.child_id, o.observation_json FROM observations o JOIN children c ON c.id = o.child_id \
+             WHERE c.team_id = $1 ORDER BY o.child_id, o.occurred, o.recorded_at_ms, o.observation_id",
+        )
+        .bind(&manager.team_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut observations = super::group_by_child(observation_rows);
         rows.iter()
             .map(|row| {
                 let allocated: Option<String> = row.try_get("allocated")?;
+                let id: String = row.try_get("id")?;
                 let record_json: Option<String> = row.try_get("record_json")?;
-                let record = match record_json {
-                    Some(j) => serde_json::from_str(&j)
-                        .map_err(|e| StoreError::Corrupt(format!("record projection: {e}")))?,
-                    None => shared::record::Record::default(),
-                };
+                let record = super::assemble(
+                    record_json.as_deref(),
+                    row.try_get("unreadable_observations")?,
+                    &observations.remove(&id).unwrap_or_default(),
+                )?;
                 let row = TeamCaseloadRow {
                     child: child_from_row(row)?,
                     allocated_to: allocated
@@ -636,16 +740,31 @@ impl Store for PgStore {
     }
 
     async fn record(&self, child: &ChildId) -> Result<shared::record::Record> {
-        let json: Option<String> =
-            sqlx::query_scalar("SELECT record_json FROM record_projection WHERE child_id = $1")
-                .bind(child.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
-        match json {
-            Some(j) => serde_json::from_str(&j)
-                .map_err(|e| StoreError::Corrupt(format!("record projection: {e}"))),
-            None => Ok(shared::record::Record::default()),
+        // One statement, so one snapshot: the projection row and its observation rows agree.
+        let rows: Vec<(i32, String, i64)> = sqlx::query_as(
+            "SELECT 0 AS part, record_json AS json, unreadable_observations::BIGINT AS n, \
+               '' AS occurred, 0::BIGINT AS recorded_at_ms, '' AS observation_id \
+             FROM record_projection WHERE child_id = $1 \
+             UNION ALL \
+             SELECT 1, observation_json, 0, occurred, recorded_at_ms, observation_id \
+             FROM observations WHERE child_id = $1 \
+             ORDER BY part, occurred, recorded_at_ms, observation_id",
+        )
+        .bind(child.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut json = None;
+        let mut unreadable = 0;
+        let mut observations = Vec::new();
+        for (part, text, n) in rows {
+            if part == 0 {
+                json = Some(text);
+                unreadable = n;
+            } else {
+                observations.push(text);
+            }
         }
+        super::assemble(json.as_deref(), unreadable, &observations)
     }
 
     async fn chronology(&self, child: &ChildId) -> Result<Vec<ChronologyEntry>> {

@@ -8,14 +8,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::{
-    MergeTx, MergeWrite, NewRefresh, RefreshUse, Result, Session, Store, StoreError, StoredDoc,
+    DocState, MergeWrite, NewRefresh, RefreshUse, Result, Session, Store, StoreError, StoredDoc,
     TeamChild, User,
 };
 use shared::api::{CaseloadEntry, Role, TeamCaseloadRow};
-use shared::chronology::{self, ChronologyEntry};
+use shared::chronology::ChronologyEntry;
 use shared::{ChildId, UserId};
 
 pub struct SqliteStore {
@@ -112,27 +112,45 @@ async fn read_doc(conn: &mut SqliteConnection, child: &ChildId) -> Result<Stored
             .bind(child.as_str())
             .fetch_all(&mut *conn)
             .await?;
-    Ok(StoredDoc { snapshot, changes })
+    let version: Option<i64> =
+        sqlx::query_scalar("SELECT version FROM doc_state WHERE child_id = ?")
+            .bind(child.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(StoredDoc {
+        version: version.unwrap_or(0),
+        snapshot,
+        changes,
+    })
 }
 
-/// A merge holding SQLite's write lock; dropping it rolls back.
-struct SqliteMergeTx {
-    tx: Transaction<'static, Sqlite>,
-    child: ChildId,
-}
-
-#[async_trait]
-impl MergeTx for SqliteMergeTx {
-    async fn commit(mut self: Box<Self>, write: MergeWrite, now_ms: i64) -> Result<()> {
-        write_merge(&mut self.tx, &self.child, &write, now_ms).await?;
-        self.tx.commit().await?;
-        Ok(())
-    }
-
-    async fn abandon(self: Box<Self>) -> Result<()> {
-        self.tx.rollback().await?;
-        Ok(())
-    }
+/// Moves the child's version from `base` to `base + 1` with the new heads; `false` if the
+/// document is no longer at `base`.
+async fn advance_version(
+    conn: &mut SqliteConnection,
+    child: &ChildId,
+    base: i64,
+    heads: &[String],
+) -> Result<bool> {
+    let heads = heads.join(",");
+    let done = if base == 0 {
+        sqlx::query(
+            "INSERT INTO doc_state (child_id, version, heads) VALUES (?, 1, ?) \
+             ON CONFLICT (child_id) DO NOTHING",
+        )
+        .bind(child.as_str())
+        .bind(heads)
+        .execute(&mut *conn)
+        .await?
+    } else {
+        sqlx::query("UPDATE doc_state SET version = version + 1, heads = ? WHERE child_id = ? AND version = ?")
+            .bind(heads)
+            .bind(child.as_str())
+            .bind(base)
+            .execute(&mut *conn)
+            .await?
+    };
+    Ok(done.rows_affected() == 1)
 }
 
 /// The changes, the compaction and the read model of one merge.
@@ -168,29 +186,48 @@ async fn write_merge(
             .execute(&mut *conn)
             .await?;
     }
-    if let Some(record) = &write.record {
-        let json = serde_json::to_string(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO record_projection (child_id, record_json) VALUES (?, ?) \
-             ON CONFLICT (child_id) DO UPDATE SET record_json = excluded.record_json",
-        )
-        .bind(child.as_str())
-        .bind(json)
-        .execute(&mut *conn)
-        .await?;
+    let projection = &write.projection;
+    let json = super::record_json(&projection.record)?;
+    match projection.replace_all {
+        Some(unreadable) => {
+            sqlx::query(
+                "INSERT INTO record_projection (child_id, record_json, unreadable_observations) VALUES (?, ?, ?) \
+                 ON CONFLICT (child_id) DO UPDATE SET record_json = excluded.record_json, \
+                 unreadable_observations = excluded.unreadable_observations",
+            )
+            .bind(child.as_str())
+            .bind(json)
+            .bind(unreadable as i64)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query("DELETE FROM observations WHERE child_id = ?")
+                .bind(child.as_str())
+                .execute(&mut *conn)
+                .await?;
+        }
+        None => {
+            sqlx::query(
+                "INSERT INTO record_projection (child_id, record_json) VALUES (?, ?) \
+                 ON CONFLICT (child_id) DO UPDATE SET record_json = excluded.record_json",
+            )
+            .bind(child.as_str())
+            .bind(json)
+            .execute(&mut *conn)
+            .await?;
+        }
     }
-    sqlx::query("DELETE FROM observations WHERE child_id = ?")
-        .bind(child.as_str())
-        .execute(&mut *conn)
-        .await?;
-    for obs in &write.observations {
-        let entry = chronology::entry(obs);
-        let indicators = serde_json::to_string(&entry.indicators)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    for obs in &projection.observations {
+        let row = super::ObservationRow::of(obs)?;
         sqlx::query(
             "INSERT INTO observations (child_id, observation_id, occurred, occurred_approx, recorded_at_ms, author_id, \
-             author_name, agency, source, headline, indicators_json, indicator_count, child_words, narrative) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             author_name, agency, source, headline, indicators_json, indicator_count, child_words, narrative, observation_json) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (child_id, observation_id) DO UPDATE SET occurred = excluded.occurred, \
+             occurred_approx = excluded.occurred_approx, recorded_at_ms = excluded.recorded_at_ms, \
+             author_id = excluded.author_id, author_name = excluded.author_name, agency = excluded.agency, \
+             source = excluded.source, headline = excluded.headline, indicators_json = excluded.indicators_json, \
+             indicator_count = excluded.indicator_count, child_words = excluded.child_words, \
+             narrative = excluded.narrative, observation_json = excluded.observation_json",
         )
         .bind(child.as_str())
         .bind(&obs.id)
@@ -198,14 +235,15 @@ async fn write_merge(
         .bind(obs.occurred_approx)
         .bind(obs.recorded_at_ms)
         .bind(&obs.author_id)
-        .bind(&entry.author_name)
-        .bind(&entry.agency)
-        .bind(&entry.source)
-        .bind(&entry.headline)
-        .bind(indicators)
-        .bind(entry.indicators.len() as i64)
-        .bind(&entry.child_words)
-        .bind(&entry.narrative)
+        .bind(&row.entry.author_name)
+        .bind(&row.entry.agency)
+        .bind(&row.entry.source)
+        .bind(&row.entry.headline)
+        .bind(&row.indicators_json)
+        .bind(row.entry.indicators.len() as i64)
+        .bind(&row.entry.child_words)
+        .bind(&row.entry.narrative)
+        .bind(&row.observation_json)
         .execute(&mut *conn)
         .await?;
     }
@@ -455,11 +493,53 @@ impl Store for SqliteStore {
         row.as_ref().map(child_from_row).transpose()
     }
 
+    async fn doc_state(&self, child: &ChildId) -> Result<Option<DocState>> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT version, heads FROM doc_state WHERE child_id = ?")
+                .bind(child.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(version, heads)| DocState {
+            version,
+            heads: super::split_heads(&heads),
+        }))
+    }
+
     async fn load_doc(&self, child: &ChildId) -> Result<StoredDoc> {
         let mut tx = self.pool.begin().await?;
         let stored = read_doc(&mut tx, child).await?;
         tx.commit().await?;
         Ok(stored)
+    }
+
+    async fn commit_merge(
+        &self,
+        child: &ChildId,
+        base_version: i64,
+        write: &MergeWrite,
+        now_ms: i64,
+    ) -> Result<bool> {
+        // The write lock from the start: the version check and the writes are one step for
+        // every connection in every process.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        if !advance_version(&mut tx, child, base_version, &write.heads).await? {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        write_merge(&mut tx, child, write, now_ms).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn unversioned_children(&self) -> Result<Vec<ChildId>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT c.id FROM children c WHERE NOT EXISTS (SELECT 1 FROM doc_state s WHERE s.child_id = c.id) \
+             AND (EXISTS (SELECT 1 FROM doc_changes d WHERE d.child_id = c.id) \
+               OR EXISTS (SELECT 1 FROM doc_snapshots n WHERE n.child_id = c.id)) ORDER BY c.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        super::child_ids(ids)
     }
 
     async fn bind_device(&self, device: &str, user: &UserId, now_ms: i64) -> Result<bool> {
@@ -477,16 +557,6 @@ impl Store for SqliteStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(owner == user.as_str())
-    }
-
-    async fn begin_merge(&self, child: &ChildId) -> Result<(StoredDoc, Box<dyn MergeTx>)> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let stored = read_doc(&mut tx, child).await?;
-        let merge = SqliteMergeTx {
-            tx,
-            child: child.clone(),
-        };
-        Ok((stored, Box::new(merge)))
     }
 
     async fn append_audit(&self, event: &crate::audit::Event, at_ms: i64) -> Result<()> {
@@ -542,21 +612,31 @@ impl Store for SqliteStore {
                (SELECT COUNT(DISTINCT author_id) FROM observations o WHERE o.child_id = c.id) AS authors, \
                (SELECT MAX(occurred) FROM observations o WHERE o.child_id = c.id) AS last_occurred, \
                (SELECT GROUP_CONCAT(u.display_name, ', ') FROM allocations a JOIN users u ON u.id = a.user_id WHERE a.child_id = c.id) AS allocated, \
-               (SELECT record_json FROM record_projection p WHERE p.child_id = c.id) AS record_json \
-             FROM children c WHERE c.team_id = ? ORDER BY c.display_name, c.id",
+               p.record_json, COALESCE(p.unreadable_observations, 0) AS unreadable_observations \
+             FROM children c LEFT JOIN record_projection p ON p.child_id = c.id \
+             WHERE c.team_id = ? ORDER BY c.display_name, c.id",
         )
         .bind(&manager.team_id)
         .fetch_all(&self.pool)
         .await?;
+        let observation_rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT o.child_id, o.observation_json FROM observations o JOIN children c ON c.id = o.child_id \
+             WHERE c.team_id = ? ORDER BY o.child_id, o.occurred, o.recorded_at_ms, o.observation_id",
+        )
+        .bind(&manager.team_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut observations = super::group_by_child(observation_rows);
         rows.iter()
             .map(|row| {
                 let allocated: Option<String> = row.try_get("allocated")?;
+                let id: String = row.try_get("id")?;
                 let record_json: Option<String> = row.try_get("record_json")?;
-                let record = match record_json {
-                    Some(j) => serde_json::from_str(&j)
-                        .map_err(|e| StoreError::Corrupt(format!("record projection: {e}")))?,
-                    None => shared::record::Record::default(),
-                };
+                let record = super::assemble(
+                    record_json.as_deref(),
+                    row.try_get("unreadable_observations")?,
+                    &observations.remove(&id).unwrap_or_default(),
+                )?;
                 let row = TeamCaseloadRow {
                     child: child_from_row(row)?,
                     allocated_to: allocated
@@ -574,16 +654,23 @@ impl Store for SqliteStore {
     }
 
     async fn record(&self, child: &ChildId) -> Result<shared::record::Record> {
-        let json: Option<String> =
-            sqlx::query_scalar("SELECT record_json FROM record_projection WHERE child_id = ?")
-                .bind(child.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
-        match json {
-            Some(j) => serde_json::from_str(&j)
-                .map_err(|e| StoreError::Corrupt(format!("record projection: {e}"))),
-            None => Ok(shared::record::Record::default()),
-        }
+        let mut tx = self.pool.begin().await?;
+        let projection: Option<(String, i64)> = sqlx::query_as(
+            "SELECT record_json, unreadable_observations FROM record_projection WHERE child_id = ?",
+        )
+        .bind(child.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let observations: Vec<String> = sqlx::query_scalar(
+            "SELECT observation_json FROM observations WHERE child_id = ? \
+             ORDER BY occurred, recorded_at_ms, observation_id",
+        )
+        .bind(child.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let (json, unreadable) = projection.unzip();
+        super::assemble(json.as_deref(), unreadable.unwrap_or(0), &observations)
     }
 
     async fn chronology(&self, child: &ChildId) -> Result<Vec<ChronologyEntry>> {

@@ -148,17 +148,18 @@ fn history(doc: &Automerge, changes: &[Change]) -> (HashSet<ChangeHash>, HashMap
     (known, next)
 }
 
-/// Decides whether changes new to the server may be stored (see `crate::validate`); the
-/// `String` is the reason given to the tablet.
-pub type Check<'a> = &'a dyn Fn(&Automerge, &[Change]) -> Result<(), String>;
+/// Decides whether changes new to the server may be stored (see `crate::validate`), given the
+/// record before, the record with them applied, and the changes; the `String` is the reason
+/// given to the tablet.
+pub type Check<'a> = &'a dyn Fn(&Automerge, &Automerge, &[Change]) -> Result<(), String>;
 
 /// Accepts every change; for simulations and tools that have no sender to check.
-pub fn accept_all(_: &Automerge, _: &[Change]) -> Result<(), String> {
+pub fn accept_all(_: &Automerge, _: &Automerge, _: &[Change]) -> Result<(), String> {
     Ok(())
 }
 
-/// Merges one child's request into `doc`. Everything new is applied to a copy first and
-/// passed to `check`; on refusal `doc` is left exactly as it was.
+/// Merges one child's request into `doc`. Everything new is applied to one working copy,
+/// which `check` judges against `doc`; on refusal `doc` is left exactly as it was.
 pub fn merge_child(
     doc: &mut Automerge,
     req: &ChildSyncRequest,
@@ -170,7 +171,7 @@ pub fn merge_child(
     if outcome.persist.is_empty() || matches!(outcome.result, ChildResult::Rejected { .. }) {
         return outcome;
     }
-    if let Err(reason) = check(doc, &outcome.persist) {
+    if let Err(reason) = check(doc, &work, &outcome.persist) {
         return ChildMerge {
             persist: Vec::new(),
             result: ChildResult::Rejected { reason },
@@ -217,16 +218,41 @@ fn merge_into(doc: &mut Automerge, req: &ChildSyncRequest, limits: Limits) -> Ch
     }
 
     let persist = doc.get_changes(&before);
-    let accepted = persist.len();
-    let heads = doc.get_heads();
+    let result = respond(
+        doc,
+        req.server_heads.as_deref(),
+        &sent,
+        persist.len(),
+        blocked.is_empty(),
+        fallback_message,
+    );
+    ChildMerge { persist, result }
+}
 
-    let known = req.server_heads.as_deref().and_then(heads_from_hex);
+/// The answer for a child the tablet sent nothing for, read-only: the changes beyond the heads
+/// the tablet holds, or a fallback sync message if it names heads the server does not have.
+pub fn deliver(doc: &Automerge, server_heads: Option<&[String]>) -> ChildResult {
+    respond(doc, server_heads, &[], 0, true, None)
+}
+
+/// What the tablet is told after a merge: everything it lacks beyond the heads it says the
+/// server had (`known`) plus what it just sent, or a fallback sync message when those heads
+/// are not the server's or some of its changes wait for missing dependencies.
+fn respond(
+    doc: &Automerge,
+    known: Option<&[String]>,
+    sent: &[ChangeHash],
+    accepted: usize,
+    none_blocked: bool,
+    fallback_message: Option<Option<sync::Message>>,
+) -> ChildResult {
+    let heads = doc.get_heads();
+    let known = known.and_then(heads_from_hex);
     let recognised = known
         .as_ref()
         .filter(|h| h.iter().all(|h| doc.get_change_by_hash(h).is_some()));
-
-    let result = match (recognised, fallback_message) {
-        (Some(have), None) if blocked.is_empty() => {
+    match (recognised, fallback_message) {
+        (Some(have), None) if none_blocked => {
             let mut have_deps: Vec<ChangeHash> = have.clone();
             have_deps.extend(sent.iter().filter(|h| doc.get_change_by_hash(h).is_some()));
             ChildResult::Merged {
@@ -245,8 +271,7 @@ fn merge_into(doc: &mut Automerge, req: &ChildSyncRequest, limits: Limits) -> Ch
                 accepted,
             }
         }
-    };
-    ChildMerge { persist, result }
+    }
 }
 
 /// Changes as compressed wire bytes.
