@@ -2,11 +2,13 @@
 //! many times, and no change is lost; both append to one audit chain and it never forks.
 //!
 //! Each "process" is its own `AppState` with its own connection pool and its own in-memory
-//! `DocLocks`, so only the database can keep their merges apart (`Store::begin_merge`). On
-//! PostgreSQL (`QUILT_TEST_DATABASE_URL=postgres://…`, as `cargo xtask test` runs it) that is
-//! the advisory lock; on SQLite, the write lock two pools on one file share. Compaction runs
-//! every few changes, because that is where an unserialised merge would delete what it never
-//! saw.
+//! `DocLocks` and document cache, so only the database can keep their merges apart: a merge
+//! is stored only on the document version it was computed from (`Store::commit_merge`), and
+//! the loser of a race reloads and merges again. On PostgreSQL (`QUILT_TEST_DATABASE_URL=
+//! postgres://…`, as `cargo xtask test` runs it) the check is a conditional update of the
+//! child's version row; on SQLite it runs under the write lock two pools on one file share.
+//! Compaction runs every few changes, because that is where an unserialised merge would
+//! delete what it never saw.
 
 mod support;
 

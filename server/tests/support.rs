@@ -131,6 +131,19 @@ impl Drop for TestDb {
     }
 }
 
+/// A GET through `router` with a bearer token, for requests run in a task of their own.
+pub async fn get_with(router: Router, path: &str, token: &str) -> (StatusCode, Value) {
+    let req = Request::get(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .expect("request");
+    let resp = router.oneshot(req).await.expect("router");
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, value)
+}
+
 impl TestServer {
     pub async fn start() -> Self {
         Self::with_config(Config::default()).await

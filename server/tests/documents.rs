@@ -1,0 +1,359 @@
+//! The document layer under the merge: versions, the optimistic commit, the per-process cache,
+//! the incremental read model and live updates of an open record. Runs on SQLite, and on
+//! PostgreSQL when `QUILT_TEST_DATABASE_URL` names one (as `cargo xtask test` does).
+
+mod support;
+
+use std::time::Duration;
+
+use server::store::{MergeWrite, NewChange, Projection};
+use shared::api::{ChangesResponse, RecordResponse};
+use shared::record::corrections::{self, Amendment, Withdrawal};
+use shared::record::stamped::Stamp;
+use shared::record::{self, Observation};
+use shared::ChildId;
+use support::{Tablet, TestServer};
+
+const AVA: &str = "child-ava";
+
+fn ava() -> ChildId {
+    AVA.parse().expect("id")
+}
+
+fn observation(id: &str, author: &str) -> Observation {
+    Observation {
+        id: id.into(),
+        occurred: format!("2026-11-{:02}", 1 + id.len() % 27),
+        occurred_approx: false,
+        recorded_at_ms: 1_790_000_000_000,
+        author_id: author.into(),
+        author_name: author.into(),
+        agency: "Test agency".into(),
+        location: "Home".into(),
+        present: vec!["Child".into()],
+        indicators: Vec::new(),
+        source: record::Source::Observed,
+        narrative: format!("Narrative {id}"),
+        child_words: String::new(),
+        action_taken: String::new(),
+        body_marks: Vec::new(),
+    }
+}
+
+fn record_on(tablet: &mut Tablet, edit: impl FnOnce(&mut automerge::Automerge)) {
+    let replica = tablet
+        .caseload
+        .replicas
+        .get_mut(&ava())
+        .expect("Ava on the tablet");
+    edit(&mut replica.doc);
+}
+
+/// The read model as a manager reads it must be exactly the stored document read whole.
+async fn assert_read_model_matches_document(server: &TestServer, when: &str) {
+    let (doc, _) = server::docs::load(server.state.store.as_ref(), &ava())
+        .await
+        .expect("load");
+    let whole = record::read_record(&doc).expect("read");
+    let projected = server.state.store.record(&ava()).await.expect("record");
+    assert_eq!(projected, whole, "read model after {when}");
+    let chronology = server.chronology_ids(AVA).await;
+    let ids: Vec<String> = whole.observations.iter().map(|o| o.id.clone()).collect();
+    assert_eq!(chronology, ids, "chronology after {when}");
+}
+
+#[tokio::test]
+async fn a_merge_computed_from_a_version_that_has_moved_on_stores_nothing() {
+    let server = TestServer::start().await;
+    let store = server.state.store.as_ref();
+    let stored = store.load_doc(&ava()).await.expect("load");
+    let base = stored.version;
+    assert!(base > 0, "the demo caseload gave Ava a version");
+    let write = |hash: &str| MergeWrite {
+        changes: vec![NewChange {
+            hash: hash.into(),
+            bytes: vec![1, 2, 3],
+        }],
+        heads: vec![hash.into()],
+        compact_to: None,
+        projection: Projection::default(),
+    };
+    assert!(store
+        .commit_merge(&ava(), base, &write("aa"), 1)
+        .await
+        .expect("first commit"));
+    assert!(
+        !store
+            .commit_merge(&ava(), base, &write("bb"), 2)
+            .await
+            .expect("second commit"),
+        "a second merge from the same version is refused"
+    );
+    let state = store.doc_state(&ava()).await.expect("state").expect("row");
+    assert_eq!(state.version, base + 1);
+    assert_eq!(state.heads, vec!["aa".to_owned()]);
+    let after = store.load_doc(&ava()).await.expect("load");
+    assert_eq!(
+        after.changes.len(),
+        stored.changes.len() + 1,
+        "only the first is stored"
+    );
+    assert_eq!(after.changes.last(), Some(&vec![1, 2, 3]));
+}
+
+#[tokio::test]
+async fn the_read_model_follows_every_merge_exactly() {
+    let config = server::Config {
+        compact_after_changes: 5,
+        ..server::Config::default()
+    };
+    let first = TestServer::with_config(config.clone()).await;
+    // A second process shares the database: its cache misses what the first stores.
+    let second = first.another_process(config).await;
+    let mut sam = Tablet::sign_in(&first, "sam.social").await;
+    let mut hana = Tablet::sign_in(&second, "hana.health").await;
+    sam.sync(&first).await;
+    hana.sync(&second).await;
+    assert_read_model_matches_document(&first, "the demo caseload").await;
+
+    for round in 0..4 {
+        record_on(&mut sam, |doc| {
+            let obs = observation(&format!("sam-{round}"), "user-sam-social");
+            record::add_observation(doc, &obs, obs.recorded_at_ms).expect("add");
+        });
+        record_on(&mut hana, |doc| {
+            let obs = observation(&format!("hana-{round}-x"), "user-hana-health");
+            record::add_observation(doc, &obs, obs.recorded_at_ms).expect("add");
+        });
+        sam.sync(&first).await;
+        hana.sync(&second).await;
+        assert_read_model_matches_document(&first, &format!("round {round}")).await;
+    }
+
+    // Corrections change the record around the observations, not the observation rows.
+    record_on(&mut sam, |doc| {
+        let added = Stamp {
+            by: "user-sam-social".into(),
+            by_name: "Sam".into(),
+            at_ms: 1_790_000_100_000,
+        };
+        corrections::amend(
+            doc,
+            &Amendment {
+                id: "amend-1".into(),
+                observation_id: "sam-0".into(),
+                field: "narrative".into(),
+                corrected: "Corrected narrative".into(),
+                reason: "Typing error".into(),
+                added: added.clone(),
+            },
+        )
+        .expect("amend");
+        corrections::withdraw(
+            doc,
+            &Withdrawal {
+                observation_id: "sam-1".into(),
+                reason: "Recorded on the wrong child".into(),
+                added,
+            },
+        )
+        .expect("withdraw");
+    });
+    sam.sync(&first).await;
+    hana.sync(&second).await;
+    assert_read_model_matches_document(&second, "an amendment and a withdrawal").await;
+    assert!(
+        first.stored(AVA).await.0.is_some(),
+        "compaction ran along the way"
+    );
+}
+
+#[tokio::test]
+async fn records_stored_before_versions_get_their_read_model_back_at_start() {
+    let server = TestServer::start().await;
+    let mut sam = Tablet::sign_in(&server, "sam.social").await;
+    sam.sync(&server).await;
+    record_on(&mut sam, |doc| {
+        let obs = observation("before-upgrade", "user-sam-social");
+        record::add_observation(doc, &obs, obs.recorded_at_ms).expect("add");
+    });
+    sam.sync(&server).await;
+    // What the migration leaves of a database written by the previous version.
+    for sql in [
+        "DELETE FROM doc_state",
+        "DELETE FROM observations",
+        "DELETE FROM record_projection",
+    ] {
+        server.raw_execute(sql).await.expect(sql);
+    }
+    let restarted = server.another_process(server::Config::default()).await;
+    let projected = server::docs::project_unversioned(&restarted.state)
+        .await
+        .expect("project");
+    assert!(
+        projected >= 3,
+        "every demo child was projected, not {projected}"
+    );
+    assert_read_model_matches_document(&restarted, "the rebuild").await;
+    assert!(restarted
+        .chronology_ids(AVA)
+        .await
+        .contains(&"before-upgrade".to_owned()));
+    assert_eq!(
+        server::docs::project_unversioned(&restarted.state)
+            .await
+            .expect("again"),
+        0,
+        "once is enough"
+    );
+    // And merging carries on from there.
+    record_on(&mut sam, |doc| {
+        let obs = observation("after-upgrade", "user-sam-social");
+        record::add_observation(doc, &obs, obs.recorded_at_ms).expect("add");
+    });
+    sam.sync(&restarted).await;
+    assert_eq!(sam.caseload.pending(), 0);
+    assert_read_model_matches_document(&restarted, "a merge after the rebuild").await;
+}
+
+#[tokio::test]
+async fn a_sync_that_brings_nothing_new_is_answered_without_loading_any_document() {
+    let server = TestServer::start().await;
+    let mut sam = Tablet::sign_in(&server, "sam.social").await;
+    sam.sync(&server).await;
+    // A fresh process has nothing cached: anything it loads shows in its metrics.
+    let fresh = server.another_process(server::Config::default()).await;
+    sam.sync(&fresh).await;
+    let metrics = fresh.state.metrics.render();
+    assert!(
+        metrics.contains("quilt_document_loads_total{cache=\"miss\"} 0"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("quilt_document_loads_total{cache=\"hit\"} 0"),
+        "{metrics}"
+    );
+    // Sending something loads that one child once; the next merge of it comes from memory.
+    for n in 0..2 {
+        record_on(&mut sam, |doc| {
+            let obs = observation(&format!("cached-{n}"), "user-sam-social");
+            record::add_observation(doc, &obs, obs.recorded_at_ms).expect("add");
+        });
+        sam.sync(&fresh).await;
+    }
+    let metrics = fresh.state.metrics.render();
+    assert!(
+        metrics.contains("quilt_document_loads_total{cache=\"miss\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("quilt_document_loads_total{cache=\"hit\"} 1"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_record_hears_of_a_merge_stored_by_another_process() {
+    let manager_side = TestServer::start().await;
+    let tablet_side = manager_side
+        .another_process(server::Config::default())
+        .await;
+    let token = manager_side.login("morgan.manager").await;
+    let (status, body) = manager_side
+        .get(&format!("/api/children/{AVA}/record"), Some(&token))
+        .await;
+    assert!(status.is_success(), "{body}");
+    let shown: RecordResponse = serde_json::from_value(body).expect("record");
+
+    // Nothing new: the wait runs out and the same version comes back.
+    let (status, body) = manager_side
+        .get(
+            &format!("/api/children/{AVA}/changes?since={}&wait=1", shown.version),
+            Some(&token),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    let unchanged: ChangesResponse = serde_json::from_value(body).expect("changes");
+    assert_eq!(unchanged.version, shown.version);
+
+    // The manager's page waits (long enough that only a change can end it) while a
+    // practitioner's tablet syncs a new observation through the other process.
+    let waiting = {
+        let path = format!(
+            "/api/children/{AVA}/changes?since={}&wait=25",
+            shown.version
+        );
+        let router = manager_side.router.clone();
+        let token = token.clone();
+        tokio::spawn(async move { support::get_with(router, &path, &token).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut sam = Tablet::sign_in(&tablet_side, "sam.social").await;
+    sam.sync(&tablet_side).await;
+    record_on(&mut sam, |doc| {
+        let obs = observation("while-open", "user-sam-social");
+        record::add_observation(doc, &obs, obs.recorded_at_ms).expect("add");
+    });
+    sam.sync(&tablet_side).await;
+    let started = std::time::Instant::now();
+    let (status, body) = waiting.await.expect("task");
+    assert!(status.is_success(), "{body}");
+    let changed: ChangesResponse = serde_json::from_value(body).expect("changes");
+    assert_ne!(
+        changed.version,
+        shown.version,
+        "the wait ended with a new version (after {:?})",
+        started.elapsed()
+    );
+    let (_, body) = manager_side
+        .get(&format!("/api/children/{AVA}/record"), Some(&token))
+        .await;
+    let reread: RecordResponse = serde_json::from_value(body).expect("record");
+    assert_eq!(reread.version, changed.version);
+    assert!(reread
+        .record
+        .observations
+        .iter()
+        .any(|o| o.id == "while-open"));
+
+    // Someone without access to the child learns nothing, not even that it exists.
+    let outsider = manager_side.login("hana.health").await;
+    let (status, _) = manager_side
+        .get(
+            "/api/children/child-mia/changes?since=0&wait=1",
+            Some(&outsider),
+        )
+        .await;
+    assert_eq!(status, axum::http::StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_each_process_is_told_of_another_process_merge_when_it_commits() {
+    let listening = TestServer::start().await;
+    if !listening.is_postgres() {
+        return; // SQLite has no notifications; waiting pages poll the stored version.
+    }
+    let mut heard = listening.state.live.subscribe();
+    let other = listening.another_process(server::Config::default()).await;
+    // The listener connects in the background; keep storing until it has heard one.
+    let mut sam = Tablet::sign_in(&other, "sam.social").await;
+    sam.sync(&other).await;
+    let announced = async {
+        for n in 0.. {
+            record_on(&mut sam, |doc| {
+                let obs = observation(&format!("notify-{n}"), "user-sam-social");
+                record::add_observation(doc, &obs, obs.recorded_at_ms).expect("add");
+            });
+            sam.sync(&other).await;
+            if let Ok(Ok(child)) = tokio::time::timeout(Duration::from_secs(1), heard.recv()).await
+            {
+                return child;
+            }
+        }
+        unreachable!()
+    };
+    let child = tokio::time::timeout(Duration::from_secs(60), announced)
+        .await
+        .expect("the listening process heard of the other's merge");
+    assert_eq!(child, ava());
+}
