@@ -156,6 +156,40 @@ pub struct TeamChild {
     pub record: shared::record::Record,
 }
 
+/// A slice of a chronology: `limit` entries from `offset` (oldest first); a negative offset
+/// counts from the end, so `offset: -100, limit: 100` is the most recent hundred.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub offset: i64,
+    pub limit: i64,
+}
+
+impl Page {
+    /// Every entry.
+    pub const ALL: Page = Page {
+        offset: 0,
+        limit: i64::MAX,
+    };
+
+    /// The index of the first entry of this page in a chronology of `total` entries.
+    pub fn start(&self, total: i64) -> i64 {
+        if self.offset < 0 {
+            (total + self.offset).max(0)
+        } else {
+            self.offset
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ChronologyPage {
+    pub entries: Vec<ChronologyEntry>,
+    /// The index of the first entry.
+    pub offset: i64,
+    /// How many entries the whole chronology has.
+    pub total: i64,
+}
+
 /// The PostgreSQL notification channel a merge announces its child on (see `crate::live`).
 pub const CHANGED_CHANNEL: &str = "quilt_doc_changed";
 
@@ -244,7 +278,9 @@ pub trait Store: Send + Sync + 'static {
     async fn team_caseload(&self, manager: &User) -> Result<Vec<TeamChild>>;
     /// The record projection of one child (empty record if nothing was merged yet).
     async fn record(&self, child: &ChildId) -> Result<shared::record::Record>;
-    async fn chronology(&self, child: &ChildId) -> Result<Vec<ChronologyEntry>>;
+    /// Observations in chronological order, `page.limit` of them from `page.offset`, with how
+    /// many there are in all.
+    async fn chronology(&self, child: &ChildId, page: Page) -> Result<ChronologyPage>;
 }
 
 /// The record projection's JSON: the record without its observations.

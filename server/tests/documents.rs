@@ -357,3 +357,56 @@ async fn on_postgresql_each_process_is_told_of_another_process_merge_when_it_com
         .expect("the listening process heard of the other's merge");
     assert_eq!(child, ava());
 }
+
+#[tokio::test]
+async fn a_long_chronology_is_read_a_page_at_a_time() {
+    let server = TestServer::start().await;
+    let mut sam = Tablet::sign_in(&server, "sam.social").await;
+    sam.sync(&server).await;
+    record_on(&mut sam, |doc| {
+        for n in 0..30 {
+            let obs = observation(&format!("page-{n:02}"), "user-sam-social");
+            record::add_observation(doc, &obs, obs.recorded_at_ms).expect("add");
+        }
+    });
+    sam.sync(&server).await;
+    let token = server.login("morgan.manager").await;
+    let all = server.chronology_ids(AVA).await;
+    assert!(all.len() > 30);
+    let page = |query: &str| {
+        let path = format!("/api/children/{AVA}/chronology?{query}");
+        let server = &server;
+        let token = token.clone();
+        async move { server.get(&path, Some(&token)).await }
+    };
+    let ids = |body: &serde_json::Value| -> Vec<String> {
+        body["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .map(|e| e["observation_id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+
+    let (status, latest) = page("offset=-10&limit=10").await;
+    assert!(status.is_success(), "{latest}");
+    assert_eq!(
+        ids(&latest),
+        all[all.len() - 10..].to_vec(),
+        "the most recent ten"
+    );
+    assert_eq!(latest["total"], all.len());
+    assert_eq!(latest["offset"], all.len() - 10);
+
+    let (_, first) = page("offset=0&limit=5").await;
+    assert_eq!(ids(&first), all[..5].to_vec());
+    let (_, next) = page("offset=5&limit=5").await;
+    assert_eq!(ids(&next), all[5..10].to_vec());
+    let (_, whole) = page("").await;
+    assert_eq!(ids(&whole), all, "no query: the whole chronology");
+
+    for bad in ["limit=0", "limit=100000", "limit=-3"] {
+        let (status, body) = page(bad).await;
+        assert_eq!(status, axum::http::StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
+}

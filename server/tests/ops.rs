@@ -555,9 +555,10 @@ async fn observations_in_backup(path: &Path) -> Vec<String> {
         .map(|o| o.id.to_string())
         .collect();
     let mut in_read_model: Vec<String> = store
-        .chronology(&id(AVA))
+        .chronology(&id(AVA), server::store::Page::ALL)
         .await
         .expect("chronology")
+        .entries
         .into_iter()
         .map(|e| e.observation_id.to_string())
         .collect();

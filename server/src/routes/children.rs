@@ -20,6 +20,7 @@ use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::live;
 use crate::state::{now_ms, AppState};
+use crate::store::Page;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -62,8 +63,24 @@ async fn changes(
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ChronologyResponse {
     pub child: CaseloadEntry,
+    /// Oldest first: the whole chronology, or the page asked for.
     pub entries: Vec<ChronologyEntry>,
+    /// Where this page starts, and how many entries the whole chronology has.
+    pub offset: i64,
+    pub total: i64,
 }
+
+/// `?offset=&limit=`: a page of a long chronology (both optional; without `limit`, everything
+/// from `offset`). A negative offset counts from the end, so `offset=-100&limit=100` is the
+/// most recent hundred.
+#[derive(Debug, Default, Deserialize)]
+pub struct ChronologyQuery {
+    offset: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// The most entries one page may ask for.
+pub const MAX_CHRONOLOGY_PAGE: i64 = 1_000;
 
 /// The child, if this user may read them.
 async fn readable(
@@ -83,8 +100,18 @@ async fn chronology(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(child_id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<ChronologyQuery>,
 ) -> Result<Json<ChronologyResponse>, ApiError> {
     let child = readable(&state, &auth, &child_id).await?;
+    let limit = match q.limit {
+        None => i64::MAX,
+        Some(n) if (1..=MAX_CHRONOLOGY_PAGE).contains(&n) => n,
+        Some(_) => {
+            return Err(ApiError::BadRequest(format!(
+                "limit must be between 1 and {MAX_CHRONOLOGY_PAGE}"
+            )))
+        }
+    };
     audit::record(
         &state,
         Event::new("read.chronology", "ok")
@@ -92,9 +119,23 @@ async fn chronology(
             .child(&child.child_id),
     )
     .await?;
-    let entries = state.store.chronology(&child.child_id).await?;
+    let page = state
+        .store
+        .chronology(
+            &child.child_id,
+            Page {
+                offset: q.offset.unwrap_or(0),
+                limit,
+            },
+        )
+        .await?;
     tracing::info!(user = %auth.user.id, child = %child.child_id, "chronology read");
-    Ok(Json(ChronologyResponse { child, entries }))
+    Ok(Json(ChronologyResponse {
+        child,
+        entries: page.entries,
+        offset: page.offset,
+        total: page.total,
+    }))
 }
 
 async fn record(

@@ -22,8 +22,8 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Row};
 
 use super::{
-    DocState, MergeWrite, NewRefresh, RefreshUse, Result, Session, Store, StoreError, StoredDoc,
-    TeamChild, User,
+    ChronologyPage, DocState, MergeWrite, NewRefresh, Page, RefreshUse, Result, Session, Store,
+    StoreError, StoredDoc, TeamChild, User,
 };
 use shared::api::{CaseloadEntry, Role, TeamCaseloadRow};
 use shared::chronology::ChronologyEntry;
@@ -767,16 +767,28 @@ impl Store for PgStore {
         super::assemble(json.as_deref(), unreadable, &observations)
     }
 
-    async fn chronology(&self, child: &ChildId) -> Result<Vec<ChronologyEntry>> {
+    async fn chronology(&self, child: &ChildId, page: Page) -> Result<ChronologyPage> {
+        // One read transaction: the page and the count agree.
+        let mut tx = self.pool.begin().await?;
+        let total: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM observations WHERE child_id = $1")
+                .bind(child.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+        let offset = page.start(total);
         let rows = sqlx::query(
             "SELECT observation_id, occurred, occurred_approx, recorded_at_ms, author_name, agency, source, headline, \
              indicators_json, child_words, narrative FROM observations WHERE child_id = $1 \
-             ORDER BY occurred, recorded_at_ms, observation_id",
+             ORDER BY occurred, recorded_at_ms, observation_id LIMIT $2 OFFSET $3",
         )
         .bind(child.as_str())
-        .fetch_all(&self.pool)
+        .bind(page.limit)
+        .bind(offset)
+        .fetch_all(&mut *tx)
         .await?;
-        rows.iter()
+        tx.commit().await?;
+        let entries = rows
+            .iter()
             .map(|row| {
                 let indicators: String = row.try_get("indicators_json")?;
                 Ok(ChronologyEntry {
@@ -794,6 +806,11 @@ impl Store for PgStore {
                     narrative: row.try_get("narrative")?,
                 })
             })
-            .collect()
+            .collect::<Result<_>>()?;
+        Ok(ChronologyPage {
+            entries,
+            offset,
+            total,
+        })
     }
 }

@@ -11,8 +11,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::{
-    DocState, MergeWrite, NewRefresh, RefreshUse, Result, Session, Store, StoreError, StoredDoc,
-    TeamChild, User,
+    ChronologyPage, DocState, MergeWrite, NewRefresh, Page, RefreshUse, Result, Session, Store,
+    StoreError, StoredDoc, TeamChild, User,
 };
 use shared::api::{CaseloadEntry, Role, TeamCaseloadRow};
 use shared::chronology::ChronologyEntry;
@@ -673,16 +673,27 @@ impl Store for SqliteStore {
         super::assemble(json.as_deref(), unreadable.unwrap_or(0), &observations)
     }
 
-    async fn chronology(&self, child: &ChildId) -> Result<Vec<ChronologyEntry>> {
+    async fn chronology(&self, child: &ChildId, page: Page) -> Result<ChronologyPage> {
+        // One read transaction: the page and the count agree.
+        let mut tx = self.pool.begin().await?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM observations WHERE child_id = ?")
+            .bind(child.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+        let offset = page.start(total);
         let rows = sqlx::query(
             "SELECT observation_id, occurred, occurred_approx, recorded_at_ms, author_name, agency, source, headline, \
              indicators_json, child_words, narrative FROM observations WHERE child_id = ? \
-             ORDER BY occurred, recorded_at_ms, observation_id",
+             ORDER BY occurred, recorded_at_ms, observation_id LIMIT ? OFFSET ?",
         )
         .bind(child.as_str())
-        .fetch_all(&self.pool)
+        .bind(page.limit)
+        .bind(offset)
+        .fetch_all(&mut *tx)
         .await?;
-        rows.iter()
+        tx.commit().await?;
+        let entries = rows
+            .iter()
             .map(|row| {
                 let indicators: String = row.try_get("indicators_json")?;
                 Ok(ChronologyEntry {
@@ -700,6 +711,11 @@ impl Store for SqliteStore {
                     narrative: row.try_get("narrative")?,
                 })
             })
-            .collect()
+            .collect::<Result<_>>()?;
+        Ok(ChronologyPage {
+            entries,
+            offset,
+            total,
+        })
     }
 }
