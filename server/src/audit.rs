@@ -117,6 +117,17 @@ pub async fn record_or_log(state: &crate::state::AppState, event: Event) {
     }
 }
 
+/// Several events after the fact, in one append: a failure is logged, not returned.
+pub async fn record_all_or_log(state: &crate::state::AppState, events: &[Event]) {
+    if let Err(e) = state
+        .store
+        .append_audits(events, crate::state::now_ms())
+        .await
+    {
+        tracing::error!(error = %e, events = events.len(), "audit append failed");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -176,12 +176,17 @@ async fn current(
 }
 
 /// The current document, owned, for a merge to change: taken out of the cache when it is
-/// there (no copy), else loaded.
+/// there (no copy), else loaded. `known_version` is the stored version when the caller has
+/// just read it.
 async fn current_owned(
     state: &AppState,
     child: &ChildId,
+    known_version: Option<i64>,
 ) -> Result<(Automerge, i64, usize), StoreError> {
-    let version = state.store.doc_state(child).await?.map_or(0, |s| s.version);
+    let version = match known_version {
+        Some(v) => v,
+        None => state.store.doc_state(child).await?.map_or(0, |s| s.version),
+    };
     if let Some((doc, stored)) = state.doc_cache.take(child, version) {
         state.metrics.doc_cache(true);
         return Ok((doc, version, stored));
@@ -281,18 +286,30 @@ async fn store_merge(
     Ok(true)
 }
 
-/// Merges one child's part of a sync request and commits it; the result acknowledges only
-/// what is durably stored.
-pub async fn merge_child(
+/// A merge computed in memory, not yet stored.
+struct Prepared {
+    base_version: i64,
+    stored_changes: usize,
+    write: MergeWrite,
+    doc: Automerge,
+    result: ChildResult,
+}
+
+/// Merges `req` into the child's current document in memory. `Err` is the answer when there
+/// is nothing to store (nothing new, refused, or the document could not be read); `Ok` is a
+/// write to commit, with the answer to send once it is stored.
+async fn prepare(
     state: &AppState,
     sender: &Sender,
     req: &ChildSyncRequest,
-) -> Result<ChildResult, ApiError> {
-    if req.changes.is_empty() && req.sync_message.is_none() {
-        return deliver(state, req).await;
-    }
-    let lock = state.doc_locks.for_child(&req.child_id);
-    let _guard = lock.lock().await;
+    known_version: Option<i64>,
+) -> Result<Prepared, Result<ChildResult, ApiError>> {
+    // If the database cannot be read (busy, down), only this child waits for the next sync.
+    let (mut doc, base_version, stored_changes) =
+        current_owned(state, &req.child_id, known_version)
+            .await
+            .map_err(|e| Err(ApiError::Unavailable(e.into())))?;
+    let before = doc.get_heads();
     let check = |before: &Automerge, after: &Automerge, new: &[Change]| -> Result<(), String> {
         let last_seq = last_sequence_numbers(before, new);
         validate::check_applied(
@@ -305,59 +322,75 @@ pub async fn merge_child(
         )
         .map_err(|rejection| rejection.to_string())
     };
-    for _ in 0..MAX_ATTEMPTS {
-        // If the database cannot be read or written (busy, down, disk full), only this child
-        // waits for the next sync.
-        let (mut doc, base_version, stored_changes) = current_owned(state, &req.child_id)
-            .await
-            .map_err(|e| ApiError::Unavailable(e.into()))?;
-        let before = doc.get_heads();
-        // Panic boundary: whatever bytes arrive, a bug in decoding or validation refuses this
-        // child's changes instead of taking the worker down. The document is not cached again
-        // after a panic, so a half-applied state never reaches storage or a later merge.
-        let merged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let outcome = merge::merge_child(&mut doc, req, Limits::default(), &check);
-            (outcome, doc)
+    // Panic boundary: whatever bytes arrive, a bug in decoding or validation refuses this
+    // child's changes instead of taking the worker down. The document is not cached again
+    // after a panic, so a half-applied state never reaches storage or a later merge.
+    let merged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let outcome = merge::merge_child(&mut doc, req, Limits::default(), &check);
+        (outcome, doc)
+    }));
+    let Ok((outcome, doc)) = merged else {
+        tracing::error!(child = %req.child_id, "merge panicked; changes refused");
+        return Err(Ok(ChildResult::Rejected {
+            reason: "the server could not process these changes".into(),
         }));
-        let (outcome, doc) = match merged {
-            Ok(merged) => merged,
-            Err(_) => {
-                tracing::error!(child = %req.child_id, "merge panicked; changes refused");
-                return Ok(ChildResult::Rejected {
-                    reason: "the server could not process these changes".into(),
-                });
-            }
+    };
+    if let ChildResult::Rejected { reason } = &outcome.result {
+        tracing::warn!(child = %req.child_id, user = %sender.user_id, reason = %reason, "changes rejected");
+    }
+    if outcome.persist.is_empty() {
+        // Nothing new (or refused): the document is as stored.
+        state
+            .doc_cache
+            .put(&req.child_id, base_version, stored_changes, Arc::new(doc));
+        return Err(Ok(outcome.result));
+    }
+    let write = write_for(
+        &doc,
+        &before,
+        base_version,
+        outcome.persist,
+        stored_changes,
+        state.config.compact_after_changes,
+    );
+    Ok(Prepared {
+        base_version,
+        stored_changes,
+        write,
+        doc,
+        result: outcome.result,
+    })
+}
+
+/// Merges one child's part of a sync request and commits it; the result acknowledges only
+/// what is durably stored. Recomputes the merge when another process stored one first.
+pub async fn merge_child(
+    state: &AppState,
+    sender: &Sender,
+    req: &ChildSyncRequest,
+) -> Result<ChildResult, ApiError> {
+    if req.changes.is_empty() && req.sync_message.is_none() {
+        return deliver(state, req, None).await;
+    }
+    let lock = state.doc_locks.for_child(&req.child_id);
+    let _guard = lock.lock().await;
+    for _ in 0..MAX_ATTEMPTS {
+        let prepared = match prepare(state, sender, req, None).await {
+            Ok(prepared) => prepared,
+            Err(answer) => return answer,
         };
-        if let ChildResult::Rejected { reason } = &outcome.result {
-            tracing::warn!(child = %req.child_id, user = %sender.user_id, reason = %reason, "changes rejected");
-        }
-        if outcome.persist.is_empty() {
-            // Nothing new (or refused): the document is as stored.
-            state
-                .doc_cache
-                .put(&req.child_id, base_version, stored_changes, Arc::new(doc));
-            return Ok(outcome.result);
-        }
-        let write = write_for(
-            &doc,
-            &before,
-            base_version,
-            outcome.persist,
-            stored_changes,
-            state.config.compact_after_changes,
-        );
         if store_merge(
             state,
             &req.child_id,
-            base_version,
-            write,
-            stored_changes,
-            doc,
+            prepared.base_version,
+            prepared.write,
+            prepared.stored_changes,
+            prepared.doc,
         )
         .await
         .map_err(|e| ApiError::Unavailable(e.into()))?
         {
-            return Ok(outcome.result);
+            return Ok(prepared.result);
         }
     }
     Err(ApiError::Unavailable(anyhow::anyhow!(
@@ -365,19 +398,145 @@ pub async fn merge_child(
     )))
 }
 
+/// Every child of one sync request, answered in the request's order. Children the tablet sent
+/// nothing for are answered from one read of their stored heads; the others are merged in
+/// memory and stored in one transaction (one durable write for the whole caseload, not one per
+/// child). A child another process stored into meanwhile is merged again on its own.
+pub async fn merge_children(
+    state: &AppState,
+    sender: &Sender,
+    reqs: &[&ChildSyncRequest],
+) -> Vec<Result<ChildResult, ApiError>> {
+    let unavailable = |e: &StoreError| ApiError::Unavailable(anyhow::anyhow!("{e}"));
+    let mut results: Vec<Option<Result<ChildResult, ApiError>>> =
+        reqs.iter().map(|_| None).collect();
+    let ids: Vec<ChildId> = reqs.iter().map(|r| r.child_id.clone()).collect();
+    let states = match state.store.doc_states(&ids).await {
+        Ok(states) => states,
+        Err(e) => return reqs.iter().map(|_| Err(unavailable(&e))).collect(),
+    };
+
+    let mut busy: Vec<usize> = Vec::new();
+    for (i, req) in reqs.iter().enumerate() {
+        if req.changes.is_empty() && req.sync_message.is_none() {
+            let known = Some(states.get(&req.child_id).cloned());
+            results[i] = Some(deliver(state, req, known).await);
+        } else {
+            busy.push(i);
+        }
+    }
+
+    // Locks in child id order, as every batch takes them: no two requests wait in a cycle.
+    busy.sort_by(|a, b| reqs[*a].child_id.as_str().cmp(reqs[*b].child_id.as_str()));
+    busy.dedup_by(|a, b| reqs[*a].child_id == reqs[*b].child_id);
+    let mut guards = Vec::with_capacity(busy.len());
+    for i in &busy {
+        guards.push(
+            state
+                .doc_locks
+                .for_child(&reqs[*i].child_id)
+                .lock_owned()
+                .await,
+        );
+    }
+    // Read again under the locks: another request of this process may have merged meanwhile.
+    let busy_ids: Vec<ChildId> = busy.iter().map(|i| reqs[*i].child_id.clone()).collect();
+    let states = match state.store.doc_states(&busy_ids).await {
+        Ok(states) => states,
+        Err(e) => {
+            for i in busy {
+                results[i] = Some(Err(unavailable(&e)));
+            }
+            return finish(results);
+        }
+    };
+    let mut batch = Vec::new();
+    let mut waiting = Vec::new();
+    for i in busy {
+        let known = Some(states.get(&reqs[i].child_id).map_or(0, |s| s.version));
+        match prepare(state, sender, reqs[i], known).await {
+            Ok(p) => {
+                let stored_after = if p.write.compact_to.is_some() {
+                    0
+                } else {
+                    p.stored_changes + p.write.changes.len()
+                };
+                batch.push((reqs[i].child_id.clone(), p.base_version, p.write));
+                waiting.push((i, stored_after, p.doc, p.result));
+            }
+            Err(answer) => results[i] = Some(answer),
+        }
+    }
+    let mut again = Vec::new();
+    if !batch.is_empty() {
+        match state.store.commit_merges(&batch, now_ms()).await {
+            Ok(done) => {
+                for ((stored, (i, stored_after, doc, result)), ok) in
+                    batch.iter().zip(waiting).zip(done)
+                {
+                    let (child, base_version, _) = stored;
+                    if ok {
+                        state
+                            .doc_cache
+                            .put(child, base_version + 1, stored_after, Arc::new(doc));
+                        state.live.changed(child);
+                        results[i] = Some(Ok(result));
+                    } else {
+                        state.doc_cache.forget(child);
+                        state.metrics.merge_conflict();
+                        again.push(i);
+                    }
+                }
+            }
+            Err(e) => {
+                // Nothing was stored; the merged documents are dropped, not cached.
+                for (i, ..) in waiting {
+                    results[i] = Some(Err(unavailable(&e)));
+                }
+            }
+        }
+    }
+    drop(guards);
+    for i in again {
+        results[i] = Some(merge_child(state, sender, reqs[i]).await);
+    }
+    finish(results)
+}
+
+fn finish(
+    results: Vec<Option<Result<ChildResult, ApiError>>>,
+) -> Vec<Result<ChildResult, ApiError>> {
+    results
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                Err(ApiError::BadRequest(
+                    "a child is named twice in one sync".into(),
+                ))
+            })
+        })
+        .collect()
+}
+
 /// A child the tablet sent nothing for: when it already holds the stored heads, the answer
 /// needs no document at all; otherwise it is read from the current document, without the
 /// merge lock (on SQLite that is the database's only write lock).
-async fn deliver(state: &AppState, req: &ChildSyncRequest) -> Result<ChildResult, ApiError> {
+/// `known` is the child's stored state when the caller has already read it.
+async fn deliver(
+    state: &AppState,
+    req: &ChildSyncRequest,
+    known: Option<Option<crate::store::DocState>>,
+) -> Result<ChildResult, ApiError> {
     let unavailable = |e: StoreError| ApiError::Unavailable(e.into());
-    if let (Some(stored), Some(held)) = (
-        state
+    let stored = match known {
+        Some(known) => known,
+        None => state
             .store
             .doc_state(&req.child_id)
             .await
             .map_err(unavailable)?,
-        req.server_heads.as_ref(),
-    ) {
+    };
+    if let (Some(stored), Some(held)) = (stored, req.server_heads.as_ref()) {
         let held: BTreeSet<&String> = held.iter().collect();
         if held == stored.heads.iter().collect::<BTreeSet<_>>() {
             return Ok(ChildResult::Merged {
@@ -425,7 +584,7 @@ pub async fn append(
     let lock = state.doc_locks.for_child(child);
     let _guard = lock.lock().await;
     for _ in 0..MAX_ATTEMPTS {
-        let (mut doc, base_version, stored_changes) = current_owned(state, child).await?;
+        let (mut doc, base_version, stored_changes) = current_owned(state, child, None).await?;
         let before = doc.get_heads();
         edit(&mut doc);
         let new = doc.get_changes(&before);
@@ -457,7 +616,7 @@ pub async fn project_unversioned(state: &AppState) -> Result<usize, StoreError> 
     for child in &children {
         let lock = state.doc_locks.for_child(child);
         let _guard = lock.lock().await;
-        let (doc, base_version, stored_changes) = current_owned(state, child).await?;
+        let (doc, base_version, stored_changes) = current_owned(state, child, None).await?;
         if base_version != 0 {
             continue; // another process did it meanwhile
         }

@@ -262,13 +262,36 @@ pub trait Store: Send + Sync + 'static {
         base_version: i64,
         write: &MergeWrite,
         now_ms: i64,
-    ) -> Result<bool>;
+    ) -> Result<bool> {
+        let done = self
+            .commit_merges(&[(child.clone(), base_version, write.clone())], now_ms)
+            .await?;
+        Ok(done.first().copied().unwrap_or(false))
+    }
+    /// [`Store::commit_merge`] for several children in one transaction (one durable write
+    /// for a whole sync): each is stored if its document is still at its base version, and
+    /// the answer says which were. Children are locked in id order, so two batches never
+    /// wait for each other in a cycle.
+    async fn commit_merges(
+        &self,
+        merges: &[(ChildId, i64, MergeWrite)],
+        now_ms: i64,
+    ) -> Result<Vec<bool>>;
+    /// The version and heads of each of `children` that has them, in one read.
+    async fn doc_states(
+        &self,
+        children: &[ChildId],
+    ) -> Result<std::collections::HashMap<ChildId, DocState>>;
     /// Children with a stored document but no version yet: stored before versions existed,
     /// so their read model is rebuilt at start-up.
     async fn unversioned_children(&self) -> Result<Vec<ChildId>>;
 
     // Audit trail (append-only, hash-chained).
-    async fn append_audit(&self, event: &crate::audit::Event, at_ms: i64) -> Result<()>;
+    /// Appends events to the trail in one transaction, in order, all with time `at_ms`.
+    async fn append_audits(&self, events: &[crate::audit::Event], at_ms: i64) -> Result<()>;
+    async fn append_audit(&self, event: &crate::audit::Event, at_ms: i64) -> Result<()> {
+        self.append_audits(std::slice::from_ref(event), at_ms).await
+    }
     /// A child's entries, oldest first.
     async fn audit_for_child(&self, child: &ChildId) -> Result<Vec<crate::audit::Entry>>;
     /// The whole trail, oldest first, for verification.

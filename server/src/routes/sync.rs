@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use shared::sync::{ChildResult, ChildSyncResponse, SyncRequest, SyncResponse};
+use shared::sync::{ChildResult, ChildSyncRequest, ChildSyncResponse, SyncRequest, SyncResponse};
 use shared::ChildId;
 
 use crate::audit::{self, Event};
@@ -45,18 +45,32 @@ async fn sync(
     let mut children = Vec::with_capacity(caseload.len().max(req.children.len()));
     let (mut accepted, mut refused) = (0usize, 0usize);
 
+    let on_caseload: Vec<&ChildSyncRequest> = req
+        .children
+        .iter()
+        .filter(|c| allowed.contains(&c.child_id))
+        .collect();
+    let mut merged = docs::merge_children(&state, &sender, &on_caseload)
+        .await
+        .into_iter();
+    let mut events = Vec::new();
     for child in &req.children {
         let result = if allowed.contains(&child.child_id) {
-            match docs::merge_child(&state, &sender, child).await {
-                Ok(result) => result,
+            match merged.next() {
+                Some(Ok(result)) => result,
                 // One child's storage failure must not block acknowledging the others.
-                Err(ApiError::Unavailable(e)) => {
+                Some(Err(ApiError::Unavailable(e))) => {
                     tracing::error!(error = format!("{e:#}"), child = %child.child_id, "storing merge failed");
                     ChildResult::Unavailable {
                         reason: "the server could not store this record just now; your changes are kept on this device and will be sent again".into(),
                     }
                 }
-                Err(e) => return Err(e),
+                Some(Err(e)) => return Err(e),
+                None => {
+                    return Err(ApiError::Internal(anyhow::anyhow!(
+                        "a child was not merged"
+                    )))
+                }
             }
         } else {
             // Not on this user's caseload (never allocated, or allocation removed): nothing is
@@ -71,7 +85,12 @@ async fn sync(
             accepted += n;
         }
         state.metrics.sync_child(&result, child.changes.len());
-        audit_child_result(&state, &auth, &child.child_id, child.changes.len(), &result).await;
+        events.extend(audit_event(
+            &auth,
+            &child.child_id,
+            child.changes.len(),
+            &result,
+        ));
         children.push(ChildSyncResponse {
             child_id: child.child_id.clone(),
             result,
@@ -80,13 +99,15 @@ async fn sync(
     for entry in &caseload {
         if !named.contains(&entry.child_id) {
             let result = docs::initial(&state, &entry.child_id).await?;
-            audit_child_result(&state, &auth, &entry.child_id, 0, &result).await;
+            events.extend(audit_event(&auth, &entry.child_id, 0, &result));
             children.push(ChildSyncResponse {
                 child_id: entry.child_id.clone(),
                 result,
             });
         }
     }
+    // One append for the whole sync, before the answer goes out.
+    audit::record_all_or_log(&state, &events).await;
     tracing::info!(user = %auth.user.id, children = children.len(), accepted, refused, "sync");
     Ok(Json(SyncResponse {
         children,
@@ -95,21 +116,20 @@ async fn sync(
     }))
 }
 
-/// Audits what a sync did with one child: changes stored or rejected, access refused, or the
-/// record delivered to the device.
-async fn audit_child_result(
-    state: &AppState,
+/// What a sync did with one child, for the audit trail: changes stored or rejected, access
+/// refused, or the record delivered to the device. `None` when nothing happened.
+fn audit_event(
     auth: &AuthUser,
     child: &ChildId,
     sent: usize,
     result: &ChildResult,
-) {
+) -> Option<Event> {
     let event = match result {
         ChildResult::Merged {
             accepted, changes, ..
         } => {
             if *accepted == 0 && changes.is_empty() && sent == 0 {
-                return;
+                return None;
             }
             Event::new("sync", "ok").detail(format!(
                 "{accepted} change(s) stored, {} delivered",
@@ -128,5 +148,5 @@ async fn audit_child_result(
         ChildResult::Unavailable { .. } => Event::new("sync", "failed")
             .detail(format!("{sent} change(s) not stored: storage unavailable")),
     };
-    audit::record_or_log(state, event.by(auth).child(child)).await;
+    Some(event.by(auth).child(child))
 }

@@ -594,21 +594,49 @@ impl Store for PgStore {
         read_doc(&mut conn, child).await
     }
 
-    async fn commit_merge(
+    async fn commit_merges(
         &self,
-        child: &ChildId,
-        base_version: i64,
-        write: &MergeWrite,
+        merges: &[(ChildId, i64, MergeWrite)],
         now_ms: i64,
-    ) -> Result<bool> {
+    ) -> Result<Vec<bool>> {
+        let mut order: Vec<usize> = (0..merges.len()).collect();
+        order.sort_by(|a, b| merges[*a].0.as_str().cmp(merges[*b].0.as_str()));
         let mut tx = self.pool.begin().await?;
-        if !advance_version(&mut tx, child, base_version, &write.heads).await? {
-            tx.rollback().await?;
-            return Ok(false);
+        let mut done = vec![false; merges.len()];
+        for i in order {
+            let (child, base_version, write) = &merges[i];
+            if advance_version(&mut tx, child, *base_version, &write.heads).await? {
+                write_merge(&mut tx, child, write, now_ms).await?;
+                done[i] = true;
+            }
         }
-        write_merge(&mut tx, child, write, now_ms).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(done)
+    }
+
+    async fn doc_states(
+        &self,
+        children: &[ChildId],
+    ) -> Result<std::collections::HashMap<ChildId, DocState>> {
+        let ids: Vec<String> = children.iter().map(|c| c.as_str().to_owned()).collect();
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT child_id, version, heads FROM doc_state WHERE child_id = ANY($1)",
+        )
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = std::collections::HashMap::new();
+        for (id, version, heads) in rows {
+            let id = super::child_ids(vec![id])?.remove(0);
+            out.insert(
+                id,
+                DocState {
+                    version,
+                    heads: super::split_heads(&heads),
+                },
+            );
+        }
+        Ok(out)
     }
 
     async fn unversioned_children(&self) -> Result<Vec<ChildId>> {
@@ -639,7 +667,10 @@ impl Store for PgStore {
         Ok(owner == user.as_str())
     }
 
-    async fn append_audit(&self, event: &crate::audit::Event, at_ms: i64) -> Result<()> {
+    async fn append_audits(&self, events: &[crate::audit::Event], at_ms: i64) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
         let _one_at_a_time = self.audit_lock.lock().await;
         let mut tx = self.pool.begin().await?;
         // Conflicts with itself and with inserts, not with reads: appends from every process
@@ -651,9 +682,10 @@ impl Store for PgStore {
             sqlx::query_scalar("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")
                 .fetch_optional(&mut *tx)
                 .await?;
-        let prev = prev.unwrap_or_else(|| crate::audit::GENESIS_HASH.to_owned());
-        let hash = crate::audit::chain_hash(&prev, at_ms, event);
-        sqlx::query(
+        let mut prev = prev.unwrap_or_else(|| crate::audit::GENESIS_HASH.to_owned());
+        for event in events {
+            let hash = crate::audit::chain_hash(&prev, at_ms, event);
+            sqlx::query(
             "INSERT INTO audit (at_ms, user_id, device_id, child_id, action, outcome, detail, prev_hash, hash) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
@@ -668,6 +700,8 @@ impl Store for PgStore {
         .bind(&hash)
         .execute(&mut *tx)
         .await?;
+            prev = hash;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -512,23 +512,55 @@ impl Store for SqliteStore {
         Ok(stored)
     }
 
-    async fn commit_merge(
+    async fn commit_merges(
         &self,
-        child: &ChildId,
-        base_version: i64,
-        write: &MergeWrite,
+        merges: &[(ChildId, i64, MergeWrite)],
         now_ms: i64,
-    ) -> Result<bool> {
-        // The write lock from the start: the version check and the writes are one step for
+    ) -> Result<Vec<bool>> {
+        let mut order: Vec<usize> = (0..merges.len()).collect();
+        order.sort_by(|a, b| merges[*a].0.as_str().cmp(merges[*b].0.as_str()));
+        // The write lock from the start: the version checks and the writes are one step for
         // every connection in every process.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        if !advance_version(&mut tx, child, base_version, &write.heads).await? {
-            tx.rollback().await?;
-            return Ok(false);
+        let mut done = vec![false; merges.len()];
+        for i in order {
+            let (child, base_version, write) = &merges[i];
+            if advance_version(&mut tx, child, *base_version, &write.heads).await? {
+                write_merge(&mut tx, child, write, now_ms).await?;
+                done[i] = true;
+            }
         }
-        write_merge(&mut tx, child, write, now_ms).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(done)
+    }
+
+    async fn doc_states(
+        &self,
+        children: &[ChildId],
+    ) -> Result<std::collections::HashMap<ChildId, DocState>> {
+        let mut out = std::collections::HashMap::new();
+        // SQLite binds at most 32,766 parameters; a sync names at most a few hundred children.
+        for chunk in children.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let sql = format!(
+                "SELECT child_id, version, heads FROM doc_state WHERE child_id IN ({marks})"
+            );
+            let mut query = sqlx::query_as::<_, (String, i64, String)>(&sql);
+            for child in chunk {
+                query = query.bind(child.as_str());
+            }
+            for (id, version, heads) in query.fetch_all(&self.pool).await? {
+                let id = super::child_ids(vec![id])?.remove(0);
+                out.insert(
+                    id,
+                    DocState {
+                        version,
+                        heads: super::split_heads(&heads),
+                    },
+                );
+            }
+        }
+        Ok(out)
     }
 
     async fn unversioned_children(&self) -> Result<Vec<ChildId>> {
@@ -559,7 +591,10 @@ impl Store for SqliteStore {
         Ok(owner == user.as_str())
     }
 
-    async fn append_audit(&self, event: &crate::audit::Event, at_ms: i64) -> Result<()> {
+    async fn append_audits(&self, events: &[crate::audit::Event], at_ms: i64) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
         let _one_at_a_time = self.audit_lock.lock().await;
         // The write lock before reading the previous hash: another connection (or process)
         // appending meanwhile would otherwise make this upgrade fail and the event be lost.
@@ -568,9 +603,10 @@ impl Store for SqliteStore {
             sqlx::query_scalar("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")
                 .fetch_optional(&mut *tx)
                 .await?;
-        let prev = prev.unwrap_or_else(|| crate::audit::GENESIS_HASH.to_owned());
-        let hash = crate::audit::chain_hash(&prev, at_ms, event);
-        sqlx::query(
+        let mut prev = prev.unwrap_or_else(|| crate::audit::GENESIS_HASH.to_owned());
+        for event in events {
+            let hash = crate::audit::chain_hash(&prev, at_ms, event);
+            sqlx::query(
             "INSERT INTO audit (at_ms, user_id, device_id, child_id, action, outcome, detail, prev_hash, hash) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
@@ -585,6 +621,8 @@ impl Store for SqliteStore {
         .bind(&hash)
         .execute(&mut *tx)
         .await?;
+            prev = hash;
+        }
         tx.commit().await?;
         Ok(())
     }
