@@ -15,7 +15,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use automerge::{ActorId, Automerge, Change, ChangeHash};
+use automerge::{ActorId, Automerge, Change};
 use shared::record;
 use shared::sync::server::{self as merge, Limits};
 use shared::sync::{heads_to_hex, ChildResult, ChildSyncRequest};
@@ -197,16 +197,14 @@ async fn current_owned(
     Ok((doc, stored.version, count))
 }
 
-/// The read model's rows for a merge from `before` to the document's current heads: only the
-/// observations the merge touched, unless this is the child's first versioned write
-/// (`base_version` 0), which projects everything.
-fn projection(doc: &Automerge, before: &[ChangeHash], base_version: i64) -> Projection {
+/// The read model's rows after a merge: only the observations it touched (`changed`), unless
+/// this is the child's first versioned write (`base_version` 0), which projects everything.
+fn projection(doc: &Automerge, changed: &BTreeSet<String>, base_version: i64) -> Projection {
     let record = record::read_record_except_observations(doc).unwrap_or_else(|e| {
         tracing::error!(error = %e, "a stored record could not be read for the read model");
         record::Record::default()
     });
     if base_version > 0 {
-        let changed: BTreeSet<String> = record::observations_changed(doc, before, &doc.get_heads());
         let observations: Option<Vec<record::Observation>> = changed
             .iter()
             .map(|id| record::observation(doc, id).ok().flatten())
@@ -233,7 +231,7 @@ fn projection(doc: &Automerge, before: &[ChangeHash], base_version: i64) -> Proj
 /// past the policy's threshold, a compacted snapshot.
 fn write_for(
     doc: &Automerge,
-    before: &[ChangeHash],
+    changed: &BTreeSet<String>,
     base_version: i64,
     new: Vec<Change>,
     stored_changes: usize,
@@ -249,7 +247,7 @@ fn write_for(
     let compact_to = (stored_changes + changes.len() > compact_after).then(|| doc.save());
     MergeWrite {
         heads: heads_to_hex(&doc.get_heads()),
-        projection: projection(doc, before, base_version),
+        projection: projection(doc, changed, base_version),
         changes,
         compact_to,
     }
@@ -309,10 +307,11 @@ async fn prepare(
         current_owned(state, &req.child_id, known_version)
             .await
             .map_err(|e| Err(ApiError::Unavailable(e.into())))?;
-    let before = doc.get_heads();
+    // The validator's patches also say which observation rows the merge touched.
+    let patches = std::cell::RefCell::new(Vec::new());
     let check = |before: &Automerge, after: &Automerge, new: &[Change]| -> Result<(), String> {
         let last_seq = last_sequence_numbers(before, new);
-        validate::check_applied(
+        let checked = validate::check_applied(
             before,
             after,
             new,
@@ -320,7 +319,9 @@ async fn prepare(
             &|actor| last_seq.get(actor).copied().unwrap_or(0),
             Policy::default(),
         )
-        .map_err(|rejection| rejection.to_string())
+        .map_err(|rejection| rejection.to_string())?;
+        *patches.borrow_mut() = checked;
+        Ok(())
     };
     // Panic boundary: whatever bytes arrive, a bug in decoding or validation refuses this
     // child's changes instead of taking the worker down. The document is not cached again
@@ -345,9 +346,10 @@ async fn prepare(
             .put(&req.child_id, base_version, stored_changes, Arc::new(doc));
         return Err(Ok(outcome.result));
     }
+    let changed = record::observations_in(&patches.into_inner());
     let write = write_for(
         &doc,
-        &before,
+        &changed,
         base_version,
         outcome.persist,
         stored_changes,
@@ -591,9 +593,10 @@ pub async fn append(
         if new.is_empty() {
             return Ok(());
         }
+        let changed = record::observations_changed(&doc, &before, &doc.get_heads());
         let write = write_for(
             &doc,
-            &before,
+            &changed,
             base_version,
             new,
             stored_changes,
@@ -622,7 +625,7 @@ pub async fn project_unversioned(state: &AppState) -> Result<usize, StoreError> 
         }
         let write = write_for(
             &doc,
-            &[],
+            &BTreeSet::new(),
             0,
             Vec::new(),
             stored_changes,

@@ -605,9 +605,14 @@ pub fn observations_changed(
     before: &[automerge::ChangeHash],
     after: &[automerge::ChangeHash],
 ) -> std::collections::BTreeSet<String> {
+    observations_in(&doc.diff(before, after))
+}
+
+/// The ids of observations that `patches` add or write into.
+pub fn observations_in(patches: &[automerge::Patch]) -> std::collections::BTreeSet<String> {
     use automerge::{PatchAction, Prop};
     let mut ids = std::collections::BTreeSet::new();
-    for patch in doc.diff(before, after) {
+    for patch in patches {
         let in_observations = matches!(
             patch.path.first(),
             Some((_, Prop::Map(k))) if k == "observations"

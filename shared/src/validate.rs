@@ -112,13 +112,16 @@ pub fn check(
     if !blocked.is_empty() {
         return Err(Rejection::Unapplicable);
     }
-    check_diff(before, &after, sender)?;
+    let patches = after.diff(&before.get_heads(), &after.get_heads());
+    check_patches(before, &after, &patches, sender)?;
     Ok(after)
 }
 
 /// The same rules as [`check`] for changes the caller has already applied: `after` is `before`
 /// with exactly `changes` added. The server merges into one working copy and checks that,
-/// instead of copying the record and applying the changes a second time.
+/// instead of copying the record and applying the changes a second time. On success, returns
+/// the patches from `before` to `after` (computing them is the costly step, and the server's
+/// read model needs them too).
 pub fn check_applied(
     before: &Automerge,
     after: &Automerge,
@@ -126,9 +129,11 @@ pub fn check_applied(
     sender: &Sender,
     last_seq: &dyn Fn(&ActorId) -> u64,
     policy: Policy,
-) -> Result<(), Rejection> {
+) -> Result<Vec<automerge::Patch>, Rejection> {
     check_changes(before, changes, sender, last_seq, policy)?;
-    check_diff(before, after, sender)
+    let patches = after.diff(&before.get_heads(), &after.get_heads());
+    check_patches(before, after, &patches, sender)?;
+    Ok(patches)
 }
 
 /// The rules about the changes themselves: how many, whose, in sequence, and no operation
@@ -207,12 +212,16 @@ fn key_of(p: &Prop) -> Option<&str> {
     }
 }
 
-fn check_diff(before: &Automerge, after: &Automerge, sender: &Sender) -> Result<(), Rejection> {
-    let patches = after.diff(&before.get_heads(), &after.get_heads());
+fn check_patches(
+    before: &Automerge,
+    after: &Automerge,
+    patches: &[automerge::Patch],
+    sender: &Sender,
+) -> Result<(), Rejection> {
     // Entries touched, by (map, id).
     let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
     let mut stamped_writes: BTreeSet<(String, String, String)> = BTreeSet::new();
-    for patch in &patches {
+    for patch in patches {
         let mut props: Vec<String> = Vec::new();
         for (_, p) in &patch.path {
             props.push(key_of(p).map(str::to_owned).unwrap_or_else(|| "#".into()));

@@ -48,7 +48,7 @@ fn merge(req: &ChildSyncRequest) {
     let before = doc.get_heads();
     let sender = Sender { user_id: "mallory".into(), role: Role::Practitioner, actor_prefix: b"fuzz".to_vec() };
     let check = |b: &automerge::Automerge, a: &automerge::Automerge, new: &[Change]| {
-        validate::check_applied(b, a, new, &sender, &|_| 0, Policy::default()).map_err(|r| r.to_string())
+        validate::check_applied(b, a, new, &sender, &|_| 0, Policy::default()).map(|_| ()).map_err(|r| r.to_string())
     };
     let outcome = server::merge_child(&mut doc, req, Limits::default(), &check);
     if matches!(outcome.result, ChildResult::Rejected { .. }) {
