@@ -93,38 +93,43 @@ pub fn verify(entries: &[Entry]) -> Result<(), i64> {
     Ok(())
 }
 
-/// Appends an event with the server's time. Reads call this before answering and fail closed:
-/// a view that cannot be attributed is not served.
+/// Appends events with the server's time, together with those of other requests waiting at
+/// the same moment (one transaction for all of them).
+async fn append(state: &crate::state::AppState, events: Vec<Event>) -> Result<(), String> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    state
+        .audit_appends
+        .submit(events)
+        .await
+        .unwrap_or_else(|| Err("the audit writer stopped".into()))
+}
+
+/// Appends an event. Reads call this before answering and fail closed: a view that cannot be
+/// attributed is not served.
 pub async fn record(
     state: &crate::state::AppState,
     event: Event,
 ) -> Result<(), crate::error::ApiError> {
-    state
-        .store
-        .append_audit(&event, crate::state::now_ms())
+    append(state, vec![event])
         .await
-        .map_err(|e| crate::error::ApiError::Internal(e.into()))
+        .map_err(|e| crate::error::ApiError::Internal(anyhow::anyhow!("audit append: {e}")))
 }
 
 /// For events after the fact (a change already committed): a failure is logged, not returned.
 pub async fn record_or_log(state: &crate::state::AppState, event: Event) {
-    if let Err(e) = state
-        .store
-        .append_audit(&event, crate::state::now_ms())
-        .await
-    {
-        tracing::error!(error = %e, action = %event.action, "audit append failed");
+    let action = event.action.clone();
+    if let Err(e) = append(state, vec![event]).await {
+        tracing::error!(error = %e, action = %action, "audit append failed");
     }
 }
 
 /// Several events after the fact, in one append: a failure is logged, not returned.
 pub async fn record_all_or_log(state: &crate::state::AppState, events: &[Event]) {
-    if let Err(e) = state
-        .store
-        .append_audits(events, crate::state::now_ms())
-        .await
-    {
-        tracing::error!(error = %e, events = events.len(), "audit append failed");
+    let n = events.len();
+    if let Err(e) = append(state, events.to_vec()).await {
+        tracing::error!(error = %e, events = n, "audit append failed");
     }
 }
 

@@ -471,12 +471,19 @@ pub async fn merge_children(
     }
     let mut again = Vec::new();
     if !batch.is_empty() {
-        match state.store.commit_merges(&batch, now_ms()).await {
+        // Written together with the merges of other syncs waiting at the same moment.
+        let child_ids: Vec<(ChildId, i64)> =
+            batch.iter().map(|(c, v, _)| (c.clone(), *v)).collect();
+        let committed = state
+            .merge_commits
+            .submit(batch)
+            .await
+            .unwrap_or_else(|| Err("the storage writer stopped".into()));
+        match committed {
             Ok(done) => {
-                for ((stored, (i, stored_after, doc, result)), ok) in
-                    batch.iter().zip(waiting).zip(done)
+                for (((child, base_version), (i, stored_after, doc, result)), ok) in
+                    child_ids.iter().zip(waiting).zip(done)
                 {
-                    let (child, base_version, _) = stored;
                     if ok {
                         state
                             .doc_cache
@@ -493,7 +500,7 @@ pub async fn merge_children(
             Err(e) => {
                 // Nothing was stored; the merged documents are dropped, not cached.
                 for (i, ..) in waiting {
-                    results[i] = Some(Err(unavailable(&e)));
+                    results[i] = Some(Err(ApiError::Unavailable(anyhow::anyhow!("{e}"))));
                 }
             }
         }

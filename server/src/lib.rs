@@ -9,6 +9,7 @@ pub mod backup;
 pub mod demo;
 pub mod docs;
 pub mod error;
+pub mod group;
 pub mod live;
 pub mod logging;
 pub mod metrics;

@@ -7,9 +7,13 @@ use std::sync::{Arc, Mutex};
 use shared::ChildId;
 
 use crate::docs::DocCache;
+use crate::group::GroupCommit;
 use crate::live::Live;
 use crate::metrics::{Metrics, MetricsToken};
-use crate::store::Store;
+use crate::store::{MergeWrite, Store};
+
+/// One sync's merges to store: child, the version each was computed from, and its write.
+pub type MergeBatch = Vec<(ChildId, i64, MergeWrite)>;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -22,6 +26,10 @@ pub struct AppState {
     pub doc_cache: Arc<DocCache>,
     /// Tells open records that a child's document changed (see `live`).
     pub live: Live,
+    /// Merges of concurrent syncs, stored together (see `group`).
+    pub merge_commits: GroupCommit<MergeBatch, Result<Vec<bool>, String>>,
+    /// Audit events of concurrent requests, appended together.
+    pub audit_appends: GroupCommit<Vec<crate::audit::Event>, Result<(), String>>,
 }
 
 /// Runtime settings the routes need (the binary fills them from flags and environment).
@@ -70,7 +78,44 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
         let live = Live::default();
         store.watch(live.clone());
+        let merge_commits = {
+            let store = store.clone();
+            GroupCommit::start(move |batches: Vec<MergeBatch>| {
+                let store = store.clone();
+                async move {
+                    let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
+                    let all: MergeBatch = batches.into_iter().flatten().collect();
+                    match store.commit_merges(&all, now_ms()).await {
+                        Ok(done) => {
+                            let mut done = done.into_iter();
+                            sizes
+                                .iter()
+                                .map(|n| Ok(done.by_ref().take(*n).collect()))
+                                .collect()
+                        }
+                        Err(e) => sizes.iter().map(|_| Err(e.to_string())).collect(),
+                    }
+                }
+            })
+        };
+        let audit_appends = {
+            let store = store.clone();
+            GroupCommit::start(move |batches: Vec<Vec<crate::audit::Event>>| {
+                let store = store.clone();
+                async move {
+                    let sizes = batches.len();
+                    let all: Vec<crate::audit::Event> = batches.into_iter().flatten().collect();
+                    let done = store
+                        .append_audits(&all, now_ms())
+                        .await
+                        .map_err(|e| e.to_string());
+                    vec![done; sizes]
+                }
+            })
+        };
         AppState {
+            merge_commits,
+            audit_appends,
             store,
             doc_locks: DocLocks::default(),
             login_limiter: LoginLimiter::default(),
