@@ -40,6 +40,8 @@ struct Sizes {
     latency_rounds: usize,
     big_record: usize,
     repeats: usize,
+    /// Practitioners with caseloads of their own, for the merge and latency runs.
+    practitioners: usize,
 }
 
 const FULL: Sizes = Sizes {
@@ -51,6 +53,7 @@ const FULL: Sizes = Sizes {
     latency_rounds: 5,
     big_record: 10_000,
     repeats: 9,
+    practitioners: 200,
 };
 
 const SMOKE: Sizes = Sizes {
@@ -62,6 +65,7 @@ const SMOKE: Sizes = Sizes {
     latency_rounds: 1,
     big_record: 50,
     repeats: 2,
+    practitioners: 5,
 };
 
 struct Row {
@@ -131,6 +135,31 @@ async fn seed(state: &AppState, sizes: Sizes) -> Result<()> {
             .await?;
         state.store.allocate(&child, &user.id).await?;
     }
+    // Each practitioner of the merge and latency runs has a caseload of their own, and each of
+    // those children is shared with one other practitioner (a social worker and a health
+    // visitor, say): the overlap real caseloads have, rather than every tablet holding every
+    // child.
+    let children = sizes.practitioners * CASELOAD_STRIDE;
+    for n in 0..children {
+        let child = practitioner_child(n);
+        state
+            .store
+            .create_child(&entry(&child, &format!("Caseload Child {n}")), "north-team")
+            .await?;
+    }
+    for p in 0..sizes.practitioners {
+        let practitioner = User {
+            id: format!("user-bench-p{p}").parse()?,
+            username: practitioner_name(p),
+            display_name: format!("Bench Practitioner {p}"),
+            ..user.clone()
+        };
+        state.store.create_user(&practitioner).await?;
+        for k in 0..CASELOAD {
+            let child = practitioner_child((p * CASELOAD_STRIDE + k) % children);
+            state.store.allocate(&child, &practitioner.id).await?;
+        }
+    }
     let big: ChildId = BIG_CHILD.parse()?;
     state
         .store
@@ -152,6 +181,19 @@ async fn seed(state: &AppState, sizes: Sizes) -> Result<()> {
     Ok(())
 }
 
+/// Children on each practitioner's caseload in the merge and latency runs; consecutive
+/// practitioners' caseloads overlap by half, so every child has two practitioners.
+const CASELOAD: usize = 10;
+const CASELOAD_STRIDE: usize = CASELOAD / 2;
+
+fn practitioner_name(p: usize) -> String {
+    format!("bench.p{p}")
+}
+
+fn practitioner_child(n: usize) -> ChildId {
+    format!("bench-c{n:04}").parse().expect("a valid id")
+}
+
 fn entry(child: &ChildId, name: &str) -> CaseloadEntry {
     CaseloadEntry {
         child_id: child.clone(),
@@ -161,10 +203,13 @@ fn entry(child: &ChildId, name: &str) -> CaseloadEntry {
     }
 }
 
+/// `n` tablets, the `i`th signed in as practitioner `i` (each with their own caseload), on new
+/// devices numbered from `first`.
 async fn tablets(base: &str, n: u32, first: u32) -> Result<Vec<SimTablet>> {
     let mut out = Vec::new();
     for i in 0..n {
-        let mut t = SimTablet::sign_in(base, BENCH_USER, PASSWORD, first + i).await?;
+        let username = practitioner_name(i as usize);
+        let mut t = SimTablet::sign_in(base, &username, PASSWORD, first + i).await?;
         t.sync_until_settled(Duration::from_secs(120)).await?;
         out.push(t);
     }
@@ -292,13 +337,15 @@ async fn merge_rate(
     }
     // Baseline: the same changes applied to the server's documents in memory, nothing else.
     let mut docs = std::collections::BTreeMap::new();
-    for child in ts[0].children() {
-        docs.insert(
-            child.clone(),
-            server::docs::load(run.state.store.as_ref(), &child)
-                .await?
-                .0,
-        );
+    for t in &ts {
+        for child in t.children() {
+            if !docs.contains_key(&child) {
+                let doc = server::docs::load(run.state.store.as_ref(), &child)
+                    .await?
+                    .0;
+                docs.insert(child, doc);
+            }
+        }
     }
     let mut pending = Vec::new();
     for t in &ts {
@@ -337,7 +384,7 @@ async fn merge_rate(
         rows,
         Row {
             measure: format!(
-                "Observations merged per second end to end ({} tablets x {} at once)",
+                "Observations merged per second end to end ({} tablets x {} at once; own caseloads of {CASELOAD}, each child shared by two)",
                 sizes.merge_tablets, sizes.merge_observations
             ),
             engine,
@@ -401,7 +448,9 @@ async fn latency(
         record(
             rows,
             Row {
-                measure: format!("Sync latency p50 / p99, {n} tablets syncing at once"),
+                measure: format!(
+                    "Sync latency p50 / p99, {n} tablets syncing at once (own caseloads of {CASELOAD}, each child shared by two)"
+                ),
                 engine,
                 ours: format!("{} / {}", ms(percentile(syncs, 0.5)), ms(p99)),
                 baseline: format!(
