@@ -263,7 +263,9 @@ fn stock_sync(tablet: &mut Automerge, server: &mut Automerge) -> Result<(usize, 
 }
 
 async fn caseload_sync(run: &Running, sizes: Sizes, rows: &mut Vec<Row>) -> Result<()> {
-    let mut t = tablets(&run.base, 1, 1).await?.remove(0);
+    // The bench practitioner, whose caseload is the 30 children this measure is about.
+    let mut t = SimTablet::sign_in(&run.base, BENCH_USER, PASSWORD, 1).await?;
+    t.sync_until_settled(Duration::from_secs(120)).await?;
     for child in t.children() {
         for i in 0..sizes.caseload_observations {
             t.record(
