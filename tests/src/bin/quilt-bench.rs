@@ -341,11 +341,9 @@ async fn merge_rate(
     let mut docs = std::collections::BTreeMap::new();
     for t in &ts {
         for child in t.children() {
-            if !docs.contains_key(&child) {
-                let doc = server::docs::load(run.state.store.as_ref(), &child)
-                    .await?
-                    .0;
-                docs.insert(child, doc);
+            if let std::collections::btree_map::Entry::Vacant(slot) = docs.entry(child) {
+                let doc = server::docs::load(run.state.store.as_ref(), slot.key()).await?;
+                slot.insert(doc.0);
             }
         }
     }
