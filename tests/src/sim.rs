@@ -13,6 +13,20 @@ use shared::record::{self, IndicatorEntry, Level, Observation, Source};
 use shared::sync::{Caseload, ChildResult, SyncResponse};
 use shared::ChildId;
 
+/// A sync request built and not yet sent.
+pub struct PreparedSync {
+    body: Vec<u8>,
+    /// Observations the request carries.
+    in_flight: BTreeSet<(ChildId, String)>,
+}
+
+/// What the server answered to a sync.
+pub struct SyncAnswer {
+    status: reqwest::StatusCode,
+    bytes: Vec<u8>,
+    took: Duration,
+}
+
 /// How one sync round ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Round {
@@ -114,40 +128,67 @@ impl SimTablet {
     /// One sync request. Observations recorded before it was sent are acknowledged when their
     /// child's answer is `merged`.
     pub async fn sync_once(&mut self) -> Result<Round> {
-        let in_flight = self.unacknowledged.clone();
+        let prepared = self.prepare_sync()?;
+        let answer = self.send_sync(&prepared).await;
+        self.finish_sync(prepared, answer)
+    }
+
+    /// The request body of the next sync, and what it carries: built before sending, so a
+    /// benchmark can keep the tablet's own work out of the timed request.
+    pub fn prepare_sync(&mut self) -> Result<PreparedSync> {
         let request = self.caseload.request();
-        let body = serde_json::to_vec(&request)?;
+        Ok(PreparedSync {
+            body: serde_json::to_vec(&request)?,
+            in_flight: self.unacknowledged.clone(),
+        })
+    }
+
+    /// Sends a prepared sync; `None` if the server could not be reached or failed (5xx).
+    /// Records the latency of a successful request.
+    pub async fn send_sync(&self, prepared: &PreparedSync) -> Option<SyncAnswer> {
         let started = Instant::now();
-        let sent = self
+        let resp = self
             .http
             .post(format!("{}/api/sync", self.base))
             .bearer_auth(&self.token)
             .header("content-type", "application/json")
-            .body(body.clone())
+            .body(prepared.body.clone())
             .send()
-            .await;
-        let resp = match sent {
-            Ok(r) => r,
-            Err(_) => return Ok(Round::Unreachable),
-        };
+            .await
+            .ok()?;
         let status = resp.status();
-        let Ok(bytes) = resp.bytes().await else {
+        let bytes = resp.bytes().await.ok()?;
+        if status.is_server_error() {
+            return None;
+        }
+        Some(SyncAnswer {
+            status,
+            bytes: bytes.to_vec(),
+            took: started.elapsed(),
+        })
+    }
+
+    /// Applies the answer to a prepared sync.
+    pub fn finish_sync(
+        &mut self,
+        prepared: PreparedSync,
+        answer: Option<SyncAnswer>,
+    ) -> Result<Round> {
+        let Some(answer) = answer else {
             return Ok(Round::Unreachable);
         };
-        if status.is_server_error() {
-            return Ok(Round::Unreachable);
-        }
-        if !status.is_success() {
+        if !answer.status.is_success() {
             bail!(
-                "sync refused with {status}: {}",
-                String::from_utf8_lossy(&bytes)
+                "sync refused with {}: {}",
+                answer.status,
+                String::from_utf8_lossy(&answer.bytes)
             );
         }
-        self.latencies.push(started.elapsed());
+        self.latencies.push(answer.took);
         self.round_trips += 1;
-        self.bytes_up += body.len();
-        self.bytes_down += bytes.len();
-        let response: SyncResponse = serde_json::from_slice(&bytes)?;
+        self.bytes_up += prepared.body.len();
+        self.bytes_down += answer.bytes.len();
+        let response: SyncResponse = serde_json::from_slice(&answer.bytes)?;
         let outcome = self.caseload.apply(&response, &self.actor);
         if !outcome.rejected.is_empty() {
             bail!("sync rejected: {:?}", outcome.rejected);
@@ -155,7 +196,11 @@ impl SimTablet {
         let unavailable = !outcome.unavailable.is_empty();
         for child in &response.children {
             if matches!(child.result, ChildResult::Merged { .. }) {
-                for key in in_flight.iter().filter(|(c, _)| c == &child.child_id) {
+                for key in prepared
+                    .in_flight
+                    .iter()
+                    .filter(|(c, _)| c == &child.child_id)
+                {
                     self.unacknowledged.remove(key);
                     self.acknowledged.insert(key.clone());
                 }

@@ -419,21 +419,35 @@ async fn latency(
         let mut syncs = Vec::new();
         let mut pings = Vec::new();
         for round in 0..sizes.latency_rounds {
-            let mut handles = Vec::new();
+            // Each tablet records and builds its request first, and applies the answer after
+            // the burst: the tablets run on the server's 2 cores, and their own Automerge
+            // work would otherwise be timed as the server's latency.
+            let mut prepared = Vec::new();
             for (i, t) in ts.iter().enumerate() {
+                let mut t = t.lock().await;
+                let children = t.children();
+                let child = children[(i + round) % children.len()].clone();
+                t.record(&child, "Rush hour: recorded at five o'clock.")?;
+                prepared.push(Some(t.prepare_sync()?));
+            }
+            let mut handles = Vec::new();
+            for (t, p) in ts.iter().zip(prepared.iter_mut()) {
                 let t = t.clone();
+                let p = p.take().context("prepared once")?;
                 handles.push(tokio::spawn(async move {
-                    let mut t = t.lock().await;
-                    let children = t.children();
-                    let child = children[(i + round) % children.len()].clone();
-                    t.record(&child, "Rush hour: recorded at five o'clock.")?;
-                    let before = t.latencies.len();
-                    t.sync_once().await?;
-                    anyhow::Ok(t.latencies[before..].to_vec())
+                    let answer = t.lock().await.send_sync(&p).await;
+                    (p, answer)
                 }));
             }
+            let mut answers = Vec::new();
             for h in handles {
-                syncs.extend(h.await??);
+                answers.push(h.await?);
+            }
+            for (t, (p, answer)) in ts.iter().zip(answers) {
+                let mut t = t.lock().await;
+                let before = t.latencies.len();
+                t.finish_sync(p, answer)?;
+                syncs.extend(t.latencies[before..].to_vec());
             }
             let mut handles = Vec::new();
             for t in &ts {
