@@ -119,10 +119,7 @@ pub async fn record(
 
 /// For events after the fact (a change already committed): a failure is logged, not returned.
 pub async fn record_or_log(state: &crate::state::AppState, event: Event) {
-    let action = event.action.clone();
-    if let Err(e) = append(state, vec![event]).await {
-        tracing::error!(error = %e, action = %action, "audit append failed");
-    }
+    record_all_or_log(state, std::slice::from_ref(&event)).await;
 }
 
 /// Several events after the fact, in one append: a failure is logged, not returned.

@@ -115,15 +115,6 @@ impl DocCache {
     fn forget(&self, child: &ChildId) {
         self.lock().remove(child);
     }
-
-    /// How many documents are cached (for metrics and tests).
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// Rebuilds a child's document from its snapshot and changes; a child with nothing stored yet
@@ -154,13 +145,18 @@ fn rebuild(child: &ChildId, stored: &StoredDoc) -> Result<(Automerge, usize), St
     Ok((doc, count))
 }
 
+/// The version of `child`'s stored document (0 if nothing was merged yet).
+pub async fn stored_version(state: &AppState, child: &ChildId) -> Result<i64, StoreError> {
+    Ok(state.store.doc_state(child).await?.map_or(0, |s| s.version))
+}
+
 /// The child's document as stored now, with its version and stored-change count: from the
 /// cache when it is current, else loaded (and cached).
 async fn current(
     state: &AppState,
     child: &ChildId,
 ) -> Result<(Arc<Automerge>, i64, usize), StoreError> {
-    let version = state.store.doc_state(child).await?.map_or(0, |s| s.version);
+    let version = stored_version(state, child).await?;
     if let Some((doc, stored)) = state.doc_cache.get(child, version) {
         state.metrics.doc_cache(true);
         return Ok((doc, version, stored));
@@ -185,7 +181,7 @@ async fn current_owned(
 ) -> Result<(Automerge, i64, usize), StoreError> {
     let version = match known_version {
         Some(v) => v,
-        None => state.store.doc_state(child).await?.map_or(0, |s| s.version),
+        None => stored_version(state, child).await?,
     };
     if let Some((doc, stored)) = state.doc_cache.take(child, version) {
         state.metrics.doc_cache(true);
@@ -372,7 +368,12 @@ pub async fn merge_child(
     req: &ChildSyncRequest,
 ) -> Result<ChildResult, ApiError> {
     if req.changes.is_empty() && req.sync_message.is_none() {
-        return deliver(state, req, None).await;
+        let stored = state
+            .store
+            .doc_state(&req.child_id)
+            .await
+            .map_err(|e| ApiError::Unavailable(e.into()))?;
+        return deliver(state, req, stored).await;
     }
     let lock = state.doc_locks.for_child(&req.child_id);
     let _guard = lock.lock().await;
@@ -412,20 +413,16 @@ pub async fn merge_children(
     let unavailable = |e: &StoreError| ApiError::Unavailable(anyhow::anyhow!("{e}"));
     let mut results: Vec<Option<Result<ChildResult, ApiError>>> =
         reqs.iter().map(|_| None).collect();
-    let ids: Vec<ChildId> = reqs.iter().map(|r| r.child_id.clone()).collect();
-    let states = match state.store.doc_states(&ids).await {
+    let (quiet, mut busy): (Vec<usize>, Vec<usize>) = (0..reqs.len())
+        .partition(|i| reqs[*i].changes.is_empty() && reqs[*i].sync_message.is_none());
+    let quiet_ids: Vec<ChildId> = quiet.iter().map(|i| reqs[*i].child_id.clone()).collect();
+    let mut states = match state.store.doc_states(&quiet_ids).await {
         Ok(states) => states,
         Err(e) => return reqs.iter().map(|_| Err(unavailable(&e))).collect(),
     };
-
-    let mut busy: Vec<usize> = Vec::new();
-    for (i, req) in reqs.iter().enumerate() {
-        if req.changes.is_empty() && req.sync_message.is_none() {
-            let known = Some(states.get(&req.child_id).cloned());
-            results[i] = Some(deliver(state, req, known).await);
-        } else {
-            busy.push(i);
-        }
+    for i in quiet {
+        let stored = states.remove(&reqs[i].child_id);
+        results[i] = Some(deliver(state, reqs[i], stored).await);
     }
 
     // Locks in child id order, as every batch takes them: no two requests wait in a cycle.
@@ -530,21 +527,13 @@ fn finish(
 /// A child the tablet sent nothing for: when it already holds the stored heads, the answer
 /// needs no document at all; otherwise it is read from the current document, without the
 /// merge lock (on SQLite that is the database's only write lock).
-/// `known` is the child's stored state when the caller has already read it.
+/// `stored` is the child's stored version and heads, as the caller read them.
 async fn deliver(
     state: &AppState,
     req: &ChildSyncRequest,
-    known: Option<Option<crate::store::DocState>>,
+    stored: Option<crate::store::DocState>,
 ) -> Result<ChildResult, ApiError> {
     let unavailable = |e: StoreError| ApiError::Unavailable(e.into());
-    let stored = match known {
-        Some(known) => known,
-        None => state
-            .store
-            .doc_state(&req.child_id)
-            .await
-            .map_err(unavailable)?,
-    };
     if let (Some(stored), Some(held)) = (stored, req.server_heads.as_ref()) {
         let held: BTreeSet<&String> = held.iter().collect();
         if held == stored.heads.iter().collect::<BTreeSet<_>>() {

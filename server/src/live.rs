@@ -53,11 +53,6 @@ impl Live {
     }
 }
 
-/// The version of `child`'s document now (0 if nothing was merged yet).
-pub async fn version(state: &AppState, child: &ChildId) -> Result<i64, StoreError> {
-    Ok(state.store.doc_state(child).await?.map_or(0, |s| s.version))
-}
-
 /// Waits until `child`'s document is at a version other than `since` (a restored database can
 /// go back), or `wait` passes; returns the version then.
 pub async fn wait_for_change(
@@ -70,7 +65,7 @@ pub async fn wait_for_change(
     let mut announcements = state.live.subscribe();
     let deadline = tokio::time::Instant::now() + wait;
     loop {
-        let now = version(state, child).await?;
+        let now = crate::docs::stored_version(state, child).await?;
         if now != since || tokio::time::Instant::now() >= deadline {
             return Ok(now);
         }

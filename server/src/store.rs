@@ -239,7 +239,10 @@ pub trait Store: Send + Sync + 'static {
     // Documents.
     /// The version and heads of a child's document; `None` if nothing was ever merged into it
     /// (or it predates versions and has not been re-projected yet).
-    async fn doc_state(&self, child: &ChildId) -> Result<Option<DocState>>;
+    async fn doc_state(&self, child: &ChildId) -> Result<Option<DocState>> {
+        let mut states = self.doc_states(std::slice::from_ref(child)).await?;
+        Ok(states.remove(child))
+    }
     /// A consistent read of a child's document and the version it is at (0 if none).
     async fn load_doc(&self, child: &ChildId) -> Result<StoredDoc>;
     /// Stores a merge if the child's document is still at `base_version`, the version the

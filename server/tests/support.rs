@@ -131,17 +131,28 @@ impl Drop for TestDb {
     }
 }
 
+/// Sends `req` through `router` and reads the answer: JSON, the text of a body that is not
+/// JSON, or `Null` for an empty one.
+pub async fn send(router: Router, req: Request<Body>) -> (StatusCode, Value) {
+    let resp = router.oneshot(req).await.expect("router");
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    let value = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
+    };
+    (status, value)
+}
+
 /// A GET through `router` with a bearer token, for requests run in a task of their own.
 pub async fn get_with(router: Router, path: &str, token: &str) -> (StatusCode, Value) {
     let req = Request::get(path)
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .body(Body::empty())
         .expect("request");
-    let resp = router.oneshot(req).await.expect("router");
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    (status, value)
+    send(router, req).await
 }
 
 impl TestServer {
@@ -206,16 +217,7 @@ impl TestServer {
     }
 
     pub async fn request(&self, req: Request<Body>) -> (StatusCode, Value) {
-        let resp = self.router.clone().oneshot(req).await.expect("router");
-        let status = resp.status();
-        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-        let value = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
-        };
-        (status, value)
+        send(self.router.clone(), req).await
     }
 
     pub async fn post_raw(

@@ -152,7 +152,7 @@ async fn record(
     )
     .await?;
     // The version first: a merge landing in between makes the page ask once more, never miss.
-    let version = live::version(&state, &child.child_id).await?;
+    let version = crate::docs::stored_version(&state, &child.child_id).await?;
     let record = state.store.record(&child.child_id).await?;
     let overview = analytics::overview(
         &record,

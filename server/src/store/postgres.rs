@@ -577,18 +577,6 @@ impl Store for PgStore {
         row.as_ref().map(child_from_row).transpose()
     }
 
-    async fn doc_state(&self, child: &ChildId) -> Result<Option<DocState>> {
-        let row: Option<(i64, String)> =
-            sqlx::query_as("SELECT version, heads FROM doc_state WHERE child_id = $1")
-                .bind(child.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.map(|(version, heads)| DocState {
-            version,
-            heads: super::split_heads(&heads),
-        }))
-    }
-
     async fn load_doc(&self, child: &ChildId) -> Result<StoredDoc> {
         let mut conn = self.pool.acquire().await?;
         read_doc(&mut conn, child).await
