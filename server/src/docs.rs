@@ -11,14 +11,14 @@
 //! rebuilding the document from every stored change, and a sync that brings nothing new for a
 //! child is answered from the stored heads alone.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use automerge::{ActorId, Automerge, Change};
+use automerge::{ActorId, Automerge, Change, ChangeHash};
 use shared::record;
 use shared::sync::server::{self as merge, Limits};
-use shared::sync::{heads_to_hex, ChildResult, ChildSyncRequest};
+use shared::sync::{heads_to_hex, Bytes, ChildResult, ChildSyncRequest};
 use shared::validate::{self, Policy, Sender};
 use shared::ChildId;
 
@@ -31,11 +31,52 @@ use crate::store::{MergeWrite, NewChange, Projection, Store, StoreError, StoredD
 const MAX_ATTEMPTS: usize = 8;
 
 /// Documents this process has loaded, each with the version it is at and how many changes
-/// are stored after its snapshot. Bounded: the least recently used is dropped first.
+/// are stored after its snapshot, and the wire bytes of the child's recent changes (answers
+/// send these instead of rebuilding changes from the document). Bounded: the least recently
+/// used child is dropped first.
 pub struct DocCache {
     capacity: usize,
     clock: AtomicU64,
-    docs: Mutex<HashMap<ChildId, Cached>>,
+    docs: Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    docs: HashMap<ChildId, Cached>,
+    kept: HashMap<ChildId, Kept>,
+}
+
+/// Changes kept per child, newest last; beyond these bounds the oldest go first. A tablet is
+/// usually missing only recent changes; anything older is rebuilt from the document.
+const KEPT_CHANGES: usize = 1_000;
+const KEPT_BYTES: usize = 2 * 1024 * 1024;
+
+/// Wire bytes of one child's changes, by hash. Changes are content-addressed, so kept bytes
+/// stay right whatever version the document moves to.
+#[derive(Default)]
+struct Kept {
+    order: VecDeque<ChangeHash>,
+    bytes: HashMap<ChangeHash, Bytes>,
+    total: usize,
+}
+
+impl Kept {
+    fn keep(&mut self, hash: ChangeHash, bytes: Bytes) {
+        if self.bytes.contains_key(&hash) {
+            return;
+        }
+        self.total += bytes.0.len();
+        self.order.push_back(hash);
+        self.bytes.insert(hash, bytes);
+        while self.order.len() > KEPT_CHANGES || self.total > KEPT_BYTES {
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
+            if let Some(b) = self.bytes.remove(&oldest) {
+                self.total -= b.0.len();
+            }
+        }
+    }
 }
 
 struct Cached {
@@ -50,11 +91,11 @@ impl DocCache {
         DocCache {
             capacity,
             clock: AtomicU64::new(0),
-            docs: Mutex::new(HashMap::new()),
+            docs: Mutex::new(Entries::default()),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ChildId, Cached>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         // A poisoned map only means a thread panicked while holding it; entries are whole.
         self.docs.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -62,8 +103,11 @@ impl DocCache {
     /// The cached document if it is at `version`.
     fn get(&self, child: &ChildId, version: i64) -> Option<(Arc<Automerge>, usize)> {
         let tick = self.clock.fetch_add(1, Ordering::Relaxed);
-        let mut docs = self.lock();
-        let cached = docs.get_mut(child).filter(|c| c.version == version)?;
+        let mut entries = self.lock();
+        let cached = entries
+            .docs
+            .get_mut(child)
+            .filter(|c| c.version == version)?;
         cached.used = tick;
         Some((cached.doc.clone(), cached.stored_changes))
     }
@@ -73,13 +117,13 @@ impl DocCache {
             return;
         }
         let used = self.clock.fetch_add(1, Ordering::Relaxed);
-        let mut docs = self.lock();
-        if let Some(existing) = docs.get(child) {
+        let mut entries = self.lock();
+        if let Some(existing) = entries.docs.get(child) {
             if existing.version > version {
                 return;
             }
         }
-        docs.insert(
+        entries.docs.insert(
             child.clone(),
             Cached {
                 version,
@@ -88,33 +132,63 @@ impl DocCache {
                 used,
             },
         );
-        while docs.len() > self.capacity {
-            let Some(oldest) = docs
+        while entries.docs.len() > self.capacity {
+            let Some(oldest) = entries
+                .docs
                 .iter()
                 .min_by_key(|(_, c)| c.used)
                 .map(|(id, _)| id.clone())
             else {
                 break;
             };
-            docs.remove(&oldest);
+            entries.docs.remove(&oldest);
+            entries.kept.remove(&oldest);
         }
+    }
+
+    /// Keeps the wire bytes of changes of `child` the process has stored or loaded.
+    fn keep(&self, child: &ChildId, changes: impl IntoIterator<Item = (ChangeHash, Bytes)>) {
+        if self.capacity == 0 {
+            return;
+        }
+        let mut entries = self.lock();
+        let kept = entries.kept.entry(child.clone()).or_default();
+        for (hash, bytes) in changes {
+            kept.keep(hash, bytes);
+        }
+    }
+
+    /// The kept bytes of every change in `hashes`, in that order; `None` unless all are kept.
+    fn kept(&self, child: &ChildId, hashes: &[ChangeHash]) -> Option<Vec<Bytes>> {
+        let entries = self.lock();
+        let kept = entries.kept.get(child)?;
+        hashes.iter().map(|h| kept.bytes.get(h).cloned()).collect()
     }
 
     /// Takes the document out (a merge is about to change it); `None` unless at `version`.
     fn take(&self, child: &ChildId, version: i64) -> Option<(Automerge, usize)> {
-        let mut docs = self.lock();
-        if docs.get(child).map(|c| c.version) != Some(version) {
+        let mut entries = self.lock();
+        if entries.docs.get(child).map(|c| c.version) != Some(version) {
             return None;
         }
-        let cached = docs.remove(child)?;
-        drop(docs);
+        let cached = entries.docs.remove(child)?;
+        drop(entries);
         let doc = Arc::try_unwrap(cached.doc).unwrap_or_else(|shared| (*shared).clone());
         Some((doc, cached.stored_changes))
     }
 
+    /// Drops the document (it is no longer current); its kept change bytes stay right.
     fn forget(&self, child: &ChildId) {
-        self.lock().remove(child);
+        self.lock().docs.remove(child);
     }
+}
+
+/// The wire bytes of `child`'s changes in `hashes` if this process kept them all, counted in
+/// the metrics either way: what answers are built from ([`merge::StoredBytes`]).
+fn kept_bytes(state: &AppState, child: &ChildId, hashes: &[ChangeHash]) -> Option<Vec<Bytes>> {
+    let kept = state.doc_cache.kept(child, hashes);
+    state.metrics.answer_changes(kept.is_some());
+    kept
 }
 
 /// Rebuilds a child's document from its snapshot and changes; a child with nothing stored yet
@@ -122,10 +196,12 @@ impl DocCache {
 /// its snapshot.
 pub async fn load(store: &dyn Store, child: &ChildId) -> Result<(Automerge, usize), StoreError> {
     let stored = store.load_doc(child).await?;
-    rebuild(child, &stored)
+    rebuild(child, &stored).map(|(doc, count, _)| (doc, count))
 }
 
-fn rebuild(child: &ChildId, stored: &StoredDoc) -> Result<(Automerge, usize), StoreError> {
+/// The document from its stored form, how many changes are stored after its snapshot, and
+/// those changes' wire bytes by hash.
+fn rebuild(child: &ChildId, stored: &StoredDoc) -> Result<Rebuilt, StoreError> {
     let mut doc = match &stored.snapshot {
         Some(bytes) => Automerge::load(bytes)
             .map_err(|e| StoreError::Corrupt(format!("snapshot of a record: {e}")))?,
@@ -140,10 +216,17 @@ fn rebuild(child: &ChildId, stored: &StoredDoc) -> Result<(Automerge, usize), St
         })
         .collect::<Result<_, _>>()?;
     let count = changes.len();
+    let kept = changes
+        .iter()
+        .zip(&stored.changes)
+        .map(|(c, b)| (c.hash(), Bytes(b.clone())))
+        .collect();
     doc.apply_changes(changes)
         .map_err(|e| StoreError::Corrupt(format!("applying stored changes: {e}")))?;
-    Ok((doc, count))
+    Ok((doc, count, kept))
 }
+
+type Rebuilt = (Automerge, usize, KeptBytes);
 
 /// The version of `child`'s stored document (0 if nothing was merged yet).
 pub async fn stored_version(state: &AppState, child: &ChildId) -> Result<i64, StoreError> {
@@ -163,7 +246,8 @@ async fn current(
     }
     state.metrics.doc_cache(false);
     let stored = state.store.load_doc(child).await?;
-    let (doc, count) = rebuild(child, &stored)?;
+    let (doc, count, kept) = rebuild(child, &stored)?;
+    state.doc_cache.keep(child, kept);
     let doc = Arc::new(doc);
     state
         .doc_cache
@@ -189,13 +273,20 @@ async fn current_owned(
     }
     state.metrics.doc_cache(false);
     let stored = state.store.load_doc(child).await?;
-    let (doc, count) = rebuild(child, &stored)?;
+    let (doc, count, kept) = rebuild(child, &stored)?;
+    state.doc_cache.keep(child, kept);
     Ok((doc, stored.version, count))
 }
 
 /// The read model's rows after a merge: only the observations it touched (`changed`), unless
 /// this is the child's first versioned write (`base_version` 0), which projects everything.
-fn projection(doc: &Automerge, changed: &BTreeSet<String>, base_version: i64) -> Projection {
+/// `read` holds observations already read from `doc` (by the validator), not read again.
+fn projection(
+    doc: &Automerge,
+    changed: &BTreeSet<String>,
+    read: &BTreeMap<String, record::Observation>,
+    base_version: i64,
+) -> Projection {
     let record = record::read_record_except_observations(doc).unwrap_or_else(|e| {
         tracing::error!(error = %e, "a stored record could not be read for the read model");
         record::Record::default()
@@ -203,7 +294,10 @@ fn projection(doc: &Automerge, changed: &BTreeSet<String>, base_version: i64) ->
     if base_version > 0 {
         let observations: Option<Vec<record::Observation>> = changed
             .iter()
-            .map(|id| record::observation(doc, id).ok().flatten())
+            .map(|id| match read.get(id) {
+                Some(o) => Some(o.clone()),
+                None => record::observation(doc, id).ok().flatten(),
+            })
             .collect();
         // An observation that cannot be read (the validator lets none through) is counted by
         // a full projection rather than silently left out.
@@ -228,34 +322,43 @@ fn projection(doc: &Automerge, changed: &BTreeSet<String>, base_version: i64) ->
 fn write_for(
     doc: &Automerge,
     changed: &BTreeSet<String>,
+    read: &BTreeMap<String, record::Observation>,
     base_version: i64,
     new: Vec<Change>,
     stored_changes: usize,
     compact_after: usize,
-) -> MergeWrite {
-    let changes: Vec<NewChange> = new
-        .into_iter()
-        .map(|mut c| NewChange {
+) -> (MergeWrite, KeptBytes) {
+    let mut changes = Vec::with_capacity(new.len());
+    let mut kept = Vec::with_capacity(new.len());
+    for mut c in new {
+        let bytes = c.bytes().into_owned();
+        kept.push((c.hash(), Bytes(bytes.clone())));
+        changes.push(NewChange {
             hash: c.hash().to_string(),
-            bytes: c.bytes().into_owned(),
-        })
-        .collect();
+            bytes,
+        });
+    }
     let compact_to = (stored_changes + changes.len() > compact_after).then(|| doc.save());
-    MergeWrite {
+    let write = MergeWrite {
         heads: heads_to_hex(&doc.get_heads()),
-        projection: projection(doc, changed, base_version),
+        projection: projection(doc, changed, read, base_version),
         changes,
         compact_to,
-    }
+    };
+    (write, kept)
 }
 
+/// Wire bytes of changes by hash, for [`DocCache::keep`].
+type KeptBytes = Vec<(ChangeHash, Bytes)>;
+
 /// Stores `write` on `base_version` and, if that was still current, caches the merged
-/// document at the next version. `Ok(false)`: another merge got there first.
+/// document at the next version with its new changes' bytes (`kept`). `Ok(false)`: another
+/// merge got there first.
 async fn store_merge(
     state: &AppState,
     child: &ChildId,
     base_version: i64,
-    write: MergeWrite,
+    (write, kept): (MergeWrite, KeptBytes),
     stored_changes: usize,
     doc: Automerge,
 ) -> Result<bool, StoreError> {
@@ -276,6 +379,7 @@ async fn store_merge(
     state
         .doc_cache
         .put(child, base_version + 1, stored_after, Arc::new(doc));
+    state.doc_cache.keep(child, kept);
     state.live.changed(child);
     Ok(true)
 }
@@ -285,6 +389,7 @@ struct Prepared {
     base_version: i64,
     stored_changes: usize,
     write: MergeWrite,
+    kept: KeptBytes,
     doc: Automerge,
     result: ChildResult,
 }
@@ -303,8 +408,9 @@ async fn prepare(
         current_owned(state, &req.child_id, known_version)
             .await
             .map_err(|e| Err(ApiError::Unavailable(e.into())))?;
-    // The validator's patches also say which observation rows the merge touched.
-    let patches = std::cell::RefCell::new(Vec::new());
+    // The validator's patches also say which observation rows the merge touched, and the
+    // observations it read are those rows.
+    let checked_out = std::cell::RefCell::new(None);
     let check = |before: &Automerge, after: &Automerge, new: &[Change]| -> Result<(), String> {
         let last_seq = last_sequence_numbers(before, new);
         let checked = validate::check_applied(
@@ -316,14 +422,15 @@ async fn prepare(
             Policy::default(),
         )
         .map_err(|rejection| rejection.to_string())?;
-        *patches.borrow_mut() = checked;
+        *checked_out.borrow_mut() = Some(checked);
         Ok(())
     };
     // Panic boundary: whatever bytes arrive, a bug in decoding or validation refuses this
     // child's changes instead of taking the worker down. The document is not cached again
     // after a panic, so a half-applied state never reaches storage or a later merge.
     let merged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let outcome = merge::merge_child(&mut doc, req, Limits::default(), &check);
+        let kept = |hashes: &[ChangeHash]| kept_bytes(state, &req.child_id, hashes);
+        let outcome = merge::merge_child(&mut doc, req, Limits::default(), &check, &kept);
         (outcome, doc)
     }));
     let Ok((outcome, doc)) = merged else {
@@ -342,10 +449,16 @@ async fn prepare(
             .put(&req.child_id, base_version, stored_changes, Arc::new(doc));
         return Err(Ok(outcome.result));
     }
-    let changed = record::observations_in(&patches.into_inner());
-    let write = write_for(
+    let checked = checked_out.into_inner();
+    let changed = checked
+        .as_ref()
+        .map(|c| record::observations_in(&c.patches))
+        .unwrap_or_default();
+    let read = checked.map(|c| c.observations).unwrap_or_default();
+    let (write, kept) = write_for(
         &doc,
         &changed,
+        &read,
         base_version,
         outcome.persist,
         stored_changes,
@@ -355,6 +468,7 @@ async fn prepare(
         base_version,
         stored_changes,
         write,
+        kept,
         doc,
         result: outcome.result,
     })
@@ -386,7 +500,7 @@ pub async fn merge_child(
             state,
             &req.child_id,
             prepared.base_version,
-            prepared.write,
+            (prepared.write, prepared.kept),
             prepared.stored_changes,
             prepared.doc,
         )
@@ -415,16 +529,6 @@ pub async fn merge_children(
         reqs.iter().map(|_| None).collect();
     let (quiet, mut busy): (Vec<usize>, Vec<usize>) = (0..reqs.len())
         .partition(|i| reqs[*i].changes.is_empty() && reqs[*i].sync_message.is_none());
-    let quiet_ids: Vec<ChildId> = quiet.iter().map(|i| reqs[*i].child_id.clone()).collect();
-    let mut states = match state.store.doc_states(&quiet_ids).await {
-        Ok(states) => states,
-        Err(e) => return reqs.iter().map(|_| Err(unavailable(&e))).collect(),
-    };
-    for i in quiet {
-        let stored = states.remove(&reqs[i].child_id);
-        results[i] = Some(deliver(state, reqs[i], stored).await);
-    }
-
     // Locks in child id order, as every batch takes them: no two requests wait in a cycle.
     busy.sort_by(|a, b| reqs[*a].child_id.as_str().cmp(reqs[*b].child_id.as_str()));
     busy.dedup_by(|a, b| reqs[*a].child_id == reqs[*b].child_id);
@@ -438,17 +542,17 @@ pub async fn merge_children(
                 .await,
         );
     }
-    // Read again under the locks: another request of this process may have merged meanwhile.
-    let busy_ids: Vec<ChildId> = busy.iter().map(|i| reqs[*i].child_id.clone()).collect();
-    let states = match state.store.doc_states(&busy_ids).await {
+    // One read of every named child's version and heads, under the locks: another request of
+    // this process may have merged a busy child meanwhile.
+    let ids: Vec<ChildId> = reqs.iter().map(|r| r.child_id.clone()).collect();
+    let mut states = match state.store.doc_states(&ids).await {
         Ok(states) => states,
-        Err(e) => {
-            for i in busy {
-                results[i] = Some(Err(unavailable(&e)));
-            }
-            return finish(results);
-        }
+        Err(e) => return reqs.iter().map(|_| Err(unavailable(&e))).collect(),
     };
+    for i in quiet {
+        let stored = states.remove(&reqs[i].child_id);
+        results[i] = Some(deliver(state, reqs[i], stored).await);
+    }
     let mut batch = Vec::new();
     let mut waiting = Vec::new();
     for i in busy {
@@ -461,7 +565,7 @@ pub async fn merge_children(
                     p.stored_changes + p.write.changes.len()
                 };
                 batch.push((reqs[i].child_id.clone(), p.base_version, p.write));
-                waiting.push((i, stored_after, p.doc, p.result));
+                waiting.push((i, stored_after, p.doc, p.result, p.kept));
             }
             Err(answer) => results[i] = Some(answer),
         }
@@ -478,13 +582,14 @@ pub async fn merge_children(
             .unwrap_or_else(|| Err("the storage writer stopped".into()));
         match committed {
             Ok(done) => {
-                for (((child, base_version), (i, stored_after, doc, result)), ok) in
+                for (((child, base_version), (i, stored_after, doc, result, kept)), ok) in
                     child_ids.iter().zip(waiting).zip(done)
                 {
                     if ok {
                         state
                             .doc_cache
                             .put(child, base_version + 1, stored_after, Arc::new(doc));
+                        state.doc_cache.keep(child, kept);
                         state.live.changed(child);
                         results[i] = Some(Ok(result));
                     } else {
@@ -546,7 +651,8 @@ async fn deliver(
     }
     let (doc, _, _) = current(state, &req.child_id).await.map_err(unavailable)?;
     let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        merge::deliver(&doc, req.server_heads.as_deref())
+        let kept = |hashes: &[ChangeHash]| kept_bytes(state, &req.child_id, hashes);
+        merge::deliver(&doc, req.server_heads.as_deref(), &kept)
     }));
     Ok(answer.unwrap_or_else(|_| ChildResult::Rejected {
         reason: "the server could not process this request".into(),
@@ -570,7 +676,8 @@ fn last_sequence_numbers(doc: &Automerge, new: &[Change]) -> HashMap<ActorId, u6
 pub async fn initial(state: &AppState, child: &ChildId) -> Result<ChildResult, ApiError> {
     let (doc, _, _) = current(state, child).await?;
     let genesis = record::genesis(child).get_heads();
-    Ok(merge::initial(&doc, &genesis))
+    let kept = |hashes: &[ChangeHash]| kept_bytes(state, child, hashes);
+    Ok(merge::initial(&doc, &genesis, &kept))
 }
 
 /// Appends locally made changes (demo data, imports) through the same write path as sync.
@@ -593,6 +700,7 @@ pub async fn append(
         let write = write_for(
             &doc,
             &changed,
+            &BTreeMap::new(),
             base_version,
             new,
             stored_changes,
@@ -622,6 +730,7 @@ pub async fn project_unversioned(state: &AppState) -> Result<usize, StoreError> 
         let write = write_for(
             &doc,
             &BTreeSet::new(),
+            &BTreeMap::new(),
             0,
             Vec::new(),
             stored_changes,

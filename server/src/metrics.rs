@@ -47,6 +47,9 @@ pub struct Metrics {
     sign_ins: [AtomicU64; 3],
     /// Documents found current in this process's cache, and loaded from the database.
     doc_cache: [AtomicU64; 2],
+    /// Answers whose changes were sent as kept when stored or loaded, and answers that had
+    /// to rebuild them from the document.
+    answer_changes: [AtomicU64; 2],
     /// Merges recomputed because another merge of the child was stored first.
     merge_conflicts: AtomicU64,
     /// Route template -> count per status class. The set of keys is bounded by the router.
@@ -66,6 +69,7 @@ impl Default for Metrics {
             sync_seconds: Histogram::default(),
             sign_ins: Default::default(),
             doc_cache: Default::default(),
+            answer_changes: Default::default(),
             merge_conflicts: AtomicU64::new(0),
             http: RwLock::default(),
         }
@@ -121,6 +125,12 @@ impl Metrics {
     /// A document a merge or delivery needed: current in the cache (`hit`) or loaded.
     pub fn doc_cache(&self, hit: bool) {
         self.doc_cache[usize::from(!hit)].fetch_add(1, Relaxed);
+    }
+
+    /// An answer that sends a tablet changes it lacks: their bytes were kept (`kept`), or
+    /// rebuilt from the document.
+    pub fn answer_changes(&self, kept: bool) {
+        self.answer_changes[usize::from(!kept)].fetch_add(1, Relaxed);
     }
 
     pub fn merge_conflict(&self) {
@@ -242,6 +252,17 @@ impl Metrics {
         for (i, source) in ["hit", "miss"].iter().enumerate() {
             let n = self.doc_cache[i].load(Relaxed);
             writeln!(out, "quilt_document_loads_total{{cache=\"{source}\"}} {n}")?;
+        }
+        header(
+            out,
+            "quilt_answer_changes_total",
+            "counter",
+            "Answers that send a tablet changes it lacks: with the bytes kept when the changes were \
+             stored or loaded (kept), or rebuilt from the document (rebuilt, e.g. after compaction).",
+        )?;
+        for (i, source) in ["kept", "rebuilt"].iter().enumerate() {
+            let n = self.answer_changes[i].load(Relaxed);
+            writeln!(out, "quilt_answer_changes_total{{source=\"{source}\"}} {n}")?;
         }
         header(
             out,

@@ -11,6 +11,7 @@ use shared::api::{ChangesResponse, RecordResponse};
 use shared::record::corrections::{self, Amendment, Withdrawal};
 use shared::record::stamped::Stamp;
 use shared::record::{self, Observation};
+use shared::sync::{Bytes, ChildResult, SyncResponse};
 use shared::ChildId;
 use support::{Tablet, TestServer};
 
@@ -415,4 +416,103 @@ async fn a_long_chronology_is_read_a_page_at_a_time() {
         let (status, body) = page(bad).await;
         assert_eq!(status, axum::http::StatusCode::BAD_REQUEST, "{bad}: {body}");
     }
+}
+
+/// A colleague's changes reach the tablet as the server stored them, not rebuilt from the
+/// document: from the merging process's memory, from another process that loads them, and
+/// still (rebuilt) once compaction has folded them into a snapshot.
+#[tokio::test]
+async fn a_colleagues_changes_reach_the_tablet_as_they_were_stored() {
+    let config = server::Config {
+        compact_after_changes: 3,
+        ..server::Config::default()
+    };
+    let first = TestServer::with_config(config.clone()).await;
+    let mut sam = Tablet::sign_in(&first, "sam.social").await;
+    let mut hana = Tablet::sign_in(&first, "hana.health").await;
+    sam.sync(&first).await;
+    hana.sync(&first).await;
+    let answers = |server: &TestServer, source: &str| -> u64 {
+        let metrics = server.state.metrics.render();
+        let line = format!("quilt_answer_changes_total{{source=\"{source}\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&line))
+            .and_then(|n| n.parse().ok())
+            .expect("the answer counter")
+    };
+    let (kept_before, rebuilt_before) = (answers(&first, "kept"), answers(&first, "rebuilt"));
+
+    for round in 0..6u32 {
+        record_on(&mut sam, |doc| {
+            let obs = observation(&format!("sam-{round}"), "user-sam-social");
+            record::add_observation(doc, &obs, obs.recorded_at_ms).expect("add");
+        });
+        let request = sam.caseload.request();
+        let sent = request
+            .children
+            .iter()
+            .find(|c| c.child_id == ava())
+            .map(|c| c.changes.clone())
+            .expect("Ava in the request");
+        assert_eq!(sent.len(), 1, "round {round}: one new change");
+        let (status, body) = first.post("/api/sync", Some(&sam.token), &request).await;
+        assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+        let answer: SyncResponse = serde_json::from_value(body).expect("answer");
+        sam.caseload.apply(&answer, &sam.actor);
+
+        // Even rounds ask the process that merged; odd rounds a new process, whose cache
+        // starts empty.
+        let other;
+        let server = if round.is_multiple_of(2) {
+            &first
+        } else {
+            other = first.another_process(config.clone()).await;
+            &other
+        };
+        let request = hana.caseload.request();
+        let (status, body) = server.post("/api/sync", Some(&hana.token), &request).await;
+        assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+        let answer: SyncResponse = serde_json::from_value(body).expect("answer");
+        let received = answer
+            .children
+            .iter()
+            .find(|c| c.child_id == ava())
+            .and_then(|c| match &c.result {
+                ChildResult::Merged { changes, .. } => Some(changes.clone()),
+                _ => None,
+            })
+            .expect("Ava merged");
+        let hashes = |changes: &[Bytes]| -> Vec<String> {
+            changes
+                .iter()
+                .map(|b| {
+                    automerge::Change::from_bytes(b.0.clone())
+                        .expect("a change")
+                        .hash()
+                        .to_string()
+                })
+                .collect()
+        };
+        assert_eq!(hashes(&received), hashes(&sent), "round {round}");
+        // Changes stored since the last snapshot are sent byte for byte as they arrived.
+        let (_, after_snapshot) = first.stored(AVA).await;
+        if after_snapshot.iter().any(|b| *b == sent[0].0) {
+            assert_eq!(received, sent, "round {round}: the stored bytes");
+        }
+        hana.caseload.apply(&answer, &hana.actor);
+        let heads = |t: &Tablet| t.caseload.replicas[&ava()].doc.get_heads();
+        assert_eq!(
+            heads(&hana),
+            heads(&sam),
+            "round {round}: the tablets agree"
+        );
+    }
+    assert!(
+        first.stored(AVA).await.0.is_some(),
+        "compaction ran along the way"
+    );
+    // The process that merged Sam's changes answered Hana from the bytes it kept, each time.
+    assert_eq!(answers(&first, "kept") - kept_before, 3);
+    assert_eq!(answers(&first, "rebuilt") - rebuilt_before, 0);
 }

@@ -26,7 +26,7 @@ pub use protocol::{
 };
 pub use reissue::{reissue, Dropped, ReissueError, Reissued};
 
-use automerge::ChangeHash;
+use automerge::{Automerge, ChangeHash, ReadDoc};
 
 /// Hex form used on the wire and in storage.
 pub fn heads_to_hex(heads: &[ChangeHash]) -> Vec<String> {
@@ -36,4 +36,12 @@ pub fn heads_to_hex(heads: &[ChangeHash]) -> Vec<String> {
 /// Parses hex heads; `None` if any is malformed.
 pub fn heads_from_hex(heads: &[String]) -> Option<Vec<ChangeHash>> {
     heads.iter().map(|h| h.parse().ok()).collect()
+}
+
+/// Whether `doc` holds every change in `hashes`. Asks the change graph only: looking a change
+/// up by hash rebuilds it from the document's operations, which is far dearer.
+pub fn holds(doc: &Automerge, hashes: &[ChangeHash]) -> bool {
+    // Documents here never keep changes queued (see `server::apply_ready`), so a hash is
+    // missing exactly when the document lacks that change.
+    doc.get_missing_deps(hashes).is_empty()
 }

@@ -113,15 +113,15 @@ pub fn check(
         return Err(Rejection::Unapplicable);
     }
     let patches = after.diff(&before.get_heads(), &after.get_heads());
-    check_patches(before, &after, &patches, sender)?;
+    check_patches(before, &after, &patches, sender, &mut BTreeMap::new())?;
     Ok(after)
 }
 
 /// The same rules as [`check`] for changes the caller has already applied: `after` is `before`
 /// with exactly `changes` added. The server merges into one working copy and checks that,
 /// instead of copying the record and applying the changes a second time. On success, returns
-/// the patches from `before` to `after` (computing them is the costly step, and the server's
-/// read model needs them too).
+/// the patches from `before` to `after` and the observations they touched as they now read
+/// (computing both is the costly part of checking, and the server's read model needs them too).
 pub fn check_applied(
     before: &Automerge,
     after: &Automerge,
@@ -129,11 +129,23 @@ pub fn check_applied(
     sender: &Sender,
     last_seq: &dyn Fn(&ActorId) -> u64,
     policy: Policy,
-) -> Result<Vec<automerge::Patch>, Rejection> {
+) -> Result<Checked, Rejection> {
     check_changes(before, changes, sender, last_seq, policy)?;
     let patches = after.diff(&before.get_heads(), &after.get_heads());
-    check_patches(before, after, &patches, sender)?;
-    Ok(patches)
+    let mut observations = BTreeMap::new();
+    check_patches(before, after, &patches, sender, &mut observations)?;
+    Ok(Checked {
+        patches,
+        observations,
+    })
+}
+
+/// What [`check_applied`] found acceptable.
+#[derive(Debug)]
+pub struct Checked {
+    pub patches: Vec<automerge::Patch>,
+    /// Each observation the changes added or edited, by id, as it reads after them.
+    pub observations: BTreeMap<String, record::Observation>,
 }
 
 /// The rules about the changes themselves: how many, whose, in sequence, and no operation
@@ -212,14 +224,17 @@ fn key_of(p: &Prop) -> Option<&str> {
     }
 }
 
+/// `observations` receives each observation checked, as it reads in `after`.
 fn check_patches(
     before: &Automerge,
     after: &Automerge,
     patches: &[automerge::Patch],
     sender: &Sender,
+    observations: &mut BTreeMap<String, record::Observation>,
 ) -> Result<(), Rejection> {
-    // Entries touched, by (map, id).
-    let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
+    // Entries touched, by (map, id), with whether each was already stored: a new entry
+    // arrives as one patch per field, and asking the document once per entry is enough.
+    let mut touched: BTreeMap<(String, String), bool> = BTreeMap::new();
     let mut stamped_writes: BTreeSet<(String, String, String)> = BTreeSet::new();
     for patch in patches {
         let mut props: Vec<String> = Vec::new();
@@ -251,7 +266,9 @@ fn check_patches(
                 if !record::ENTRY_MAPS.contains(&map.as_str()) {
                     return Err(Rejection::Structure);
                 }
-                let existed = entry_exists(before, map, id);
+                let existed = *touched
+                    .entry((map.clone(), id.clone()))
+                    .or_insert_with(|| entry_exists(before, map, id));
                 if rest.is_empty() {
                     if deleting {
                         return Err(Rejection::DeletesEntry);
@@ -272,7 +289,6 @@ fn check_patches(
                         return Err(Rejection::ImmutableEntry);
                     }
                 }
-                touched.insert((map.clone(), id.clone()));
             }
         }
     }
@@ -286,8 +302,8 @@ fn check_patches(
             sender,
         )?;
     }
-    for (map, id) in &touched {
-        check_entry(before, after, map, id, sender)?;
+    for ((map, id), existed) in &touched {
+        check_entry(before, after, map, id, *existed, sender, observations)?;
     }
     for (map, id, key) in &stamped_writes {
         check_stamps(before, after, map, id, key, sender)?;
@@ -302,14 +318,16 @@ fn entry_exists(doc: &Automerge, map: &str, id: &str) -> bool {
         .is_some()
 }
 
+/// `existed`: whether the entry was stored before these changes.
 fn check_entry(
     before: &Automerge,
     after: &Automerge,
     map: &str,
     id: &str,
+    existed: bool,
     sender: &Sender,
+    observations: &mut BTreeMap<String, record::Observation>,
 ) -> Result<(), Rejection> {
-    let existed = entry_exists(before, map, id);
     let obj = record::entries::map_obj(after, map).map_err(|_| Rejection::Malformed)?;
     let by_sender = |by: &str| {
         if by == sender.user_id {
@@ -337,6 +355,7 @@ fn check_entry(
             } else {
                 by_sender(&new.author_id)?;
             }
+            observations.insert(id.to_owned(), new);
         }
         corrections::WITHDRAWALS => {
             let w: corrections::Withdrawal =

@@ -3,19 +3,24 @@
 //! and dropped. After the network quiesces every replica must hold identical heads and content,
 //! and every observation any tablet recorded must be on the server.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use automerge::{ActorId, Automerge};
+use automerge::{ActorId, Automerge, ChangeHash};
 use proptest::prelude::*;
 use shared::api::CaseloadEntry;
 use shared::record::{self, IndicatorEntry, Level, Observation, Source};
 use shared::sync::server::{self, Limits};
-use shared::sync::{Caseload, ChildResult, ChildSyncResponse, SyncRequest, SyncResponse};
+use shared::sync::{Bytes, Caseload, ChildResult, ChildSyncResponse, SyncRequest, SyncResponse};
 use shared::ChildId;
 
 /// The server, reduced to its merge logic over in-memory documents.
 struct Server {
     docs: BTreeMap<ChildId, Automerge>,
+    /// Wire bytes of every change stored, as the real server keeps them to answer from.
+    bytes: HashMap<ChangeHash, Bytes>,
+    /// Every other request is answered from kept bytes, the rest from the documents, so both
+    /// ways of building an answer are checked for convergence.
+    handled: usize,
 }
 
 impl Server {
@@ -25,14 +30,28 @@ impl Server {
                 .iter()
                 .map(|c| (c.clone(), record::genesis(c)))
                 .collect(),
+            bytes: HashMap::new(),
+            handled: 0,
         }
     }
 
     fn handle(&mut self, req: &SyncRequest) -> SyncResponse {
+        self.handled += 1;
+        let kept = &self.bytes;
+        let from_kept = |hashes: &[ChangeHash]| -> Option<Vec<Bytes>> {
+            hashes.iter().map(|h| kept.get(h).cloned()).collect()
+        };
+        let stored: server::StoredBytes<'_> = if self.handled.is_multiple_of(2) {
+            &from_kept
+        } else {
+            &server::no_stored_bytes
+        };
         let mut children = Vec::new();
+        let mut stored_now = Vec::new();
         for c in &req.children {
             let doc = self.docs.get_mut(&c.child_id).expect("known child");
-            let merge = server::merge_child(doc, c, Limits::default(), &server::accept_all);
+            let merge = server::merge_child(doc, c, Limits::default(), &server::accept_all, stored);
+            stored_now.extend(merge.persist);
             children.push(ChildSyncResponse {
                 child_id: c.child_id.clone(),
                 result: merge.result,
@@ -43,9 +62,13 @@ impl Server {
                 let genesis = record::genesis(id).get_heads();
                 children.push(ChildSyncResponse {
                     child_id: id.clone(),
-                    result: server::initial(doc, &genesis),
+                    result: server::initial(doc, &genesis, stored),
                 });
             }
+        }
+        for mut change in stored_now {
+            self.bytes
+                .insert(change.hash(), Bytes(change.bytes().into_owned()));
         }
         SyncResponse {
             children,

@@ -56,7 +56,8 @@ impl Server {
         let mut children = Vec::new();
         for c in &req.children {
             let doc = self.docs.get_mut(&c.child_id).expect("known child");
-            let merge = server::merge_child(doc, c, Limits::default(), &check);
+            let merge =
+                server::merge_child(doc, c, Limits::default(), &check, &server::no_stored_bytes);
             children.push(ChildSyncResponse {
                 child_id: c.child_id.clone(),
                 result: merge.result,
@@ -66,7 +67,11 @@ impl Server {
             if !req.children.iter().any(|c| &c.child_id == id) {
                 children.push(ChildSyncResponse {
                     child_id: id.clone(),
-                    result: server::initial(doc, &record::genesis(id).get_heads()),
+                    result: server::initial(
+                        doc,
+                        &record::genesis(id).get_heads(),
+                        &server::no_stored_bytes,
+                    ),
                 });
             }
         }

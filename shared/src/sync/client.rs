@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use automerge::sync::{self, SyncDoc};
-use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc};
+use automerge::{ActorId, Automerge, Change, ChangeHash};
 
 use super::protocol::{Bytes, ChildResult, ChildSyncRequest, SyncRequest, SyncResponse};
 use super::reissue::{reissue, Dropped, ReissueError};
@@ -92,7 +92,7 @@ impl Replica {
         let server_heads = server_heads
             .as_deref()
             .and_then(heads_from_hex)
-            .filter(|h| h.iter().all(|h| doc.get_change_by_hash(h).is_some()));
+            .filter(|h| super::holds(&doc, h));
         Ok(Replica {
             child_id,
             doc,
@@ -109,8 +109,9 @@ impl Replica {
     /// Changes on this tablet the server has not acknowledged.
     pub fn pending(&self) -> usize {
         match &self.server_heads {
-            Some(h) => self.doc.get_changes(h).len(),
-            None => self.doc.get_changes(&[]).len().saturating_sub(1),
+            // Metadata only: rebuilding the changes themselves just to count them is costly.
+            Some(h) => self.doc.get_changes_meta(h).len(),
+            None => self.doc.get_changes_meta(&[]).len().saturating_sub(1),
         }
     }
 
@@ -184,7 +185,7 @@ impl Replica {
         let after = self.doc.get_heads();
         let changed = before != after;
         let received = if changed {
-            self.doc.get_changes(&before).len()
+            self.doc.get_changes_meta(&before).len()
         } else {
             0
         };
@@ -226,7 +227,7 @@ impl Replica {
     /// otherwise the next sync falls back to Automerge's protocol.
     fn adopt_server_heads(&mut self, heads: &[String]) {
         match heads_from_hex(heads) {
-            Some(h) if h.iter().all(|h| self.doc.get_change_by_hash(h).is_some()) => {
+            Some(h) if super::holds(&self.doc, &h) => {
                 self.server_heads = Some(h);
                 self.fallback = None;
             }

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use automerge::sync::{self, SyncDoc};
-use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc};
+use automerge::{ActorId, Automerge, Change, ChangeHash};
 
 use super::protocol::{Bytes, ChildResult, ChildSyncRequest};
 use super::{heads_from_hex, heads_to_hex};
@@ -99,6 +99,17 @@ pub enum ApplyError {
 /// in the batch); returns the ones that had to be left out because a dependency is missing.
 /// Never leaves changes queued inside the document.
 pub fn apply_ready(doc: &mut Automerge, changes: Vec<Change>) -> Result<Vec<Change>, ApplyError> {
+    apply_ready_keeping(doc, changes).map(|(_, blocked)| blocked)
+}
+
+/// [`apply_ready`], also returning the changes that were new to the document, in the order
+/// they were applied (each after its dependencies), as they arrived: the server stores these
+/// bytes instead of rebuilding the changes from the document's operations.
+pub fn apply_ready_keeping(
+    doc: &mut Automerge,
+    changes: Vec<Change>,
+) -> Result<(Vec<Change>, Vec<Change>), ApplyError> {
+    let mut new = Vec::new();
     // The document is asked once: asking it about every dependency in every round rebuilds
     // changes a number of times quadratic in the batch, which a crafted request makes large.
     let (mut known, mut next_seq) = history(doc, &changes);
@@ -114,19 +125,22 @@ pub fn apply_ready(doc: &mut Automerge, changes: Vec<Change>) -> Result<Vec<Chan
             .into_iter()
             .partition(|c| c.deps().iter().all(|d| known.contains(d)));
         if ready.is_empty() {
-            return Ok(blocked);
+            return Ok((new, blocked));
         }
         // At most one change per actor per round: an honest actor's next change depends on
         // this one, so it cannot be ready yet. A change sent twice counts once.
         let (mut applied, mut actors) = (HashSet::new(), HashSet::new());
-        for c in ready.iter().filter(|c| applied.insert(c.hash())) {
+        let mut round = Vec::with_capacity(ready.len());
+        for c in ready.into_iter().filter(|c| applied.insert(c.hash())) {
             let next = next_seq.entry(c.actor_id().clone()).or_insert(1);
-            if c.seq() != *next || !actors.insert(c.actor_id()) {
+            if c.seq() != *next || !actors.insert(c.actor_id().clone()) {
                 return Err(ApplyError::Sequence);
             }
             *next += 1;
+            round.push(c);
         }
-        doc.apply_changes(ready)?;
+        doc.apply_changes(round.iter().cloned())?;
+        new.extend(round);
         known.extend(applied);
         pending = blocked;
     }
@@ -153,6 +167,35 @@ fn history(doc: &Automerge, changes: &[Change]) -> (HashSet<ChangeHash>, HashMap
 /// given to the tablet.
 pub type Check<'a> = &'a dyn Fn(&Automerge, &Automerge, &[Change]) -> Result<(), String>;
 
+/// Wire bytes of changes the caller already holds, by hash, in the order asked; `None` unless
+/// it holds every one. Answers are built from these rather than rebuilt from the document's
+/// operations, which costs far more than sending bytes kept from when the changes arrived.
+pub type StoredBytes<'a> = &'a dyn Fn(&[ChangeHash]) -> Option<Vec<Bytes>>;
+
+/// Holds no bytes: every answer is rebuilt from the document.
+pub fn no_stored_bytes(_: &[ChangeHash]) -> Option<Vec<Bytes>> {
+    None
+}
+
+/// The changes in `doc` beyond `have_deps`, as wire bytes: from `stored` when it holds them
+/// all, else rebuilt from the document.
+fn changes_beyond(
+    doc: &Automerge,
+    have_deps: &[ChangeHash],
+    stored: StoredBytes<'_>,
+) -> Vec<Bytes> {
+    // Asks the change graph alone which changes are wanted.
+    let wanted: Vec<ChangeHash> = doc
+        .get_changes_meta(have_deps)
+        .into_iter()
+        .map(|m| m.hash)
+        .collect();
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    stored(&wanted).unwrap_or_else(|| encode_changes(doc.get_changes(have_deps)))
+}
+
 /// Accepts every change; for simulations and tools that have no sender to check.
 pub fn accept_all(_: &Automerge, _: &Automerge, _: &[Change]) -> Result<(), String> {
     Ok(())
@@ -160,14 +203,16 @@ pub fn accept_all(_: &Automerge, _: &Automerge, _: &[Change]) -> Result<(), Stri
 
 /// Merges one child's request into `doc`. Everything new is applied to one working copy,
 /// which `check` judges against `doc`; on refusal `doc` is left exactly as it was.
+/// `stored` supplies the bytes of changes the answer sends back (see [`StoredBytes`]).
 pub fn merge_child(
     doc: &mut Automerge,
     req: &ChildSyncRequest,
     limits: Limits,
     check: Check<'_>,
+    stored: StoredBytes<'_>,
 ) -> ChildMerge {
     let mut work = doc.clone();
-    let outcome = merge_into(&mut work, req, limits);
+    let outcome = merge_into(&mut work, req, limits, stored);
     if outcome.persist.is_empty() || matches!(outcome.result, ChildResult::Rejected { .. }) {
         return outcome;
     }
@@ -181,14 +226,19 @@ pub fn merge_child(
     outcome
 }
 
-fn merge_into(doc: &mut Automerge, req: &ChildSyncRequest, limits: Limits) -> ChildMerge {
+fn merge_into(
+    doc: &mut Automerge,
+    req: &ChildSyncRequest,
+    limits: Limits,
+    stored: StoredBytes<'_>,
+) -> ChildMerge {
     let before = doc.get_heads();
     let changes = match decode_changes(&req.changes, limits) {
         Ok(c) => c,
         Err(reason) => return rejected(reason),
     };
     let sent: Vec<ChangeHash> = changes.iter().map(|c| c.hash()).collect();
-    let blocked = match apply_ready(doc, changes) {
+    let (applied, blocked) = match apply_ready_keeping(doc, changes) {
         Ok(b) => b,
         Err(e) => return rejected(&e.to_string()),
     };
@@ -217,22 +267,57 @@ fn merge_into(doc: &mut Automerge, req: &ChildSyncRequest, limits: Limits) -> Ch
         fallback_message = Some(doc.generate_sync_message(&mut state));
     }
 
-    let persist = doc.get_changes(&before);
-    let result = respond(
-        doc,
-        req.server_heads.as_deref(),
-        &sent,
-        persist.len(),
-        blocked.is_empty(),
-        fallback_message,
-    );
+    // Without a sync message, what is new is exactly what was applied, kept as it arrived;
+    // a sync message may have brought more, so the document is asked.
+    let persist = if fallback_message.is_none() {
+        applied
+    } else {
+        doc.get_changes(&before)
+    };
+    // The tablet lacks nothing when it held everything the server had before this merge and
+    // everything new came from it: the usual case, answered without asking the document.
+    let sent_set: HashSet<&ChangeHash> = sent.iter().collect();
+    let tablet_has_all = fallback_message.is_none()
+        && blocked.is_empty()
+        && same_heads(req.server_heads.as_deref(), &before)
+        && persist.iter().all(|c| sent_set.contains(&c.hash()));
+    let result = if tablet_has_all {
+        ChildResult::Merged {
+            heads: heads_to_hex(&doc.get_heads()),
+            changes: Vec::new(),
+            accepted: persist.len(),
+        }
+    } else {
+        respond(
+            doc,
+            req.server_heads.as_deref(),
+            &sent,
+            persist.len(),
+            blocked.is_empty(),
+            fallback_message,
+            stored,
+        )
+    };
     ChildMerge { persist, result }
+}
+
+/// Whether `held` (hex, as a tablet sends them) names exactly the heads `heads`.
+fn same_heads(held: Option<&[String]>, heads: &[ChangeHash]) -> bool {
+    let Some(held) = held.and_then(heads_from_hex) else {
+        return false;
+    };
+    let held: HashSet<ChangeHash> = held.into_iter().collect();
+    held.len() == heads.len() && heads.iter().all(|h| held.contains(h))
 }
 
 /// The answer for a child the tablet sent nothing for, read-only: the changes beyond the heads
 /// the tablet holds, or a fallback sync message if it names heads the server does not have.
-pub fn deliver(doc: &Automerge, server_heads: Option<&[String]>) -> ChildResult {
-    respond(doc, server_heads, &[], 0, true, None)
+pub fn deliver(
+    doc: &Automerge,
+    server_heads: Option<&[String]>,
+    stored: StoredBytes<'_>,
+) -> ChildResult {
+    respond(doc, server_heads, &[], 0, true, None, stored)
 }
 
 /// What the tablet is told after a merge: everything it lacks beyond the heads it says the
@@ -245,19 +330,21 @@ fn respond(
     accepted: usize,
     none_blocked: bool,
     fallback_message: Option<Option<sync::Message>>,
+    stored: StoredBytes<'_>,
 ) -> ChildResult {
     let heads = doc.get_heads();
     let known = known.and_then(heads_from_hex);
-    let recognised = known
-        .as_ref()
-        .filter(|h| h.iter().all(|h| doc.get_change_by_hash(h).is_some()));
+    let recognised = known.as_ref().filter(|h| super::holds(doc, h));
     match (recognised, fallback_message) {
         (Some(have), None) if none_blocked => {
             let mut have_deps: Vec<ChangeHash> = have.clone();
-            have_deps.extend(sent.iter().filter(|h| doc.get_change_by_hash(h).is_some()));
+            have_deps.extend(
+                sent.iter()
+                    .filter(|h| super::holds(doc, std::slice::from_ref(*h))),
+            );
             ChildResult::Merged {
                 heads: heads_to_hex(&heads),
-                changes: encode_changes(doc.get_changes(&have_deps)),
+                changes: changes_beyond(doc, &have_deps, stored),
                 accepted,
             }
         }
@@ -284,16 +371,19 @@ pub fn encode_changes(changes: Vec<Change>) -> Vec<Bytes> {
 
 /// What a tablet receives for a child it has never held: everything beyond the genesis change,
 /// which every tablet creates identically for itself.
-pub fn initial(doc: &Automerge, genesis_heads: &[ChangeHash]) -> ChildResult {
-    let have: HashSet<&ChangeHash> = genesis_heads.iter().collect();
-    let have_deps: Vec<ChangeHash> = if have.iter().all(|h| doc.get_change_by_hash(h).is_some()) {
+pub fn initial(
+    doc: &Automerge,
+    genesis_heads: &[ChangeHash],
+    stored: StoredBytes<'_>,
+) -> ChildResult {
+    let have_deps: Vec<ChangeHash> = if super::holds(doc, genesis_heads) {
         genesis_heads.to_vec()
     } else {
         Vec::new()
     };
     ChildResult::Merged {
         heads: heads_to_hex(&doc.get_heads()),
-        changes: encode_changes(doc.get_changes(&have_deps)),
+        changes: changes_beyond(doc, &have_deps, stored),
         accepted: 0,
     }
 }

@@ -2,7 +2,8 @@
 //! same run. `cargo xtask bench` builds it in release and runs it (`--postgres` adds a fresh
 //! database on the cluster `QUILT_TEST_DATABASE_URL` names); `--smoke` runs every
 //! measurement at a tiny size so the suite proves the benchmark still works (its numbers mean
-//! nothing).
+//! nothing). `--only merge,latency` (names: caseload, merge, latency, chronology, save) runs
+//! only those measurements and `--no-sqlite` skips SQLite, for profiling one of them.
 //!
 //! The server runs in this process on a real TCP port with a real database (a SQLite file, and
 //! PostgreSQL with `--postgres`); simulated tablets are the app's own sync client
@@ -674,23 +675,49 @@ async fn main() -> Result<()> {
         None
     };
     let sizes = if smoke { SMOKE } else { FULL };
+    // `--only merge,latency` runs just those measurements (for profiling one of them).
+    let only: Option<Vec<String>> = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(|list| list.split(',').map(str::to_owned).collect());
+    let wanted = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|w| w == name));
     let dir = tempfile::tempdir()?;
     let mut rows = Vec::new();
 
     let sqlite_url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let run = start(&sqlite_url, sizes).await?;
-    caseload_sync(&run, sizes, &mut rows).await?;
-    merge_rate(&run, "SQLite", sizes, &mut rows).await?;
-    latency(&run, "SQLite", sizes, &mut rows).await?;
-    chronology_page(&run, "SQLite", sizes, &mut rows).await?;
-    tablet_save(&run, sizes, &mut rows).await?;
-    drop(run);
+    let sqlite = !args.iter().any(|a| a == "--no-sqlite");
+    if sqlite {
+        let run = start(&sqlite_url, sizes).await?;
+        if wanted("caseload") {
+            caseload_sync(&run, sizes, &mut rows).await?;
+        }
+        if wanted("merge") {
+            merge_rate(&run, "SQLite", sizes, &mut rows).await?;
+        }
+        if wanted("latency") {
+            latency(&run, "SQLite", sizes, &mut rows).await?;
+        }
+        if wanted("chronology") {
+            chronology_page(&run, "SQLite", sizes, &mut rows).await?;
+        }
+        if wanted("save") {
+            tablet_save(&run, sizes, &mut rows).await?;
+        }
+        drop(run);
+    }
 
     if let Some(url) = postgres {
         let run = start(&url, sizes).await?;
-        merge_rate(&run, "PostgreSQL", sizes, &mut rows).await?;
-        latency(&run, "PostgreSQL", sizes, &mut rows).await?;
-        chronology_page(&run, "PostgreSQL", sizes, &mut rows).await?;
+        if wanted("merge") {
+            merge_rate(&run, "PostgreSQL", sizes, &mut rows).await?;
+        }
+        if wanted("latency") {
+            latency(&run, "PostgreSQL", sizes, &mut rows).await?;
+        }
+        if wanted("chronology") {
+            chronology_page(&run, "PostgreSQL", sizes, &mut rows).await?;
+        }
         drop(run);
     }
     wasm_row(&mut rows);
