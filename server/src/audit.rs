@@ -58,6 +58,17 @@ pub struct Entry {
     pub hash: String,
 }
 
+/// `events` with the chain continued from `prev`: each with its previous hash and its own.
+pub fn chained(mut prev: String, at_ms: i64, events: &[Event]) -> Vec<(&Event, String, String)> {
+    events
+        .iter()
+        .map(|event| {
+            let hash = chain_hash(&prev, at_ms, event);
+            (event, std::mem::replace(&mut prev, hash.clone()), hash)
+        })
+        .collect()
+}
+
 /// The hash that links an entry to its predecessor. Fields are length-prefixed so that no two
 /// different entries serialise the same way.
 pub fn chain_hash(prev_hash: &str, at_ms: i64, e: &Event) -> String {

@@ -44,7 +44,13 @@ pub struct DocCache {
 struct Entries {
     docs: HashMap<ChildId, Cached>,
     kept: HashMap<ChildId, Kept>,
+    /// Each child's genesis change, made once: making it is a transaction, dearer than
+    /// applying it, and every rebuild of a record without a snapshot needs it.
+    genesis: HashMap<ChildId, Change>,
 }
+
+/// Genesis changes remembered at most (a few hundred bytes each); beyond it they are made anew.
+const GENESIS_KEPT: usize = 100_000;
 
 /// Changes kept per child, newest last; beyond these bounds the oldest go first. A tablet is
 /// usually missing only recent changes; anything older is rebuilt from the document.
@@ -146,6 +152,20 @@ impl DocCache {
         }
     }
 
+    /// `child`'s genesis change, made on first use.
+    fn genesis(&self, child: &ChildId) -> Change {
+        if let Some(change) = self.lock().genesis.get(child) {
+            return change.clone();
+        }
+        let change = genesis_change(child);
+        let mut entries = self.lock();
+        if entries.genesis.len() >= GENESIS_KEPT {
+            entries.genesis.clear();
+        }
+        entries.genesis.insert(child.clone(), change.clone());
+        change
+    }
+
     /// Keeps the wire bytes of changes of `child` the process has stored or loaded.
     fn keep(&self, child: &ChildId, changes: impl IntoIterator<Item = (ChangeHash, Bytes)>) {
         if self.capacity == 0 {
@@ -196,16 +216,29 @@ fn kept_bytes(state: &AppState, child: &ChildId, hashes: &[ChangeHash]) -> Optio
 /// its snapshot.
 pub async fn load(store: &dyn Store, child: &ChildId) -> Result<(Automerge, usize), StoreError> {
     let stored = store.load_doc(child).await?;
-    rebuild(child, &stored).map(|(doc, count, _)| (doc, count))
+    rebuild(&stored, || genesis_change(child)).map(|(doc, count, _)| (doc, count))
+}
+
+/// The record's first change, which every replica makes identically (`record::genesis`).
+fn genesis_change(child: &ChildId) -> Change {
+    // A fresh genesis document holds exactly that one change.
+    record::genesis(child)
+        .get_changes(&[])
+        .pop()
+        .expect("a genesis document has its first change")
 }
 
 /// The document from its stored form, how many changes are stored after its snapshot, and
-/// those changes' wire bytes by hash.
-fn rebuild(child: &ChildId, stored: &StoredDoc) -> Result<Rebuilt, StoreError> {
-    let mut doc = match &stored.snapshot {
-        Some(bytes) => Automerge::load(bytes)
-            .map_err(|e| StoreError::Corrupt(format!("snapshot of a record: {e}")))?,
-        None => record::genesis(child),
+/// those changes' wire bytes by hash. A record with no snapshot starts from `genesis`.
+fn rebuild(stored: &StoredDoc, genesis: impl FnOnce() -> Change) -> Result<Rebuilt, StoreError> {
+    let (mut doc, first) = match &stored.snapshot {
+        Some(bytes) => (
+            Automerge::load(bytes)
+                .map_err(|e| StoreError::Corrupt(format!("snapshot of a record: {e}")))?,
+            None,
+        ),
+        // Applied with the stored changes in one batch: cheaper than making it again.
+        None => (Automerge::new(), Some(genesis())),
     };
     let changes: Vec<Change> = stored
         .changes
@@ -221,7 +254,7 @@ fn rebuild(child: &ChildId, stored: &StoredDoc) -> Result<Rebuilt, StoreError> {
         .zip(&stored.changes)
         .map(|(c, b)| (c.hash(), Bytes(b.clone())))
         .collect();
-    doc.apply_changes(changes)
+    doc.apply_changes(first.into_iter().chain(changes))
         .map_err(|e| StoreError::Corrupt(format!("applying stored changes: {e}")))?;
     Ok((doc, count, kept))
 }
@@ -234,25 +267,44 @@ pub async fn stored_version(state: &AppState, child: &ChildId) -> Result<i64, St
 }
 
 /// The child's document as stored now, with its version and stored-change count: from the
-/// cache when it is current, else loaded (and cached).
+/// cache when it is current, else loaded (and cached). `known_version` is the stored version
+/// when the caller has just read it.
 async fn current(
     state: &AppState,
     child: &ChildId,
+    known_version: Option<i64>,
 ) -> Result<(Arc<Automerge>, i64, usize), StoreError> {
-    let version = stored_version(state, child).await?;
+    let version = match known_version {
+        Some(v) => v,
+        None => stored_version(state, child).await?,
+    };
     if let Some((doc, stored)) = state.doc_cache.get(child, version) {
         state.metrics.doc_cache(true);
         return Ok((doc, version, stored));
     }
+    let (doc, version, count) = load_current(state, child).await?;
+    let doc = Arc::new(doc);
+    state.doc_cache.put(child, version, count, doc.clone());
+    Ok((doc, version, count))
+}
+
+/// A cache miss: the stored document rebuilt (on the CPU pool: a long record takes a while),
+/// with its version and stored-change count; the stored changes' bytes are kept.
+async fn load_current(
+    state: &AppState,
+    child: &ChildId,
+) -> Result<(Automerge, i64, usize), StoreError> {
     state.metrics.doc_cache(false);
     let stored = state.store.load_doc(child).await?;
-    let (doc, count, kept) = rebuild(child, &stored)?;
+    let version = stored.version;
+    let genesis = state.doc_cache.genesis(child);
+    let (doc, count, kept) = state
+        .cpu
+        .run(move || rebuild(&stored, || genesis))
+        .await
+        .unwrap_or_else(|| Err(StoreError::Corrupt("rebuilding a record failed".into())))?;
     state.doc_cache.keep(child, kept);
-    let doc = Arc::new(doc);
-    state
-        .doc_cache
-        .put(child, stored.version, count, doc.clone());
-    Ok((doc, stored.version, count))
+    Ok((doc, version, count))
 }
 
 /// The current document, owned, for a merge to change: taken out of the cache when it is
@@ -271,11 +323,7 @@ async fn current_owned(
         state.metrics.doc_cache(true);
         return Ok((doc, version, stored));
     }
-    state.metrics.doc_cache(false);
-    let stored = state.store.load_doc(child).await?;
-    let (doc, count, kept) = rebuild(child, &stored)?;
-    state.doc_cache.keep(child, kept);
-    Ok((doc, stored.version, count))
+    load_current(state, child).await
 }
 
 /// The read model's rows after a merge: only the observations it touched (`changed`), unless
@@ -309,7 +357,7 @@ fn projection(
             };
         }
     }
-    let view = record::read(doc).unwrap_or_default();
+    let view = record::read_reusing(doc, read).unwrap_or_default();
     Projection {
         record,
         observations: view.observations,
@@ -404,10 +452,31 @@ async fn prepare(
     known_version: Option<i64>,
 ) -> Result<Prepared, Result<ChildResult, ApiError>> {
     // If the database cannot be read (busy, down), only this child waits for the next sync.
-    let (mut doc, base_version, stored_changes) =
-        current_owned(state, &req.child_id, known_version)
-            .await
-            .map_err(|e| Err(ApiError::Unavailable(e.into())))?;
+    let (doc, base_version, stored_changes) = current_owned(state, &req.child_id, known_version)
+        .await
+        .map_err(|e| Err(ApiError::Unavailable(e.into())))?;
+    let (on_cpu, sender, req) = (state.clone(), sender.clone(), req.clone());
+    let merged = state
+        .cpu
+        .run(move || merge_in_memory(&on_cpu, &sender, &req, doc, base_version, stored_changes))
+        .await;
+    merged.unwrap_or_else(|| {
+        Err(Ok(ChildResult::Rejected {
+            reason: "the server could not process these changes".into(),
+        }))
+    })
+}
+
+/// The CPU-bound part of [`prepare`]: merges and checks `req` against `doc` (the stored
+/// document at `base_version`) and builds the write.
+fn merge_in_memory(
+    state: &AppState,
+    sender: &Sender,
+    req: &ChildSyncRequest,
+    mut doc: Automerge,
+    base_version: i64,
+    stored_changes: usize,
+) -> Result<Prepared, Result<ChildResult, ApiError>> {
     // The validator's patches also say which observation rows the merge touched, and the
     // observations it read are those rows.
     let checked_out = std::cell::RefCell::new(None);
@@ -639,6 +708,8 @@ async fn deliver(
     stored: Option<crate::store::DocState>,
 ) -> Result<ChildResult, ApiError> {
     let unavailable = |e: StoreError| ApiError::Unavailable(e.into());
+    // No stored state means nothing merged yet: version 0.
+    let version = stored.as_ref().map_or(0, |s| s.version);
     if let (Some(stored), Some(held)) = (stored, req.server_heads.as_ref()) {
         let held: BTreeSet<&String> = held.iter().collect();
         if held == stored.heads.iter().collect::<BTreeSet<_>>() {
@@ -649,7 +720,9 @@ async fn deliver(
             });
         }
     }
-    let (doc, _, _) = current(state, &req.child_id).await.map_err(unavailable)?;
+    let (doc, _, _) = current(state, &req.child_id, Some(version))
+        .await
+        .map_err(unavailable)?;
     let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let kept = |hashes: &[ChangeHash]| kept_bytes(state, &req.child_id, hashes);
         merge::deliver(&doc, req.server_heads.as_deref(), &kept)
@@ -674,8 +747,8 @@ fn last_sequence_numbers(doc: &Automerge, new: &[Change]) -> HashMap<ActorId, u6
 
 /// Everything a tablet that has never held this child needs.
 pub async fn initial(state: &AppState, child: &ChildId) -> Result<ChildResult, ApiError> {
-    let (doc, _, _) = current(state, child).await?;
-    let genesis = record::genesis(child).get_heads();
+    let (doc, _, _) = current(state, child, None).await?;
+    let genesis = [state.doc_cache.genesis(child).hash()];
     let kept = |hashes: &[ChangeHash]| kept_bytes(state, child, hashes);
     Ok(merge::initial(&doc, &genesis, &kept))
 }

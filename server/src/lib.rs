@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod cpu;
 pub mod demo;
 pub mod docs;
 pub mod error;

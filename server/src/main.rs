@@ -49,7 +49,7 @@ struct Args {
     metrics_token: Option<MetricsToken>,
     /// How many children's documents each process keeps in memory between merges; a merge of
     /// a child not kept rebuilds its document from the database.
-    #[arg(long, env = "QUILT_DOC_CACHE_DOCS", default_value_t = 500)]
+    #[arg(long, env = "QUILT_DOC_CACHE_DOCS", default_value_t = 2_000)]
     doc_cache_docs: usize,
     #[command(subcommand)]
     command: Option<Command>,

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use shared::ChildId;
 
+use crate::cpu::CpuPool;
 use crate::docs::DocCache;
 use crate::group::GroupCommit;
 use crate::live::Live;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub merge_commits: GroupCommit<MergeBatch, Result<Vec<bool>, String>>,
     /// Audit events of concurrent requests, appended together.
     pub audit_appends: GroupCommit<Vec<crate::audit::Event>, Result<(), String>>,
+    /// Threads for merges and document rebuilds, off the async workers (see `cpu`).
+    pub cpu: CpuPool,
 }
 
 /// Runtime settings the routes need (the binary fills them from flags and environment).
@@ -68,7 +71,7 @@ impl Default for Config {
             max_body_bytes: 16 * 1024 * 1024,
             max_children_per_sync: 500,
             compact_after_changes: 500,
-            doc_cache_docs: 500,
+            doc_cache_docs: 2_000,
             metrics_token: None,
         }
     }
@@ -123,6 +126,7 @@ impl AppState {
             live,
             config: Arc::new(config),
             metrics: Arc::default(),
+            cpu: CpuPool::default(),
         }
     }
 }

@@ -191,6 +191,9 @@ pub struct ChronologyPage {
 }
 
 /// The PostgreSQL notification channel a merge announces its child on (see `crate::live`).
+/// Audit rows per INSERT: 9 parameters each, well inside both engines' parameter limits.
+const AUDIT_ROWS_PER_INSERT: usize = 500;
+
 pub const CHANGED_CHANNEL: &str = "quilt_doc_changed";
 
 #[async_trait]

@@ -507,10 +507,23 @@ pub struct RecordView {
 
 /// Reads every observation, in chronological order (when it happened, then when recorded).
 pub fn read(doc: &Automerge) -> Result<RecordView, RecordError> {
+    read_reusing(doc, &std::collections::BTreeMap::new())
+}
+
+/// [`read`], taking observations from `known` (by id, already read from this `doc`) instead
+/// of reading them again.
+pub fn read_reusing(
+    doc: &Automerge,
+    known: &std::collections::BTreeMap<String, Observation>,
+) -> Result<RecordView, RecordError> {
     let obj = observations_obj(doc)?;
     let mut view = RecordView::default();
     let keys: Vec<String> = doc.keys(&obj).collect();
     for key in keys {
+        if let Some(obs) = known.get(&key) {
+            view.observations.push(obs.clone());
+            continue;
+        }
         match autosurgeon::hydrate_prop::<_, Observation, _, _>(doc, &obj, key.as_str()) {
             Ok(obs) => view.observations.push(obs),
             Err(_) => view.unreadable += 1,

@@ -591,25 +591,26 @@ impl Store for SqliteStore {
             sqlx::query_scalar("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")
                 .fetch_optional(&mut *tx)
                 .await?;
-        let mut prev = prev.unwrap_or_else(|| crate::audit::GENESIS_HASH.to_owned());
-        for event in events {
-            let hash = crate::audit::chain_hash(&prev, at_ms, event);
-            sqlx::query(
-            "INSERT INTO audit (at_ms, user_id, device_id, child_id, action, outcome, detail, prev_hash, hash) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(at_ms)
-        .bind(&event.user_id)
-        .bind(&event.device_id)
-        .bind(&event.child_id)
-        .bind(&event.action)
-        .bind(&event.outcome)
-        .bind(&event.detail)
-        .bind(&prev)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
-            prev = hash;
+        let prev = prev.unwrap_or_else(|| crate::audit::GENESIS_HASH.to_owned());
+        // Written in as few statements as the engine's parameter limit allows (rows take
+        // their sequence numbers in the order listed).
+        let rows = crate::audit::chained(prev, at_ms, events);
+        for chunk in rows.chunks(super::AUDIT_ROWS_PER_INSERT) {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO audit (at_ms, user_id, device_id, child_id, action, outcome, detail, prev_hash, hash) ",
+            );
+            insert.push_values(chunk, |mut row, (event, prev, hash)| {
+                row.push_bind(at_ms)
+                    .push_bind(&event.user_id)
+                    .push_bind(&event.device_id)
+                    .push_bind(&event.child_id)
+                    .push_bind(&event.action)
+                    .push_bind(&event.outcome)
+                    .push_bind(&event.detail)
+                    .push_bind(prev)
+                    .push_bind(hash);
+            });
+            insert.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
