@@ -4,7 +4,7 @@
 
 #![no_main]
 
-use automerge::{ActorId, Change, ReadDoc};
+use automerge::{ActorId, Change};
 use libfuzzer_sys::fuzz_target;
 use shared::api::Role;
 use shared::record::{self, IndicatorEntry, Level, Observation, Source};
