@@ -451,20 +451,62 @@ async fn prepare(
     req: &ChildSyncRequest,
     known_version: Option<i64>,
 ) -> Result<Prepared, Result<ChildResult, ApiError>> {
-    // If the database cannot be read (busy, down), only this child waits for the next sync.
-    let (doc, base_version, stored_changes) = current_owned(state, &req.child_id, known_version)
+    prepare_all(state, sender, vec![(req, known_version)])
         .await
-        .map_err(|e| Err(ApiError::Unavailable(e.into())))?;
-    let (on_cpu, sender, req) = (state.clone(), sender.clone(), req.clone());
+        .pop()
+        .unwrap_or_else(|| Err(Err(ApiError::Internal(anyhow::anyhow!("nothing merged")))))
+}
+
+/// [`prepare`] for several children of one sync, answered in order: their documents are
+/// loaded first, then merged in one turn on the CPU pool, so one sync's merges run together
+/// and syncs are served in the order they arrived (each tablet gets its answer as early as
+/// it can, rather than every sync finishing at the end of the burst).
+async fn prepare_all(
+    state: &AppState,
+    sender: &Sender,
+    items: Vec<(&ChildSyncRequest, Option<i64>)>,
+) -> Vec<Result<Prepared, Result<ChildResult, ApiError>>> {
+    let mut out: Vec<Option<Result<Prepared, Result<ChildResult, ApiError>>>> =
+        items.iter().map(|_| None).collect();
+    let mut jobs = Vec::new();
+    for (n, (req, known_version)) in items.into_iter().enumerate() {
+        // If the database cannot be read (busy, down), only this child waits for the next sync.
+        match current_owned(state, &req.child_id, known_version).await {
+            Ok((doc, base_version, stored_changes)) => {
+                jobs.push((n, req.clone(), doc, base_version, stored_changes));
+            }
+            Err(e) => out[n] = Some(Err(Err(ApiError::Unavailable(e.into())))),
+        }
+    }
+    let numbers: Vec<usize> = jobs.iter().map(|(n, ..)| *n).collect();
+    let (on_cpu, sender) = (state.clone(), sender.clone());
     let merged = state
         .cpu
-        .run(move || merge_in_memory(&on_cpu, &sender, &req, doc, base_version, stored_changes))
+        .run(move || {
+            jobs.into_iter()
+                .map(|(_, req, doc, base_version, stored_changes)| {
+                    merge_in_memory(&on_cpu, &sender, &req, doc, base_version, stored_changes)
+                })
+                .collect::<Vec<_>>()
+        })
         .await;
-    merged.unwrap_or_else(|| {
-        Err(Ok(ChildResult::Rejected {
-            reason: "the server could not process these changes".into(),
-        }))
-    })
+    match merged {
+        Some(merged) => {
+            for (n, result) in numbers.into_iter().zip(merged) {
+                out[n] = Some(result);
+            }
+        }
+        None => {
+            for n in numbers {
+                out[n] = Some(Err(Ok(ChildResult::Rejected {
+                    reason: "the server could not process these changes".into(),
+                })));
+            }
+        }
+    }
+    out.into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(Err(ApiError::Internal(anyhow::anyhow!("not merged"))))))
+        .collect()
 }
 
 /// The CPU-bound part of [`prepare`]: merges and checks `req` against `doc` (the stored
@@ -624,9 +666,16 @@ pub async fn merge_children(
     }
     let mut batch = Vec::new();
     let mut waiting = Vec::new();
-    for i in busy {
-        let known = Some(states.get(&reqs[i].child_id).map_or(0, |s| s.version));
-        match prepare(state, sender, reqs[i], known).await {
+    let items = busy
+        .iter()
+        .map(|i| {
+            let known = states.get(&reqs[*i].child_id).map_or(0, |s| s.version);
+            (reqs[*i], Some(known))
+        })
+        .collect();
+    let prepared = prepare_all(state, sender, items).await;
+    for (i, p) in busy.into_iter().zip(prepared) {
+        match p {
             Ok(p) => {
                 let stored_after = if p.write.compact_to.is_some() {
                     0
