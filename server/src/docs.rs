@@ -49,6 +49,19 @@ struct Entries {
     genesis: HashMap<ChildId, Change>,
 }
 
+impl Entries {
+    /// Kept bytes follow the documents out: once twice as many children have bytes as the
+    /// cache holds documents, children whose document is not cached (evicted, a merge lost to
+    /// another process, a commit that failed) lose theirs, so the memory stays bounded with the
+    /// cache's. The slack spares children whose document is out for a merge just now.
+    fn trim_kept(&mut self, capacity: usize) {
+        if self.kept.len() > capacity * 2 {
+            let docs = &self.docs;
+            self.kept.retain(|child, _| docs.contains_key(child));
+        }
+    }
+}
+
 /// Genesis changes remembered at most (a few hundred bytes each); beyond it they are made anew.
 const GENESIS_KEPT: usize = 100_000;
 
@@ -150,6 +163,7 @@ impl DocCache {
             entries.docs.remove(&oldest);
             entries.kept.remove(&oldest);
         }
+        entries.trim_kept(self.capacity);
     }
 
     /// `child`'s genesis change, made on first use.
@@ -176,6 +190,7 @@ impl DocCache {
         for (hash, bytes) in changes {
             kept.keep(hash, bytes);
         }
+        entries.trim_kept(self.capacity);
     }
 
     /// The kept bytes of every change in `hashes`, in that order; `None` unless all are kept.
@@ -297,10 +312,10 @@ async fn load_current(
     state.metrics.doc_cache(false);
     let stored = state.store.load_doc(child).await?;
     let version = stored.version;
-    let genesis = state.doc_cache.genesis(child);
+    let (cache, id) = (state.doc_cache.clone(), child.clone());
     let (doc, count, kept) = state
         .cpu
-        .run(move || rebuild(&stored, || genesis))
+        .run(move || rebuild(&stored, || cache.genesis(&id)))
         .await
         .unwrap_or_else(|| Err(StoreError::Corrupt("rebuilding a record failed".into())))?;
     state.doc_cache.keep(child, kept);
@@ -410,26 +425,50 @@ async fn store_merge(
     stored_changes: usize,
     doc: Automerge,
 ) -> Result<bool, StoreError> {
-    let stored_after = if write.compact_to.is_some() {
+    let stored_after = stored_after(stored_changes, &write);
+    let stored = state
+        .store
+        .commit_merge(child, base_version, &write, now_ms())
+        .await?;
+    after_commit(
+        state,
+        child,
+        base_version,
+        stored,
+        (stored_after, doc, kept),
+    );
+    Ok(stored)
+}
+
+/// How many changes are stored after the snapshot once `write` is committed.
+fn stored_after(stored_changes: usize, write: &MergeWrite) -> usize {
+    if write.compact_to.is_some() {
         0
     } else {
         stored_changes + write.changes.len()
-    };
-    if !state
-        .store
-        .commit_merge(child, base_version, &write, now_ms())
-        .await?
-    {
+    }
+}
+
+/// After a commit from `base_version`: if it was stored, the merged document is cached at the
+/// next version with its stored-change count and its new changes' bytes, and open records are
+/// told; if another merge got there first, the cached copy is no longer current.
+fn after_commit(
+    state: &AppState,
+    child: &ChildId,
+    base_version: i64,
+    stored: bool,
+    (stored_after, doc, kept): (usize, Automerge, KeptBytes),
+) {
+    if stored {
+        state
+            .doc_cache
+            .put(child, base_version + 1, stored_after, Arc::new(doc));
+        state.doc_cache.keep(child, kept);
+        state.live.changed(child);
+    } else {
         state.doc_cache.forget(child);
         state.metrics.merge_conflict();
-        return Ok(false);
     }
-    state
-        .doc_cache
-        .put(child, base_version + 1, stored_after, Arc::new(doc));
-    state.doc_cache.keep(child, kept);
-    state.live.changed(child);
-    Ok(true)
 }
 
 /// A merge computed in memory, not yet stored.
@@ -677,13 +716,9 @@ pub async fn merge_children(
     for (i, p) in busy.into_iter().zip(prepared) {
         match p {
             Ok(p) => {
-                let stored_after = if p.write.compact_to.is_some() {
-                    0
-                } else {
-                    p.stored_changes + p.write.changes.len()
-                };
+                let after = (stored_after(p.stored_changes, &p.write), p.doc, p.kept);
                 batch.push((reqs[i].child_id.clone(), p.base_version, p.write));
-                waiting.push((i, stored_after, p.doc, p.result, p.kept));
+                waiting.push((i, after, p.result));
             }
             Err(answer) => results[i] = Some(answer),
         }
@@ -700,19 +735,13 @@ pub async fn merge_children(
             .unwrap_or_else(|| Err("the storage writer stopped".into()));
         match committed {
             Ok(done) => {
-                for (((child, base_version), (i, stored_after, doc, result, kept)), ok) in
+                for (((child, base_version), (i, after, result)), ok) in
                     child_ids.iter().zip(waiting).zip(done)
                 {
+                    after_commit(state, child, *base_version, ok, after);
                     if ok {
-                        state
-                            .doc_cache
-                            .put(child, base_version + 1, stored_after, Arc::new(doc));
-                        state.doc_cache.keep(child, kept);
-                        state.live.changed(child);
                         results[i] = Some(Ok(result));
                     } else {
-                        state.doc_cache.forget(child);
-                        state.metrics.merge_conflict();
                         again.push(i);
                     }
                 }
@@ -862,4 +891,55 @@ pub async fn project_unversioned(state: &AppState) -> Result<usize, StoreError> 
         store_merge(state, child, 0, write, stored_changes, doc).await?;
     }
     Ok(children.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn child(n: usize) -> ChildId {
+        format!("child-{n}").parse().expect("id")
+    }
+
+    fn bytes(n: u8, len: usize) -> (ChangeHash, Bytes) {
+        (ChangeHash([n; 32]), Bytes(vec![n; len]))
+    }
+
+    #[test]
+    fn kept_bytes_are_bounded_per_child_and_follow_the_documents_out() {
+        let cache = DocCache::new(2);
+        // Per child: the oldest go first beyond the byte bound.
+        cache.keep(&child(0), (0..3).map(|n| bytes(n, KEPT_BYTES / 2)));
+        assert_eq!(cache.kept(&child(0), &[ChangeHash([0; 32])]), None);
+        assert!(cache
+            .kept(&child(0), &[ChangeHash([1; 32]), ChangeHash([2; 32])])
+            .is_some());
+
+        // Children whose documents are not cached lose their bytes once there are too many.
+        let doc = Arc::new(Automerge::new());
+        cache.put(&child(3), 1, 0, doc.clone());
+        cache.put(&child(4), 1, 0, doc);
+        for n in 1..=4 {
+            cache.keep(&child(n), [bytes(n as u8, 10)]);
+        }
+        cache.keep(&child(5), [bytes(5, 10)]);
+        let has = |n: usize| {
+            cache
+                .kept(&child(n), &[ChangeHash([n as u8; 32])])
+                .is_some()
+        };
+        assert!(
+            !has(1) && !has(2),
+            "children without a cached document were dropped"
+        );
+        assert!(
+            has(3) && has(4),
+            "children with a cached document keep theirs"
+        );
+        assert!(
+            has(5),
+            "a child out for a merge is spared while there is slack"
+        );
+        assert!(cache.lock().kept.len() <= 2 * 2);
+    }
 }
