@@ -178,6 +178,8 @@ async fn recover(app: AppState, engine: &Engine) -> Vec<String> {
         s.as_ref().map(|s| Sender {
             user_id: s.user.id.to_string(),
             role: s.user.role,
+            display_name: s.user.display_name.clone(),
+            agency: s.user.agency.clone(),
             actor_prefix: engine::actor_prefix(&engine.device_id),
         })
     }) else {

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use automerge::{ActorId, Automerge, Change, ChangeHash};
+use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc};
 use shared::record;
 use shared::sync::server::{self as merge, Limits};
 use shared::sync::{heads_to_hex, Bytes, ChildResult, ChildSyncRequest};
@@ -23,6 +23,7 @@ use shared::validate::{self, Policy, Sender};
 use shared::ChildId;
 
 use crate::error::ApiError;
+use crate::quarantine::{self, Broken};
 use crate::state::{now_ms, AppState};
 use crate::store::{MergeWrite, NewChange, Projection, Store, StoreError, StoredDoc};
 
@@ -213,7 +214,7 @@ impl DocCache {
     }
 
     /// Drops the document (it is no longer current); its kept change bytes stay right.
-    fn forget(&self, child: &ChildId) {
+    pub(crate) fn forget(&self, child: &ChildId) {
         self.lock().docs.remove(child);
     }
 }
@@ -231,11 +232,13 @@ fn kept_bytes(state: &AppState, child: &ChildId, hashes: &[ChangeHash]) -> Optio
 /// its snapshot.
 pub async fn load(store: &dyn Store, child: &ChildId) -> Result<(Automerge, usize), StoreError> {
     let stored = store.load_doc(child).await?;
-    rebuild(&stored, || genesis_change(child)).map(|(doc, count, _)| (doc, count))
+    rebuild(&stored, || genesis_change(child))
+        .map(|(doc, count, _)| (doc, count))
+        .map_err(|broken| StoreError::Corrupt(broken.reason().into()))
 }
 
 /// The record's first change, which every replica makes identically (`record::genesis`).
-fn genesis_change(child: &ChildId) -> Change {
+pub(crate) fn genesis_change(child: &ChildId) -> Change {
     // A fresh genesis document holds exactly that one change.
     record::genesis(child)
         .get_changes(&[])
@@ -244,24 +247,21 @@ fn genesis_change(child: &ChildId) -> Change {
 }
 
 /// The document from its stored form, how many changes are stored after its snapshot, and
-/// those changes' wire bytes by hash. A record with no snapshot starts from `genesis`.
-fn rebuild(stored: &StoredDoc, genesis: impl FnOnce() -> Change) -> Result<Rebuilt, StoreError> {
+/// those changes' wire bytes by hash. A record with no snapshot starts from `genesis`. What is
+/// wrong with a record that cannot be rebuilt is one of a few fixed reasons (never its content).
+pub(crate) fn rebuild(
+    stored: &StoredDoc,
+    genesis: impl FnOnce() -> Change,
+) -> Result<Rebuilt, Broken> {
     let (mut doc, first) = match &stored.snapshot {
-        Some(bytes) => (
-            Automerge::load(bytes)
-                .map_err(|e| StoreError::Corrupt(format!("snapshot of a record: {e}")))?,
-            None,
-        ),
+        Some(bytes) => (Automerge::load(bytes).map_err(|_| Broken::Snapshot)?, None),
         // Applied with the stored changes in one batch: cheaper than making it again.
         None => (Automerge::new(), Some(genesis())),
     };
     let changes: Vec<Change> = stored
         .changes
         .iter()
-        .map(|b| {
-            Change::from_bytes(b.clone())
-                .map_err(|e| StoreError::Corrupt(format!("stored change: {e}")))
-        })
+        .map(|b| Change::from_bytes(b.clone()).map_err(|_| Broken::Undecodable))
         .collect::<Result<_, _>>()?;
     let count = changes.len();
     let kept = changes
@@ -270,15 +270,29 @@ fn rebuild(stored: &StoredDoc, genesis: impl FnOnce() -> Change) -> Result<Rebui
         .map(|(c, b)| (c.hash(), Bytes(b.clone())))
         .collect();
     doc.apply_changes(first.into_iter().chain(changes))
-        .map_err(|e| StoreError::Corrupt(format!("applying stored changes: {e}")))?;
+        .map_err(|_| Broken::Unapplicable)?;
+    // Automerge holds back a change whose dependencies it lacks, without an error; the merge
+    // never stores one, so a stored record with one is damaged.
+    if !doc.get_missing_deps(&[]).is_empty() {
+        return Err(Broken::MissingDeps);
+    }
     Ok((doc, count, kept))
 }
 
-type Rebuilt = (Automerge, usize, KeptBytes);
+pub(crate) type Rebuilt = (Automerge, usize, KeptBytes);
 
 /// The version of `child`'s stored document (0 if nothing was merged yet).
 pub async fn stored_version(state: &AppState, child: &ChildId) -> Result<i64, StoreError> {
     Ok(state.store.doc_state(child).await?.map_or(0, |s| s.version))
+}
+
+/// [`stored_version`] for a merge or an answer: a quarantined record is refused
+/// ([`StoreError::Quarantined`]).
+async fn usable_version(state: &AppState, child: &ChildId) -> Result<i64, StoreError> {
+    match state.store.doc_state(child).await? {
+        Some(stored) if stored.quarantined => Err(StoreError::Quarantined),
+        stored => Ok(stored.map_or(0, |s| s.version)),
+    }
 }
 
 /// The child's document as stored now, with its version and stored-change count: from the
@@ -291,7 +305,7 @@ async fn current(
 ) -> Result<(Arc<Automerge>, i64, usize), StoreError> {
     let version = match known_version {
         Some(v) => v,
-        None => stored_version(state, child).await?,
+        None => usable_version(state, child).await?,
     };
     if let Some((doc, stored)) = state.doc_cache.get(child, version) {
         state.metrics.doc_cache(true);
@@ -305,21 +319,41 @@ async fn current(
 
 /// A cache miss: the stored document rebuilt (on the CPU pool: a long record takes a while),
 /// with its version and stored-change count; the stored changes' bytes are kept.
+///
+/// A record that cannot be rebuilt (or whose rebuild panics) is reported and quarantined, and
+/// a quarantined one is not rebuilt again: both are [`StoreError::Quarantined`], which answers
+/// that child alone as unavailable.
 async fn load_current(
     state: &AppState,
     child: &ChildId,
 ) -> Result<(Automerge, i64, usize), StoreError> {
+    if state.store.is_quarantined(child).await? {
+        return Err(StoreError::Quarantined);
+    }
     state.metrics.doc_cache(false);
     let stored = state.store.load_doc(child).await?;
     let version = stored.version;
     let (cache, id) = (state.doc_cache.clone(), child.clone());
-    let (doc, count, kept) = state
+    let rebuilt = state
         .cpu
-        .run(move || rebuild(&stored, || cache.genesis(&id)))
+        .run(move || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                rebuild(&stored, || cache.genesis(&id))
+            }))
+            .unwrap_or(Err(Broken::Panicked))
+        })
         .await
-        .unwrap_or_else(|| Err(StoreError::Corrupt("rebuilding a record failed".into())))?;
-    state.doc_cache.keep(child, kept);
-    Ok((doc, version, count))
+        .unwrap_or(Err(Broken::Panicked));
+    match rebuilt {
+        Ok((doc, count, kept)) => {
+            state.doc_cache.keep(child, kept);
+            Ok((doc, version, count))
+        }
+        Err(broken) => {
+            quarantine::report(state, child, version, broken).await;
+            Err(StoreError::Quarantined)
+        }
+    }
 }
 
 /// The current document, owned, for a merge to change: taken out of the cache when it is
@@ -332,7 +366,7 @@ async fn current_owned(
 ) -> Result<(Automerge, i64, usize), StoreError> {
     let version = match known_version {
         Some(v) => v,
-        None => stored_version(state, child).await?,
+        None => usable_version(state, child).await?,
     };
     if let Some((doc, stored)) = state.doc_cache.take(child, version) {
         state.metrics.doc_cache(true);
@@ -344,7 +378,7 @@ async fn current_owned(
 /// The read model's rows after a merge: only the observations it touched (`changed`), unless
 /// this is the child's first versioned write (`base_version` 0), which projects everything.
 /// `read` holds observations already read from `doc` (by the validator), not read again.
-fn projection(
+pub(crate) fn projection(
     doc: &Automerge,
     changed: &BTreeSet<String>,
     read: &BTreeMap<String, record::Observation>,
@@ -425,6 +459,8 @@ async fn store_merge(
     stored_changes: usize,
     doc: Automerge,
 ) -> Result<bool, StoreError> {
+    let mut write = write;
+    let unsaveable = check_compactions(state, vec![&mut write]).await == [true];
     let stored_after = stored_after(stored_changes, &write);
     let stored = state
         .store
@@ -437,7 +473,54 @@ async fn store_merge(
         stored,
         (stored_after, doc, kept),
     );
+    if stored && unsaveable {
+        quarantine::report(state, child, base_version + 1, Broken::Unsaveable).await;
+    }
     Ok(stored)
+}
+
+/// Whether each write's compacted snapshot loads back into the same document. One that does
+/// not is taken out of its write, so the changes stay stored and nothing is lost (the record
+/// is quarantined once the write is committed); the rest are put back. Compactions are rare
+/// (one per `compact_after_changes` changes of a child), so the check costs little.
+async fn check_compactions(state: &AppState, mut writes: Vec<&mut MergeWrite>) -> Vec<bool> {
+    let snapshots: Vec<(usize, Vec<u8>, Vec<String>)> = writes
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(n, w)| w.compact_to.take().map(|s| (n, s, w.heads.clone())))
+        .collect();
+    let mut unsaveable = vec![false; writes.len()];
+    if snapshots.is_empty() {
+        return unsaveable;
+    }
+    let checked = state
+        .cpu
+        .run(move || {
+            snapshots
+                .into_iter()
+                .map(|(n, snapshot, heads)| {
+                    let loads = quarantine::loads_back(&snapshot, &heads);
+                    (n, loads.then_some(snapshot))
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        // The check itself failing: no compaction this time, and no verdict on the record.
+        .unwrap_or_default();
+    for (n, snapshot) in checked {
+        unsaveable[n] = snapshot.is_none();
+        writes[n].compact_to = snapshot;
+    }
+    unsaveable
+}
+
+/// The answer for a child whose document could not be had: a quarantined record waits for its
+/// repair; anything else (the database busy or down) is tried again at the next sync.
+fn unavailable(e: StoreError) -> Result<ChildResult, ApiError> {
+    match e {
+        StoreError::Quarantined => Ok(quarantine::unavailable()),
+        e => Err(ApiError::Unavailable(e.into())),
+    }
 }
 
 /// How many changes are stored after the snapshot once `write` is committed.
@@ -514,7 +597,7 @@ async fn prepare_all(
             Ok((doc, base_version, stored_changes)) => {
                 jobs.push((n, req.clone(), doc, base_version, stored_changes));
             }
-            Err(e) => out[n] = Some(Err(Err(ApiError::Unavailable(e.into())))),
+            Err(e) => out[n] = Some(Err(unavailable(e))),
         }
     }
     let numbers: Vec<usize> = jobs.iter().map(|(n, ..)| *n).collect();
@@ -558,8 +641,7 @@ fn merge_in_memory(
     base_version: i64,
     stored_changes: usize,
 ) -> Result<Prepared, Result<ChildResult, ApiError>> {
-    // The validator's patches also say which observation rows the merge touched, and the
-    // observations it read are those rows.
+    // The observations the validator read back are the observation rows the merge touched.
     let checked_out = std::cell::RefCell::new(None);
     let check = |before: &Automerge, after: &Automerge, new: &[Change]| -> Result<(), String> {
         let last_seq = last_sequence_numbers(before, new);
@@ -569,7 +651,10 @@ fn merge_in_memory(
             new,
             sender,
             &|actor| last_seq.get(actor).copied().unwrap_or(0),
-            Policy::default(),
+            Policy {
+                latest_ms: Some(now_ms() + validate::CLOCK_TOLERANCE_MS),
+                ..Policy::default()
+            },
         )
         .map_err(|rejection| rejection.to_string())?;
         *checked_out.borrow_mut() = Some(checked);
@@ -599,12 +684,11 @@ fn merge_in_memory(
             .put(&req.child_id, base_version, stored_changes, Arc::new(doc));
         return Err(Ok(outcome.result));
     }
-    let checked = checked_out.into_inner();
-    let changed = checked
-        .as_ref()
-        .map(|c| record::observations_in(&c.patches))
+    let read = checked_out
+        .into_inner()
+        .map(|c: validate::Checked| c.observations)
         .unwrap_or_default();
-    let read = checked.map(|c| c.observations).unwrap_or_default();
+    let changed: BTreeSet<String> = read.keys().cloned().collect();
     let (write, kept) = write_for(
         &doc,
         &changed,
@@ -674,7 +758,7 @@ pub async fn merge_children(
     sender: &Sender,
     reqs: &[&ChildSyncRequest],
 ) -> Vec<Result<ChildResult, ApiError>> {
-    let unavailable = |e: &StoreError| ApiError::Unavailable(anyhow::anyhow!("{e}"));
+    let failed = |e: &StoreError| ApiError::Unavailable(anyhow::anyhow!("{e}"));
     let mut results: Vec<Option<Result<ChildResult, ApiError>>> =
         reqs.iter().map(|_| None).collect();
     let (quiet, mut busy): (Vec<usize>, Vec<usize>) = (0..reqs.len())
@@ -697,14 +781,22 @@ pub async fn merge_children(
     let ids: Vec<ChildId> = reqs.iter().map(|r| r.child_id.clone()).collect();
     let mut states = match state.store.doc_states(&ids).await {
         Ok(states) => states,
-        Err(e) => return reqs.iter().map(|_| Err(unavailable(&e))).collect(),
+        Err(e) => return reqs.iter().map(|_| Err(failed(&e))).collect(),
     };
     for i in quiet {
         let stored = states.remove(&reqs[i].child_id);
         results[i] = Some(deliver(state, reqs[i], stored).await);
     }
-    let mut batch = Vec::new();
-    let mut waiting = Vec::new();
+    // A quarantined record takes no changes until it is repaired; the tablet keeps them.
+    busy.retain(|i| {
+        let quarantined = states
+            .get(&reqs[*i].child_id)
+            .is_some_and(|s| s.quarantined);
+        if quarantined {
+            results[*i] = Some(Ok(quarantine::unavailable()));
+        }
+        !quarantined
+    });
     let items = busy
         .iter()
         .map(|i| {
@@ -712,16 +804,24 @@ pub async fn merge_children(
             (reqs[*i], Some(known))
         })
         .collect();
-    let prepared = prepare_all(state, sender, items).await;
-    for (i, p) in busy.into_iter().zip(prepared) {
+    let mut ready = Vec::new();
+    for (i, p) in busy
+        .into_iter()
+        .zip(prepare_all(state, sender, items).await)
+    {
         match p {
-            Ok(p) => {
-                let after = (stored_after(p.stored_changes, &p.write), p.doc, p.kept);
-                batch.push((reqs[i].child_id.clone(), p.base_version, p.write));
-                waiting.push((i, after, p.result));
-            }
+            Ok(p) => ready.push((i, p)),
             Err(answer) => results[i] = Some(answer),
         }
+    }
+    let unsaveable =
+        check_compactions(state, ready.iter_mut().map(|(_, p)| &mut p.write).collect()).await;
+    let mut batch = Vec::new();
+    let mut waiting = Vec::new();
+    for ((i, p), unsaveable) in ready.into_iter().zip(unsaveable) {
+        let after = (stored_after(p.stored_changes, &p.write), p.doc, p.kept);
+        batch.push((reqs[i].child_id.clone(), p.base_version, p.write));
+        waiting.push((i, after, p.result, unsaveable));
     }
     let mut again = Vec::new();
     if !batch.is_empty() {
@@ -735,11 +835,15 @@ pub async fn merge_children(
             .unwrap_or_else(|| Err("the storage writer stopped".into()));
         match committed {
             Ok(done) => {
-                for (((child, base_version), (i, after, result)), ok) in
+                for (((child, base_version), (i, after, result, unsaveable)), ok) in
                     child_ids.iter().zip(waiting).zip(done)
                 {
                     after_commit(state, child, *base_version, ok, after);
                     if ok {
+                        if unsaveable {
+                            let version = base_version + 1;
+                            quarantine::report(state, child, version, Broken::Unsaveable).await;
+                        }
                         results[i] = Some(Ok(result));
                     } else {
                         again.push(i);
@@ -785,7 +889,9 @@ async fn deliver(
     req: &ChildSyncRequest,
     stored: Option<crate::store::DocState>,
 ) -> Result<ChildResult, ApiError> {
-    let unavailable = |e: StoreError| ApiError::Unavailable(e.into());
+    if stored.as_ref().is_some_and(|s| s.quarantined) {
+        return Ok(quarantine::unavailable());
+    }
     // No stored state means nothing merged yet: version 0.
     let version = stored.as_ref().map_or(0, |s| s.version);
     if let (Some(stored), Some(held)) = (stored, req.server_heads.as_ref()) {
@@ -798,9 +904,10 @@ async fn deliver(
             });
         }
     }
-    let (doc, _, _) = current(state, &req.child_id, Some(version))
-        .await
-        .map_err(unavailable)?;
+    let doc = match current(state, &req.child_id, Some(version)).await {
+        Ok((doc, ..)) => doc,
+        Err(e) => return unavailable(e),
+    };
     let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let kept = |hashes: &[ChangeHash]| kept_bytes(state, &req.child_id, hashes);
         merge::deliver(&doc, req.server_heads.as_deref(), &kept)
@@ -823,12 +930,32 @@ fn last_sequence_numbers(doc: &Automerge, new: &[Change]) -> HashMap<ActorId, u6
     out
 }
 
-/// Everything a tablet that has never held this child needs.
-pub async fn initial(state: &AppState, child: &ChildId) -> Result<ChildResult, ApiError> {
-    let (doc, _, _) = current(state, child, None).await?;
+/// Everything a tablet that has never held this child needs. A record that cannot be had just
+/// now (quarantined, or the database busy) is answered as unavailable for this child alone.
+pub async fn initial(state: &AppState, child: &ChildId) -> ChildResult {
+    let doc = match current(state, child, None).await {
+        Ok((doc, ..)) => doc,
+        Err(StoreError::Quarantined) => return quarantine::unavailable(),
+        Err(e) => {
+            tracing::error!(child = %child, error = %e, "reading a record to send failed");
+            return ChildResult::Unavailable {
+                reason: "the server could not read this record just now; it will be sent at \
+                         the next sync"
+                    .into(),
+            };
+        }
+    };
     let genesis = [state.doc_cache.genesis(child).hash()];
-    let kept = |hashes: &[ChangeHash]| kept_bytes(state, child, hashes);
-    Ok(merge::initial(&doc, &genesis, &kept))
+    let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let kept = |hashes: &[ChangeHash]| kept_bytes(state, child, hashes);
+        merge::initial(&doc, &genesis, &kept)
+    }));
+    answer.unwrap_or_else(|_| {
+        tracing::error!(child = %child, "building a record to send panicked");
+        ChildResult::Unavailable {
+            reason: "the server could not send this record just now".into(),
+        }
+    })
 }
 
 /// Appends locally made changes (demo data, imports) through the same write path as sync.
@@ -868,13 +995,19 @@ pub async fn append(
 
 /// Gives every child stored before document versions existed a version and a fresh read
 /// model (the migration that added versions emptied the old one). Run at start-up; a no-op
-/// once every child has a version. Returns how many children were projected.
+/// once every child has a version. Returns how many children were projected. A record that
+/// cannot be loaded is quarantined and passed over, so it does not stop the server starting.
 pub async fn project_unversioned(state: &AppState) -> Result<usize, StoreError> {
     let children = state.store.unversioned_children().await?;
+    let mut projected = 0;
     for child in &children {
         let lock = state.doc_locks.for_child(child);
         let _guard = lock.lock().await;
-        let (doc, base_version, stored_changes) = current_owned(state, child, None).await?;
+        let (doc, base_version, stored_changes) = match current_owned(state, child, None).await {
+            Ok(current) => current,
+            Err(StoreError::Quarantined) => continue,
+            Err(e) => return Err(e),
+        };
         if base_version != 0 {
             continue; // another process did it meanwhile
         }
@@ -889,8 +1022,9 @@ pub async fn project_unversioned(state: &AppState) -> Result<usize, StoreError> 
         );
         // Losing the race means another process projected it first: nothing left to do.
         store_merge(state, child, 0, write, stored_changes, doc).await?;
+        projected += 1;
     }
-    Ok(children.len())
+    Ok(projected)
 }
 
 #[cfg(test)]

@@ -5,23 +5,67 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// Why an id string was refused.
+use crate::record::RESERVED_ACTOR_PREFIXES;
+
+/// Why an id string was refused. The message names the rule, never the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid {kind} id: must be 1-64 characters of a-z, A-Z, 0-9, '-' or '_'")]
+#[error("invalid {kind} id: {rule}")]
 pub struct InvalidId {
     kind: &'static str,
+    rule: &'static str,
 }
 
+const SAFE_ALPHABET: &str = "must be 1-64 characters of a-z, A-Z, 0-9, '-' or '_'";
+const NOT_CANONICAL: &str = "must be exactly 32 lowercase hexadecimal characters";
+const RESERVED: &str = "its bytes begin with a prefix reserved for the server's own changes";
+
 /// Ids travel in URLs and document keys, so they are restricted to a safe alphabet.
-fn valid(s: &str) -> bool {
-    !s.is_empty()
+fn safe(s: &str) -> Result<(), &'static str> {
+    let ok = !s.is_empty()
         && s.len() <= 64
         && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(SAFE_ALPHABET)
+    }
+}
+
+/// A device id has one spelling: its 16 bytes in lowercase hex. Any other spelling of the same
+/// bytes, or a prefix or extension of a bound id, would be a second name for one device.
+fn device(s: &str) -> Result<(), &'static str> {
+    let bytes = device_bytes(s).ok_or(NOT_CANONICAL)?;
+    if RESERVED_ACTOR_PREFIXES
+        .iter()
+        .any(|prefix| bytes.starts_with(prefix))
+    {
+        return Err(RESERVED);
+    }
+    Ok(())
+}
+
+/// The 16 bytes a canonical device id spells, or `None` if it is not canonical.
+fn device_bytes(s: &str) -> Option<[u8; DeviceId::BYTES]> {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        }
+    }
+    if s.len() != 2 * DeviceId::BYTES {
+        return None;
+    }
+    let mut out = [0; DeviceId::BYTES];
+    for (byte, pair) in out.iter_mut().zip(s.as_bytes().chunks_exact(2)) {
+        *byte = nibble(pair[0])? << 4 | nibble(pair[1])?;
+    }
+    Some(out)
 }
 
 macro_rules! id_type {
-    ($name:ident, $kind:literal) => {
+    ($name:ident, $kind:literal, $rule:path) => {
         #[doc = concat!("Identifier of a ", $kind, ".")]
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -42,10 +86,9 @@ macro_rules! id_type {
         impl FromStr for $name {
             type Err = InvalidId;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                if valid(s) {
-                    Ok(Self(s.to_owned()))
-                } else {
-                    Err(InvalidId { kind: $kind })
+                match $rule(s) {
+                    Ok(()) => Ok(Self(s.to_owned())),
+                    Err(rule) => Err(InvalidId { kind: $kind, rule }),
                 }
             }
         }
@@ -53,10 +96,9 @@ macro_rules! id_type {
         impl TryFrom<String> for $name {
             type Error = InvalidId;
             fn try_from(s: String) -> Result<Self, Self::Error> {
-                if valid(&s) {
-                    Ok(Self(s))
-                } else {
-                    Err(InvalidId { kind: $kind })
+                match $rule(&s) {
+                    Ok(()) => Ok(Self(s)),
+                    Err(rule) => Err(InvalidId { kind: $kind, rule }),
                 }
             }
         }
@@ -69,10 +111,27 @@ macro_rules! id_type {
     };
 }
 
-id_type!(ChildId, "child");
-id_type!(ObservationId, "observation");
-id_type!(UserId, "user");
-id_type!(DeviceId, "device");
+id_type!(ChildId, "child", safe);
+id_type!(ObservationId, "observation", safe);
+id_type!(UserId, "user", safe);
+id_type!(DeviceId, "device", device);
+
+impl DeviceId {
+    /// A device id is 16 random bytes; every actor the device writes with begins with them.
+    pub const BYTES: usize = 16;
+
+    /// The id of the device with these bytes, unless they begin with a reserved actor prefix.
+    pub fn from_bytes(bytes: [u8; Self::BYTES]) -> Result<Self, InvalidId> {
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        hex.parse()
+    }
+
+    /// The bytes every actor of this device begins with.
+    pub fn bytes(&self) -> [u8; Self::BYTES] {
+        // Only canonical ids are ever constructed, and every canonical id decodes.
+        device_bytes(&self.0).unwrap_or_default()
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -99,5 +158,71 @@ mod tests {
         assert!(ok.is_ok());
         let bad: Result<ChildId, _> = serde_json::from_str("\"../etc\"");
         assert!(bad.is_err());
+    }
+
+    /// `expected` is `Ok(())` or the rule the id breaks.
+    fn check_device(input: &str, expected: Result<(), &str>) {
+        let parsed = input.parse::<DeviceId>();
+        assert_eq!(
+            parsed.as_ref().map(|_| ()).map_err(|e| e.rule),
+            expected,
+            "{input:?}"
+        );
+        let from_json = serde_json::from_value::<DeviceId>(serde_json::json!(input));
+        assert_eq!(from_json.is_ok(), expected.is_ok(), "{input:?} as JSON");
+        if let Ok(id) = parsed {
+            assert_eq!(DeviceId::from_bytes(id.bytes()), Ok(id), "round trip");
+        }
+    }
+
+    fn hex_of(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn device_ids_have_one_canonical_form() {
+        let bound = "0123456789abcdef0123456789abcdef";
+        check_device(bound, Ok(()));
+        check_device(&"0".repeat(32), Ok(()));
+        check_device(&"f".repeat(32), Ok(()));
+        // Other spellings of the same bytes.
+        check_device(&bound.to_uppercase(), Err(NOT_CANONICAL));
+        check_device("0123456789ABCDEF0123456789abcdef", Err(NOT_CANONICAL));
+        check_device(&format!("0x{}", &bound[2..]), Err(NOT_CANONICAL));
+        check_device(&format!(" {}", &bound[1..]), Err(NOT_CANONICAL));
+        // Prefixes and extensions of a bound id.
+        check_device(&bound[..31], Err(NOT_CANONICAL));
+        check_device(&bound[..30], Err(NOT_CANONICAL));
+        check_device(&format!("{bound}0"), Err(NOT_CANONICAL));
+        check_device(&format!("{bound}00"), Err(NOT_CANONICAL));
+        // Not hex at all, or empty; non-ASCII never splits a character.
+        check_device("", Err(NOT_CANONICAL));
+        check_device(&"g".repeat(32), Err(NOT_CANONICAL));
+        check_device(&format!("{}é", &bound[..30]), Err(NOT_CANONICAL));
+        check_device(&format!("{}+1", &bound[..30]), Err(NOT_CANONICAL));
+    }
+
+    #[test]
+    fn device_ids_never_name_the_servers_own_actors() {
+        let padded = |prefix: &[u8], fill: u8| {
+            let mut bytes = prefix.to_vec();
+            bytes.resize(DeviceId::BYTES, fill);
+            hex_of(&bytes)
+        };
+        for prefix in RESERVED_ACTOR_PREFIXES {
+            check_device(&padded(prefix, 0), Err(RESERVED));
+            check_device(&padded(prefix, 0xff), Err(RESERVED));
+        }
+        // The first 16 bytes of a real genesis actor and of a demo actor.
+        let child: ChildId = "child-ava".parse().expect("id");
+        let genesis = crate::record::genesis_actor(&child).to_bytes().to_vec();
+        check_device(&hex_of(&genesis[..DeviceId::BYTES]), Err(RESERVED));
+        check_device(&hex_of(&b"demo-seed-user-sam"[..DeviceId::BYTES]), Err(RESERVED));
+        // Sharing only part of a reserved prefix is fine.
+        check_device(&padded(b"quilt-genesis", b'-'), Ok(()));
+        check_device(&padded(b"demo-seed", b'_'), Ok(()));
+        let mut bytes = [0; DeviceId::BYTES];
+        bytes[..10].copy_from_slice(b"demo-seed-");
+        assert!(DeviceId::from_bytes(bytes).is_err());
     }
 }

@@ -13,6 +13,8 @@ pub mod chronology;
 pub mod ids;
 pub mod record;
 pub mod sync;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod validate;
 
 pub use ids::{ChildId, DeviceId, ObservationId, UserId};

@@ -70,6 +70,8 @@ pub enum RecordError {
     UnknownEntry,
     #[error("nothing was changed")]
     NoChange,
+    #[error("the record already holds this entry")]
+    Exists,
 }
 
 /// Where the information in an observation came from. A formal disclosure is one option
@@ -350,17 +352,13 @@ fn digits(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Accepts `YYYY-MM-DD` with an optional `THH:MM`; checks ranges, not calendars.
+/// Accepts `YYYY-MM-DD` (a real civil date) with an optional `THH:MM`.
 pub fn valid_occurred(s: &str) -> bool {
     let (date, time) = match s.split_once('T') {
         Some((d, t)) => (d, Some(t)),
         None => (s, None),
     };
-    let parts: Vec<&str> = date.split('-').collect();
-    let date_ok = matches!(parts.as_slice(), [y, m, d]
-        if y.len() == 4 && m.len() == 2 && d.len() == 2 && digits(y) && digits(m) && digits(d)
-        && (1..=12).contains(&m.parse::<u32>().unwrap_or(0))
-        && (1..=31).contains(&d.parse::<u32>().unwrap_or(0)));
+    let date_ok = date.parse::<crate::calendar::Date>().is_ok();
     let time_ok = match time {
         None => true,
         Some(t) => matches!(t.split_once(':'), Some((h, m))
@@ -368,6 +366,56 @@ pub fn valid_occurred(s: &str) -> bool {
             && h.parse::<u32>().unwrap_or(99) < 24 && m.parse::<u32>().unwrap_or(99) < 60),
     };
     date_ok && time_ok
+}
+
+/// A text field: at most `max` bytes.
+pub(crate) fn check_len(
+    value: &str,
+    max: usize,
+    what: &'static str,
+) -> Result<(), ValidationError> {
+    if value.len() > max {
+        Err(ValidationError::TooLong(what))
+    } else {
+        Ok(())
+    }
+}
+
+/// A text field that must say something: not blank, at most `max` bytes.
+pub(crate) fn check_required(
+    value: &str,
+    max: usize,
+    what: &'static str,
+) -> Result<(), ValidationError> {
+    if value.trim().is_empty() {
+        return Err(ValidationError::Missing(what));
+    }
+    check_len(value, max, what)
+}
+
+/// A civil date, `YYYY-MM-DD`.
+pub(crate) fn check_date(value: &str) -> Result<(), ValidationError> {
+    value
+        .parse::<crate::calendar::Date>()
+        .map(|_| ())
+        .map_err(|_| ValidationError::BadDate)
+}
+
+/// A civil date, or empty when there is none.
+pub(crate) fn check_optional_date(value: &str) -> Result<(), ValidationError> {
+    if value.is_empty() {
+        Ok(())
+    } else {
+        check_date(value)
+    }
+}
+
+/// An entry id: the safe id alphabet, as ids travel in document keys and URLs.
+pub(crate) fn check_id(value: &str) -> Result<(), ValidationError> {
+    value
+        .parse::<crate::ObservationId>()
+        .map(|_| ())
+        .map_err(|_| ValidationError::BadId)
 }
 
 impl Observation {
@@ -436,11 +484,21 @@ impl Observation {
     }
 }
 
+/// The bytes that begin every genesis actor.
+pub const GENESIS_ACTOR_PREFIX: &[u8] = b"quilt-genesis:";
+
+/// The bytes that begin every actor of the server's demo caseload (`server/src/demo.rs`).
+pub const DEMO_ACTOR_PREFIX: &[u8] = b"demo-seed-";
+
+/// Actors only the server writes with. No device id may begin with one of these (see
+/// `ids::DeviceId`): a tablet's actors begin with its device id, so it can never write as them.
+pub const RESERVED_ACTOR_PREFIXES: &[&[u8]] = &[GENESIS_ACTOR_PREFIX, DEMO_ACTOR_PREFIX];
+
 /// The actor that writes every record's genesis change. Derived from the child id, so every
 /// replica creates a byte-identical first change and nobody's `observations` map shadows
 /// another's.
 pub fn genesis_actor(child: &ChildId) -> ActorId {
-    let mut bytes = b"quilt-genesis:".to_vec();
+    let mut bytes = GENESIS_ACTOR_PREFIX.to_vec();
     bytes.extend_from_slice(child.as_str().as_bytes());
     ActorId::from(bytes)
 }
@@ -486,6 +544,9 @@ pub fn add_observation(
 ) -> Result<automerge::ChangeHash, RecordError> {
     obs.validate()?;
     let obj = observations_obj(doc)?;
+    if doc.get(&obj, obs.id.as_str())?.is_some() {
+        return Err(RecordError::Exists);
+    }
     let mut tx = doc.transaction();
     autosurgeon::reconcile_prop(&mut tx, &obj, obs.id.as_str(), obs)?;
     let (hash, _) = tx.commit_with(

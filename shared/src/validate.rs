@@ -1,36 +1,69 @@
-//! Server-side policy for incoming changes: what an honest client can produce, and nothing else.
+//! Server-side policy for incoming changes: a change is stored only if every one of its
+//! operations is one that Quilt's own tablet code could have written for the sender.
 //!
-//! The server applies a tablet's new changes to a fork of the stored record, then checks both
-//! the raw operations and the resulting diff against the rules below. A change that breaks any
-//! rule is rejected whole, with a reason the tablet can show; the stored record is untouched.
+//! The policy is a definition of the good changes, not a list of bad ones. It is judged on the
+//! raw operations of each change, never on the merged state alone, so an operation that loses
+//! a conflict (and so never shows) is judged exactly like one that wins. The server applies a
+//! tablet's new changes to a working copy of the stored record, then checks them; a change
+//! that breaks any rule refuses the whole batch, with a reason the tablet can show, and the
+//! stored record is untouched.
 //!
-//! Rules:
-//! - every change's actor belongs to the sending device (actor = device prefix + suffix);
-//! - sequence numbers continue the actor's last stored one, with no gaps;
-//! - at most `max_ops` operations per change and `max_changes` changes per sync;
-//! - the record's structure (root keys, entry maps) is fixed: nothing at the root is deleted or
-//!   replaced, except the stamped `plan` value;
-//! - entries are never deleted or replaced; an observation's fields change only by its author;
-//!   other entries are append-only except their stamped fields (details, assessment, status);
-//! - a stamped value (those fields, and the plan) is superseded by a new value, never edited in
-//!   place;
-//! - new entries and stamped values name the sender as their author;
-//! - supervision records need the manager role; withdrawals need the author or a manager.
+//! The good changes ([`ops`] judges the operations, [`values`] what they wrote):
+//! - **Header**: the actor is the sending device's id followed by exactly
+//!   [`ACTOR_SUFFIX_LEN`] bytes; sequence numbers continue the actor's last stored change; the
+//!   start operation counter is one more than the highest counter of everything the change
+//!   depends on (what Automerge's own transaction computes); the message is one Quilt writes;
+//!   no Automerge author, no extra bytes, no empty change.
+//! - **Operations**: only `make map`, `make list` and `put` of a string, integer or boolean;
+//!   never delete, increment, marks, text or tables. Every operation writes either
+//!   - a new entry: a fresh key of one of the record's entry maps, made as a map with no
+//!     predecessor, at a key the record does not hold (two concurrent withdrawals of one
+//!     observation are the one exception, kept side by side);
+//!   - a new stamped value: a fresh map at `plan`, or at `details`/`assessment` of a person or
+//!     `status` of a plan action, whose predecessors are exactly the values the sender saw
+//!     there (the values at that key at the change's dependencies: superseding what one has
+//!     seen, never what one has not);
+//!   - or a field inside an object made earlier in the same change: each key written once,
+//!     list items inserted after the head or an item of the same list, no predecessors, at
+//!     most [`MAX_DEPTH`] levels deep.
+//! - **Values**: each new entry and stamped value reads back as its Rust type, holds only the
+//!   keys that type writes, passes the type's own validation (the same function the tablet's
+//!   writer calls: dates that parse, ranges, lengths, catalogue codes), has its inner id equal
+//!   to its key, and names the sender (user id, display name, agency) wherever it names an
+//!   author. A correction names an observation that exists; a withdrawal is keyed by the
+//!   observation it withdraws and comes from that observation's author or a manager;
+//!   supervision needs the manager role.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use automerge::{ActorId, Automerge, Change, ObjId, PatchAction, Prop, ReadDoc, ROOT};
+use automerge::{ActorId, Automerge, Change};
 
 use crate::api::Role;
-use crate::record::{self, corrections, people, plan, stamped, supervision};
-use crate::sync::server::ApplyError;
+use crate::record;
+
+mod ops;
+mod values;
+
+pub(crate) use ops::resolvable;
+
+/// Bytes an honest tablet appends to its device id to make an actor: 8 fresh random bytes
+/// per page load (`app/src/sync/engine.rs` `fresh_actor`).
+pub const ACTOR_SUFFIX_LEN: usize = 8;
+
+/// Deepest nesting of objects in a new entry or stamped value, counting it as 1 (Quilt's
+/// deepest is 3: an observation, its body-map list, a mark).
+pub const MAX_DEPTH: usize = 4;
 
 /// Who sent the changes, as the server knows them from the session and device binding.
 #[derive(Debug, Clone)]
 pub struct Sender {
     pub user_id: String,
     pub role: Role,
-    /// Every actor this device uses starts with these bytes.
+    /// The account's display name and agency: every author name and agency an entry carries
+    /// must be these.
+    pub display_name: String,
+    pub agency: String,
+    /// Every actor this device uses is these bytes followed by [`ACTOR_SUFFIX_LEN`] more.
     pub actor_prefix: Vec<u8>,
 }
 
@@ -38,6 +71,10 @@ pub struct Sender {
 pub struct Policy {
     pub max_changes: usize,
     pub max_ops: usize,
+    /// The latest time (ms since the Unix epoch) an entry may say it was recorded or stamped:
+    /// the server's clock plus the tolerance it grants tablets' clocks. `None` on the tablet,
+    /// which has no trusted clock.
+    pub latest_ms: Option<i64>,
 }
 
 impl Default for Policy {
@@ -45,9 +82,14 @@ impl Default for Policy {
         Policy {
             max_changes: 2_000,
             max_ops: 20_000,
+            latest_ms: None,
         }
     }
 }
+
+/// How far ahead of the server's clock a tablet's clock may run (a week: tablets are often
+/// offline and their clocks drift; beyond that a stamp would sort as "latest" for ever).
+pub const CLOCK_TOLERANCE_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 
 /// Why changes were refused. The text is shown to the practitioner and audited; it never
 /// contains record content.
@@ -61,6 +103,8 @@ pub enum Rejection {
     ForeignActor,
     #[error("change sequence numbers do not continue from the last stored change")]
     BadSequence,
+    #[error("a change's operation counter does not continue from the changes it builds on")]
+    BadOpCounter,
     #[error("the changes could not be applied to the record")]
     Unapplicable,
     #[error("changes the structure of the record")]
@@ -73,28 +117,25 @@ pub enum Rejection {
     OthersObservation,
     #[error("changes an entry that cannot be edited")]
     ImmutableEntry,
+    #[error("overwrites values the sender had not seen or may not change")]
+    ForeignPredecessor,
     #[error("names someone other than the sender as author")]
     ForgedAuthor,
     #[error("needs the manager role")]
     ManagerOnly,
     #[error("only the author or a manager can withdraw an observation")]
     WithdrawNotAllowed,
+    #[error("refers to an entry that is not in the record")]
+    UnknownEntry,
+    #[error("a value is outside the range Quilt allows")]
+    OutOfRange,
     #[error("an entry is not in the shape this version of Quilt writes")]
     Malformed,
 }
 
-/// Maps whose existing entries may only gain new stamped values under these keys.
-fn stamped_keys(map: &str) -> &'static [&'static str] {
-    match map {
-        people::MAP => &["details", "assessment"],
-        plan::ACTIONS => &["status"],
-        _ => &[],
-    }
-}
-
-/// Checks `changes` (new to the server, already dependency-ordered or not) against the policy.
-/// `last_seq` gives the highest stored sequence number for an actor (0 if none). On success,
-/// returns the record with the changes applied.
+/// Checks `changes` (new to the server, in an order that satisfies their dependencies)
+/// against the policy. `last_seq` gives the highest stored sequence number for an actor (0 if
+/// none). On success, returns the record with the changes applied.
 pub fn check(
     before: &Automerge,
     changes: &[Change],
@@ -102,26 +143,25 @@ pub fn check(
     last_seq: &dyn Fn(&ActorId) -> u64,
     policy: Policy,
 ) -> Result<Automerge, Rejection> {
-    check_changes(before, changes, sender, last_seq, policy)?;
+    check_header(before, changes, sender, last_seq, policy)?;
     let mut after = before.clone();
     let blocked =
         crate::sync::server::apply_ready(&mut after, changes.to_vec()).map_err(|e| match e {
-            ApplyError::Sequence => Rejection::BadSequence,
-            ApplyError::Authored | ApplyError::Automerge(_) => Rejection::Unapplicable,
+            crate::sync::server::ApplyError::Sequence => Rejection::BadSequence,
+            crate::sync::server::ApplyError::Refused(r) => r,
+            _ => Rejection::Unapplicable,
         })?;
     if !blocked.is_empty() {
         return Err(Rejection::Unapplicable);
     }
-    let patches = after.diff(&before.get_heads(), &after.get_heads());
-    check_patches(before, &after, &patches, sender, &mut BTreeMap::new())?;
+    judge(before, &after, changes, sender, policy)?;
     Ok(after)
 }
 
 /// The same rules as [`check`] for changes the caller has already applied: `after` is `before`
 /// with exactly `changes` added. The server merges into one working copy and checks that,
 /// instead of copying the record and applying the changes a second time. On success, returns
-/// the patches from `before` to `after` and the observations they touched as they now read
-/// (computing both is the costly part of checking, and the server's read model needs them too).
+/// the observations the changes added, as they read (the server's read model needs them).
 pub fn check_applied(
     before: &Automerge,
     after: &Automerge,
@@ -130,27 +170,61 @@ pub fn check_applied(
     last_seq: &dyn Fn(&ActorId) -> u64,
     policy: Policy,
 ) -> Result<Checked, Rejection> {
-    check_changes(before, changes, sender, last_seq, policy)?;
-    let patches = after.diff(&before.get_heads(), &after.get_heads());
-    let mut observations = BTreeMap::new();
-    check_patches(before, after, &patches, sender, &mut observations)?;
-    Ok(Checked {
-        patches,
-        observations,
-    })
+    check_header(before, changes, sender, last_seq, policy)?;
+    judge(before, after, changes, sender, policy)
 }
 
 /// What [`check_applied`] found acceptable.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Checked {
-    pub patches: Vec<automerge::Patch>,
-    /// Each observation the changes added or edited, by id, as it reads after them.
+    /// Each observation the changes added, by id, as it reads after them. Observations are
+    /// never edited in place, so these are every observation row a merge must write.
     pub observations: BTreeMap<String, record::Observation>,
 }
 
-/// The rules about the changes themselves: how many, whose, in sequence, and no operation
-/// aimed at the record's structure.
-fn check_changes(
+fn judge(
+    before: &Automerge,
+    after: &Automerge,
+    changes: &[Change],
+    sender: &Sender,
+    policy: Policy,
+) -> Result<Checked, Rejection> {
+    let written = ops::judge(before, after, changes, sender)?;
+    let mut checked = Checked::default();
+    values::check(after, &written, sender, policy, &mut checked.observations)?;
+    Ok(checked)
+}
+
+/// Messages Quilt's writers give their changes (`record` and its submodules, and the tablet's
+/// recovery, which keeps the original message or writes "re-issued").
+const MESSAGES: &[&str] = &[
+    "observation",
+    "amendment",
+    "withdrawal",
+    "person",
+    "person details",
+    "person assessment",
+    "plan",
+    "plan action",
+    "plan action status",
+    "conference",
+    "scaling",
+    "neglect assessment",
+    "supervision",
+    "re-issued",
+];
+
+/// Whether `actor` is one the sender's device writes with.
+pub fn actor_is_senders(actor: &ActorId, sender: &Sender) -> bool {
+    let bytes = actor.to_bytes();
+    !sender.actor_prefix.is_empty()
+        && bytes.len() == sender.actor_prefix.len() + ACTOR_SUFFIX_LEN
+        && bytes.starts_with(&sender.actor_prefix)
+}
+
+/// The rules about the changes themselves: how many, whose, in sequence, with the counters
+/// and header Automerge gives an honest change.
+fn check_header(
     before: &Automerge,
     changes: &[Change],
     sender: &Sender,
@@ -165,10 +239,16 @@ fn check_changes(
         if c.len() > policy.max_ops {
             return Err(Rejection::TooManyOps);
         }
-        if !c.actor_id().to_bytes().starts_with(&sender.actor_prefix)
-            || sender.actor_prefix.is_empty()
-        {
+        if !actor_is_senders(c.actor_id(), sender) {
             return Err(Rejection::ForeignActor);
+        }
+        if c.is_empty()
+            || c.deps().is_empty()
+            || !c.extra_bytes().is_empty()
+            || c.author().is_some()
+            || !c.message().is_some_and(|m| MESSAGES.contains(&m))
+        {
+            return Err(Rejection::Malformed);
         }
         by_actor
             .entry(c.actor_id().clone())
@@ -186,299 +266,36 @@ fn check_changes(
             return Err(Rejection::BadSequence);
         }
     }
-    check_raw_ops(before, changes)
+    check_counters(before, changes)
 }
 
-/// Deletes or writes aimed at the root or at an entry map itself, even ones that would not
-/// show in the merged state (e.g. deleting a value that lost a conflict).
-fn check_raw_ops(before: &Automerge, changes: &[Change]) -> Result<(), Rejection> {
-    let mut protected: BTreeSet<String> = BTreeSet::new();
-    for map in record::ENTRY_MAPS {
-        if let Ok(Some((_, id))) = before.get(ROOT, *map) {
-            protected.insert(id.to_string());
-        }
+/// Each change's start operation counter must be one more than the highest counter of every
+/// change it depends on, directly or not: what an honest replica holding exactly those changes
+/// computes. A jump would waste the counter space (towards 2^32, where Automerge fails) and a
+/// counter at or below its dependencies' would let its operations sort before ones it saw.
+fn check_counters(before: &Automerge, changes: &[Change]) -> Result<(), Rejection> {
+    use std::collections::HashMap;
+    // The highest counter in each stored change's history, in one pass in stored order (every
+    // change comes after its dependencies).
+    let mut highest: HashMap<automerge::ChangeHash, u64> = HashMap::new();
+    for meta in before.get_changes_meta(&[]) {
+        let deps = meta
+            .deps
+            .iter()
+            .map(|d| highest.get(d).copied().unwrap_or(0))
+            .max()
+            .unwrap_or(0);
+        highest.insert(meta.hash, meta.max_op.max(deps));
     }
     for c in changes {
-        for op in c.decode().operations {
-            let obj = op.obj.to_string();
-            let key = match &op.key {
-                automerge::legacy::Key::Map(k) => k.to_string(),
-                automerge::legacy::Key::Seq(_) => String::new(),
-            };
-            let deleting = matches!(op.action, automerge::legacy::OpType::Delete);
-            if obj == "_root" && key != "plan" {
-                return Err(Rejection::Structure);
-            }
-            if deleting && (obj == "_root" || protected.contains(&obj)) {
-                return Err(Rejection::DeletesEntry);
-            }
+        let mut deps = 0;
+        for d in c.deps() {
+            deps = deps.max(*highest.get(d).ok_or(Rejection::Unapplicable)?);
         }
+        if c.start_op().get() != deps + 1 {
+            return Err(Rejection::BadOpCounter);
+        }
+        highest.insert(c.hash(), c.max_op().max(deps));
     }
     Ok(())
-}
-
-fn key_of(p: &Prop) -> Option<&str> {
-    match p {
-        Prop::Map(k) => Some(k.as_str()),
-        Prop::Seq(_) => None,
-    }
-}
-
-/// `observations` receives each observation checked, as it reads in `after`.
-fn check_patches(
-    before: &Automerge,
-    after: &Automerge,
-    patches: &[automerge::Patch],
-    sender: &Sender,
-    observations: &mut BTreeMap<String, record::Observation>,
-) -> Result<(), Rejection> {
-    // Entries touched, by (map, id), with whether each was already stored: a new entry
-    // arrives as one patch per field, and asking the document once per entry is enough.
-    let mut touched: BTreeMap<(String, String), bool> = BTreeMap::new();
-    let mut stamped_writes: BTreeSet<(String, String, String)> = BTreeSet::new();
-    for patch in patches {
-        let mut props: Vec<String> = Vec::new();
-        for (_, p) in &patch.path {
-            props.push(key_of(p).map(str::to_owned).unwrap_or_else(|| "#".into()));
-        }
-        let (leaf, deleting) = match &patch.action {
-            PatchAction::PutMap { key, .. } => (Some(key.clone()), false),
-            PatchAction::DeleteMap { key } => (Some(key.clone()), true),
-            PatchAction::Conflict { prop } => (key_of(prop).map(str::to_owned), false),
-            _ => (None, matches!(patch.action, PatchAction::DeleteSeq { .. })),
-        };
-        if let Some(l) = leaf {
-            props.push(l);
-        }
-        match props.as_slice() {
-            [] => return Err(Rejection::Structure),
-            [root] => {
-                if root != "plan" || deleting {
-                    return Err(Rejection::Structure);
-                }
-            }
-            [root, ..] if root == "plan" => {
-                if existed_before(before, &patch.obj) {
-                    return Err(Rejection::ImmutableEntry);
-                }
-            }
-            [map, id, rest @ ..] => {
-                if !record::ENTRY_MAPS.contains(&map.as_str()) {
-                    return Err(Rejection::Structure);
-                }
-                let existed = *touched
-                    .entry((map.clone(), id.clone()))
-                    .or_insert_with(|| entry_exists(before, map, id));
-                if rest.is_empty() {
-                    if deleting {
-                        return Err(Rejection::DeletesEntry);
-                    }
-                    if existed {
-                        return Err(Rejection::ReplacesEntry);
-                    }
-                } else if existed {
-                    let allowed = stamped_keys(map);
-                    if map == "observations" {
-                        // Checked below against the stored author.
-                    } else if allowed.contains(&rest[0].as_str()) {
-                        if rest.len() > 1 && existed_before(before, &patch.obj) {
-                            return Err(Rejection::ImmutableEntry);
-                        }
-                        stamped_writes.insert((map.clone(), id.clone(), rest[0].clone()));
-                    } else {
-                        return Err(Rejection::ImmutableEntry);
-                    }
-                }
-            }
-        }
-    }
-    // Any patch at the root touches the plan (others were refused above), including a new value
-    // that arrives as the losing side of a conflict.
-    if patches.iter().any(|p| p.path.is_empty()) {
-        check_new_values(
-            &values_at(before, &ROOT, "plan"),
-            &values_at(after, &ROOT, "plan"),
-            after,
-            sender,
-        )?;
-    }
-    for ((map, id), existed) in &touched {
-        check_entry(before, after, map, id, *existed, sender, observations)?;
-    }
-    for (map, id, key) in &stamped_writes {
-        check_stamps(before, after, map, id, key, sender)?;
-    }
-    Ok(())
-}
-
-fn entry_exists(doc: &Automerge, map: &str, id: &str) -> bool {
-    record::entries::map_obj(doc, map)
-        .ok()
-        .and_then(|obj| doc.get(&obj, id).ok().flatten())
-        .is_some()
-}
-
-/// `existed`: whether the entry was stored before these changes.
-fn check_entry(
-    before: &Automerge,
-    after: &Automerge,
-    map: &str,
-    id: &str,
-    existed: bool,
-    sender: &Sender,
-    observations: &mut BTreeMap<String, record::Observation>,
-) -> Result<(), Rejection> {
-    let obj = record::entries::map_obj(after, map).map_err(|_| Rejection::Malformed)?;
-    let by_sender = |by: &str| {
-        if by == sender.user_id {
-            Ok(())
-        } else {
-            Err(Rejection::ForgedAuthor)
-        }
-    };
-    match map {
-        "observations" => {
-            let new = record::observation(after, id)
-                .map_err(|_| Rejection::Malformed)?
-                .ok_or(Rejection::Malformed)?;
-            new.validate().map_err(|_| Rejection::Malformed)?;
-            if existed {
-                let old = record::observation(before, id)
-                    .map_err(|_| Rejection::Malformed)?
-                    .ok_or(Rejection::Malformed)?;
-                if old.author_id != sender.user_id {
-                    return Err(Rejection::OthersObservation);
-                }
-                if new.author_id != old.author_id {
-                    return Err(Rejection::ForgedAuthor);
-                }
-            } else {
-                by_sender(&new.author_id)?;
-            }
-            observations.insert(id.to_owned(), new);
-        }
-        corrections::WITHDRAWALS => {
-            let w: corrections::Withdrawal =
-                autosurgeon::hydrate_prop(after, &obj, id).map_err(|_| Rejection::Malformed)?;
-            by_sender(&w.added.by)?;
-            let observation = record::observation(after, &w.observation_id)
-                .map_err(|_| Rejection::Malformed)?
-                .ok_or(Rejection::Malformed)?;
-            if observation.author_id != sender.user_id && sender.role != Role::Manager {
-                return Err(Rejection::WithdrawNotAllowed);
-            }
-        }
-        corrections::AMENDMENTS => {
-            let a: corrections::Amendment =
-                autosurgeon::hydrate_prop(after, &obj, id).map_err(|_| Rejection::Malformed)?;
-            by_sender(&a.added.by)?;
-        }
-        supervision::MAP => {
-            if sender.role != Role::Manager {
-                return Err(Rejection::ManagerOnly);
-            }
-            let s: supervision::Supervision =
-                autosurgeon::hydrate_prop(after, &obj, id).map_err(|_| Rejection::Malformed)?;
-            by_sender(&s.added.by)?;
-        }
-        plan::CONFERENCES => {
-            let c: plan::Conference =
-                autosurgeon::hydrate_prop(after, &obj, id).map_err(|_| Rejection::Malformed)?;
-            by_sender(&c.added.by)?;
-        }
-        record::assessments::SCALINGS => {
-            let s: record::assessments::Scaling =
-                autosurgeon::hydrate_prop(after, &obj, id).map_err(|_| Rejection::Malformed)?;
-            by_sender(&s.added.by)?;
-        }
-        record::assessments::NEGLECT => {
-            let n: record::assessments::NeglectAssessment =
-                autosurgeon::hydrate_prop(after, &obj, id).map_err(|_| Rejection::Malformed)?;
-            by_sender(&n.added.by)?;
-        }
-        people::MAP => {
-            if !existed {
-                let (all, _) = people::read(after).map_err(|_| Rejection::Malformed)?;
-                let p = all
-                    .iter()
-                    .find(|p| p.id == *id)
-                    .ok_or(Rejection::Malformed)?;
-                by_sender(&p.added.by)?;
-            }
-        }
-        plan::ACTIONS => {
-            if !existed {
-                let (all, _) = plan::read_actions(after).map_err(|_| Rejection::Malformed)?;
-                let a = all
-                    .iter()
-                    .find(|a| a.base.id == *id)
-                    .ok_or(Rejection::Malformed)?;
-                by_sender(&a.base.added.by)?;
-            }
-        }
-        _ => return Err(Rejection::Structure),
-    }
-    if matches!(map, people::MAP | plan::ACTIONS) && !existed {
-        for key in stamped_keys(map) {
-            check_stamps(before, after, map, id, key, sender)?;
-        }
-    }
-    Ok(())
-}
-
-/// Whether `obj` was already in the stored record: writing inside such an object edits a
-/// stored value in place, where a stamped value may only be superseded by a new one.
-fn existed_before(before: &Automerge, obj: &ObjId) -> bool {
-    before.object_type(obj).is_ok()
-}
-
-/// Every current value at `key` of `parent`, including concurrent ones.
-fn values_at(doc: &Automerge, parent: &ObjId, key: &str) -> Vec<ObjId> {
-    doc.get_all(parent, key)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(_, o)| o)
-        .collect()
-}
-
-/// Every value in `new` that is not in `old` must be a stamped object stamped by the sender.
-fn check_new_values(
-    old: &[ObjId],
-    new: &[ObjId],
-    after: &Automerge,
-    sender: &Sender,
-) -> Result<(), Rejection> {
-    for o in new.iter().filter(|o| !old.contains(o)) {
-        let stamp: stamped::Stamp =
-            autosurgeon::hydrate_prop(after, o, "stamp").map_err(|_| Rejection::Malformed)?;
-        if stamp.by != sender.user_id {
-            return Err(Rejection::ForgedAuthor);
-        }
-    }
-    Ok(())
-}
-
-/// Every stamped value object that is new in `after` must be stamped by the sender.
-fn check_stamps(
-    before: &Automerge,
-    after: &Automerge,
-    map: &str,
-    id: &str,
-    key: &str,
-    sender: &Sender,
-) -> Result<(), Rejection> {
-    fn objects(doc: &Automerge, map: &str, id: &str, key: &str) -> Vec<ObjId> {
-        let Ok(m) = record::entries::map_obj(doc, map) else {
-            return Vec::new();
-        };
-        let Ok(Some((_, obj))) = doc.get(&m, id) else {
-            return Vec::new();
-        };
-        values_at(doc, &obj, key)
-    }
-    let new = objects(after, map, id, key);
-    if new.is_empty() {
-        return Err(Rejection::Malformed);
-    }
-    check_new_values(&objects(before, map, id, key), &new, after, sender)
 }

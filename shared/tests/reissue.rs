@@ -115,11 +115,7 @@ impl Tablet {
     /// Signs in as `user` on device `dev-<user>` and downloads the caseload.
     fn new(user: &str, role: Role, server: &mut Server) -> Self {
         let mut t = Tablet {
-            sender: Sender {
-                user_id: user.into(),
-                role,
-                actor_prefix: format!("dev-{user}").into_bytes(),
-            },
+            sender: shared::testing::sender(user, role),
             actor: actor(&format!("dev-{user}-1")),
             caseload: Caseload::default(),
         };
@@ -160,8 +156,19 @@ impl Tablet {
     }
 }
 
+/// `dev-<user>-<n>`: the actor of `user`'s device for page load `n` (as the app makes them);
+/// anything else: an actor of no one's device.
 fn actor(s: &str) -> ActorId {
-    ActorId::from(s.as_bytes().to_vec())
+    let own = s.strip_prefix("dev-").and_then(|rest| {
+        let (user, n) = rest.rsplit_once('-')?;
+        Some((user, n.parse::<u8>().ok()?))
+    });
+    match own {
+        Some((user, n)) => {
+            shared::testing::actor(&shared::testing::sender(user, Role::Practitioner), n)
+        }
+        None => ActorId::from(format!("{s:.<24}").into_bytes()),
+    }
 }
 
 fn child() -> ChildId {
@@ -171,7 +178,7 @@ fn child() -> ChildId {
 fn stamp(by: &str, at_ms: i64) -> Stamp {
     Stamp {
         by: by.into(),
-        by_name: format!("{by} name"),
+        by_name: shared::testing::display_name(by),
         at_ms,
     }
 }
@@ -184,8 +191,8 @@ fn observation(id: &str, author: &str) -> Observation {
         occurred_approx: false,
         recorded_at_ms: 1_777_000_000_000,
         author_id: author.into(),
-        author_name: format!("{author} name"),
-        agency: "Health visiting".into(),
+        author_name: shared::testing::display_name(author),
+        agency: shared::testing::agency(author),
         location: "Home".into(),
         present: vec!["Mother".into(), "Mother's partner".into()],
         indicators: vec![
@@ -240,7 +247,11 @@ fn forge_narrative(doc: &mut Automerge, id: &str, narrative: &str) {
     };
     let mut tx = doc.transaction();
     tx.put(&obs, "narrative", narrative).expect("put");
-    tx.commit_with(CommitOptions::default().with_time(1));
+    tx.commit_with(
+        CommitOptions::default()
+            .with_time(1)
+            .with_message("observation"),
+    );
 }
 
 fn rejected_because(result: &ChildResult, reason: Rejection) {
@@ -436,18 +447,19 @@ fn honest_batch_refused_for_its_actor_is_reissued_whole() {
     )
     .expect("person");
     people::assess(doc, "p1", &assessment, &stamp("bob", 14)).expect("assess");
-    // The words become the narrative (valid as one edit, not field by field), and lists
-    // held by both copies grow.
-    let mut rewritten = words_only.clone();
-    rewritten.child_words.clear();
-    rewritten.narrative = "Told me about the shouting at home.".into();
-    rewritten.present.push("Grandmother".into());
-    rewritten.indicators.push(IndicatorEntry {
-        code: "NEG-HYGIENE".into(),
-        level: Level::Consider,
-        ..Default::default()
-    });
-    record::add_observation(doc, &rewritten, 15).expect("edit own");
+    // Observations are never edited in place: the correction is an amendment.
+    corrections::amend(
+        doc,
+        &Amendment {
+            id: "am-words".into(),
+            observation_id: words_only.id.clone(),
+            field: "narrative".into(),
+            corrected: "Told me about the shouting at home.".into(),
+            reason: "Written in the wrong box".into(),
+            added: stamp("bob", 15),
+        },
+    )
+    .expect("amend own");
     plan::set_plan(
         doc,
         &PlanDetails {
@@ -482,9 +494,10 @@ fn honest_batch_refused_for_its_actor_is_reissued_whole() {
     assert_eq!(stored, expected, "everything Bob did is on the server");
     assert!(stored.is_withdrawn("o-bob-new"));
     assert_eq!(
-        record::observation(&server.docs[&c], "o-bob-old").expect("read"),
-        Some(rewritten)
+        record::observation(&server.docs[&c], &words_only.id).expect("read"),
+        Some(words_only.clone())
     );
+    assert!(stored.amendments.iter().any(|a| a.id == "am-words"));
     assert_eq!(bob.doc(&c).get_heads(), server.docs[&c].get_heads());
 }
 

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::entries::{self, change};
 use super::stamped::Stamp;
-use super::{RecordError, ValidationError};
+use super::{check_date, check_id, check_len, RecordError, ValidationError};
+use super::{MAX_SHORT_LEN, MAX_TEXT_LEN};
 
 pub const SCALINGS: &str = "scalings";
 pub const NEGLECT: &str = "neglect_assessments";
@@ -36,7 +37,30 @@ pub struct NeglectAssessment {
     pub added: Stamp,
 }
 
+impl Scaling {
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        check_id(&self.id)?;
+        if self.score > 10 {
+            return Err(ValidationError::OutOfRange("safety scale (0-10)"));
+        }
+        check_date(&self.date)?;
+        check_len(&self.rationale, MAX_TEXT_LEN, "rationale")?;
+        check_len(&self.agency, MAX_SHORT_LEN, "agency")?;
+        check_len(&self.added.by_name, MAX_SHORT_LEN, "author name")
+    }
+}
+
 impl NeglectAssessment {
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        check_id(&self.id)?;
+        if self.areas().iter().any(|(_, s)| !(1..=5).contains(s)) {
+            return Err(ValidationError::OutOfRange("neglect area scores (1-5)"));
+        }
+        check_date(&self.date)?;
+        check_len(&self.note, MAX_TEXT_LEN, "note")?;
+        check_len(&self.added.by_name, MAX_SHORT_LEN, "author name")
+    }
+
     pub fn total(&self) -> u32 {
         [
             self.physical_care,
@@ -60,14 +84,7 @@ impl NeglectAssessment {
 }
 
 pub fn add_scaling(doc: &mut Automerge, s: &Scaling) -> Result<(), RecordError> {
-    if s.score > 10 {
-        return Err(RecordError::Invalid(ValidationError::OutOfRange(
-            "safety scale (0-10)",
-        )));
-    }
-    if s.date.parse::<crate::calendar::Date>().is_err() {
-        return Err(RecordError::Invalid(ValidationError::BadDate));
-    }
+    s.validate()?;
     change(doc, s.added.at_ms, "scaling", |tx| {
         entries::put(tx, SCALINGS, &s.id, s)
     })?;
@@ -75,14 +92,7 @@ pub fn add_scaling(doc: &mut Automerge, s: &Scaling) -> Result<(), RecordError> 
 }
 
 pub fn add_neglect(doc: &mut Automerge, n: &NeglectAssessment) -> Result<(), RecordError> {
-    if n.areas().iter().any(|(_, s)| !(1..=5).contains(s)) {
-        return Err(RecordError::Invalid(ValidationError::OutOfRange(
-            "neglect area scores (1-5)",
-        )));
-    }
-    if n.date.parse::<crate::calendar::Date>().is_err() {
-        return Err(RecordError::Invalid(ValidationError::BadDate));
-    }
+    n.validate()?;
     change(doc, n.added.at_ms, "neglect assessment", |tx| {
         entries::put(tx, NEGLECT, &n.id, n)
     })?;

@@ -7,10 +7,25 @@ use serde::{Deserialize, Serialize};
 
 use super::entries::{self, change};
 use super::stamped::Stamp;
-use super::{RecordError, ValidationError};
+use super::{check_id, check_len, check_required, RecordError, ValidationError};
+use super::{MAX_SHORT_LEN, MAX_TEXT_LEN};
 
 pub const AMENDMENTS: &str = "amendments";
 pub const WITHDRAWALS: &str = "withdrawals";
+
+/// The parts of an observation an amendment may correct (codes; the app labels them).
+pub const AMENDABLE_FIELDS: &[&str] = &[
+    "narrative",
+    "date",
+    "where",
+    "who was present",
+    "child's words",
+    "indicators",
+    "body map",
+    "source",
+    "action taken",
+    "other",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
 pub struct Amendment {
@@ -30,12 +45,34 @@ pub struct Withdrawal {
     pub added: Stamp,
 }
 
-pub fn amend(doc: &mut Automerge, a: &Amendment) -> Result<(), RecordError> {
-    if a.reason.trim().is_empty() || a.corrected.trim().is_empty() {
-        return Err(RecordError::Invalid(ValidationError::Missing(
+impl Amendment {
+    /// What the server accepts as an amendment, checked here before it is written.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        check_id(&self.id)?;
+        check_id(&self.observation_id)?;
+        if !AMENDABLE_FIELDS.contains(&self.field.as_str()) {
+            return Err(ValidationError::Missing("which part is corrected"));
+        }
+        check_required(
+            &self.corrected,
+            MAX_TEXT_LEN,
             "the correction and its reason",
-        )));
+        )?;
+        check_required(&self.reason, MAX_TEXT_LEN, "the correction and its reason")?;
+        check_len(&self.added.by_name, MAX_SHORT_LEN, "author name")
     }
+}
+
+impl Withdrawal {
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        check_id(&self.observation_id)?;
+        check_required(&self.reason, MAX_TEXT_LEN, "the reason for withdrawing")?;
+        check_len(&self.added.by_name, MAX_SHORT_LEN, "author name")
+    }
+}
+
+pub fn amend(doc: &mut Automerge, a: &Amendment) -> Result<(), RecordError> {
+    a.validate()?;
     if super::observation(doc, &a.observation_id)?.is_none() {
         return Err(RecordError::UnknownEntry);
     }
@@ -47,13 +84,12 @@ pub fn amend(doc: &mut Automerge, a: &Amendment) -> Result<(), RecordError> {
 
 /// Keyed by observation id: withdrawing twice keeps both reasons visible as a conflict.
 pub fn withdraw(doc: &mut Automerge, w: &Withdrawal) -> Result<(), RecordError> {
-    if w.reason.trim().is_empty() {
-        return Err(RecordError::Invalid(ValidationError::Missing(
-            "the reason for withdrawing",
-        )));
-    }
+    w.validate()?;
     if super::observation(doc, &w.observation_id)?.is_none() {
         return Err(RecordError::UnknownEntry);
+    }
+    if entries::contains(doc, WITHDRAWALS, &w.observation_id)? {
+        return Err(RecordError::Exists);
     }
     change(doc, w.added.at_ms, "withdrawal", |tx| {
         entries::put(tx, WITHDRAWALS, &w.observation_id, w)

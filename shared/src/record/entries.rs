@@ -37,7 +37,8 @@ pub fn change<T>(
     hash.map(|h| (out, h)).ok_or(RecordError::NoChange)
 }
 
-/// Writes `value` under `id` in the root map `map`.
+/// Writes `value` as a new entry `id` in the root map `map`. Entries are never rewritten, so
+/// an id the record already holds is refused (the server would refuse the change).
 pub fn put<T: Reconcile>(
     tx: &mut Transaction<'_>,
     map: &str,
@@ -45,17 +46,26 @@ pub fn put<T: Reconcile>(
     value: &T,
 ) -> Result<(), RecordError> {
     let obj = map_obj(tx, map)?;
+    if tx.get(&obj, id)?.is_some() {
+        return Err(RecordError::Exists);
+    }
     autosurgeon::reconcile_prop(tx, &obj, id, value)?;
     Ok(())
 }
 
-/// Creates (or returns) the map object for entry `id` in the root map `map`.
+/// Creates the map object for the new entry `id` in the root map `map`.
 pub fn entry_obj(tx: &mut Transaction<'_>, map: &str, id: &str) -> Result<ObjId, RecordError> {
     let obj = map_obj(tx, map)?;
-    match tx.get(&obj, id)? {
-        Some((automerge::Value::Object(ObjType::Map), existing)) => Ok(existing),
-        _ => Ok(tx.put_object(&obj, id, ObjType::Map)?),
+    if tx.get(&obj, id)?.is_some() {
+        return Err(RecordError::Exists);
     }
+    Ok(tx.put_object(&obj, id, ObjType::Map)?)
+}
+
+/// Whether the root map `map` holds an entry `id`.
+pub fn contains<D: ReadDoc>(doc: &D, map: &str, id: &str) -> Result<bool, RecordError> {
+    let obj = map_obj(doc, map)?;
+    Ok(doc.get(&obj, id)?.is_some())
 }
 
 /// Reads every entry of the root map `map`; returns them with the count that could not be read.

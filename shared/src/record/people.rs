@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::entries::{self, change, entry_obj, map_obj};
 use super::stamped::{self, Field, Stamp};
-use super::RecordError;
+use super::{check_id, check_len, check_optional_date, check_required};
+use super::{RecordError, ValidationError, MAX_SHORT_LEN, MAX_TEXT_LEN};
 
 pub const MAP: &str = "people";
 
@@ -92,6 +93,35 @@ pub struct PersonBase {
     pub added: Stamp,
 }
 
+impl PersonBase {
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        check_id(&self.id)?;
+        check_len(&self.added.by_name, MAX_SHORT_LEN, "author name")
+    }
+}
+
+impl PersonDetails {
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        check_required(&self.name, MAX_SHORT_LEN, "the person's name")?;
+        check_len(&self.relationship, MAX_SHORT_LEN, "relationship")?;
+        check_len(&self.risk_info, MAX_TEXT_LEN, "known risk information")?;
+        check_len(&self.contact, MAX_TEXT_LEN, "contact with the child")?;
+        if !self.linked_child_id.is_empty()
+            && self.linked_child_id.parse::<crate::ChildId>().is_err()
+        {
+            return Err(ValidationError::BadId);
+        }
+        Ok(())
+    }
+}
+
+impl Assessment {
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        check_optional_date(&self.date)?;
+        check_len(&self.note, MAX_TEXT_LEN, "assessment note")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Person {
     pub id: String,
@@ -131,25 +161,21 @@ pub fn add(
     assessment: Option<&Assessment>,
     stamp: &Stamp,
 ) -> Result<(), RecordError> {
-    if id.parse::<crate::ObservationId>().is_err() || details.name.trim().is_empty() {
-        return Err(RecordError::Invalid(super::ValidationError::BadId));
-    }
     let not_assessed = Assessment {
         status: AssessmentStatus::NotYetAssessed,
         date: String::new(),
         note: String::new(),
     };
+    let base = PersonBase {
+        id: id.into(),
+        added: stamp.clone(),
+    };
+    base.validate()?;
+    details.validate()?;
+    assessment.unwrap_or(&not_assessed).validate()?;
     change(doc, stamp.at_ms, "person", |tx| {
         let obj = entry_obj(tx, MAP, id)?;
-        autosurgeon::reconcile_prop(
-            tx,
-            &obj,
-            "base",
-            &PersonBase {
-                id: id.into(),
-                added: stamp.clone(),
-            },
-        )?;
+        autosurgeon::reconcile_prop(tx, &obj, "base", &base)?;
         stamped::write(tx, &obj, "details", details, stamp)?;
         stamped::write(
             tx,
@@ -169,6 +195,7 @@ pub fn edit_details(
     details: &PersonDetails,
     stamp: &Stamp,
 ) -> Result<(), RecordError> {
+    details.validate()?;
     change(doc, stamp.at_ms, "person details", |tx| {
         let obj = existing(tx, id)?;
         stamped::write(tx, &obj, "details", details, stamp)
@@ -182,6 +209,7 @@ pub fn assess(
     assessment: &Assessment,
     stamp: &Stamp,
 ) -> Result<(), RecordError> {
+    assessment.validate()?;
     change(doc, stamp.at_ms, "person assessment", |tx| {
         let obj = existing(tx, id)?;
         stamped::write(tx, &obj, "assessment", assessment, stamp)

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::entries::{self, change, entry_obj, map_obj};
 use super::stamped::{self, Field, Stamp};
-use super::RecordError;
+use super::{check_date, check_id, check_len, check_optional_date};
+use super::{RecordError, ValidationError, MAX_SHORT_LEN, MAX_TEXT_LEN};
 
 pub const ACTIONS: &str = "plan_actions";
 pub const CONFERENCES: &str = "conferences";
@@ -51,6 +52,17 @@ pub struct PlanDetails {
 }
 
 impl PlanDetails {
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        check_date(&self.started_on)?;
+        check_optional_date(&self.ended_on)?;
+        check_len(&self.contingency, MAX_TEXT_LEN, "contingency plan")?;
+        check_len(
+            &self.contingency_trigger,
+            MAX_TEXT_LEN,
+            "contingency trigger",
+        )
+    }
+
     pub fn is_active(&self) -> bool {
         self.ended_on.trim().is_empty()
     }
@@ -96,6 +108,27 @@ pub struct ActionBase {
 pub struct ActionStatus {
     pub state: ActionState,
     pub note: String,
+}
+
+impl ActionBase {
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        check_id(&self.id)?;
+        check_len(&self.what, MAX_TEXT_LEN, "what will be done")?;
+        check_len(&self.who, MAX_SHORT_LEN, "who will do it")?;
+        check_date(&self.due)?;
+        check_len(
+            &self.success_measure,
+            MAX_TEXT_LEN,
+            "how success is measured",
+        )?;
+        check_len(&self.added.by_name, MAX_SHORT_LEN, "author name")
+    }
+}
+
+impl ActionStatus {
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        check_len(&self.note, MAX_TEXT_LEN, "status note")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,6 +178,15 @@ impl ConferenceKind {
     }
 }
 
+impl Conference {
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        check_id(&self.id)?;
+        check_date(&self.date)?;
+        check_len(&self.outcome, MAX_TEXT_LEN, "outcome")?;
+        check_len(&self.added.by_name, MAX_SHORT_LEN, "author name")
+    }
+}
+
 /// A meeting that happened (dated), with its outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
 pub struct Conference {
@@ -161,9 +203,7 @@ pub fn set_plan(
     details: &PlanDetails,
     stamp: &Stamp,
 ) -> Result<(), RecordError> {
-    if details.started_on.parse::<crate::calendar::Date>().is_err() {
-        return Err(RecordError::Invalid(super::ValidationError::BadDate));
-    }
+    details.validate()?;
     change(doc, stamp.at_ms, "plan", |tx| {
         stamped::write(tx, &ROOT, PLAN_KEY, details, stamp)
     })?;
@@ -175,9 +215,7 @@ pub fn read_plan(doc: &Automerge) -> Result<Field<PlanDetails>, RecordError> {
 }
 
 pub fn add_action(doc: &mut Automerge, base: &ActionBase) -> Result<(), RecordError> {
-    if base.due.parse::<crate::calendar::Date>().is_err() {
-        return Err(RecordError::Invalid(super::ValidationError::BadDate));
-    }
+    base.validate()?;
     let initial = ActionStatus {
         state: ActionState::NotStarted,
         note: String::new(),
@@ -196,6 +234,7 @@ pub fn set_action_status(
     status: &ActionStatus,
     stamp: &Stamp,
 ) -> Result<(), RecordError> {
+    status.validate()?;
     change(doc, stamp.at_ms, "plan action status", |tx| {
         let map = map_obj(tx, ACTIONS)?;
         let Some((automerge::Value::Object(automerge::ObjType::Map), obj)) = tx.get(&map, id)?
@@ -231,9 +270,7 @@ pub fn read_actions(doc: &Automerge) -> Result<(Vec<PlanAction>, usize), RecordE
 }
 
 pub fn add_conference(doc: &mut Automerge, c: &Conference) -> Result<(), RecordError> {
-    if c.date.parse::<crate::calendar::Date>().is_err() {
-        return Err(RecordError::Invalid(super::ValidationError::BadDate));
-    }
+    c.validate()?;
     change(doc, c.added.at_ms, "conference", |tx| {
         entries::put(tx, CONFERENCES, &c.id, c)
     })?;

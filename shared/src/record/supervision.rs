@@ -6,7 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use super::entries::{self, change};
 use super::stamped::Stamp;
-use super::{RecordError, ValidationError};
+use super::{check_date, check_id, check_len, RecordError, ValidationError};
+use super::{MAX_SHORT_LEN, MAX_TEXT_LEN};
+
+/// Most decisions or actions one supervision record holds.
+pub const MAX_ITEMS: usize = 50;
 
 pub const MAP: &str = "supervisions";
 
@@ -30,14 +34,29 @@ pub struct Supervision {
     pub added: Stamp,
 }
 
-pub fn add(doc: &mut Automerge, s: &Supervision) -> Result<(), RecordError> {
-    if s.date.parse::<crate::calendar::Date>().is_err()
-        || s.actions
-            .iter()
-            .any(|a| a.due.parse::<crate::calendar::Date>().is_err())
-    {
-        return Err(RecordError::Invalid(ValidationError::BadDate));
+impl Supervision {
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        check_id(&self.id)?;
+        check_date(&self.date)?;
+        check_len(&self.discussed, MAX_TEXT_LEN, "what was discussed")?;
+        check_len(&self.reflection, MAX_TEXT_LEN, "reflection")?;
+        if self.decisions.len() > MAX_ITEMS || self.actions.len() > MAX_ITEMS {
+            return Err(ValidationError::TooLong("decisions and actions"));
+        }
+        for d in &self.decisions {
+            check_len(d, MAX_TEXT_LEN, "a decision")?;
+        }
+        for a in &self.actions {
+            check_len(&a.what, MAX_TEXT_LEN, "an action")?;
+            check_len(&a.owner, MAX_SHORT_LEN, "an action's owner")?;
+            check_date(&a.due)?;
+        }
+        check_len(&self.added.by_name, MAX_SHORT_LEN, "author name")
     }
+}
+
+pub fn add(doc: &mut Automerge, s: &Supervision) -> Result<(), RecordError> {
+    s.validate()?;
     change(doc, s.added.at_ms, "supervision", |tx| {
         entries::put(tx, MAP, &s.id, s)
     })?;

@@ -126,6 +126,9 @@ impl Replica {
             },
             None => {
                 let state = self.fallback.get_or_insert_with(sync::State::new);
+                // The server takes changes only as change chunks, each judged on its own; never
+                // as a whole document, which Automerge's newer message format may send.
+                state.their_capabilities = None;
                 let message = match self.doc.generate_sync_message(state) {
                     Some(m) => m,
                     None => {

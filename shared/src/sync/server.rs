@@ -12,14 +12,19 @@ use super::protocol::{Bytes, ChildResult, ChildSyncRequest};
 use super::{heads_from_hex, heads_to_hex};
 
 /// Bounds on one child's part of a request. The HTTP layer bounds the whole body.
-#[derive(Debug, Clone, Copy)]
 ///
 /// They are checked on the decoded changes before any is applied, because applying is the
 /// expensive step: a crafted batch of thousands of changes from thousands of actors would
 /// otherwise cost minutes of CPU (and hold the child's lock) before the policy refused it.
+/// Sizes count decompressed bytes: a change may arrive deflated, and a small deflated chunk
+/// can expand a thousandfold.
+#[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_changes: usize,
+    /// Largest change, decompressed.
     pub max_change_bytes: usize,
+    /// All of one child's changes together, decompressed.
+    pub max_total_bytes: usize,
     /// Distinct actors in one child's batch. An honest tablet uses one actor per page load.
     pub max_actors: usize,
     /// Operations over the whole batch.
@@ -31,6 +36,7 @@ impl Default for Limits {
         Limits {
             max_changes: crate::validate::Policy::default().max_changes,
             max_change_bytes: 1024 * 1024,
+            max_total_bytes: 16 * 1024 * 1024,
             max_actors: 64,
             max_total_ops: 500_000,
         }
@@ -57,16 +63,26 @@ fn rejected(reason: &str) -> ChildMerge {
 
 /// Decodes a batch of changes, refusing the whole batch on the first bad one.
 pub fn decode_changes(raw: &[Bytes], limits: Limits) -> Result<Vec<Change>, &'static str> {
+    decode_chunks(raw.iter().map(|b| b.0.as_slice()), limits)
+}
+
+/// [`decode_changes`] over borrowed chunks (a sync message's).
+fn decode_chunks<'a>(
+    raw: impl ExactSizeIterator<Item = &'a [u8]>,
+    limits: Limits,
+) -> Result<Vec<Change>, &'static str> {
     if raw.len() > limits.max_changes {
         return Err("too many changes in one sync");
     }
+    let mut total = 0usize;
     let changes: Vec<Change> = raw
-        .iter()
         .map(|b| {
-            if b.0.len() > limits.max_change_bytes {
-                return Err("a change is larger than the server accepts");
+            let size = change_size(b, limits.max_change_bytes)?;
+            total = total.saturating_add(size);
+            if total > limits.max_total_bytes {
+                return Err("the changes are larger than the server accepts in one sync");
             }
-            Change::from_bytes(b.0.clone()).map_err(|_| "a change could not be decoded")
+            Change::from_bytes(b.to_vec()).map_err(|_| "a change could not be decoded")
         })
         .collect::<Result<_, _>>()?;
     let actors: HashSet<&ActorId> = changes.iter().map(|c| c.actor_id()).collect();
@@ -77,6 +93,59 @@ pub fn decode_changes(raw: &[Bytes], limits: Limits) -> Result<Vec<Change>, &'st
         return Err("too many operations in one sync");
     }
     Ok(changes)
+}
+
+/// The first bytes of every Automerge chunk.
+const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+const CHANGE_CHUNK: u8 = 1;
+const COMPRESSED_CHANGE_CHUNK: u8 = 2;
+
+/// The size of the change chunk `bytes` once decompressed, read without decompressing more
+/// than `max` bytes: refuses anything that is not a change (a whole document or a bundle,
+/// which Automerge would decompress column by column) or that is larger than `max`.
+pub fn change_size(bytes: &[u8], max: usize) -> Result<usize, &'static str> {
+    const TOO_LARGE: &str = "a change is larger than the server accepts";
+    if bytes.len() > max {
+        return Err(TOO_LARGE);
+    }
+    let not_a_change = "a change could not be decoded";
+    let (magic, rest) = bytes.split_at_checked(4).ok_or(not_a_change)?;
+    // Then a 4-byte checksum, the chunk type, and the length of what follows (LEB128).
+    let rest = rest.get(4..).ok_or(not_a_change)?;
+    let (&kind, mut rest) = rest.split_first().ok_or(not_a_change)?;
+    if magic != MAGIC {
+        return Err(not_a_change);
+    }
+    let mut len: u64 = 0;
+    for shift in (0..64).step_by(7) {
+        let (&b, tail) = rest.split_first().ok_or(not_a_change)?;
+        rest = tail;
+        len |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            break;
+        }
+    }
+    let body = usize::try_from(len)
+        .ok()
+        .and_then(|n| rest.get(..n))
+        .ok_or(not_a_change)?;
+    match kind {
+        CHANGE_CHUNK => Ok(bytes.len()),
+        COMPRESSED_CHANGE_CHUNK => {
+            use std::io::Read;
+            let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+            let mut inflated = flate2::read::DeflateDecoder::new(body).take(limit);
+            let size =
+                std::io::copy(&mut inflated, &mut std::io::sink()).map_err(|_| not_a_change)?;
+            let size = usize::try_from(size).unwrap_or(usize::MAX);
+            if size > max {
+                Err(TOO_LARGE)
+            } else {
+                Ok(size)
+            }
+        }
+        _ => Err(not_a_change),
+    }
 }
 
 /// Why a batch of changes could not be applied.
@@ -93,6 +162,10 @@ pub enum ApplyError {
     Authored,
     #[error("the changes could not be applied")]
     Automerge(#[from] automerge::AutomergeError),
+    /// An operation names an object or list item that does not exist, or writes in a way
+    /// Quilt never does; refused before Automerge sees it.
+    #[error("{0}")]
+    Refused(crate::validate::Rejection),
 }
 
 /// Applies the changes whose dependencies are satisfied (by the document or by other changes
@@ -121,6 +194,8 @@ pub fn apply_ready_keeping(
     if pending.iter().any(|c| c.author().is_some()) {
         return Err(ApplyError::Authored);
     }
+    // Objects made by changes of this batch, for `validate::resolvable`.
+    let mut made = HashMap::new();
     loop {
         let (ready, blocked): (Vec<Change>, Vec<Change>) = pending
             .into_iter()
@@ -141,6 +216,7 @@ pub fn apply_ready_keeping(
                 return Err(ApplyError::Sequence);
             }
             *next += 1;
+            crate::validate::resolvable(doc, &c, &mut made).map_err(ApplyError::Refused)?;
             round.push(c);
         }
         new.extend(round);
@@ -236,31 +312,36 @@ fn merge_into(
     stored: StoredBytes<'_>,
 ) -> ChildMerge {
     let before = doc.get_heads();
-    let changes = match decode_changes(&req.changes, limits) {
+    let mut changes = match decode_changes(&req.changes, limits) {
         Ok(c) => c,
         Err(reason) => return rejected(reason),
     };
     let sent: Vec<ChangeHash> = changes.iter().map(|c| c.hash()).collect();
+    let mut message = None;
+    if let Some(raw) = &req.sync_message {
+        let Ok(mut msg) = sync::Message::decode(&raw.0) else {
+            return rejected("the sync message could not be decoded");
+        };
+        // Changes the message carries go through the same door as the fast path's, with the
+        // same bounds, and are judged with them; Automerge is then given the message without
+        // them, so it never applies a change itself, nor queues one with a missing dependency
+        // inside the document to release, unjudged, when that dependency arrives.
+        match decode_chunks(msg.changes.iter(), limits) {
+            Ok(carried) => changes.extend(carried),
+            Err(reason) => return rejected(reason),
+        }
+        if changes.len() > limits.max_changes {
+            return rejected("too many changes in one sync");
+        }
+        msg.changes = sync::ChunkList::empty();
+        message = Some(msg);
+    }
     let (applied, blocked) = match apply_ready_keeping(doc, changes) {
         Ok(b) => b,
         Err(e) => return rejected(&e.to_string()),
     };
-
     let mut fallback_message = None;
-    if let Some(raw) = &req.sync_message {
-        let Ok(msg) = sync::Message::decode(&raw.0) else {
-            return rejected("the sync message could not be decoded");
-        };
-        // Changes the message carries go through the same door as the fast path's. Chunks that
-        // are not single changes (a whole document in a V2 message) are left to Automerge.
-        let carried = msg
-            .changes
-            .iter()
-            .filter_map(|c| Change::from_bytes(c.to_vec()).ok())
-            .collect();
-        if let Err(e) = apply_ready(doc, carried) {
-            return rejected(&e.to_string());
-        }
+    if let Some(msg) = message {
         // The server keeps no per-device sync state: a fresh state per round is enough,
         // because the tablet leaves fallback as soon as it holds heads the server has.
         let mut state = sync::State::new();
@@ -270,13 +351,9 @@ fn merge_into(
         fallback_message = Some(doc.generate_sync_message(&mut state));
     }
 
-    // Without a sync message, what is new is exactly what was applied, kept as it arrived;
-    // a sync message may have brought more, so the document is asked.
-    let persist = if fallback_message.is_none() {
-        applied
-    } else {
-        doc.get_changes(&before)
-    };
+    // What is new is exactly what was applied, kept as it arrived: Automerge applied nothing
+    // of its own.
+    let persist = applied;
     // The tablet lacks nothing when it held everything the server had before this merge and
     // everything new came from it: the usual case, answered without asking the document.
     let sent_set: HashSet<&ChangeHash> = sent.iter().collect();
