@@ -60,12 +60,14 @@ pub struct AuthUser {
 
 impl AuthUser {
     /// The identity changes are checked against: every actor this device writes with starts
-    /// with the device id's bytes (hex-decoded, as the client derives its actors).
+    /// with the device id's 16 bytes. A session whose stored device id is not canonical (opened
+    /// before sign-in checked them) has no prefix, so the validator refuses its changes.
     pub fn sender(&self) -> shared::validate::Sender {
         let actor_prefix = self
             .device_id
             .as_deref()
-            .map(|d| hex::decode(d).unwrap_or_else(|_| d.as_bytes().to_vec()))
+            .and_then(|d| d.parse::<shared::DeviceId>().ok())
+            .map(|d| d.bytes().to_vec())
             .unwrap_or_default();
         shared::validate::Sender {
             user_id: self.user.id.to_string(),
@@ -119,6 +121,41 @@ mod tests {
         assert!(!verify_password("wrong", &h));
         assert!(!verify_password("x", "not a hash"));
         assert!(!verify_password("", dummy_hash()));
+    }
+
+    /// `expected` is the actor prefix a session on `device` is checked against.
+    fn check(device: Option<&str>, expected: &[u8]) {
+        let auth = AuthUser {
+            user: User {
+                id: "user-sam".parse().expect("id"),
+                username: "sam".into(),
+                display_name: "Sam".into(),
+                agency: "Test".into(),
+                role: shared::api::Role::Practitioner,
+                team_id: None,
+                password_hash: String::new(),
+            },
+            token_hash: String::new(),
+            device_id: device.map(str::to_owned),
+            family_id: None,
+        };
+        assert_eq!(auth.sender().actor_prefix, expected, "{device:?}");
+    }
+
+    #[test]
+    fn the_actor_prefix_is_the_canonical_device_ids_bytes() {
+        check(
+            Some("00112233445566778899aabbccddeeff"),
+            &[
+                0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd,
+                0xee, 0xff,
+            ],
+        );
+        // Sessions opened before sign-in checked device ids: no prefix, nothing accepted.
+        check(Some("00112233445566778899AABBCCDDEEFF"), &[]);
+        check(Some("73616d2e736f6369616c"), &[]);
+        check(Some("tablet-1"), &[]);
+        check(None, &[]);
     }
 
     #[test]

@@ -179,6 +179,14 @@ const HISTORY: &[Entry] = &[
     },
 ];
 
+/// The actor the demo caseload's seeded changes are written with: reserved, so no device id
+/// can claim it.
+fn demo_actor(name: &str) -> ActorId {
+    let mut bytes = record::DEMO_ACTOR_PREFIX.to_vec();
+    bytes.extend_from_slice(name.as_bytes());
+    ActorId::from(bytes)
+}
+
 /// Creates the demo caseload if the database has no users. Returns whether it seeded.
 pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
     if state
@@ -257,7 +265,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
             body_marks: Vec::new(),
         };
         let child: ChildId = e.child.parse()?;
-        let actor = ActorId::from(format!("demo-seed-{}", author.id).into_bytes());
+        let actor = demo_actor(author.id.as_str());
         let mut failure = None;
         docs::append(state, &child, |doc| {
             doc.set_actor(actor.clone());
@@ -298,7 +306,7 @@ async fn seed_plans(state: &AppState, users: &[User]) -> anyhow::Result<()> {
     };
     for child in ["child-ava", "child-leo"] {
         let child_id: ChildId = child.parse()?;
-        let actor = ActorId::from(format!("demo-seed-plan-{child}").into_bytes());
+        let actor = demo_actor(&format!("plan-{child}"));
         let mut failure: Option<String> = None;
         docs::append(state, &child_id, |doc| {
             doc.set_actor(actor.clone());

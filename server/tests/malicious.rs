@@ -1239,7 +1239,7 @@ async fn setup() -> (TestServer, Fixture) {
         .create_session(
             &server::auth::token_hash(&expired),
             &SAM.parse().expect("user id"),
-            Some("73616d2e736f6369616c"),
+            Some("73616d2e736f6369616c000000000000"),
             "expired-family",
             now - 2 * 3_600_000,
             now - 3_600_000,

@@ -415,7 +415,7 @@ async fn json_request_logs_carry_route_templates_and_never_record_content() {
         .expect("login json");
     let token = login["token"].as_str().expect("token").to_owned();
     let mut actor = hex::decode(device).expect("hex");
-    actor.extend_from_slice(b"tab1");
+    actor.extend_from_slice(b"tablet01");
     let actor = ActorId::from(actor);
     let mut caseload = Caseload::default();
     let sync = |req: SyncRequest| {

@@ -297,6 +297,13 @@ impl TestServer {
     }
 }
 
+/// A canonical device id for `username`'s test tablet, like the app's 16 random bytes in
+/// lowercase hex, but the same in every run.
+pub fn device_id(username: &str) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(username.as_bytes())[..16])
+}
+
 /// A simulated tablet: the same sync client code the app runs, natively.
 pub struct Tablet {
     pub token: String,
@@ -306,22 +313,15 @@ pub struct Tablet {
 
 impl Tablet {
     pub async fn sign_in(server: &TestServer, username: &str) -> Self {
-        // Like the app: a random-looking device id, and actors that start with its bytes.
-        let device: String = username
-            .bytes()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-            .chars()
-            .take(32)
-            .collect();
-        Self::sign_in_on(server, username, &device).await
+        Self::sign_in_on(server, username, &device_id(username)).await
     }
 
-    /// Signs in from the device `device` (hex); its actors start with the device's bytes.
+    /// Signs in from the device `device` (32 lowercase hex characters); like the app's, its
+    /// actor is the device's 16 bytes and 8 more.
     pub async fn sign_in_on(server: &TestServer, username: &str, device: &str) -> Self {
         let token = server.login_on(username, Some(device)).await;
         let mut actor = hex::decode(device).expect("hex");
-        actor.extend_from_slice(b"tab1");
+        actor.extend_from_slice(b"tablet01");
         Tablet {
             token,
             actor: ActorId::from(actor),

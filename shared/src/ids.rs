@@ -217,7 +217,10 @@ mod tests {
         let child: ChildId = "child-ava".parse().expect("id");
         let genesis = crate::record::genesis_actor(&child).to_bytes().to_vec();
         check_device(&hex_of(&genesis[..DeviceId::BYTES]), Err(RESERVED));
-        check_device(&hex_of(&b"demo-seed-user-sam"[..DeviceId::BYTES]), Err(RESERVED));
+        check_device(
+            &hex_of(&b"demo-seed-user-sam"[..DeviceId::BYTES]),
+            Err(RESERVED),
+        );
         // Sharing only part of a reserved prefix is fine.
         check_device(&padded(b"quilt-genesis", b'-'), Ok(()));
         check_device(&padded(b"demo-seed", b'_'), Ok(()));

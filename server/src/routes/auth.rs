@@ -4,7 +4,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use shared::api::{LoginRequest, LoginResponse, RefreshRequest, UserInfo};
+use serde::Deserialize;
+use shared::api::{LoginResponse, RefreshRequest, UserInfo};
+use shared::DeviceId;
 
 use crate::audit::{self, Event};
 use crate::auth::{dummy_hash, new_token, token_hash, verify_password, AuthUser};
@@ -31,9 +33,20 @@ pub fn user_info(user: &User) -> UserInfo {
     }
 }
 
+/// A sign-in as it arrives: `shared::api::LoginRequest` with the device id still a string, so
+/// that a malformed or reserved one is refused and audited with its reason like any other
+/// refused sign-in, rather than turned away as unreadable JSON.
+#[derive(Deserialize)]
+struct LoginAttempt {
+    username: String,
+    password: String,
+    #[serde(default)]
+    device_id: Option<String>,
+}
+
 async fn login(
     State(state): State<AppState>,
-    ApiJson(req): ApiJson<LoginRequest>,
+    ApiJson(req): ApiJson<LoginAttempt>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     if req.username.len() > 100 || req.password.len() > 1000 {
         return Err(ApiError::Unauthorised);
@@ -52,7 +65,20 @@ async fn login(
         return Err(ApiError::TooManyRequests);
     }
     let user = state.store.user_by_username(req.username.trim()).await?;
-    let req_device = req.device_id.clone();
+    // Checked before the password, which it saves hashing: the app only ever sends canonical
+    // ids, so this is a broken or hostile client whatever the password.
+    let device = match req.device_id.as_deref().map(str::parse::<DeviceId>) {
+        None => None,
+        Some(Ok(device)) => Some(device.to_string()),
+        Some(Err(invalid)) => {
+            tracing::warn!("sign-in refused: {invalid}");
+            state.metrics.sign_in(SignIn::Failed);
+            let mut event = Event::new("login", "refused").detail(invalid.to_string());
+            event.user_id = user.map(|u| u.id.to_string());
+            audit::record_or_log(&state, event).await;
+            return Err(ApiError::BadRequest(invalid.to_string()));
+        }
+    };
     let password = req.password;
     let hash = user
         .as_ref()
@@ -75,7 +101,6 @@ async fn login(
     };
     state.login_limiter.succeeded(&req.username);
     let family = new_token();
-    let device = req_device.as_ref().map(|d| d.to_string());
     if let Some(device) = &device {
         if !state.store.bind_device(device, &user.id, now).await? {
             tracing::warn!(user = %user.id, "sign-in refused: device registered to another user");
@@ -189,4 +214,32 @@ async fn logout(State(state): State<AppState>, auth: AuthUser) -> Result<StatusC
 
 async fn me(auth: AuthUser) -> Json<UserInfo> {
     Json(user_info(&auth.user))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::api::LoginRequest;
+
+    #[test]
+    fn the_app_s_login_request_is_a_login_attempt() {
+        let device: DeviceId = "00112233445566778899aabbccddeeff".parse().expect("id");
+        for device_id in [Some(device), None] {
+            let sent = LoginRequest {
+                username: "sam.social".into(),
+                password: "secret".into(),
+                device_id: device_id.clone(),
+            };
+            let json = serde_json::to_value(&sent).expect("json");
+            let got: LoginAttempt = serde_json::from_value(json).expect("attempt");
+            assert_eq!(
+                (got.username, got.password, got.device_id),
+                (
+                    sent.username,
+                    sent.password,
+                    device_id.map(|d| d.to_string())
+                )
+            );
+        }
+    }
 }
