@@ -11,6 +11,7 @@ pub mod demo;
 pub mod docs;
 pub mod error;
 pub mod group;
+pub mod limits;
 pub mod live;
 pub mod logging;
 pub mod metrics;

@@ -9,6 +9,7 @@ use shared::ChildId;
 use crate::cpu::CpuPool;
 use crate::docs::DocCache;
 use crate::group::GroupCommit;
+use crate::limits::LoginLimiter;
 use crate::live::Live;
 use crate::metrics::{Metrics, MetricsToken};
 use crate::store::{MergeWrite, Store};
@@ -121,7 +122,7 @@ impl AppState {
             audit_appends,
             store,
             doc_locks: DocLocks::default(),
-            login_limiter: LoginLimiter::default(),
+            login_limiter: LoginLimiter::new(config.login_window_ms, config.login_max_failures),
             doc_cache: Arc::new(DocCache::new(config.doc_cache_docs)),
             live,
             config: Arc::new(config),
@@ -152,35 +153,4 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
-}
-
-/// Counts failed sign-ins per username so passwords cannot be guessed at speed. In memory:
-/// each server process limits on its own.
-#[derive(Clone, Default)]
-pub struct LoginLimiter {
-    failures: Arc<Mutex<HashMap<String, Vec<i64>>>>,
-}
-
-impl LoginLimiter {
-    fn key(username: &str) -> String {
-        username.trim().to_lowercase()
-    }
-
-    /// Whether this username has had `max` failures within the window ending `now`.
-    pub fn is_blocked(&self, username: &str, now: i64, window_ms: i64, max: usize) -> bool {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = map.entry(Self::key(username)).or_default();
-        entry.retain(|t| now - *t < window_ms);
-        entry.len() >= max
-    }
-
-    pub fn failed(&self, username: &str, now: i64) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(Self::key(username)).or_default().push(now);
-    }
-
-    pub fn succeeded(&self, username: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(&Self::key(username));
-    }
 }

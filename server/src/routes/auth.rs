@@ -52,13 +52,7 @@ async fn login(
         return Err(ApiError::Unauthorised);
     }
     let now = now_ms();
-    let cfg = &state.config;
-    if state.login_limiter.is_blocked(
-        &req.username,
-        now,
-        cfg.login_window_ms,
-        cfg.login_max_failures,
-    ) {
+    if state.login_limiter.is_blocked(&req.username, now) {
         tracing::warn!("sign-in rate limited");
         state.metrics.sign_in(SignIn::RateLimited);
         audit::record_or_log(&state, Event::new("login", "rate_limited")).await;
