@@ -1,5 +1,5 @@
 //! Bounds on what clients can make the server remember: events per key in a sliding window
-//! for a bounded number of keys (failed sign-ins per username).
+//! for a bounded number of keys (failed sign-ins per username, itemised audit rows per user).
 //!
 //! In memory, per process: several processes each limit on their own.
 
@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 
 /// How many usernames the sign-in limiter tracks at once.
 pub const MAX_TRACKED_USERNAMES: usize = 10_000;
+/// How many users the audit limiter tracks at once.
+pub const MAX_TRACKED_USERS: usize = 10_000;
 
 /// Up to `limit` events per key within `window_ms`, for at most `max_keys` keys.
 ///
@@ -209,6 +211,31 @@ impl LoginLimiter {
     }
 }
 
+/// How many refusals each user's requests may itemise in the audit trail per window; the rest
+/// of a request's refusals are counted in one summary row, so a request naming hundreds of
+/// children it may not see writes a bounded number of rows and loses no count.
+#[derive(Clone)]
+pub struct ItemisedRefusals {
+    rows: Shared,
+}
+
+impl ItemisedRefusals {
+    pub fn new(window_ms: i64, per_window: usize) -> Self {
+        let rows = Shared::new(window_ms, per_window, MAX_TRACKED_USERS);
+        ItemisedRefusals { rows }
+    }
+
+    /// Of `wanted` refusals for `user` at `now`, how many get a row of their own.
+    pub fn take(&self, user: &str, now: i64, wanted: usize) -> usize {
+        self.rows.lock().take(user, now, wanted)
+    }
+
+    /// Users tracked now.
+    pub fn tracked(&self) -> usize {
+        self.rows.lock().len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,5 +291,18 @@ mod tests {
         assert_eq!(w.count("c", MINUTE + 6), 1);
         w.forget("a");
         assert_eq!(w.count("a", MINUTE + 6), 0);
+    }
+
+    #[test]
+    fn itemised_refusals_are_bounded_per_user_and_window() {
+        let limit = ItemisedRefusals::new(MINUTE, 20);
+        assert_eq!(limit.take("user-a", 0, 500), 20);
+        assert_eq!(limit.take("user-a", 1, 1), 0);
+        assert_eq!(limit.take("user-b", 1, 1), 1, "per user");
+        assert_eq!(limit.take("user-a", MINUTE, 3), 3, "a new window");
+        for n in 0..50_000 {
+            limit.take(&format!("user-{n}"), 2 * MINUTE, 1);
+        }
+        assert!(limit.tracked() <= MAX_TRACKED_USERS);
     }
 }

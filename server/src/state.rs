@@ -9,7 +9,7 @@ use shared::ChildId;
 use crate::cpu::CpuPool;
 use crate::docs::DocCache;
 use crate::group::GroupCommit;
-use crate::limits::LoginLimiter;
+use crate::limits::{ItemisedRefusals, LoginLimiter};
 use crate::live::Live;
 use crate::metrics::{Metrics, MetricsToken};
 use crate::store::{MergeWrite, Store};
@@ -22,6 +22,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub doc_locks: DocLocks,
     pub login_limiter: LoginLimiter,
+    /// How many children a user may not see each sync may name in the audit trail one by one.
+    pub itemised_refusals: ItemisedRefusals,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     /// Documents this process has loaded, by version (see `docs`).
@@ -48,6 +50,11 @@ pub struct Config {
     /// Failed sign-ins per username within `login_window_ms` before further tries are refused.
     pub login_max_failures: usize,
     pub login_window_ms: i64,
+    /// Each user's syncs write at most this many audit rows for children not on their
+    /// caseload within `itemised_refusals_window_ms`; a request's other such children are
+    /// counted in one summary row.
+    pub itemised_refusals_per_window: usize,
+    pub itemised_refusals_window_ms: i64,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     /// Most children one sync request may name.
@@ -69,6 +76,8 @@ impl Default for Config {
             refresh_ttl_ms: 14 * 24 * 60 * 60 * 1000,
             login_max_failures: 5,
             login_window_ms: 15 * 60 * 1000,
+            itemised_refusals_per_window: 20,
+            itemised_refusals_window_ms: 60 * 1000,
             max_body_bytes: 16 * 1024 * 1024,
             max_children_per_sync: 500,
             compact_after_changes: 500,
@@ -123,6 +132,10 @@ impl AppState {
             store,
             doc_locks: DocLocks::default(),
             login_limiter: LoginLimiter::new(config.login_window_ms, config.login_max_failures),
+            itemised_refusals: ItemisedRefusals::new(
+                config.itemised_refusals_window_ms,
+                config.itemised_refusals_per_window,
+            ),
             doc_cache: Arc::new(DocCache::new(config.doc_cache_docs)),
             live,
             config: Arc::new(config),

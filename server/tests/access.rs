@@ -211,3 +211,103 @@ async fn every_role_every_endpoint_every_allocation() {
         wrong.join("\n")
     );
 }
+
+/// Syncs naming hundreds of made-up children: every one is answered `revoked`; per user, a
+/// bounded number is audited one by one and the rest are counted in one summary row per
+/// request, so the trail stays small and no refusal goes uncounted.
+#[tokio::test]
+async fn refusals_of_children_one_may_not_see_are_audited_within_a_bound_and_all_counted() {
+    const BOUND: usize = 20;
+    let server = TestServer::with_config(server::Config {
+        itemised_refusals_per_window: BOUND,
+        // Longer than the test takes on the slowest machine.
+        itemised_refusals_window_ms: 60 * 60 * 1000,
+        ..server::Config::default()
+    })
+    .await;
+    let audit = || async { server.state.store.audit_all().await.expect("audit") };
+    let before = audit().await.len();
+    let mut sam = Tablet::sign_in(&server, "sam.social").await;
+    let made_up = |round: usize, n: usize| format!("child-made-up-{round}-{n}");
+    let sync = |tablet: &Tablet, children: Vec<String>| {
+        let req = shared::sync::SyncRequest {
+            children: children
+                .iter()
+                .map(|c| {
+                    shared::sync::Replica::new(c.parse().expect("id"), tablet.actor.clone())
+                        .request()
+                })
+                .collect(),
+        };
+        let token = tablet.token.clone();
+        let server = &server;
+        async move {
+            let (status, body) = server.post("/api/sync", Some(&token), &req).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let revoked = body["children"]
+                .as_array()
+                .expect("children")
+                .iter()
+                .filter(|c| children.iter().any(|n| c["child_id"] == n.as_str()))
+                .filter(|c| c["result"]["status"] == "revoked")
+                .count();
+            assert_eq!(revoked, children.len(), "every made-up child refused");
+        }
+    };
+
+    let (rounds, per_round) = (4, 150);
+    for round in 0..rounds {
+        sync(&sam, (0..per_round).map(|n| made_up(round, n)).collect()).await;
+    }
+    // Past the bound, a single refusal is counted too.
+    sync(&sam, vec![made_up(rounds, 0)]).await;
+    let sent = rounds * per_round + 1;
+    sam.sync(&server).await;
+
+    let trail = audit().await;
+    let refused: Vec<_> = trail[before..]
+        .iter()
+        .map(|e| &e.event)
+        .filter(|e| e.action == "sync" && e.outcome == "refused")
+        .collect();
+    assert!(refused
+        .iter()
+        .all(|e| e.user_id.as_deref() == Some("user-sam-social")));
+    let itemised = refused.iter().filter(|e| e.child_id.is_some()).count();
+    assert_eq!(itemised, BOUND, "itemised up to the bound");
+    let summaries: Vec<usize> = refused
+        .iter()
+        .filter(|e| e.child_id.is_none())
+        .map(|e| {
+            let (n, rest) = e.detail.split_once(' ').expect("a count");
+            assert!(rest.contains("not itemised"), "{}", e.detail);
+            n.parse().expect("count")
+        })
+        .collect();
+    assert_eq!(
+        summaries.len(),
+        rounds + 1,
+        "one summary per request past the bound"
+    );
+    assert_eq!(
+        itemised + summaries.iter().sum::<usize>(),
+        sent,
+        "every refusal counted"
+    );
+    assert!(refused.len() <= BOUND + rounds + 1);
+
+    // The bound is per user: another user's first refusals are itemised.
+    let hana = Tablet::sign_in(&server, "hana.health").await;
+    sync(&hana, vec![made_up(99, 0), made_up(99, 1)]).await;
+    let trail = audit().await;
+    let hana_rows = trail
+        .iter()
+        .filter(|e| {
+            e.event.user_id.as_deref() == Some("user-hana-health")
+                && e.event.outcome == "refused"
+                && e.event.detail == "child not on this user's caseload"
+        })
+        .count();
+    assert_eq!(hana_rows, 2);
+    assert_eq!(server::audit::verify(&trail), Ok(()));
+}

@@ -53,6 +53,13 @@ async fn sync(
     let mut merged = docs::merge_children(&state, &sender, &on_caseload)
         .await
         .into_iter();
+    // Children the user may not see are each audited, up to a bound per user per window (a
+    // request naming hundreds of made-up children must not flood the trail); the rest of this
+    // request's are counted in one summary row.
+    let not_allowed = req.children.len() - on_caseload.len();
+    let itemised = state
+        .itemised_refusals
+        .take(auth.user.id.as_str(), now_ms(), not_allowed);
     let mut events = Vec::new();
     for child in &req.children {
         let result = if allowed.contains(&child.child_id) {
@@ -76,25 +83,41 @@ async fn sync(
             // Not on this user's caseload (never allocated, or allocation removed): nothing is
             // stored and the tablet is told to drop its copy.
             refused += 1;
-            tracing::warn!(user = %auth.user.id, child = %child.child_id, "sync refused: child not on caseload");
+            if refused <= itemised {
+                tracing::warn!(user = %auth.user.id, child = %child.child_id, "sync refused: child not on caseload");
+            }
             ChildResult::Revoked
         };
+        // The first `itemised` refusals get a row each; the rest are counted below.
+        if allowed.contains(&child.child_id) || refused <= itemised {
+            events.extend(audit_event(
+                &auth,
+                &child.child_id,
+                child.changes.len(),
+                &result,
+            ));
+        }
         if let ChildResult::Merged { accepted: n, .. } | ChildResult::Fallback { accepted: n, .. } =
             &result
         {
             accepted += n;
         }
         state.metrics.sync_child(&result, child.changes.len());
-        events.extend(audit_event(
-            &auth,
-            &child.child_id,
-            child.changes.len(),
-            &result,
-        ));
         children.push(ChildSyncResponse {
             child_id: child.child_id.clone(),
             result,
         });
+    }
+    let unitemised = not_allowed - itemised;
+    if unitemised > 0 {
+        tracing::warn!(user = %auth.user.id, children = unitemised, "sync refused: children not on caseload, not itemised");
+        events.push(
+            Event::new("sync", "refused")
+                .detail(format!(
+                    "{unitemised} more child(ren) not on this user's caseload refused, not itemised"
+                ))
+                .by(&auth),
+        );
     }
     for entry in &caseload {
         if !named.contains(&entry.child_id) {
