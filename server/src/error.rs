@@ -23,6 +23,8 @@ pub enum ApiError {
     BadRequest(String),
     #[error("the request is larger than the server accepts")]
     TooLarge,
+    #[error("the request arrived too slowly; try again")]
+    TooSlow,
     #[error("too many failed attempts; wait a few minutes and try again")]
     TooManyRequests,
     #[error("the server could not store your changes just now; they are kept on your device")]
@@ -39,6 +41,7 @@ impl ApiError {
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::TooSlow => (StatusCode::REQUEST_TIMEOUT, "too_slow"),
             ApiError::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -90,6 +93,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                     ApiError::TooLarge
                 }
+                JsonRejection::BytesRejection(b) if arrived_too_slowly(&b) => ApiError::TooSlow,
                 JsonRejection::MissingJsonContentType(_) => ApiError::BadRequest(
                     "send the request as JSON (Content-Type: application/json)".into(),
                 ),
@@ -104,4 +108,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             }),
         }
     }
+}
+
+/// Whether reading a body failed because it missed its deadline (`limits::with_body_deadline`).
+fn arrived_too_slowly(e: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(e), |e| e.source()).any(|e| e.is::<crate::limits::BodyTooSlow>())
 }

@@ -21,11 +21,17 @@ pub mod state;
 pub mod store;
 
 use std::future::Future;
+use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderValue};
 use axum::routing::any;
 use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -43,6 +49,10 @@ async fn api_not_found() -> error::ApiError {
 
 /// The whole HTTP surface: the JSON API under `/api`, and the built client everywhere else.
 pub fn app(state: AppState) -> Router {
+    let (body_timeout, body_min_rate) = (
+        state.config.body_read_timeout,
+        state.config.body_min_bytes_per_sec,
+    );
     let api = Router::new()
         .merge(routes::auth::router())
         .merge(routes::sync::router())
@@ -96,6 +106,10 @@ pub fn app(state: AppState) -> Router {
                 "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
             ),
         ))
+        // Slow bodies are cut off before any handler waits on them (slow heads: `serve`).
+        .layer(axum::middleware::map_request(move |req: Request| {
+            std::future::ready(limits::with_body_deadline(req, body_timeout, body_min_rate))
+        }))
         // Outermost, so the status it logs and counts is the one the client gets.
         .layer(axum::middleware::from_fn_with_state(
             state,
@@ -104,12 +118,59 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves `app(state)` on `listener` until `shutdown` completes, finishing in-flight requests.
+///
+/// HTTP/1.1 through hyper directly, not `axum::serve`, for its header read timeout: a client
+/// that sends its request head slowly, or keeps a connection idle, is cut off after
+/// `Config::header_read_timeout`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(state.config.header_read_timeout);
+    let app = app(state);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    accept_failed(e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = app
+            .clone()
+            .map_request(|req: Request<hyper::body::Incoming>| req.map(Body::new));
+        let conn = graceful
+            .watch(http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)));
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                // Timeouts, resets and malformed requests: the client's problem, not ours.
+                tracing::debug!(error = %e, "connection closed with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// A failed `accept`: a connection that went away before it was accepted is nothing; anything
+/// else (out of file descriptors, say) is logged and waited out rather than spun on.
+async fn accept_failed(e: std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %e, "accepting a connection failed");
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }

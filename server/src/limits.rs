@@ -1,10 +1,20 @@
-//! Bounds on what clients can make the server remember: events per key in a sliding window
-//! for a bounded number of keys (failed sign-ins per username, itemised audit rows per user).
+//! Bounds on what clients can make the server remember or wait for: events per key in a
+//! sliding window for a bounded number of keys (failed sign-ins per username, itemised audit
+//! rows per user), and the deadline for a request body to arrive.
 //!
 //! In memory, per process: several processes each limit on their own.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::Request;
+use hyper::body::{Frame, SizeHint};
+use tokio::time::{Instant, Sleep};
 
 /// How many usernames the sign-in limiter tracks at once.
 pub const MAX_TRACKED_USERNAMES: usize = 10_000;
@@ -233,6 +243,82 @@ impl ItemisedRefusals {
     /// Users tracked now.
     pub fn tracked(&self) -> usize {
         self.rows.lock().len()
+    }
+}
+
+/// The body arrived too slowly (see [`with_body_deadline`]).
+#[derive(Debug, thiserror::Error)]
+#[error("the request body arrived too slowly")]
+pub struct BodyTooSlow;
+
+/// Gives a request's body a deadline: `timeout` from now (the head has been read), plus one
+/// second for every `min_bytes_per_sec` bytes received. A large body on a slow but honest link
+/// finishes; one dribbled in a byte at a time cannot hold the connection open.
+pub fn with_body_deadline(req: Request, timeout: Duration, min_bytes_per_sec: u64) -> Request {
+    req.map(|inner| {
+        let start = Instant::now();
+        Body::new(DeadlineBody {
+            inner,
+            start,
+            timeout,
+            min_bytes_per_sec,
+            received: 0,
+            sleep: Box::pin(tokio::time::sleep_until(start + timeout)),
+        })
+    })
+}
+
+struct DeadlineBody {
+    inner: Body,
+    start: Instant,
+    timeout: Duration,
+    min_bytes_per_sec: u64,
+    received: u64,
+    sleep: Pin<Box<Sleep>>,
+}
+
+impl DeadlineBody {
+    fn deadline(&self) -> Instant {
+        let earned = self
+            .received
+            .checked_div(self.min_bytes_per_sec)
+            .map_or(Duration::ZERO, Duration::from_secs);
+        self.start + self.timeout + earned
+    }
+}
+
+impl HttpBody for DeadlineBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.received = this.received.saturating_add(data.len() as u64);
+                    let deadline = this.deadline();
+                    this.sleep.as_mut().reset(deadline);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Pending => match this.sleep.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(axum::Error::new(BodyTooSlow)))),
+                Poll::Pending => Poll::Pending,
+            },
+            done => done,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 

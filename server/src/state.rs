@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use shared::ChildId;
 
@@ -55,6 +56,13 @@ pub struct Config {
     /// counted in one summary row.
     pub itemised_refusals_per_window: usize,
     pub itemised_refusals_window_ms: i64,
+    /// How long a client has to send a request's head (and how long an idle connection
+    /// stays open between requests).
+    pub header_read_timeout: Duration,
+    /// How long a client has to send a request's body after its head, plus one second for
+    /// every `body_min_bytes_per_sec` bytes it has sent.
+    pub body_read_timeout: Duration,
+    pub body_min_bytes_per_sec: u64,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     /// Most children one sync request may name.
@@ -78,6 +86,9 @@ impl Default for Config {
             login_window_ms: 15 * 60 * 1000,
             itemised_refusals_per_window: 20,
             itemised_refusals_window_ms: 60 * 1000,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            body_min_bytes_per_sec: 8 * 1024,
             max_body_bytes: 16 * 1024 * 1024,
             max_children_per_sync: 500,
             compact_after_changes: 500,
