@@ -16,6 +16,7 @@ pub mod live;
 pub mod logging;
 pub mod metrics;
 pub mod observe;
+pub mod quarantine;
 pub mod routes;
 pub mod state;
 pub mod store;

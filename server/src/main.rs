@@ -8,6 +8,7 @@ use clap::Parser;
 use server::logging::LogFormat;
 use server::metrics::MetricsToken;
 use server::{demo, AppState, Config};
+use shared::ChildId;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -64,6 +65,26 @@ enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Records the server cannot load, which syncs answer as unavailable until repaired.
+    Records {
+        #[command(subcommand)]
+        command: RecordsCommand,
+    },
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum RecordsCommand {
+    /// List the quarantined records: child id, when it was found, and why.
+    ListBroken,
+    /// Rebuild a record change by change, set aside (into quarantined_changes) what does not
+    /// apply or load, and clear its quarantine mark. Changes nothing if the record is healthy.
+    Repair {
+        /// The child whose record to repair.
+        child_id: String,
+        /// Who runs the repair, for the audit trail (default: the USER environment variable).
+        #[arg(long)]
+        operator: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -80,6 +101,9 @@ async fn main() -> anyhow::Result<()> {
             done.bytes
         );
         return Ok(());
+    }
+    if let Some(Command::Records { command }) = &args.command {
+        return records(&args.database_url, command).await;
     }
 
     if let Some(path) = args.database_url.strip_prefix("sqlite://") {
@@ -130,6 +154,39 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(%addr, "listening");
     println!("Quilt is running at http://{addr}/");
     server::serve(listener, state, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// `quilt-server records …`, on the database the server uses (it may be running).
+async fn records(database_url: &str, command: &RecordsCommand) -> anyhow::Result<()> {
+    // An operator command never creates a database: a mistyped path is an error.
+    if let Some(path) = database_url.strip_prefix("sqlite://") {
+        anyhow::ensure!(std::path::Path::new(path).exists(), "no database at {path}");
+    }
+    let store = server::store::open_store(database_url)
+        .await
+        .context("opening the database")?;
+    match command {
+        RecordsCommand::ListBroken => {
+            let broken = store
+                .quarantined_records()
+                .await
+                .context("reading quarantined records")?;
+            println!("{}", server::quarantine::describe(&broken));
+        }
+        RecordsCommand::Repair { child_id, operator } => {
+            let child: ChildId = child_id
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{child_id:?} is not a child id"))?;
+            let operator = operator
+                .clone()
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_default();
+            let state = AppState::new(store, Config::default());
+            let done = server::quarantine::repair(&state, &child, &operator).await?;
+            println!("{done}");
+        }
+    }
     Ok(())
 }
 

@@ -52,6 +52,8 @@ pub struct Metrics {
     answer_changes: [AtomicU64; 2],
     /// Merges recomputed because another merge of the child was stored first.
     merge_conflicts: AtomicU64,
+    /// Stored records found unloadable (each is quarantined; see `quarantine`).
+    records_unloadable: AtomicU64,
     /// Route template -> count per status class. The set of keys is bounded by the router.
     http: RwLock<BTreeMap<String, [AtomicU64; 5]>>,
 }
@@ -71,6 +73,7 @@ impl Default for Metrics {
             doc_cache: Default::default(),
             answer_changes: Default::default(),
             merge_conflicts: AtomicU64::new(0),
+            records_unloadable: AtomicU64::new(0),
             http: RwLock::default(),
         }
     }
@@ -135,6 +138,11 @@ impl Metrics {
 
     pub fn merge_conflict(&self) {
         self.merge_conflicts.fetch_add(1, Relaxed);
+    }
+
+    /// A stored record that could not be loaded (or saved and loaded again) was found.
+    pub fn record_unloadable(&self) {
+        self.records_unloadable.fetch_add(1, Relaxed);
     }
 
     /// The Prometheus text exposition (format 0.0.4).
@@ -274,6 +282,20 @@ impl Metrics {
             out,
             "quilt_merge_conflicts_total {}",
             self.merge_conflicts.load(Relaxed)
+        )?;
+
+        header(
+            out,
+            "quilt_records_unloadable_total",
+            "counter",
+            "Stored records found unloadable: a change that does not decode or apply, a missing \
+             dependency, a snapshot that does not load, a document that does not load again once \
+             saved, or a rebuild that panicked. Each is quarantined until it is repaired.",
+        )?;
+        writeln!(
+            out,
+            "quilt_records_unloadable_total {}",
+            self.records_unloadable.load(Relaxed)
         )?;
 
         header(

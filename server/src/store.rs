@@ -26,6 +26,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The child's record is marked as one that cannot be loaded (see `crate::quarantine`).
+    #[error("the record cannot be loaded and waits for a repair")]
+    Quarantined,
     #[error("unsupported database URL (use sqlite://… or postgres://…): {0}")]
     UnsupportedUrl(String),
 }
@@ -116,6 +119,71 @@ pub struct StoredDoc {
 pub struct DocState {
     pub version: i64,
     pub heads: Vec<String>,
+    /// The record is marked as one that cannot be loaded (see `crate::quarantine`).
+    pub quarantined: bool,
+}
+
+/// A record marked as one the server cannot load, until a repair clears the mark.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantinedRecord {
+    pub child_id: ChildId,
+    /// A fixed phrase (`quarantine::Broken::reason`), never record content.
+    pub reason: String,
+    pub detected_at_ms: i64,
+}
+
+/// A child's stored document with the hash each change is stored under, in stored order: what
+/// a repair reads.
+#[derive(Debug, Clone, Default)]
+pub struct StoredRecord {
+    pub doc: StoredDoc,
+    /// `hashes[i]` is the stored hash of `doc.changes[i]`.
+    pub hashes: Vec<String>,
+}
+
+/// What a part set aside by a repair was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartKind {
+    Change,
+    Snapshot,
+}
+
+impl PartKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            PartKind::Change => "change",
+            PartKind::Snapshot => "snapshot",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "change" => Some(PartKind::Change),
+            "snapshot" => Some(PartKind::Snapshot),
+            _ => None,
+        }
+    }
+}
+
+/// A stored change or snapshot a repair moves out of a record, byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantinedPart {
+    pub kind: PartKind,
+    /// A change's stored hash; a snapshot's SHA-256 (hex).
+    pub hash: String,
+    pub bytes: Vec<u8>,
+    /// A fixed phrase, never record content.
+    pub reason: String,
+}
+
+/// A repair of one record, stored atomically by [`Store::commit_repair`].
+#[derive(Debug, Clone, Default)]
+pub struct RecordRepair {
+    /// Changes (and the snapshot) taken out of the record into `quarantined_changes`.
+    pub moved: Vec<QuarantinedPart>,
+    /// The repaired document's heads and its whole read model (`replace_all`); no changes
+    /// and no compaction (what remains is stored as it was).
+    pub write: MergeWrite,
 }
 
 /// One change to append: its hash (hex) and bytes.
@@ -292,6 +360,37 @@ pub trait Store: Send + Sync + 'static {
     /// so their read model is rebuilt at start-up.
     async fn unversioned_children(&self) -> Result<Vec<ChildId>>;
 
+    // Records that cannot be loaded (see `crate::quarantine`).
+    /// Marks `child`'s record as one that cannot be loaded, unless it is marked already or its
+    /// document is no longer at `version` (a repair stored meanwhile); whether this call marked it.
+    async fn quarantine_record(
+        &self,
+        child: &ChildId,
+        version: i64,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<bool>;
+    async fn is_quarantined(&self, child: &ChildId) -> Result<bool>;
+    /// Every marked record, oldest detection first.
+    async fn quarantined_records(&self) -> Result<Vec<QuarantinedRecord>>;
+    /// Clears the mark (the record loads after all); whether there was one.
+    async fn release_record(&self, child: &ChildId) -> Result<bool>;
+    /// A consistent read of a child's document with each change's stored hash.
+    async fn load_record(&self, child: &ChildId) -> Result<StoredRecord>;
+    /// Stores a repair if the child's document is still at `base_version` (as a merge is
+    /// stored): in one transaction, moves `repair.moved` out of the record into
+    /// `quarantined_changes`, advances the version with the new heads, rewrites the read
+    /// model and clears the mark. `false`, having written nothing, if the version moved.
+    async fn commit_repair(
+        &self,
+        child: &ChildId,
+        base_version: i64,
+        repair: &RecordRepair,
+        now_ms: i64,
+    ) -> Result<bool>;
+    /// What repairs moved out of a child's record, in the order they were moved.
+    async fn quarantined_parts(&self, child: &ChildId) -> Result<Vec<QuarantinedPart>>;
+
     // Audit trail (append-only, hash-chained).
     /// Appends events to the trail in one transaction, in order, all with time `at_ms`.
     async fn append_audits(&self, events: &[crate::audit::Event], at_ms: i64) -> Result<()>;
@@ -336,6 +435,40 @@ pub(crate) fn child_ids(ids: Vec<String>) -> Result<Vec<ChildId>> {
         .collect()
 }
 
+/// `(child id, reason, detected at)` rows as quarantined records.
+pub(crate) fn quarantined_records(
+    rows: Vec<(String, String, i64)>,
+) -> Result<Vec<QuarantinedRecord>> {
+    rows.into_iter()
+        .map(|(child, reason, detected_at_ms)| {
+            Ok(QuarantinedRecord {
+                child_id: child
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt("child id".into()))?,
+                reason,
+                detected_at_ms,
+            })
+        })
+        .collect()
+}
+
+/// `(kind, hash, bytes, reason)` rows as quarantined parts.
+pub(crate) fn quarantined_parts(
+    rows: Vec<(String, String, Vec<u8>, String)>,
+) -> Result<Vec<QuarantinedPart>> {
+    rows.into_iter()
+        .map(|(kind, hash, bytes, reason)| {
+            Ok(QuarantinedPart {
+                kind: PartKind::from_code(&kind)
+                    .ok_or_else(|| StoreError::Corrupt("quarantined part kind".into()))?,
+                hash,
+                bytes,
+                reason,
+            })
+        })
+        .collect()
+}
+
 /// One observation as the read model stores it: the chronology's columns and the whole
 /// observation as JSON.
 pub(crate) struct ObservationRow {
@@ -365,6 +498,24 @@ pub(crate) fn group_by_child(
         out.entry(child).or_default().push(json);
     }
     out
+}
+
+/// [`assemble`] for one child of a list (the team's dashboard): a projection that cannot be
+/// read is logged and shown as an empty record with its entries counted as unreadable, so one
+/// child's row never fails the whole list.
+pub(crate) fn assemble_or_unreadable(
+    child: &str,
+    record_json: Option<&str>,
+    unreadable_observations: i64,
+    observations: &[String],
+) -> shared::record::Record {
+    assemble(record_json, unreadable_observations, observations).unwrap_or_else(|e| {
+        tracing::error!(child, error = %e, "a child's read model could not be read");
+        shared::record::Record {
+            unreadable: observations.len().max(1),
+            ..Default::default()
+        }
+    })
 }
 
 /// A child's record from its projection row and its observation rows (in chronological

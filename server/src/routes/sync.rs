@@ -121,7 +121,7 @@ async fn sync(
     }
     for entry in &caseload {
         if !named.contains(&entry.child_id) {
-            let result = docs::initial(&state, &entry.child_id).await?;
+            let result = docs::initial(&state, &entry.child_id).await;
             events.extend(audit_event(&auth, &entry.child_id, 0, &result));
             children.push(ChildSyncResponse {
                 child_id: entry.child_id.clone(),

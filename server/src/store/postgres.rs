@@ -22,8 +22,9 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Row};
 
 use super::{
-    ChronologyPage, DocState, MergeWrite, NewRefresh, Page, RefreshUse, Result, Session, Store,
-    StoreError, StoredDoc, TeamChild, User,
+    ChronologyPage, DocState, MergeWrite, NewRefresh, Page, PartKind, QuarantinedPart,
+    QuarantinedRecord, RecordRepair, RefreshUse, Result, Session, Store, StoreError, StoredDoc,
+    StoredRecord, TeamChild, User,
 };
 use shared::api::{CaseloadEntry, Role, TeamCaseloadRow};
 use shared::chronology::ChronologyEntry;
@@ -124,27 +125,38 @@ const USER_COLUMNS: &str =
     "u.id, u.username, u.display_name, u.agency, u.role, u.team_id, u.password_hash";
 
 /// The snapshot and the changes after it in one statement, hence one snapshot of the
-/// database: a compaction committing meanwhile is seen whole or not at all.
-async fn read_doc(conn: &mut PgConnection, child: &ChildId) -> Result<StoredDoc> {
-    let rows = sqlx::query(
-        "SELECT 0 AS part, 0::BIGINT AS seq, bytes FROM doc_snapshots WHERE child_id = $1 \
+/// database: a compaction committing meanwhile is seen whole or not at all. With each change's
+/// stored hash if `with_hashes` (a repair).
+async fn read_doc(
+    conn: &mut PgConnection,
+    child: &ChildId,
+    with_hashes: bool,
+) -> Result<StoredRecord> {
+    let hash = if with_hashes { "hash" } else { "NULL" };
+    let rows = sqlx::query(&format!(
+        "SELECT 0 AS part, 0::BIGINT AS seq, bytes, NULL AS hash FROM doc_snapshots WHERE child_id = $1 \
          UNION ALL \
-         SELECT 1 AS part, seq, bytes FROM doc_changes WHERE child_id = $1 \
+         SELECT 1 AS part, seq, bytes, {hash} AS hash FROM doc_changes WHERE child_id = $1 \
          UNION ALL \
-         SELECT 2 AS part, version AS seq, NULL AS bytes FROM doc_state WHERE child_id = $1 \
-         ORDER BY part, seq",
-    )
+         SELECT 2 AS part, version AS seq, NULL AS bytes, NULL AS hash FROM doc_state WHERE child_id = $1 \
+         ORDER BY part, seq"
+    ))
     .bind(child.as_str())
     .fetch_all(&mut *conn)
     .await?;
-    let mut stored = StoredDoc::default();
+    let mut stored = StoredRecord::default();
     for row in &rows {
         let part: i32 = row.try_get("part")?;
         let bytes: Option<Vec<u8>> = row.try_get("bytes")?;
         match (part, bytes) {
-            (0, Some(bytes)) => stored.snapshot = Some(bytes),
-            (1, Some(bytes)) => stored.changes.push(bytes),
-            (2, None) => stored.version = row.try_get("seq")?,
+            (0, Some(bytes)) => stored.doc.snapshot = Some(bytes),
+            (1, Some(bytes)) => {
+                stored.doc.changes.push(bytes);
+                if with_hashes {
+                    stored.hashes.push(row.try_get("hash")?);
+                }
+            }
+            (2, None) => stored.doc.version = row.try_get("seq")?,
             _ => return Err(StoreError::Corrupt("stored document".into())),
         }
     }
@@ -694,7 +706,7 @@ impl Store for PgStore {
 
     async fn load_doc(&self, child: &ChildId) -> Result<StoredDoc> {
         let mut conn = self.pool.acquire().await?;
-        read_doc(&mut conn, child).await
+        Ok(read_doc(&mut conn, child, false).await?.doc)
     }
 
     async fn commit_merges(
@@ -720,20 +732,23 @@ impl Store for PgStore {
         children: &[ChildId],
     ) -> Result<std::collections::HashMap<ChildId, DocState>> {
         let ids: Vec<String> = children.iter().map(|c| c.as_str().to_owned()).collect();
-        let rows: Vec<(String, i64, String)> = sqlx::query_as(
-            "SELECT child_id, version, heads FROM doc_state WHERE child_id = ANY($1)",
+        let rows: Vec<(String, i64, String, bool)> = sqlx::query_as(
+            "SELECT s.child_id, s.version, s.heads, \
+             EXISTS (SELECT 1 FROM quarantined_records q WHERE q.child_id = s.child_id) \
+             FROM doc_state s WHERE s.child_id = ANY($1)",
         )
         .bind(&ids)
         .fetch_all(&self.pool)
         .await?;
         let mut out = std::collections::HashMap::new();
-        for (id, version, heads) in rows {
+        for (id, version, heads, quarantined) in rows {
             let id = super::child_ids(vec![id])?.remove(0);
             out.insert(
                 id,
                 DocState {
                     version,
                     heads: super::split_heads(&heads),
+                    quarantined,
                 },
             );
         }
@@ -749,6 +764,139 @@ impl Store for PgStore {
         .fetch_all(&self.pool)
         .await?;
         super::child_ids(ids)
+    }
+
+    async fn quarantine_record(
+        &self,
+        child: &ChildId,
+        version: i64,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        // Shares the lock a commit takes on the child's row: a repair committing meanwhile is
+        // seen (the version moved, nothing is marked), or waits until this is committed.
+        let stored: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM doc_state WHERE child_id = $1 FOR SHARE")
+                .bind(child.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if stored.unwrap_or(0) != version {
+            return Ok(false);
+        }
+        let done = sqlx::query(
+            "INSERT INTO quarantined_records (child_id, reason, detected_at_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (child_id) DO NOTHING",
+        )
+        .bind(child.as_str())
+        .bind(reason)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn is_quarantined(&self, child: &ChildId) -> Result<bool> {
+        let found: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM quarantined_records WHERE child_id = $1")
+                .bind(child.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    async fn quarantined_records(&self) -> Result<Vec<QuarantinedRecord>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT child_id, reason, detected_at_ms FROM quarantined_records \
+             ORDER BY detected_at_ms, child_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        super::quarantined_records(rows)
+    }
+
+    async fn release_record(&self, child: &ChildId) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM quarantined_records WHERE child_id = $1")
+            .bind(child.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn load_record(&self, child: &ChildId) -> Result<StoredRecord> {
+        let mut conn = self.pool.acquire().await?;
+        read_doc(&mut conn, child, true).await
+    }
+
+    async fn commit_repair(
+        &self,
+        child: &ChildId,
+        base_version: i64,
+        repair: &RecordRepair,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let merge = (child.clone(), base_version, repair.write.clone());
+        let mut tx = self.pool.begin().await?;
+        if advance_versions(&mut tx, std::slice::from_ref(&merge)).await? != [true] {
+            return Ok(false);
+        }
+        let (mut kinds, mut hashes, mut bytes, mut reasons) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for part in &repair.moved {
+            kinds.push(part.kind.code());
+            hashes.push(part.hash.as_str());
+            bytes.push(part.bytes.as_slice());
+            reasons.push(part.reason.as_str());
+        }
+        sqlx::query(
+            "INSERT INTO quarantined_changes (child_id, kind, hash, bytes, reason, quarantined_at_ms) \
+             SELECT $1, kind, hash, bytes, reason, $6 \
+             FROM UNNEST($2::text[], $3::text[], $4::bytea[], $5::text[]) WITH ORDINALITY AS u(kind, hash, bytes, reason, n) \
+             ORDER BY n",
+        )
+        .bind(child.as_str())
+        .bind(&kinds)
+        .bind(&hashes)
+        .bind(&bytes)
+        .bind(&reasons)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        let changes: Vec<&str> = repair
+            .moved
+            .iter()
+            .filter(|p| p.kind == PartKind::Change)
+            .map(|p| p.hash.as_str())
+            .collect();
+        sqlx::query("DELETE FROM doc_changes WHERE child_id = $1 AND hash = ANY($2)")
+            .bind(child.as_str())
+            .bind(&changes)
+            .execute(&mut *tx)
+            .await?;
+        if repair.moved.iter().any(|p| p.kind == PartKind::Snapshot) {
+            sqlx::query("DELETE FROM doc_snapshots WHERE child_id = $1")
+                .bind(child.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("DELETE FROM quarantined_records WHERE child_id = $1")
+            .bind(child.as_str())
+            .execute(&mut *tx)
+            .await?;
+        write_merges(&mut tx, &[&merge], now_ms).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn quarantined_parts(&self, child: &ChildId) -> Result<Vec<QuarantinedPart>> {
+        let rows: Vec<(String, String, Vec<u8>, String)> = sqlx::query_as(
+            "SELECT kind, hash, bytes, reason FROM quarantined_changes WHERE child_id = $1 ORDER BY seq",
+        )
+        .bind(child.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        super::quarantined_parts(rows)
     }
 
     async fn bind_device(&self, device: &str, user: &UserId, now_ms: i64) -> Result<bool> {
@@ -854,11 +1002,12 @@ impl Store for PgStore {
                 let allocated: Option<String> = row.try_get("allocated")?;
                 let id: String = row.try_get("id")?;
                 let record_json: Option<String> = row.try_get("record_json")?;
-                let record = super::assemble(
+                let record = super::assemble_or_unreadable(
+                    &id,
                     record_json.as_deref(),
                     row.try_get("unreadable_observations")?,
                     &observations.remove(&id).unwrap_or_default(),
-                )?;
+                );
                 let row = TeamCaseloadRow {
                     child: child_from_row(row)?,
                     allocated_to: allocated

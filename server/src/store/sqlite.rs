@@ -11,8 +11,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::{
-    ChronologyPage, DocState, MergeWrite, NewRefresh, Page, RefreshUse, Result, Session, Store,
-    StoreError, StoredDoc, TeamChild, User,
+    ChronologyPage, DocState, MergeWrite, NewRefresh, Page, PartKind, QuarantinedPart,
+    QuarantinedRecord, RecordRepair, RefreshUse, Result, Session, Store, StoreError, StoredDoc,
+    StoredRecord, TeamChild, User,
 };
 use shared::api::{CaseloadEntry, Role, TeamCaseloadRow};
 use shared::chronology::ChronologyEntry;
@@ -100,27 +101,46 @@ fn audit_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<crate::audit::Entry> 
 }
 
 /// The snapshot and the changes after it, read in one transaction so a concurrent compaction
-/// is seen whole or not at all.
-async fn read_doc(conn: &mut SqliteConnection, child: &ChildId) -> Result<StoredDoc> {
+/// is seen whole or not at all; with each change's stored hash if `with_hashes` (a repair).
+async fn read_doc(
+    conn: &mut SqliteConnection,
+    child: &ChildId,
+    with_hashes: bool,
+) -> Result<StoredRecord> {
     let snapshot: Option<Vec<u8>> =
         sqlx::query_scalar("SELECT bytes FROM doc_snapshots WHERE child_id = ?")
             .bind(child.as_str())
             .fetch_optional(&mut *conn)
             .await?;
-    let changes: Vec<Vec<u8>> =
-        sqlx::query_scalar("SELECT bytes FROM doc_changes WHERE child_id = ? ORDER BY seq")
-            .bind(child.as_str())
-            .fetch_all(&mut *conn)
-            .await?;
+    let (hashes, changes): (Vec<String>, Vec<Vec<u8>>) = if with_hashes {
+        sqlx::query_as::<_, (String, Vec<u8>)>(
+            "SELECT hash, bytes FROM doc_changes WHERE child_id = ? ORDER BY seq",
+        )
+        .bind(child.as_str())
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .unzip()
+    } else {
+        let changes =
+            sqlx::query_scalar("SELECT bytes FROM doc_changes WHERE child_id = ? ORDER BY seq")
+                .bind(child.as_str())
+                .fetch_all(&mut *conn)
+                .await?;
+        (Vec::new(), changes)
+    };
     let version: Option<i64> =
         sqlx::query_scalar("SELECT version FROM doc_state WHERE child_id = ?")
             .bind(child.as_str())
             .fetch_optional(&mut *conn)
             .await?;
-    Ok(StoredDoc {
-        version: version.unwrap_or(0),
-        snapshot,
-        changes,
+    Ok(StoredRecord {
+        doc: StoredDoc {
+            version: version.unwrap_or(0),
+            snapshot,
+            changes,
+        },
+        hashes,
     })
 }
 
@@ -495,9 +515,9 @@ impl Store for SqliteStore {
 
     async fn load_doc(&self, child: &ChildId) -> Result<StoredDoc> {
         let mut tx = self.pool.begin().await?;
-        let stored = read_doc(&mut tx, child).await?;
+        let stored = read_doc(&mut tx, child, false).await?;
         tx.commit().await?;
-        Ok(stored)
+        Ok(stored.doc)
     }
 
     async fn commit_merges(
@@ -531,19 +551,22 @@ impl Store for SqliteStore {
         for chunk in children.chunks(500) {
             let marks = vec!["?"; chunk.len()].join(", ");
             let sql = format!(
-                "SELECT child_id, version, heads FROM doc_state WHERE child_id IN ({marks})"
+                "SELECT s.child_id, s.version, s.heads, \
+                 EXISTS (SELECT 1 FROM quarantined_records q WHERE q.child_id = s.child_id) \
+                 FROM doc_state s WHERE s.child_id IN ({marks})"
             );
-            let mut query = sqlx::query_as::<_, (String, i64, String)>(&sql);
+            let mut query = sqlx::query_as::<_, (String, i64, String, bool)>(&sql);
             for child in chunk {
                 query = query.bind(child.as_str());
             }
-            for (id, version, heads) in query.fetch_all(&self.pool).await? {
+            for (id, version, heads, quarantined) in query.fetch_all(&self.pool).await? {
                 let id = super::child_ids(vec![id])?.remove(0);
                 out.insert(
                     id,
                     DocState {
                         version,
                         heads: super::split_heads(&heads),
+                        quarantined,
                     },
                 );
             }
@@ -560,6 +583,120 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         super::child_ids(ids)
+    }
+
+    async fn quarantine_record(
+        &self,
+        child: &ChildId,
+        version: i64,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<bool> {
+        // The write lock first: a repair committing meanwhile is seen, or waits for this.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let done = sqlx::query(
+            "INSERT INTO quarantined_records (child_id, reason, detected_at_ms) \
+             SELECT ?, ?, ? WHERE COALESCE((SELECT version FROM doc_state WHERE child_id = ?), 0) = ? \
+             ON CONFLICT (child_id) DO NOTHING",
+        )
+        .bind(child.as_str())
+        .bind(reason)
+        .bind(now_ms)
+        .bind(child.as_str())
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn is_quarantined(&self, child: &ChildId) -> Result<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM quarantined_records WHERE child_id = ?")
+                .bind(child.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    async fn quarantined_records(&self) -> Result<Vec<QuarantinedRecord>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT child_id, reason, detected_at_ms FROM quarantined_records \
+             ORDER BY detected_at_ms, child_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        super::quarantined_records(rows)
+    }
+
+    async fn release_record(&self, child: &ChildId) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM quarantined_records WHERE child_id = ?")
+            .bind(child.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn load_record(&self, child: &ChildId) -> Result<StoredRecord> {
+        let mut tx = self.pool.begin().await?;
+        let stored = read_doc(&mut tx, child, true).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn commit_repair(
+        &self,
+        child: &ChildId,
+        base_version: i64,
+        repair: &RecordRepair,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        if !advance_version(&mut tx, child, base_version, &repair.write.heads).await? {
+            return Ok(false);
+        }
+        for part in &repair.moved {
+            sqlx::query(
+                "INSERT INTO quarantined_changes (child_id, kind, hash, bytes, reason, quarantined_at_ms) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(child.as_str())
+            .bind(part.kind.code())
+            .bind(&part.hash)
+            .bind(&part.bytes)
+            .bind(&part.reason)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+            let delete = match part.kind {
+                PartKind::Change => {
+                    sqlx::query("DELETE FROM doc_changes WHERE child_id = ? AND hash = ?")
+                        .bind(child.as_str())
+                        .bind(&part.hash)
+                }
+                PartKind::Snapshot => {
+                    sqlx::query("DELETE FROM doc_snapshots WHERE child_id = ?").bind(child.as_str())
+                }
+            };
+            delete.execute(&mut *tx).await?;
+        }
+        sqlx::query("DELETE FROM quarantined_records WHERE child_id = ?")
+            .bind(child.as_str())
+            .execute(&mut *tx)
+            .await?;
+        write_merge(&mut tx, child, &repair.write, now_ms).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn quarantined_parts(&self, child: &ChildId) -> Result<Vec<QuarantinedPart>> {
+        let rows: Vec<(String, String, Vec<u8>, String)> = sqlx::query_as(
+            "SELECT kind, hash, bytes, reason FROM quarantined_changes WHERE child_id = ? ORDER BY seq",
+        )
+        .bind(child.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        super::quarantined_parts(rows)
     }
 
     async fn bind_device(&self, device: &str, user: &UserId, now_ms: i64) -> Result<bool> {
@@ -659,11 +796,12 @@ impl Store for SqliteStore {
                 let allocated: Option<String> = row.try_get("allocated")?;
                 let id: String = row.try_get("id")?;
                 let record_json: Option<String> = row.try_get("record_json")?;
-                let record = super::assemble(
+                let record = super::assemble_or_unreadable(
+                    &id,
                     record_json.as_deref(),
                     row.try_get("unreadable_observations")?,
                     &observations.remove(&id).unwrap_or_default(),
-                )?;
+                );
                 let row = TeamCaseloadRow {
                     child: child_from_row(row)?,
                     allocated_to: allocated

@@ -323,7 +323,9 @@ impl Caseload {
                 }
                 _ => {}
             }
-            if replica.server_heads.is_none() {
+            // Unavailable means later, not now: another round would be answered the same.
+            let later = matches!(child.result, ChildResult::Unavailable { .. });
+            if replica.server_heads.is_none() && !later {
                 out.needs_another_round = true;
             }
         }
