@@ -28,8 +28,8 @@ fn observation(id: &str, author: &str) -> Observation {
         occurred_approx: false,
         recorded_at_ms: 1_790_000_000_000,
         author_id: author.into(),
-        author_name: author.into(),
-        agency: "Test agency".into(),
+        author_name: support::display_name(author),
+        agency: support::agency(author),
         location: "Home".into(),
         present: vec!["Child".into()],
         indicators: Vec::new(),
@@ -135,7 +135,7 @@ async fn the_read_model_follows_every_merge_exactly() {
     record_on(&mut sam, |doc| {
         let added = Stamp {
             by: "user-sam-social".into(),
-            by_name: "Sam".into(),
+            by_name: support::display_name("user-sam-social"),
             at_ms: 1_790_000_100_000,
         };
         corrections::amend(

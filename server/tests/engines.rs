@@ -18,6 +18,8 @@ async fn a_nul_character_in_an_entry_is_stored_and_shown_on_either_engine() {
         let mut obs: Observation = record::read(doc).expect("read").observations[0].clone();
         obs.id = "with-nul".into();
         obs.author_id = "user-sam-social".into();
+        obs.author_name = support::display_name("user-sam-social");
+        obs.agency = support::agency("user-sam-social");
         obs.narrative = "before\0after".into();
         record::add_observation(doc, &obs, 1).expect("add");
     }

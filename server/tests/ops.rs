@@ -41,8 +41,8 @@ fn observation(obs_id: &str, author: &str, narrative: &str) -> Observation {
         occurred_approx: false,
         recorded_at_ms: 1_790_000_000_000,
         author_id: author.into(),
-        author_name: author.into(),
-        agency: "Test agency".into(),
+        author_name: support::display_name(author),
+        agency: support::agency(author),
         location: "Home".into(),
         present: vec!["Mother".into(), "Child".into()],
         indicators: vec![IndicatorEntry {

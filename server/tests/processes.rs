@@ -28,8 +28,8 @@ fn observation(id: &str, author: &str) -> Observation {
         occurred_approx: false,
         recorded_at_ms: 1_790_000_000_000,
         author_id: author.into(),
-        author_name: author.into(),
-        agency: "Test agency".into(),
+        author_name: support::display_name(author),
+        agency: support::agency(author),
         location: "Home".into(),
         present: vec!["Child".into()],
         indicators: vec![IndicatorEntry {

@@ -344,3 +344,34 @@ impl Tablet {
         panic!("sync did not finish in 5 rounds");
     }
 }
+
+/// The demo account with user id `user_id` (e.g. `user-sam-social`): its display name and
+/// agency, which every entry it writes must carry. Any other id (an account that does not
+/// exist) gets made-up ones.
+pub fn demo_account(user_id: &str) -> (String, String) {
+    server::demo::DEMO_USERS
+        .iter()
+        .find(|(username, ..)| format!("user-{}", username.replace('.', "-")) == user_id)
+        .map(|(_, name, agency, _)| ((*name).to_owned(), (*agency).to_owned()))
+        .unwrap_or_else(|| (user_id.to_owned(), "No agency".to_owned()))
+}
+
+#[allow(dead_code)]
+pub fn display_name(user_id: &str) -> String {
+    demo_account(user_id).0
+}
+
+#[allow(dead_code)]
+pub fn agency(user_id: &str) -> String {
+    demo_account(user_id).1
+}
+
+/// A stamp by the demo account `user_id`, as its tablet writes one.
+#[allow(dead_code)]
+pub fn stamp(user_id: &str) -> shared::record::stamped::Stamp {
+    shared::record::stamped::Stamp {
+        by: user_id.into(),
+        by_name: display_name(user_id),
+        at_ms: 1_790_000_000_000,
+    }
+}

@@ -15,8 +15,8 @@ fn observation(id: &str, author: &str, occurred: &str) -> Observation {
         occurred_approx: false,
         recorded_at_ms: 1_790_000_000_000,
         author_id: author.into(),
-        author_name: author.into(),
-        agency: "Test agency".into(),
+        author_name: support::display_name(author),
+        agency: support::agency(author),
         location: "Home".into(),
         present: vec!["Mother".into(), "Child".into()],
         indicators: vec![IndicatorEntry {
@@ -372,7 +372,7 @@ async fn forged_changes_through_sync_are_rejected_and_store_nothing() {
         let mut tx = doc.transaction();
         tx.put(&obs, "narrative", "Nothing of concern.")
             .expect("put");
-        tx.commit();
+        tx.commit_with(automerge::transaction::CommitOptions::default().with_message("observation"));
     }
     let req = sam.caseload.request();
     let (status, body) = server.post("/api/sync", Some(&sam.token), &req).await;

@@ -11,9 +11,11 @@
 //! The good changes ([`ops`] judges the operations, [`values`] what they wrote):
 //! - **Header**: the actor is the sending device's id followed by exactly
 //!   [`ACTOR_SUFFIX_LEN`] bytes; sequence numbers continue the actor's last stored change; the
-//!   start operation counter is one more than the highest counter of everything the change
-//!   depends on (what Automerge's own transaction computes); the message is one Quilt writes;
-//!   no Automerge author, no extra bytes, no empty change.
+//!   message is one Quilt writes; no Automerge author, no extra bytes, no empty change. Checked
+//!   as the changes are applied (`sync::server::apply_ready`), before Automerge sees them: the
+//!   change depends on something, its start operation counter is one more than the highest
+//!   counter of everything it depends on (what Automerge's own transaction computes), and
+//!   every object and list item its operations name exists ([`resolvable`]).
 //! - **Operations**: only `make map`, `make list` and `put` of a string, integer or boolean;
 //!   never delete, increment, marks, text or tables. Every operation writes either
 //!   - a new entry: a fresh key of one of the record's entry maps, made as a map with no
@@ -143,7 +145,7 @@ pub fn check(
     last_seq: &dyn Fn(&ActorId) -> u64,
     policy: Policy,
 ) -> Result<Automerge, Rejection> {
-    check_header(before, changes, sender, last_seq, policy)?;
+    check_header(changes, sender, last_seq, policy)?;
     let mut after = before.clone();
     let blocked =
         crate::sync::server::apply_ready(&mut after, changes.to_vec()).map_err(|e| match e {
@@ -170,7 +172,7 @@ pub fn check_applied(
     last_seq: &dyn Fn(&ActorId) -> u64,
     policy: Policy,
 ) -> Result<Checked, Rejection> {
-    check_header(before, changes, sender, last_seq, policy)?;
+    check_header(changes, sender, last_seq, policy)?;
     judge(before, after, changes, sender, policy)
 }
 
@@ -222,10 +224,10 @@ pub fn actor_is_senders(actor: &ActorId, sender: &Sender) -> bool {
         && bytes.starts_with(&sender.actor_prefix)
 }
 
-/// The rules about the changes themselves: how many, whose, in sequence, with the counters
-/// and header Automerge gives an honest change.
+/// The rules about the changes themselves: how many, whose, in sequence, with the header
+/// Automerge gives an honest change. (Counters and dependencies are structural, checked as
+/// the changes are applied: `sync::server::apply_ready`.)
 fn check_header(
-    before: &Automerge,
     changes: &[Change],
     sender: &Sender,
     last_seq: &dyn Fn(&ActorId) -> u64,
@@ -265,37 +267,6 @@ fn check_header(
         {
             return Err(Rejection::BadSequence);
         }
-    }
-    check_counters(before, changes)
-}
-
-/// Each change's start operation counter must be one more than the highest counter of every
-/// change it depends on, directly or not: what an honest replica holding exactly those changes
-/// computes. A jump would waste the counter space (towards 2^32, where Automerge fails) and a
-/// counter at or below its dependencies' would let its operations sort before ones it saw.
-fn check_counters(before: &Automerge, changes: &[Change]) -> Result<(), Rejection> {
-    use std::collections::HashMap;
-    // The highest counter in each stored change's history, in one pass in stored order (every
-    // change comes after its dependencies).
-    let mut highest: HashMap<automerge::ChangeHash, u64> = HashMap::new();
-    for meta in before.get_changes_meta(&[]) {
-        let deps = meta
-            .deps
-            .iter()
-            .map(|d| highest.get(d).copied().unwrap_or(0))
-            .max()
-            .unwrap_or(0);
-        highest.insert(meta.hash, meta.max_op.max(deps));
-    }
-    for c in changes {
-        let mut deps = 0;
-        for d in c.deps() {
-            deps = deps.max(*highest.get(d).ok_or(Rejection::Unapplicable)?);
-        }
-        if c.start_op().get() != deps + 1 {
-            return Err(Rejection::BadOpCounter);
-        }
-        highest.insert(c.hash(), c.max_op().max(deps));
     }
     Ok(())
 }

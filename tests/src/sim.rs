@@ -42,6 +42,8 @@ pub struct SimTablet {
     pub username: String,
     device: String,
     token: String,
+    /// The account as the server knows it: entries name it as their author.
+    user: Option<shared::api::UserInfo>,
     actor: ActorId,
     pub caseload: Caseload,
     http: reqwest::Client,
@@ -73,6 +75,7 @@ impl SimTablet {
             username: username.to_owned(),
             device,
             token: String::new(),
+            user: None,
             actor: ActorId::from(actor),
             caseload: Caseload::default(),
             http,
@@ -102,6 +105,7 @@ impl SimTablet {
             .error_for_status()?;
         let login: LoginResponse = resp.json().await?;
         self.token = login.token;
+        self.user = Some(login.user);
         Ok(())
     }
 
@@ -114,7 +118,12 @@ impl SimTablet {
     pub fn record(&mut self, child: &ChildId, narrative: &str) -> Result<String> {
         self.next_obs += 1;
         let id = format!("{}-{}", &self.device[..8], self.next_obs);
-        let obs = observation(&id, &self.username, narrative);
+        let mut obs = observation(&id, &self.username, narrative);
+        if let Some(user) = &self.user {
+            obs.author_id = user.id.to_string();
+            obs.author_name = user.display_name.clone();
+            obs.agency = user.agency.clone();
+        }
         let replica = self
             .caseload
             .replicas

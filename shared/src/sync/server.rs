@@ -10,6 +10,7 @@ use automerge::{ActorId, Automerge, Change, ChangeHash};
 
 use super::protocol::{Bytes, ChildResult, ChildSyncRequest};
 use super::{heads_from_hex, heads_to_hex};
+use crate::validate::Rejection;
 
 /// Bounds on one child's part of a request. The HTTP layer bounds the whole body.
 ///
@@ -29,6 +30,8 @@ pub struct Limits {
     pub max_actors: usize,
     /// Operations over the whole batch.
     pub max_total_ops: usize,
+    /// Operations in one change.
+    pub max_change_ops: usize,
 }
 
 impl Default for Limits {
@@ -39,6 +42,7 @@ impl Default for Limits {
             max_total_bytes: 16 * 1024 * 1024,
             max_actors: 64,
             max_total_ops: 500_000,
+            max_change_ops: crate::validate::Policy::default().max_ops,
         }
     }
 }
@@ -61,6 +65,9 @@ fn rejected(reason: &str) -> ChildMerge {
     }
 }
 
+/// [`Rejection::TooManyOps`]'s text.
+const TOO_MANY_OPS: &str = "a change has more operations than allowed";
+
 /// Decodes a batch of changes, refusing the whole batch on the first bad one.
 pub fn decode_changes(raw: &[Bytes], limits: Limits) -> Result<Vec<Change>, &'static str> {
     decode_chunks(raw.iter().map(|b| b.0.as_slice()), limits)
@@ -82,7 +89,17 @@ fn decode_chunks<'a>(
             if total > limits.max_total_bytes {
                 return Err("the changes are larger than the server accepts in one sync");
             }
-            Change::from_bytes(b.to_vec()).map_err(|_| "a change could not be decoded")
+            let change =
+                Change::from_bytes(b.to_vec()).map_err(|_| "a change could not be decoded")?;
+            // Automerge does not check a change chunk's checksum: the first 4 bytes of the
+            // hash of what it holds, written after the magic bytes.
+            if b.get(4..8) != Some(&change.hash().0[..4]) {
+                return Err("a change could not be decoded");
+            }
+            if change.len() > limits.max_change_ops {
+                return Err(TOO_MANY_OPS);
+            }
+            Ok(change)
         })
         .collect::<Result<_, _>>()?;
     let actors: HashSet<&ActorId> = changes.iter().map(|c| c.actor_id()).collect();
@@ -189,7 +206,7 @@ pub fn apply_ready_keeping(
     let (mut known, mut next_seq) = history(doc, &changes);
     let mut pending: Vec<Change> = changes
         .into_iter()
-        .filter(|c| !known.contains(&c.hash()))
+        .filter(|c| !known.contains_key(&c.hash()))
         .collect();
     if pending.iter().any(|c| c.author().is_some()) {
         return Err(ApplyError::Authored);
@@ -199,7 +216,7 @@ pub fn apply_ready_keeping(
     loop {
         let (ready, blocked): (Vec<Change>, Vec<Change>) = pending
             .into_iter()
-            .partition(|c| c.deps().iter().all(|d| known.contains(d)));
+            .partition(|c| c.deps().iter().all(|d| known.contains_key(d)));
         if ready.is_empty() {
             // One application for the whole batch: Automerge applies a batch of changes far
             // faster than the same changes one call at a time.
@@ -216,29 +233,56 @@ pub fn apply_ready_keeping(
                 return Err(ApplyError::Sequence);
             }
             *next += 1;
+            // What Automerge's own transaction writes: a change builds on something (at least
+            // the record's genesis), and its first counter follows everything it builds on.
+            let before = highest_before(&known, c.deps());
+            if c.deps().is_empty() {
+                return Err(ApplyError::Refused(Rejection::Malformed));
+            }
+            if c.start_op().get() != before + 1 {
+                return Err(ApplyError::Refused(Rejection::BadOpCounter));
+            }
             crate::validate::resolvable(doc, &c, &mut made).map_err(ApplyError::Refused)?;
             round.push(c);
         }
+        for c in &round {
+            let highest = highest_before(&known, c.deps()).max(c.max_op());
+            known.insert(c.hash(), highest);
+        }
+        drop(applied);
         new.extend(round);
-        known.extend(applied);
         pending = blocked;
     }
 }
 
-/// Every change hash `doc` holds, and the sequence number each actor of `changes` continues
-/// with.
-fn history(doc: &Automerge, changes: &[Change]) -> (HashSet<ChangeHash>, HashMap<ActorId, u64>) {
+/// Every change hash `doc` holds, the sequence number each actor of `changes` continues
+/// with, and for each change the highest operation counter in its history (it and every
+/// change it depends on, directly or not).
+fn history(
+    doc: &Automerge,
+    changes: &[Change],
+) -> (HashMap<ChangeHash, u64>, HashMap<ActorId, u64>) {
     let actors: HashSet<&ActorId> = changes.iter().map(|c| c.actor_id()).collect();
-    let mut known = HashSet::new();
+    let mut known = HashMap::new();
     let mut next = HashMap::new();
+    // In stored order every change comes after its dependencies.
     for meta in doc.get_changes_meta(&[]) {
         if actors.contains(meta.actor.as_ref()) {
             let n = next.entry(meta.actor.clone().into_owned()).or_insert(1);
             *n = (*n).max(meta.seq + 1);
         }
-        known.insert(meta.hash);
+        let highest = highest_before(&known, &meta.deps).max(meta.max_op);
+        known.insert(meta.hash, highest);
     }
     (known, next)
+}
+
+/// The highest operation counter in the history of `deps`.
+fn highest_before(known: &HashMap<ChangeHash, u64>, deps: &[ChangeHash]) -> u64 {
+    deps.iter()
+        .map(|d| known.get(d).copied().unwrap_or(0))
+        .max()
+        .unwrap_or(0)
 }
 
 /// Decides whether changes new to the server may be stored (see `crate::validate`), given the

@@ -1240,7 +1240,7 @@ pub fn attacks() -> Vec<Attack> {
             ReplacesEntry,
             |t, p| {
                 let key = t.others_observation.clone();
-                write_before(t, p, "person", |d| {
+                write_before(t, p, "observation", |d| {
                     let o = observation(&key, p);
                     put_entry(d, "observations", &key, &o);
                 })
