@@ -372,7 +372,9 @@ async fn forged_changes_through_sync_are_rejected_and_store_nothing() {
         let mut tx = doc.transaction();
         tx.put(&obs, "narrative", "Nothing of concern.")
             .expect("put");
-        tx.commit_with(automerge::transaction::CommitOptions::default().with_message("observation"));
+        tx.commit_with(
+            automerge::transaction::CommitOptions::default().with_message("observation"),
+        );
     }
     let req = sam.caseload.request();
     let (status, body) = server.post("/api/sync", Some(&sam.token), &req).await;
@@ -460,4 +462,88 @@ async fn removing_an_allocation_removes_the_child_from_the_tablet_at_its_next_sy
         before,
         "nothing stored for Mia"
     );
+}
+
+/// A change that waits in a fallback sync message for a dependency the server does not have is
+/// neither stored nor kept: when the dependency arrives later it is judged alone, and the
+/// waiting change never reaches the record or another tablet unjudged.
+#[tokio::test]
+async fn a_change_waiting_for_its_dependency_is_never_released_unjudged() {
+    use automerge::sync::{ChunkList, Message, MessageVersion};
+    let server = TestServer::start().await;
+    let mut sam = Tablet::sign_in(&server, "sam.social").await;
+    let mut hana = Tablet::sign_in(&server, "hana.health").await;
+    sam.sync(&server).await;
+    hana.sync(&server).await;
+    let ava: shared::ChildId = "child-ava".parse().expect("id");
+
+    // Offline: an honest observation, then one in Hana's name on top of it.
+    let (honest, forged) = {
+        let replica = sam.caseload.replicas.get_mut(&ava).expect("ava");
+        let heads = replica.doc.get_heads();
+        let mine = observation("sam-honest", "user-sam-social", "2026-11-20");
+        record::add_observation(&mut replica.doc, &mine, mine.recorded_at_ms).expect("add");
+        let mut theirs = observation("in-hanas-name", "user-hana-health", "2026-11-20");
+        theirs.narrative = "Forged".into();
+        record::add_observation(&mut replica.doc, &theirs, theirs.recorded_at_ms).expect("add");
+        let mut changes = replica.doc.get_changes(&heads);
+        assert_eq!(changes.len(), 2);
+        let forged = changes.pop().expect("forged");
+        (changes.pop().expect("honest"), forged)
+    };
+
+    // The forged change alone, in a fallback message: its dependency is missing.
+    let message = Message {
+        heads: vec![forged.hash()],
+        need: vec![],
+        have: vec![],
+        changes: ChunkList::from(vec![forged.raw_bytes().to_vec()]),
+        flags: None,
+        version: MessageVersion::V1,
+    };
+    let req = SyncRequest {
+        children: vec![ChildSyncRequest {
+            child_id: ava.clone(),
+            server_heads: None,
+            changes: vec![],
+            sync_message: Some(Bytes(message.encode())),
+        }],
+    };
+    let (status, body) = server.post("/api/sync", Some(&sam.token), &req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let result = &body["children"][0]["result"];
+    assert_eq!(result["status"], "fallback", "{result}");
+    assert_eq!(result["accepted"], 0, "{result}");
+
+    // Then the honest change by the fast path: stored, and only it.
+    let req = SyncRequest {
+        children: vec![ChildSyncRequest {
+            child_id: ava.clone(),
+            server_heads: sam.caseload.replicas[&ava].server_heads_hex(),
+            changes: shared::sync::server::encode_changes(vec![honest]),
+            sync_message: None,
+        }],
+    };
+    let (status, body) = server.post("/api/sync", Some(&sam.token), &req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["children"][0]["result"]["accepted"], 1, "{body}");
+
+    // Nowhere on the server, and never sent to Hana.
+    let ids = server.chronology_ids("child-ava").await;
+    assert!(ids.contains(&"sam-honest".to_owned()));
+    assert!(!ids.contains(&"in-hanas-name".to_owned()));
+    let (doc, _) = server::docs::load(server.state.store.as_ref(), &ava)
+        .await
+        .expect("load");
+    assert!(record::observation(&doc, "in-hanas-name")
+        .expect("read")
+        .is_none());
+    hana.sync(&server).await;
+    let hanas = &hana.caseload.replicas[&ava].doc;
+    assert!(record::observation(hanas, "sam-honest")
+        .expect("read")
+        .is_some());
+    assert!(record::observation(hanas, "in-hanas-name")
+        .expect("read")
+        .is_none());
 }

@@ -1,6 +1,8 @@
 //! Untrusted bytes through everything the server does with a sync request: JSON and base64
-//! decoding, Automerge change and sync-message decoding, merging and the change policy.
-//! Nothing may panic, and a refused request must leave the record untouched.
+//! decoding, Automerge change and sync-message decoding, the decompressed-size bound, merging
+//! and the change policy; and through the sign-in device-id parser. Nothing may panic, a
+//! refused request must leave the record untouched, and an accepted one must leave a record
+//! that loads again.
 
 #![no_main]
 
@@ -11,7 +13,7 @@ use shared::record::{self, IndicatorEntry, Level, Observation, Source};
 use shared::sync::server::{self, Limits};
 use shared::sync::{Bytes, ChildResult, ChildSyncRequest, SyncRequest};
 use shared::validate::{self, Policy, Sender};
-use shared::ChildId;
+use shared::{ChildId, DeviceId};
 
 fn stored(child: &ChildId) -> automerge::Automerge {
     let mut doc = record::new_replica(child, ActorId::from(b"stored-device".to_vec()));
@@ -25,7 +27,11 @@ fn stored(child: &ChildId) -> automerge::Automerge {
         agency: "Health".into(),
         location: String::new(),
         present: vec![],
-        indicators: vec![IndicatorEntry { code: "NEG-HYGIENE".into(), level: Level::Consider, ..Default::default() }],
+        indicators: vec![IndicatorEntry {
+            code: "NEG-HYGIENE".into(),
+            level: Level::Consider,
+            ..Default::default()
+        }],
         source: Source::Observed,
         narrative: "n".into(),
         child_words: String::new(),
@@ -46,20 +52,77 @@ fn merge(req: &ChildSyncRequest) {
         stored(&req.child_id)
     };
     let before = doc.get_heads();
-    let sender = Sender { user_id: "mallory".into(), role: Role::Practitioner, actor_prefix: b"fuzz".to_vec() };
-    let check = |b: &automerge::Automerge, a: &automerge::Automerge, new: &[Change]| {
-        validate::check_applied(b, a, new, &sender, &|_| 0, Policy::default()).map(|_| ()).map_err(|r| r.to_string())
+    let sender = Sender {
+        user_id: "mallory".into(),
+        role: Role::Practitioner,
+        display_name: "Mallory".into(),
+        agency: "Health".into(),
+        actor_prefix: b"fuzz-device-0001".to_vec(),
     };
-    let outcome = server::merge_child(&mut doc, req, Limits::default(), &check, &server::no_stored_bytes);
+    let check = |b: &automerge::Automerge, a: &automerge::Automerge, new: &[Change]| {
+        validate::check_applied(b, a, new, &sender, &|_| 0, Policy::default())
+            .map(|_| ())
+            .map_err(|r| r.to_string())
+    };
+    let outcome = server::merge_child(
+        &mut doc,
+        req,
+        Limits::default(),
+        &check,
+        &server::no_stored_bytes,
+    );
     if matches!(outcome.result, ChildResult::Rejected { .. }) {
-        assert_eq!(doc.get_heads(), before, "a refused request changed the record");
+        assert_eq!(
+            doc.get_heads(),
+            before,
+            "a refused request changed the record"
+        );
+    } else if !outcome.persist.is_empty() {
+        let loaded = automerge::Automerge::load(&doc.save())
+            .expect("an accepted change keeps the record loadable");
+        assert_eq!(loaded.get_heads(), doc.get_heads());
     }
 }
 
+/// The sign-in parser: whatever it accepts is the one canonical spelling of 16 bytes.
+fn device_id(raw: &[u8]) {
+    let text = String::from_utf8_lossy(raw);
+    if let Ok(id) = text.parse::<DeviceId>() {
+        assert_eq!(id.as_str().len(), 32);
+        assert!(id
+            .as_str()
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert_eq!(DeviceId::from_bytes(id.bytes()).as_ref(), Ok(&id));
+    }
+    let json = serde_json::to_string(&text).unwrap_or_default();
+    let _ = serde_json::from_str::<DeviceId>(&json);
+}
+
+/// The size bound reads no more than it allows, and agrees with decoding.
+fn sizes(raw: &[u8]) {
+    let limit = 4096;
+    if let Ok(size) = server::change_size(raw, limit) {
+        assert!(size <= limit);
+    }
+    let limits = Limits {
+        max_change_bytes: limit,
+        ..Limits::default()
+    };
+    if server::decode_changes(&[Bytes(raw.to_vec())], limits).is_ok() {
+        assert!(server::change_size(raw, limit).is_ok());
+    }
+    let _ = Change::from_bytes(raw.to_vec());
+}
+
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     let child: ChildId = "fuzz-child".parse().expect("valid id");
-    match mode % 3 {
+    match mode % 5 {
+        3 => device_id(rest),
+        4 => sizes(rest),
         0 => {
             if let Ok(req) = serde_json::from_slice::<SyncRequest>(rest) {
                 for c in req.children.iter().take(4) {
