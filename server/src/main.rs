@@ -52,6 +52,16 @@ struct Args {
     /// a child not kept rebuilds its document from the database.
     #[arg(long, env = "QUILT_DOC_CACHE_DOCS", default_value_t = 2_000)]
     doc_cache_docs: usize,
+    /// Seconds a client has to send a request's head; also how long an idle connection is
+    /// kept open between requests.
+    #[arg(long, env = "QUILT_HEADER_TIMEOUT_SECS", default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout_secs: u64,
+    /// Seconds a client has to send a request's body after its head (plus one second for
+    /// every 8 KiB it has sent, so a large body on a slow link still arrives).
+    #[arg(long, env = "QUILT_BODY_TIMEOUT_SECS", default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout_secs: u64,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -124,6 +134,8 @@ async fn main() -> anyhow::Result<()> {
         refresh_ttl_ms: args.refresh_ttl_secs * 1000,
         metrics_token: args.metrics_token.clone(),
         doc_cache_docs: args.doc_cache_docs,
+        header_read_timeout: std::time::Duration::from_secs(args.header_timeout_secs),
+        body_read_timeout: std::time::Duration::from_secs(args.body_timeout_secs),
         ..Config::default()
     };
     if config.static_dir.is_none() {
