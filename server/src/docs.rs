@@ -10,6 +10,9 @@
 //! per-process [`DocCache`] keyed by version, so a merge usually starts from memory instead of
 //! rebuilding the document from every stored change, and a sync that brings nothing new for a
 //! child is answered from the stored heads alone.
+//!
+//! A record that cannot be rebuilt is quarantined (see `quarantine`): it is answered as
+//! unavailable for that child alone, and not rebuilt again until it is repaired.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +25,7 @@ use shared::sync::{heads_to_hex, Bytes, ChildResult, ChildSyncRequest};
 use shared::validate::{self, Policy, Sender};
 use shared::ChildId;
 
+use crate::cpu::CpuPool;
 use crate::error::ApiError;
 use crate::quarantine::{self, Broken};
 use crate::state::{now_ms, AppState};
@@ -460,7 +464,7 @@ async fn store_merge(
     doc: Automerge,
 ) -> Result<bool, StoreError> {
     let mut write = write;
-    let unsaveable = check_compactions(state, vec![&mut write]).await == [true];
+    let unsaveable = check_compactions(&state.cpu, vec![&mut write]).await == [true];
     let stored_after = stored_after(stored_changes, &write);
     let stored = state
         .store
@@ -483,7 +487,7 @@ async fn store_merge(
 /// not is taken out of its write, so the changes stay stored and nothing is lost (the record
 /// is quarantined once the write is committed); the rest are put back. Compactions are rare
 /// (one per `compact_after_changes` changes of a child), so the check costs little.
-async fn check_compactions(state: &AppState, mut writes: Vec<&mut MergeWrite>) -> Vec<bool> {
+async fn check_compactions(cpu: &CpuPool, mut writes: Vec<&mut MergeWrite>) -> Vec<bool> {
     let snapshots: Vec<(usize, Vec<u8>, Vec<String>)> = writes
         .iter_mut()
         .enumerate()
@@ -493,8 +497,7 @@ async fn check_compactions(state: &AppState, mut writes: Vec<&mut MergeWrite>) -
     if snapshots.is_empty() {
         return unsaveable;
     }
-    let checked = state
-        .cpu
+    let checked = cpu
         .run(move || {
             snapshots
                 .into_iter()
@@ -814,8 +817,11 @@ pub async fn merge_children(
             Err(answer) => results[i] = Some(answer),
         }
     }
-    let unsaveable =
-        check_compactions(state, ready.iter_mut().map(|(_, p)| &mut p.write).collect()).await;
+    let unsaveable = check_compactions(
+        &state.cpu,
+        ready.iter_mut().map(|(_, p)| &mut p.write).collect(),
+    )
+    .await;
     let mut batch = Vec::new();
     let mut waiting = Vec::new();
     for ((i, p), unsaveable) in ready.into_iter().zip(unsaveable) {
@@ -1075,5 +1081,32 @@ mod tests {
             "a child out for a merge is spared while there is slack"
         );
         assert!(cache.lock().kept.len() <= 2 * 2);
+    }
+
+    #[tokio::test]
+    async fn a_compaction_whose_snapshot_does_not_load_back_keeps_the_changes() {
+        let mut doc = Automerge::new();
+        doc.apply_changes([genesis_change(&child(1))])
+            .expect("genesis");
+        let write = |compact_to: Option<Vec<u8>>| MergeWrite {
+            heads: heads_to_hex(&doc.get_heads()),
+            compact_to,
+            ..MergeWrite::default()
+        };
+        let (mut good, mut broken, mut none) = (
+            write(Some(doc.save())),
+            write(Some(b"garbage".to_vec())),
+            write(None),
+        );
+        let unsaveable =
+            check_compactions(&CpuPool::new(1), vec![&mut good, &mut broken, &mut none]).await;
+        assert_eq!(unsaveable, [false, true, false]);
+        assert_eq!(
+            good.compact_to,
+            Some(doc.save()),
+            "a sound snapshot is kept"
+        );
+        assert_eq!(broken.compact_to, None, "the changes stay instead");
+        assert_eq!(none.compact_to, None);
     }
 }

@@ -603,3 +603,112 @@ fn part(stored: &StoredRecord, n: usize, kind: PartKind, why: Broken) -> Quarant
         reason: why.reason().into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::ActorId;
+    use shared::record::{self, Observation};
+
+    fn child() -> ChildId {
+        "child-unit".parse().expect("id")
+    }
+
+    /// `n` changes in a causal chain (each depends on the one before), made after the genesis.
+    fn chain(n: usize) -> Vec<Change> {
+        let mut doc = record::new_replica(&child(), ActorId::from(vec![7; 16]));
+        (0..n)
+            .map(|i| {
+                let before = doc.get_heads();
+                let obs = Observation {
+                    id: format!("obs-{i}"),
+                    occurred: "2026-11-20".into(),
+                    occurred_approx: false,
+                    recorded_at_ms: 1_790_000_000_000,
+                    author_id: "user-unit".into(),
+                    author_name: "Unit".into(),
+                    agency: "Unit agency".into(),
+                    location: "Home".into(),
+                    present: Vec::new(),
+                    indicators: Vec::new(),
+                    source: record::Source::Observed,
+                    narrative: "Seen at home.".into(),
+                    child_words: String::new(),
+                    action_taken: String::new(),
+                    body_marks: Vec::new(),
+                };
+                record::add_observation(&mut doc, &obs, 1_790_000_000_000).expect("record");
+                doc.get_changes(&before).pop().expect("a change")
+            })
+            .collect()
+    }
+
+    fn stored(changes: Vec<(String, Vec<u8>)>) -> StoredRecord {
+        let (hashes, changes) = changes.into_iter().unzip();
+        StoredRecord {
+            doc: StoredDoc {
+                version: 1,
+                snapshot: None,
+                changes,
+            },
+            hashes,
+        }
+    }
+
+    fn row(mut c: Change) -> (String, Vec<u8>) {
+        (c.hash().to_string(), c.bytes().into_owned())
+    }
+
+    /// Plans the repair of `rows` and returns what it sets aside (stored hash, reason) and how
+    /// many changes it keeps; `None` for a healthy record.
+    fn check(rows: Vec<(String, Vec<u8>)>, expected: Option<(Vec<(&str, Broken)>, usize)>) {
+        let planned = plan(&stored(rows), crate::docs::genesis_change(&child())).expect("plan");
+        let got = planned.map(|p| {
+            let moved: Vec<(String, String)> = p
+                .repair
+                .moved
+                .into_iter()
+                .map(|m| (m.hash, m.reason))
+                .collect();
+            (moved, p.kept)
+        });
+        let expected = expected.map(|(moved, kept)| {
+            let moved = moved
+                .into_iter()
+                .map(|(h, why)| (h.to_owned(), why.reason().to_owned()))
+                .collect();
+            (moved, kept)
+        });
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn a_record_stored_out_of_causal_order_is_healthy() {
+        let mut rows: Vec<_> = chain(3).into_iter().map(row).collect();
+        rows.reverse();
+        check(rows, None);
+    }
+
+    #[test]
+    fn a_change_waits_for_one_stored_after_it_and_only_the_bad_ones_are_set_aside() {
+        let rows: Vec<_> = chain(3).into_iter().map(row).collect();
+        let garbage = ("00".repeat(32), b"garbage".to_vec());
+        // The second change stored before the first, which it depends on.
+        let stored = vec![
+            rows[1].clone(),
+            rows[0].clone(),
+            garbage.clone(),
+            rows[2].clone(),
+        ];
+        check(
+            stored,
+            Some((vec![(garbage.0.as_str(), Broken::Undecodable)], 3)),
+        );
+    }
+
+    #[test]
+    fn times_are_printed_in_utc() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc(1_796_000_000_000), "2026-11-30 00:53:20 UTC");
+    }
+}
