@@ -72,6 +72,8 @@ impl AuthUser {
         shared::validate::Sender {
             user_id: self.user.id.to_string(),
             role: self.user.role,
+            display_name: self.user.display_name.clone(),
+            agency: self.user.agency.clone(),
             actor_prefix,
         }
     }
