@@ -65,8 +65,11 @@ impl SimTablet {
     /// Signs in as `username` from a new device numbered `n`.
     pub async fn sign_in(base: &str, username: &str, password: &str, n: u32) -> Result<Self> {
         let device = format!("{:08x}{:024x}", n, u128::from(n) * 0x9e37_79b9_7f4a_7c15);
+        // Connections idle for longer than the server keeps them (its header read timeout,
+        // 10 s) are not reused: the server may be closing one just as a request goes out.
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
+            .pool_idle_timeout(Duration::from_secs(5))
             .build()?;
         let mut actor = hex_bytes(&device);
         actor.extend_from_slice(&n.to_be_bytes());

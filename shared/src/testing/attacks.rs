@@ -1667,7 +1667,7 @@ pub fn attacks() -> Vec<Attack> {
                     let person = entry(d, "people", &t.person);
                     raw(d, |tx| {
                         if let Ok(obj) = tx.put_object(&person, "details", ObjType::Map) {
-                            let _ = autosurgeon::reconcile_prop(tx, &obj, "value", &details());
+                            let _ = autosurgeon::reconcile_prop(tx, &obj, "value", details());
                         }
                     });
                 })
