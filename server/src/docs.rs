@@ -315,7 +315,7 @@ async fn current(
         state.metrics.doc_cache(true);
         return Ok((doc, version, stored));
     }
-    let (doc, version, count) = load_current(state, child).await?;
+    let (doc, version, count) = load_current(state, child, version).await?;
     let doc = Arc::new(doc);
     state.doc_cache.put(child, version, count, doc.clone());
     Ok((doc, version, count))
@@ -326,12 +326,15 @@ async fn current(
 ///
 /// A record that cannot be rebuilt (or whose rebuild panics) is reported and quarantined, and
 /// a quarantined one is not rebuilt again: both are [`StoreError::Quarantined`], which answers
-/// that child alone as unavailable.
+/// that child alone as unavailable. `known_version` is the version the caller read with the
+/// child's mark (`DocState::quarantined`); version 0 has no such row (nothing merged yet, or
+/// stored before versions), so the mark is read here.
 async fn load_current(
     state: &AppState,
     child: &ChildId,
+    known_version: i64,
 ) -> Result<(Automerge, i64, usize), StoreError> {
-    if state.store.is_quarantined(child).await? {
+    if known_version == 0 && state.store.is_quarantined(child).await? {
         return Err(StoreError::Quarantined);
     }
     state.metrics.doc_cache(false);
@@ -376,7 +379,7 @@ async fn current_owned(
         state.metrics.doc_cache(true);
         return Ok((doc, version, stored));
     }
-    load_current(state, child).await
+    load_current(state, child, version).await
 }
 
 /// The read model's rows after a merge: only the observations it touched (`changed`), unless
