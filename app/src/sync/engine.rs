@@ -351,15 +351,15 @@ impl Engine {
     }
 }
 
-/// The device id's bytes, which begin every actor this tablet writes with.
+/// The device id's 16 bytes, which begin every actor this tablet writes with.
 pub fn actor_prefix(device: &DeviceId) -> Vec<u8> {
-    platform::from_hex(device.as_str()).unwrap_or_else(|| device.as_str().as_bytes().to_vec())
+    device.bytes().to_vec()
 }
 
 /// This device's id followed by 8 fresh random bytes: an actor no change has used yet.
 fn fresh_actor(device: &DeviceId) -> Result<ActorId, String> {
     let mut bytes = actor_prefix(device);
-    bytes.extend_from_slice(&platform::random_bytes(8)?);
+    bytes.extend_from_slice(&platform::random_bytes(shared::validate::ACTOR_SUFFIX_LEN)?);
     Ok(ActorId::from(bytes))
 }
 
