@@ -111,8 +111,13 @@ fn fixture() -> Fixture {
 
 impl Fixture {
     fn target(&self) -> Target<'_> {
+        self.target_on(&self.doc)
+    }
+
+    /// The same people and entries, aimed at `doc` (the record after more changes).
+    fn target_on<'a>(&self, doc: &'a Automerge) -> Target<'a> {
         Target {
-            doc: &self.doc,
+            doc,
             practitioner: self.alice.clone(),
             manager: self.morgan.clone(),
             other: self.bob.clone(),
@@ -492,7 +497,7 @@ fn apply_spoil(e: &mut automerge::ExpandedChange, s: &Spoil, at: usize, doc: &Au
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 384, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     /// An honest write with one part spoiled: refused, or still something Quilt's writers
     /// could have made for the sender, and the record whole.
@@ -574,5 +579,43 @@ proptest! {
         if let Some(Ok(after)) = judge(&f.doc, &[change], p) {
             prop_assert_eq!(honest_result(&f.doc, &after, p), Ok(()));
         }
+    }
+
+    /// Changes from every party, honest or spoiled, one after another on the same record:
+    /// whatever is accepted, in whatever order, leaves it whole.
+    #[test]
+    fn accepted_changes_one_after_another_keep_the_record_whole(
+        steps in proptest::collection::vec(
+            (0usize..64, 0u8..3, proptest::option::of((spoil(), 0usize..64))),
+            1..8,
+        ),
+    ) {
+        let f = fixture();
+        let honest = attacks::honest();
+        let mut doc = f.doc.clone();
+        for (which, who, spoiled) in steps {
+            let p = match who {
+                0 => &f.alice,
+                1 => &f.bob,
+                _ => &f.morgan,
+            };
+            let mut changes = {
+                let t = f.target_on(&doc);
+                (honest[which % honest.len()].build)(&t, p)
+            };
+            let Some(first) = changes.first_mut() else { continue };
+            if let Some((s, at)) = &spoiled {
+                let mut e = first.decode();
+                apply_spoil(&mut e, s, *at, &doc);
+                e.hash = None;
+                let Ok(c) = catch_unwind(AssertUnwindSafe(|| Change::from(e))) else { continue };
+                *first = c;
+            }
+            if let Some(Ok(after)) = judge(&doc, &changes, p) {
+                prop_assert_eq!(honest_result(&doc, &after, p), Ok(()));
+                doc = after;
+            }
+        }
+        prop_assert_eq!(whole(&doc), Ok(()));
     }
 }
