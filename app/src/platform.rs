@@ -72,15 +72,15 @@ pub fn is_online() -> bool {
     web_sys::window().is_none_or(|w| w.navigator().on_line())
 }
 
-/// Today's date in the tablet's time zone, `YYYY-MM-DD`.
+/// Today's date in England, `YYYY-MM-DD`: from the clock alone, not the tablet's time zone
+/// setting, so it is the day the server counts timescales and flags from.
 pub fn today() -> String {
-    let d = js_sys::Date::new_0();
-    format!(
-        "{:04}-{:02}-{:02}",
-        d.get_full_year(),
-        d.get_month() + 1,
-        d.get_date()
-    )
+    today_date().to_string()
+}
+
+/// Today's date in England (Europe/London), computed as the server computes it.
+pub fn today_date() -> shared::calendar::Date {
+    shared::calendar::Date::london_from_unix_ms(now_ms() as i64)
 }
 
 /// A moment as the tablet's local date and time, e.g. `26/11/2026 14:05`.

@@ -2,6 +2,9 @@
 //!
 //! A plain civil date (no time zone, no clock): the day a visit or conference happened, as
 //! the practitioner entered it. Working days skip weekends and the bank holidays below.
+//! "Today" is the date in England at a moment the caller passes in
+//! ([`Date::london_from_unix_ms`]): UK civil time, computed here from the rules, not from
+//! the device's time zone.
 
 use std::fmt;
 use std::str::FromStr;
@@ -56,6 +59,13 @@ impl Date {
         Date(ms.div_euclid(86_400_000) as i32)
     }
 
+    /// The calendar day in England (Europe/London) at a Unix time in milliseconds: "today"
+    /// for the tablet and the server alike, whatever time zone either machine is set to, so
+    /// both compute the same flags between midnight and 01:00 in summer.
+    pub fn london_from_unix_ms(ms: i64) -> Date {
+        Date::from_unix_ms(ms.saturating_add(london_offset_ms(ms)))
+    }
+
     pub fn days_since_epoch(self) -> i32 {
         self.0
     }
@@ -100,6 +110,33 @@ impl Date {
         let nd = d.min(days_in_month(ny, nm));
         Date::from_ymd(ny, nm, nd).unwrap_or(self)
     }
+}
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// How far UK civil time is ahead of UTC at `ms`: one hour in British Summer Time, from 01:00
+/// UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October, else none
+/// (GMT). That is the rule in force since 1996 (the Summer Time Order 2002 restates it);
+/// earlier years had other end dates, which nothing here needs: "today" and the dates of
+/// entries written by Quilt are recent. Computed here rather than read from the device, whose
+/// time zone is whatever its settings say. If the law changes, this is the one place to change.
+fn london_offset_ms(ms: i64) -> i64 {
+    // Summer time never spans a new year, so the UTC year is the year that matters.
+    let (year, _, _) = Date::from_unix_ms(ms).ymd();
+    let starts = last_sunday(year, 3).days_since_epoch() as i64 * 86_400_000 + HOUR_MS;
+    let ends = last_sunday(year, 10).days_since_epoch() as i64 * 86_400_000 + HOUR_MS;
+    if (starts..ends).contains(&ms) {
+        HOUR_MS
+    } else {
+        0
+    }
+}
+
+/// The last Sunday of a month that has 31 days (March, October).
+fn last_sunday(year: i32, month: u32) -> Date {
+    let last = Date::from_ymd(year, month, 31).unwrap_or(Date(0));
+    // Monday = 0 … Sunday = 6: a Sunday steps back 0 days, a Monday 1, a Saturday 6.
+    last.add_days(-(((last.weekday() + 1) % 7) as i32))
 }
 
 fn is_leap(y: i32) -> bool {
@@ -350,6 +387,77 @@ mod tests {
             expected,
             "{start} + {n} working days"
         );
+    }
+
+    /// `utc` (`YYYY-MM-DDTHH:MM:SS`, UTC) is `offset_hours` behind London, where it is `day`.
+    fn check_london(utc: &str, offset_hours: i64, day: &str) {
+        let (d, t) = utc.split_once('T').expect("test time");
+        let hms: Vec<i64> = t
+            .split(':')
+            .map(|p| p.parse().expect("test time"))
+            .collect();
+        let ms = date(d).days_since_epoch() as i64 * 86_400_000
+            + (hms[0] * 3600 + hms[1] * 60 + hms[2]) * 1000;
+        assert_eq!(
+            london_offset_ms(ms),
+            offset_hours * HOUR_MS,
+            "offset at {utc} UTC"
+        );
+        assert_eq!(
+            Date::london_from_unix_ms(ms),
+            date(day),
+            "London date at {utc} UTC"
+        );
+    }
+
+    #[test]
+    fn london_dates_around_the_clock_changes() {
+        // 2026: summer time from Sunday 29 March to Sunday 25 October.
+        check_london("2026-03-28T23:30:00", 0, "2026-03-28");
+        check_london("2026-03-29T00:59:59", 0, "2026-03-29");
+        check_london("2026-03-29T01:00:00", 1, "2026-03-29"); // 02:00 BST
+        check_london("2026-03-29T22:59:59", 1, "2026-03-29");
+        check_london("2026-03-29T23:30:00", 1, "2026-03-30"); // 00:30 BST; the UTC date is the 29th
+        check_london("2026-07-01T22:59:59", 1, "2026-07-01");
+        check_london("2026-07-01T23:00:00", 1, "2026-07-02");
+        check_london("2026-10-24T23:30:00", 1, "2026-10-25");
+        check_london("2026-10-25T00:59:59", 1, "2026-10-25"); // 01:59:59 BST
+        check_london("2026-10-25T01:00:00", 0, "2026-10-25"); // back to 01:00 GMT
+        check_london("2026-10-25T23:30:00", 0, "2026-10-25");
+        check_london("2026-12-31T23:59:59", 0, "2026-12-31");
+        check_london("2027-01-01T00:00:00", 0, "2027-01-01");
+        // 2025: 30 March to 26 October.
+        check_london("2025-03-29T23:59:59", 0, "2025-03-29");
+        check_london("2025-03-30T00:59:59", 0, "2025-03-30");
+        check_london("2025-03-30T01:00:00", 1, "2025-03-30");
+        check_london("2025-03-30T23:00:00", 1, "2025-03-31");
+        check_london("2025-10-25T23:00:00", 1, "2025-10-26");
+        check_london("2025-10-26T00:59:59", 1, "2025-10-26");
+        check_london("2025-10-26T01:00:00", 0, "2025-10-26");
+        check_london("2025-10-26T23:00:00", 0, "2025-10-26");
+        // 2027: 28 March to 31 October (the month's last day).
+        check_london("2027-03-27T23:00:00", 0, "2027-03-27");
+        check_london("2027-03-28T01:00:00", 1, "2027-03-28");
+        check_london("2027-03-28T23:00:00", 1, "2027-03-29");
+        check_london("2027-10-30T23:00:00", 1, "2027-10-31");
+        check_london("2027-10-31T00:59:59", 1, "2027-10-31");
+        check_london("2027-10-31T01:00:00", 0, "2027-10-31");
+        check_london("2027-10-31T23:00:00", 0, "2027-10-31");
+        // 2028, a leap year: 26 March to 29 October.
+        check_london("2028-03-26T00:59:59", 0, "2028-03-26");
+        check_london("2028-03-26T22:59:59", 1, "2028-03-26");
+        check_london("2028-03-26T23:00:00", 1, "2028-03-27");
+        check_london("2028-10-28T23:00:00", 1, "2028-10-29");
+        check_london("2028-10-29T01:00:00", 0, "2028-10-29");
+        check_london("2028-10-29T23:00:00", 0, "2028-10-29");
+        // 2024 and 2030: 31 March, the month's last day; 27 October.
+        check_london("2024-03-31T00:59:59", 0, "2024-03-31");
+        check_london("2024-03-31T01:00:00", 1, "2024-03-31");
+        check_london("2024-10-27T00:59:59", 1, "2024-10-27");
+        check_london("2024-10-27T01:00:00", 0, "2024-10-27");
+        check_london("2030-03-31T01:00:00", 1, "2030-03-31");
+        check_london("2030-10-26T23:00:00", 1, "2030-10-27");
+        check_london("2030-10-27T01:00:00", 0, "2030-10-27");
     }
 
     #[test]

@@ -185,11 +185,9 @@ pub fn refresh(fields: &[(&str, RwSignal<String>)]) {
     }
 }
 
-/// Today on the tablet's calendar.
+/// Today in England, as the server counts it.
 pub fn today() -> Date {
-    platform::today()
-        .parse()
-        .unwrap_or_else(|_| Date::from_unix_ms(platform::now_ms() as i64))
+    platform::today_date()
 }
 
 /// A key that changes whenever the item's content does, for keyed lists: unchanged items

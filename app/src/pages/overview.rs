@@ -53,7 +53,7 @@ fn from_tablet(app: AppState, child: &ChildId) -> Option<Result<Loaded, String>>
         .entries
         .with_untracked(|es| es.iter().find(|e| &e.child_id == child).cloned())?;
     Some(record.map(|record| {
-        let today = Date::from_unix_ms(platform::now_ms() as i64);
+        let today = platform::today_date();
         Loaded {
             data: RecordResponse {
                 child: entry,

@@ -156,7 +156,7 @@ async fn record(
     let record = state.store.record(&child.child_id).await?;
     let overview = analytics::overview(
         &record,
-        Date::from_unix_ms(now_ms()),
+        Date::london_from_unix_ms(now_ms()),
         &Thresholds::default(),
     );
     let chronology = analytics::chronology(&record);

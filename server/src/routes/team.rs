@@ -22,7 +22,7 @@ async fn team(
     if auth.user.role != Role::Manager {
         return Err(ApiError::Forbidden);
     }
-    let today = Date::from_unix_ms(now_ms());
+    let today = Date::london_from_unix_ms(now_ms());
     let rows = state
         .store
         .team_caseload(&auth.user)
