@@ -226,8 +226,10 @@ async fn advance_versions(
         .collect())
 }
 
-/// The changes, compactions and read-model rows of the merges that advanced, written with one
-/// statement per table for the whole batch (each statement is a round trip to the server).
+/// The changes, compactions and read-model rows of the merges that advanced: changes, records
+/// and observation rows with one statement per table for the whole batch (each statement is a
+/// round trip to the server); a compaction's snapshot and a whole-record re-projection, both
+/// rare, child by child.
 async fn write_merges(
     conn: &mut PgConnection,
     merges: &[&(ChildId, i64, MergeWrite)],

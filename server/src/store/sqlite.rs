@@ -1,7 +1,8 @@
 //! The embedded engine: one SQLite file in WAL mode with `synchronous=FULL`, so a commit that
-//! returned is on disk. A merge holds the database's write lock (`BEGIN IMMEDIATE`) from
-//! reading the document to committing, so even several processes on one file cannot
-//! interleave merges.
+//! returned is on disk. A merge batch commits under the database's write lock
+//! (`BEGIN IMMEDIATE`), its version checks and writes one step, so even several processes on
+//! one file cannot interleave merges of a child. The document was read earlier, in a
+//! transaction of its own (`load_doc`); a merge whose version moved meanwhile is computed again.
 
 use std::str::FromStr;
 use std::time::Duration;
