@@ -13,6 +13,9 @@
 //!
 //! A record that cannot be rebuilt is quarantined (see `quarantine`): it is answered as
 //! unavailable for that child alone, and not rebuilt again until it is repaired.
+//!
+//! tidy: long file — no good reason: it holds four commit paths and their helpers. Issue 11 (one
+//! merge pipeline) splits it into `server/src/merge/`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};

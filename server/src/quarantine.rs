@@ -11,6 +11,9 @@
 //! applies and leaves the document loadable once saved, and moves the rest (with the changes
 //! that depend on them, and a snapshot that does not load) byte for byte into
 //! `quarantined_changes`, in one transaction that moves the document's version on.
+//!
+//! tidy: long file — reporting, the answer for a marked record and the repair are one concern, the
+//! change-by-change replay is most of it, and about 100 lines are unit tests.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;

@@ -1,6 +1,9 @@
 //! Operating the server: liveness and readiness probes, Prometheus metrics without
 //! identifiers, request logs without record content (from the real binary), and online
 //! SQLite backups taken while tablets sync.
+//!
+//! tidy: long file — the probe, metrics, log and backup tests share the real binary's start-up
+//! helpers. Issue 11 (one test crate per package) makes it a module and can split it then.
 
 mod support;
 

@@ -3,6 +3,9 @@
 //! database, then tablets sync whole caseloads, the record is marked, audited and answered
 //! unavailable without being rebuilt again, and `records repair` sets aside exactly the bad
 //! parts and brings the record back.
+//!
+//! tidy: long file — each of its tests plants a differently broken record in the database and
+//! checks the answer or the repair; the planting helpers are shared by all of them.
 
 mod support;
 

@@ -3,6 +3,9 @@
 //!
 //! Each takes the record and "today" as inputs, so the tablet (offline) and the server compute
 //! exactly the same flags. Withdrawn observations count for nothing but stay in the chronology.
+//!
+//! tidy: long file — the analytics share one pass over the record and one `Thresholds`, and about
+//! 200 lines are unit tests; split by concept (timescales, drift) when it grows.
 
 use std::collections::{BTreeMap, BTreeSet};
 

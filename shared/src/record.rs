@@ -13,6 +13,9 @@
 //! Entries live in maps keyed by their id, so two tablets that add entries concurrently
 //! never collide. Long free text is stored as plain strings, not Automerge Text, which keeps
 //! large records fast to load.
+//!
+//! tidy: long file — the root schema, the genesis and the observation writers and readers share the
+//! map helpers (the other entry kinds are in `record/`), and about 160 lines are unit tests.
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,9 @@
 //! Recovery from a rejected sync: tablets and a server that validates like the real one (the
 //! real `validate::check` inside `merge_child`). A refused batch blocks every later change of its
 //! actor; after `recover` the tablet's valid work reaches the server and the rest is reported.
+//!
+//! tidy: long file — four scenario tests share a stand-in server that validates like the real one.
+//! Issue 11 (shared fixtures, one test crate) takes the stand-in out.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 

@@ -2,6 +2,10 @@
 //! writes it must accept, and a property test of changes from a dishonest actor: whatever it
 //! sends is refused, or is something Quilt's own writers could have made for it, and the
 //! record still loads, saves and syncs from scratch.
+//!
+//! tidy: long file — the corpus runner and the three property tests share the fixture record, the
+//! judge and the whole-record checks (`whole`, `sync_from`, `honest_result`); issue 11 (one test
+//! crate per package) can give the properties a module of their own.
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};

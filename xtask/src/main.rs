@@ -3,6 +3,7 @@
 //! - `run`:  build the client and server, start on embedded SQLite with the demo caseload.
 //! - `test`: the whole suite, exactly what CI runs (`.ci/run` calls it); the server's
 //!   integration tests run twice, on SQLite and on PostgreSQL (a private cluster it starts).
+//! - `tidy`: module docs, ARCHITECTURE.md's paths and names, long files, layering (`tidy.rs`).
 //! - `dist`: build the client into `dist/` (wasm, wasm-bindgen, app shell, service worker).
 //! - `postgres`: start the private PostgreSQL test cluster if needed and print its URL.
 //! - `fuzz`, `soak`: fuzz every decoder of untrusted bytes (short, and ten minutes);
@@ -13,6 +14,7 @@
 
 mod dist;
 mod setup;
+mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,6 +28,7 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("run") => run(&root),
         Some("test") | Some("ci") => test(&root),
+        Some("tidy") => tidy::run(&root),
         Some("dist") => dist::build(&root).map(|_| ()),
         Some("postgres") => {
             println!("{}", setup::ensure_postgres(&root)?);
@@ -53,11 +56,14 @@ fn main() -> Result<()> {
         Some("bench") => bench(&root),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run | test | dist | postgres | fuzz [--seconds N] | soak>"
+                "usage: cargo xtask <run | test | tidy | dist | postgres | fuzz [--seconds N] | soak | bench>"
             );
             eprintln!("  run   build everything and start the server with a demo caseload");
             eprintln!(
-                "  test  the whole suite: fmt, clippy, native tests, wasm build, browser tests"
+                "  test  the whole suite: fmt, tidy, clippy, native tests, wasm build, browser tests"
+            );
+            eprintln!(
+                "  tidy  module docs, ARCHITECTURE.md's paths and names, long files, layering"
             );
             eprintln!("  dist  build the client into dist/");
             eprintln!("  postgres  start the PostgreSQL test cluster and print its URL");
@@ -131,6 +137,7 @@ fn test(root: &Path) -> Result<()> {
     let started = std::time::Instant::now();
     setup::browser()?;
     sh(cargo().args(["fmt", "--all", "--check"]))?;
+    tidy::run(root)?;
     sh(cargo().args([
         "clippy",
         "--workspace",

@@ -4,6 +4,9 @@
 //! Mark positions are per-mille of the outline's width and height (see `shared::record::BodyMark`).
 //! The outlines are drawn in a 200 x 400 view box that fills the SVG's box exactly, so a click's
 //! position within the SVG's box converts straight to per-mille.
+//!
+//! tidy: long file — no good reason: geometry, the editor and the comparison share one file. Issue
+//! 11 (item 5) splits it into `body_map/`.
 
 use leptos::prelude::*;
 use shared::record::{BodyMark, BodyView, MarkKind, Side};

@@ -3,6 +3,10 @@
 //! table, so nothing is shown only as a picture or only in colour.
 //!
 //! Geometry is computed by plain functions over plain data, so it is tested natively.
+//!
+//! tidy: long file — three charts (scaling, indicators, plan), each with its geometry beside its
+//! view so the two change together, and about 150 lines of unit tests; split by chart when a fourth
+//! comes.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,5 +1,8 @@
 //! The plan: its kind, start and contingency (what happens if it fails, and what triggers that),
 //! SMART actions with their status, statutory timescales with due dates, and conferences.
+//!
+//! tidy: long file — no good reason: three inline forms live in one component. Issue 11 (one form
+//! pattern) gives each form its own file.
 
 use leptos::prelude::*;
 use shared::analytics::Overview;

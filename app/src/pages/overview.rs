@@ -5,6 +5,10 @@
 //! The page reads the server's record. Without a connection it falls back to the copy on this
 //! tablet (a manager's tablet holds the team's records), computed with the same shared analytics,
 //! and says so.
+//!
+//! tidy: long file — one route page made of small views of one `Overview`, read top to bottom; a
+//! section moves to `components/` when another page needs it (as issue 11 does with
+//! `ChronologySection`).
 
 use std::collections::BTreeSet;
 

@@ -12,6 +12,9 @@
 //! - a refresh token is read `FOR UPDATE`, so two processes cannot both spend it.
 //!
 //! Commits are durable when they return: PostgreSQL's defaults (`fsync`, synchronous commit).
+//!
+//! tidy: long file — no good reason: most of it is the same SQL as `sqlite.rs`. Issue 11 (one store
+//! implementation) writes that once and keeps only the differences here.
 
 use std::borrow::Cow;
 use std::str::FromStr;

@@ -3,6 +3,9 @@
 //! (`BEGIN IMMEDIATE`), its version checks and writes one step, so even several processes on
 //! one file cannot interleave merges of a child. The document was read earlier, in a
 //! transaction of its own (`load_doc`); a merge whose version moved meanwhile is computed again.
+//!
+//! tidy: long file — no good reason: most of it is the same SQL as `postgres.rs`. Issue 11 (one
+//! store implementation) writes that once.
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -20,6 +20,9 @@
 //! that was concurrent with one already on the server therefore supersedes it instead of
 //! standing beside it as a conflict, and a second concurrent entry under one key (two
 //! withdrawals of one observation) is refused as a replacement and reported.
+//!
+//! tidy: long file — one algorithm (walk the local record against the fork, re-issue each
+//! difference) whose helpers nothing else uses, and about 100 lines of unit tests.
 
 use std::collections::BTreeSet;
 use std::ops::RangeInclusive;

@@ -4,6 +4,10 @@
 //! Every case builds its changes on a record the tablet holds (a [`Target`]), so the same
 //! corpus runs against the pure policy (`shared/tests/validate.rs`) and through the real
 //! server's HTTP stack and store (`server/tests/malicious/`).
+//!
+//! tidy: long file — a table of data by nature: one builder per crafted case (the whole corpus, by
+//! rule family) and the honest writes, looked up by case name; split by family, the shared builders
+//! would have to move out first.
 
 use automerge::legacy::{ElementId, Key, ObjectId, OpId, OpType, SortedVec};
 use automerge::transaction::{CommitOptions, Transactable, Transaction};

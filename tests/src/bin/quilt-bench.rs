@@ -8,6 +8,9 @@
 //! The server runs in this process on a real TCP port with a real database (a SQLite file, and
 //! PostgreSQL with `--postgres`); simulated tablets are the app's own sync client
 //! (`shared::sync`) talking HTTP. Client and server share the machine's cores.
+//!
+//! tidy: long file — one benchmark binary: five measurements, each with its own setup and baseline,
+//! sharing the seeded server, the simulated tablets and the table.
 
 use std::future::Future;
 use std::sync::Arc;
