@@ -16,6 +16,9 @@ use crate::catalogue::{self, Category};
 use crate::record::plan::{ConferenceKind, PlanKind};
 use crate::record::{Observation, Record};
 
+mod flag;
+pub use flag::{Flag, FlagKind};
+
 /// How indicators accumulate into a prompt. Configurable per deployment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Thresholds {
@@ -293,16 +296,21 @@ pub struct Prompt {
 }
 
 impl Prompt {
+    /// Distinct authors of the evidence.
+    pub fn sources(&self) -> usize {
+        self.evidence
+            .iter()
+            .map(|e| &e.author_id)
+            .collect::<BTreeSet<_>>()
+            .len()
+    }
+
     pub fn message(&self) -> String {
         format!(
             "{} indicators of {} concern from {} sources: consider a strategy discussion",
             self.evidence.len(),
             self.category.label().to_lowercase(),
-            self.evidence
-                .iter()
-                .map(|e| &e.author_id)
-                .collect::<BTreeSet<_>>()
-                .len()
+            self.sources()
         )
     }
 }
@@ -589,37 +597,6 @@ pub struct Overview {
     /// Fields with unresolved concurrent edits.
     pub conflicts: usize,
     pub unreadable: usize,
-}
-
-impl Overview {
-    /// Short labels for the caseload and dashboard.
-    pub fn flags(&self) -> Vec<String> {
-        let mut f = Vec::new();
-        for p in &self.prompts {
-            if p.strategy_discussion_on.is_none() {
-                f.push(format!(
-                    "Consider strategy discussion ({})",
-                    p.category.label().to_lowercase()
-                ));
-            }
-        }
-        if !self.unassessed_adults.is_empty() {
-            f.push(format!(
-                "{} adult(s) not assessed",
-                self.unassessed_adults.len()
-            ));
-        }
-        if self.overdue > 0 {
-            f.push(format!("{} overdue", self.overdue));
-        }
-        if self.drift.is_some() {
-            f.push("Drift: escalate".to_owned());
-        }
-        if self.conflicts > 0 {
-            f.push(format!("{} conflicting edit(s)", self.conflicts));
-        }
-        f
-    }
 }
 
 pub fn overview(record: &Record, today: Date, t: &Thresholds) -> Overview {

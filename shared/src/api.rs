@@ -88,7 +88,7 @@ pub struct TeamCaseloadRow {
     pub last_occurred: Option<String>,
     /// Flags computed by `analytics::Overview::flags` as of the server's today.
     #[serde(default)]
-    pub flags: Vec<String>,
+    pub flags: Vec<crate::analytics::Flag>,
 }
 
 /// The error body every failed API call returns.

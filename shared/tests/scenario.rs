@@ -3,7 +3,7 @@
 //! found was missed: collated sexual-abuse indicators, unassessed men, drift, overdue reviews.
 
 use automerge::{ActorId, Automerge};
-use shared::analytics::{self, ItemKind, Thresholds};
+use shared::analytics::{self, Flag, ItemKind, Thresholds};
 use shared::calendar::Date;
 use shared::catalogue::Category;
 use shared::record::assessments::{self, NeglectAssessment, Scaling};
@@ -232,11 +232,13 @@ fn twelve_years_no_disclosure() {
         "no disclosure needed"
     );
     assert!(prompt.strategy_discussion_on.is_none());
-    assert!(f
-        .overview("2023-03-20")
-        .flags()
-        .iter()
-        .any(|fl| fl.contains("strategy discussion")));
+    assert!(f.overview("2023-03-20").flags().iter().any(|fl| matches!(
+        fl,
+        Flag::StrategyDiscussion {
+            category: Category::Sexual,
+            ..
+        }
+    )));
 
     // The men in the family.
     let men = [

@@ -2,7 +2,7 @@
 //! document with `analytics::overview`, so it is there offline too.
 
 use leptos::prelude::*;
-use shared::analytics::{Overview, Prompt};
+use shared::analytics::{Flag, Overview, Prompt};
 use shared::catalogue::Category;
 
 use crate::platform;
@@ -75,92 +75,89 @@ fn prompt_flag(p: Prompt) -> impl IntoView {
     }
 }
 
+/// The flags `Overview::flags` lists, each with what the record says about it, so the tablet
+/// shows exactly the flags the manager's dashboard does.
 fn flags(o: Overview) -> impl IntoView {
-    let mut items: Vec<AnyView> = Vec::new();
-    for p in o
-        .prompts
-        .iter()
-        .filter(|p| p.strategy_discussion_on.is_none())
-    {
-        items.push(prompt_flag(p.clone()).into_any());
-    }
-    if !o.unassessed_adults.is_empty() {
-        let n = o.unassessed_adults.len();
-        items.push(
-            view! {
-                <li data-testid="flag-item" class="flag">
-                    <section data-testid="flag-unassessed" aria-label="Adults not assessed">
-                        <h3>{if n == 1 { "1 adult not assessed".to_owned() } else { format!("{n} adults not assessed") }}</h3>
-                        <p>"Every adult around the child needs an assessment as a risk, protective, or both."</p>
-                        <ul>
-                            {o.unassessed_adults.iter().map(|a| {
-                                let mut text = a.name.clone();
-                                if !a.relationship.is_empty() {
-                                    text.push_str(&format!(" ({})", a.relationship));
-                                }
-                                if a.disputed {
-                                    text.push_str(": assessments disagree");
-                                }
-                                view! { <li>{text}</li> }
-                            }).collect_view()}
-                        </ul>
-                        <p><a href="#people">"Go to people around the child"</a></p>
-                    </section>
-                </li>
-            }
-            .into_any(),
-        );
-    }
-    if o.overdue > 0 {
-        items.push(
-            view! {
-                <li data-testid="flag-item" class="flag">
-                    <section data-testid="flag-overdue" aria-label="Overdue">
-                        <h3>{format!("{} overdue", o.overdue)}</h3>
-                        <ul>
-                            {o.timescales.iter().filter(|t| t.overdue).map(|t| view! {
-                                <li>{format!("{}: due {}", t.what, date(t.due))}</li>
-                            }).collect_view()}
-                        </ul>
-                        <p><a href="#plan">"Go to the plan"</a></p>
-                    </section>
-                </li>
-            }
-            .into_any(),
-        );
-    }
-    if let Some(drift) = &o.drift {
-        items.push(
-            view! {
-                <li data-testid="flag-item" class="flag">
-                    <section data-testid="flag-drift" aria-label="Drift">
-                        <h3>"Drift: consider escalation"</h3>
-                        <p>"Risks are not reducing while the plan is active. Talk to your manager about escalating."</p>
-                        <ul>{drift.reasons.iter().map(|r| view! { <li>{r.clone()}</li> }).collect_view()}</ul>
-                    </section>
-                </li>
-            }
-            .into_any(),
-        );
-    }
-    if o.conflicts > 0 {
-        items.push(
-            view! {
-                <li data-testid="flag-item" class="flag">
-                    <section data-testid="flag-conflict" aria-label="Conflicting edits">
-                        <h3>{if o.conflicts == 1 { "1 conflicting edit".to_owned() } else { format!("{} conflicting edits", o.conflicts) }}</h3>
-                        <p>"People changed the same thing while offline. Every version is shown below with who set it and when; choose one to resolve it."</p>
-                    </section>
-                </li>
-            }
-            .into_any(),
-        );
-    }
+    let items: Vec<AnyView> = o
+        .flags()
+        .into_iter()
+        .filter_map(|flag| flag_item(&o, flag))
+        .collect();
     let none = items.is_empty();
     view! {
         <ul class="flags" data-testid="flags" aria-label="Flags">{items}</ul>
         {none.then(|| view! { <p class="hint">"No flags on this record."</p> })}
     }
+}
+
+fn flag_item(o: &Overview, flag: Flag) -> Option<AnyView> {
+    Some(match flag {
+        Flag::StrategyDiscussion { category, .. } => {
+            let prompt = o
+                .prompts
+                .iter()
+                .find(|p| p.category == category && p.strategy_discussion_on.is_none())?;
+            prompt_flag(prompt.clone()).into_any()
+        }
+        Flag::Unassessed { adults: n, .. } => view! {
+            <li data-testid="flag-item" class="flag">
+                <section data-testid="flag-unassessed" aria-label="Adults not assessed">
+                    <h3>{if n == 1 { "1 adult not assessed".to_owned() } else { format!("{n} adults not assessed") }}</h3>
+                    <p>"Every adult around the child needs an assessment as a risk, protective, or both."</p>
+                    <ul>
+                        {o.unassessed_adults.iter().map(|a| {
+                            let mut text = a.name.clone();
+                            if !a.relationship.is_empty() {
+                                text.push_str(&format!(" ({})", a.relationship));
+                            }
+                            if a.disputed {
+                                text.push_str(": assessments disagree");
+                            }
+                            view! { <li>{text}</li> }
+                        }).collect_view()}
+                    </ul>
+                    <p><a href="#people">"Go to people around the child"</a></p>
+                </section>
+            </li>
+        }
+        .into_any(),
+        Flag::Overdue { count, .. } => view! {
+            <li data-testid="flag-item" class="flag">
+                <section data-testid="flag-overdue" aria-label="Overdue">
+                    <h3>{format!("{count} overdue")}</h3>
+                    <ul>
+                        {o.timescales.iter().filter(|t| t.overdue).map(|t| view! {
+                            <li>{format!("{}: due {}", t.what, date(t.due))}</li>
+                        }).collect_view()}
+                    </ul>
+                    <p><a href="#plan">"Go to the plan"</a></p>
+                </section>
+            </li>
+        }
+        .into_any(),
+        Flag::Drift => {
+            let reasons = o.drift.as_ref().map(|d| d.reasons.clone()).unwrap_or_default();
+            view! {
+                <li data-testid="flag-item" class="flag">
+                    <section data-testid="flag-drift" aria-label="Drift">
+                        <h3>"Drift: consider escalation"</h3>
+                        <p>"Risks are not reducing while the plan is active. Talk to your manager about escalating."</p>
+                        <ul>{reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+                    </section>
+                </li>
+            }
+            .into_any()
+        }
+        Flag::Conflicts { count } => view! {
+            <li data-testid="flag-item" class="flag">
+                <section data-testid="flag-conflict" aria-label="Conflicting edits">
+                    <h3>{if count == 1 { "1 conflicting edit".to_owned() } else { format!("{count} conflicting edits") }}</h3>
+                    <p>"People changed the same thing while offline. Every version is shown below with who set it and when; choose one to resolve it."</p>
+                </section>
+            </li>
+        }
+        .into_any(),
+    })
 }
 
 fn held_prompts(o: &Overview) -> impl IntoView {

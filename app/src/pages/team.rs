@@ -2,6 +2,7 @@
 //! its flags, sortable and filterable, escalation flags first.
 
 use leptos::prelude::*;
+use shared::analytics::{Flag, FlagKind};
 use shared::api::TeamCaseloadRow;
 
 use crate::api::{self, ApiError};
@@ -39,73 +40,21 @@ where
     }
 }
 
-/// What a flag from `analytics::Overview::flags` is about. The server sends flags as short
-/// labels; their wording is fixed there, and the tests below pin the prefixes this relies on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FlagKind {
-    /// Indicators crossed the threshold: consider a strategy discussion.
-    Prompt,
-    Unassessed,
-    Overdue,
-    Drift,
-    Conflict,
-    Other,
+/// The badge's classes: escalation flags get a "!" marker from the style sheet and a heavier
+/// border, so they stand out without relying on colour.
+fn badge_class(flag: &Flag) -> String {
+    let level = if flag.is_escalation() {
+        "escalation"
+    } else {
+        "caution"
+    };
+    format!("flag-badge {level} flag-{}", flag.kind().code())
 }
 
-impl FlagKind {
-    pub fn of(flag: &str) -> FlagKind {
-        let f = flag.to_lowercase();
-        if f.starts_with("consider strategy discussion") {
-            FlagKind::Prompt
-        } else if f.contains("not assessed") {
-            FlagKind::Unassessed
-        } else if f.ends_with("overdue") {
-            FlagKind::Overdue
-        } else if f.starts_with("drift") {
-            FlagKind::Drift
-        } else if f.contains("conflicting") {
-            FlagKind::Conflict
-        } else {
-            FlagKind::Other
-        }
-    }
-
-    /// Flags that call for the manager to consider escalating.
-    pub fn is_escalation(self) -> bool {
-        matches!(
-            self,
-            FlagKind::Prompt | FlagKind::Unassessed | FlagKind::Overdue | FlagKind::Drift
-        )
-    }
-
-    /// The value used by the flag filter (and a CSS class).
-    pub fn code(self) -> &'static str {
-        match self {
-            FlagKind::Prompt => "prompt",
-            FlagKind::Unassessed => "unassessed",
-            FlagKind::Overdue => "overdue",
-            FlagKind::Drift => "drift",
-            FlagKind::Conflict => "conflict",
-            FlagKind::Other => "other",
-        }
-    }
-
-    pub fn badge_class(self) -> String {
-        let level = if self.is_escalation() {
-            "escalation"
-        } else {
-            "caution"
-        };
-        format!("flag-badge {level} flag-{}", self.code())
-    }
-}
-
-/// A flag as a badge whose text is exactly the flag. Escalation flags get a "!" marker from
-/// the style sheet and a heavier border, so they stand out without relying on colour.
-pub fn flag_badge(flag: String, testid: &'static str) -> impl IntoView {
-    let kind = FlagKind::of(&flag);
+/// A flag as a badge whose text is exactly the flag's label.
+pub fn flag_badge(flag: Flag, testid: &'static str) -> impl IntoView {
     view! {
-        <li class=kind.badge_class() data-testid=testid>{flag}</li>
+        <li class=badge_class(&flag) data-testid=testid>{flag.label()}</li>
     }
 }
 
@@ -118,33 +67,50 @@ enum FlagFilter {
 }
 
 impl FlagFilter {
-    const OPTIONS: [(&'static str, &'static str); 7] = [
-        ("all", "All children"),
-        ("any", "Any flag"),
-        ("prompt", "Strategy discussion prompt"),
-        ("drift", "Drift"),
-        ("overdue", "Overdue"),
-        ("unassessed", "Unassessed adults"),
-        ("conflict", "Conflicting edits"),
+    /// In the order the filter offers them: the prompt and drift first.
+    const OPTIONS: [FlagFilter; 7] = [
+        FlagFilter::All,
+        FlagFilter::Any,
+        FlagFilter::Kind(FlagKind::StrategyDiscussion),
+        FlagFilter::Kind(FlagKind::Drift),
+        FlagFilter::Kind(FlagKind::Overdue),
+        FlagFilter::Kind(FlagKind::Unassessed),
+        FlagFilter::Kind(FlagKind::Conflicts),
     ];
 
-    fn from_code(code: &str) -> FlagFilter {
-        match code {
-            "any" => FlagFilter::Any,
-            "prompt" => FlagFilter::Kind(FlagKind::Prompt),
-            "drift" => FlagFilter::Kind(FlagKind::Drift),
-            "overdue" => FlagFilter::Kind(FlagKind::Overdue),
-            "unassessed" => FlagFilter::Kind(FlagKind::Unassessed),
-            "conflict" => FlagFilter::Kind(FlagKind::Conflict),
-            _ => FlagFilter::All,
+    /// The select's value.
+    fn code(self) -> &'static str {
+        match self {
+            FlagFilter::All => "all",
+            FlagFilter::Any => "any",
+            FlagFilter::Kind(k) => k.code(),
         }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            FlagFilter::All => "All children",
+            FlagFilter::Any => "Any flag",
+            FlagFilter::Kind(FlagKind::StrategyDiscussion) => "Strategy discussion prompt",
+            FlagFilter::Kind(FlagKind::Drift) => "Drift",
+            FlagFilter::Kind(FlagKind::Overdue) => "Overdue",
+            FlagFilter::Kind(FlagKind::Unassessed) => "Unassessed adults",
+            FlagFilter::Kind(FlagKind::Conflicts) => "Conflicting edits",
+        }
+    }
+
+    fn from_code(code: &str) -> FlagFilter {
+        FlagFilter::OPTIONS
+            .into_iter()
+            .find(|f| f.code() == code)
+            .unwrap_or(FlagFilter::All)
     }
 
     fn keeps(self, row: &TeamCaseloadRow) -> bool {
         match self {
             FlagFilter::All => true,
             FlagFilter::Any => !row.flags.is_empty(),
-            FlagFilter::Kind(k) => row.flags.iter().any(|f| FlagKind::of(f) == k),
+            FlagFilter::Kind(k) => row.flags.iter().any(|f| f.kind() == k),
         }
     }
 }
@@ -205,10 +171,7 @@ impl Sort {
 }
 
 fn escalations(row: &TeamCaseloadRow) -> usize {
-    row.flags
-        .iter()
-        .filter(|f| FlagKind::of(f).is_escalation())
-        .count()
+    row.flags.iter().filter(|f| f.is_escalation()).count()
 }
 
 fn by_name(a: &TeamCaseloadRow, b: &TeamCaseloadRow) -> std::cmp::Ordering {
@@ -330,8 +293,8 @@ fn TeamList() -> impl IntoView {
                     <select id="team-filter-flag" data-testid="team-filter-flag"
                         prop:value=move || filter.get()
                         on:change=move |ev| filter.set(event_target_value(&ev))>
-                        {FlagFilter::OPTIONS.into_iter().map(|(value, label)| view! {
-                            <option value=value>{label}</option>
+                        {FlagFilter::OPTIONS.into_iter().map(|f| view! {
+                            <option value=f.code()>{f.label()}</option>
                         }).collect_view()}
                     </select>
                 </div>
@@ -429,24 +392,20 @@ fn team_row(row: TeamCaseloadRow) -> impl IntoView {
 mod tests {
     use super::*;
     use shared::api::CaseloadEntry;
+    use shared::calendar::Date;
+    use shared::catalogue::Category;
 
     #[test]
-    fn flag_kinds_match_the_overview_wording() {
-        for (flag, kind) in [
-            ("Consider strategy discussion (sexual)", FlagKind::Prompt),
-            ("2 adult(s) not assessed", FlagKind::Unassessed),
-            ("3 overdue", FlagKind::Overdue),
-            ("Drift: escalate", FlagKind::Drift),
-            ("1 conflicting edit(s)", FlagKind::Conflict),
-            ("Something new", FlagKind::Other),
-        ] {
-            assert_eq!(FlagKind::of(flag), kind, "{flag}");
+    fn the_filter_offers_every_kind_of_flag() {
+        for kind in FlagKind::ALL {
+            let filter = FlagFilter::Kind(kind);
+            assert!(FlagFilter::OPTIONS.contains(&filter), "{kind:?}");
+            assert_eq!(FlagFilter::from_code(filter.code()), filter);
         }
-        assert!(FlagKind::Drift.is_escalation());
-        assert!(!FlagKind::Conflict.is_escalation());
+        assert_eq!(FlagFilter::from_code("nonsense"), FlagFilter::All);
     }
 
-    fn row(name: &str, obs: u32, last: Option<&str>, flags: &[&str]) -> TeamCaseloadRow {
+    fn row(name: &str, obs: u32, last: Option<&str>, flags: &[Flag]) -> TeamCaseloadRow {
         TeamCaseloadRow {
             child: CaseloadEntry {
                 child_id: name.to_lowercase().parse().expect("id"),
@@ -459,7 +418,7 @@ mod tests {
             indicator_count: 0,
             authors: 0,
             last_occurred: last.map(str::to_owned),
-            flags: flags.iter().map(|f| (*f).to_owned()).collect(),
+            flags: flags.to_vec(),
         }
     }
 
@@ -468,15 +427,37 @@ mod tests {
     }
 
     fn check(search: &str, filter: &str, sort: Sort, expected: &[&str]) {
+        let date = |s: &str| -> Date { s.parse().expect("date") };
         let rows = [
-            row("Ava", 5, Some("2026-03-01"), &["1 conflicting edit(s)"]),
-            row("leo", 2, None, &["Drift: escalate", "2 overdue"]),
+            row(
+                "Ava",
+                5,
+                Some("2026-03-01"),
+                &[Flag::Conflicts { count: 1 }],
+            ),
+            row(
+                "leo",
+                2,
+                None,
+                &[
+                    Flag::Drift,
+                    Flag::Overdue {
+                        count: 2,
+                        since: date("2026-02-01"),
+                    },
+                ],
+            ),
             row("Mia", 9, Some("2026-05-01T10:00"), &[]),
             row(
                 "Noah",
                 1,
                 Some("2026-04-01"),
-                &["Consider strategy discussion (sexual)"],
+                &[Flag::StrategyDiscussion {
+                    category: Category::Sexual,
+                    since: date("2026-04-01"),
+                    indicators: 3,
+                    sources: 2,
+                }],
             ),
         ];
         let out = arrange(&rows, search, FlagFilter::from_code(filter), sort);
@@ -510,8 +491,8 @@ mod tests {
         check("", "any", Sort::DEFAULT, &["leo", "Noah", "Ava"]);
         check("", "drift", Sort::DEFAULT, &["leo"]);
         check("", "overdue", Sort::DEFAULT, &["leo"]);
-        check("", "prompt", Sort::DEFAULT, &["Noah"]);
-        check("", "conflict", Sort::DEFAULT, &["Ava"]);
+        check("", "strategy_discussion", Sort::DEFAULT, &["Noah"]);
+        check("", "conflicts", Sort::DEFAULT, &["Ava"]);
         check("", "unassessed", Sort::DEFAULT, &[]);
         check(" A ", "all", by(SortKey::Name), &["Ava", "Mia", "Noah"]);
         check("LEO", "any", Sort::DEFAULT, &["leo"]);
