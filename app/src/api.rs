@@ -5,11 +5,10 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use shared::api::{
-    CaseloadEntry, ErrorBody, LoginRequest, LoginResponse, RefreshRequest, TeamCaseloadRow,
+    ChronologyResponse, ErrorBody, LoginRequest, LoginResponse, RefreshRequest, TeamCaseloadRow,
 };
-use shared::chronology::ChronologyEntry;
 use shared::sync::{SyncRequest, SyncResponse};
 use shared::ChildId;
 use web_sys::RequestCache;
@@ -29,13 +28,6 @@ pub enum ApiError {
     Server(String),
     #[error("the server's answer could not be read")]
     Decode,
-}
-
-/// The chronology endpoint's answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Chronology {
-    pub child: CaseloadEntry,
-    pub entries: Vec<ChronologyEntry>,
 }
 
 fn with_auth(builder: RequestBuilder, token: &str) -> RequestBuilder {
@@ -122,7 +114,7 @@ pub async fn team(token: &str) -> Result<Vec<TeamCaseloadRow>, ApiError> {
     decode(send(request).await?).await
 }
 
-pub async fn chronology(token: &str, child: &ChildId) -> Result<Chronology, ApiError> {
+pub async fn chronology(token: &str, child: &ChildId) -> Result<ChronologyResponse, ApiError> {
     // Child ids are restricted to URL-safe characters by `ChildId` itself.
     let url = format!("/api/children/{child}/chronology");
     let request = with_auth(Request::get(&url), token)

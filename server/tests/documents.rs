@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use server::store::{MergeWrite, NewChange, Projection};
-use shared::api::{ChangesResponse, RecordResponse};
+use shared::api::{ChangesResponse, ChronologyResponse, RecordResponse};
 use shared::record::corrections::{self, Amendment, Withdrawal};
 use shared::record::stamped::Stamp;
 use shared::record::{self, Observation};
@@ -404,6 +404,12 @@ async fn a_long_chronology_is_read_a_page_at_a_time() {
     );
     assert_eq!(latest["total"], all.len());
     assert_eq!(latest["offset"], all.len() - 10);
+    let typed: ChronologyResponse = serde_json::from_value(latest.clone()).expect("typed page");
+    assert_eq!(
+        (typed.offset, typed.total),
+        (all.len() as i64 - 10, all.len() as i64),
+        "the shared type reads the page's place"
+    );
 
     let (_, first) = page("offset=0&limit=5").await;
     assert_eq!(ids(&first), all[..5].to_vec());

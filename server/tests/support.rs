@@ -14,7 +14,7 @@ use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use server::{demo, AppState, Config};
-use shared::api::LoginResponse;
+use shared::api::{ChronologyResponse, LoginResponse};
 use shared::sync::{Caseload, SyncResponse};
 use tower::ServiceExt;
 
@@ -277,12 +277,8 @@ impl TestServer {
             .get(&format!("/api/children/{child}/chronology"), Some(&token))
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        body["entries"]
-            .as_array()
-            .expect("entries")
-            .iter()
-            .map(|e| e["observation_id"].as_str().expect("id").to_owned())
-            .collect()
+        let page: ChronologyResponse = serde_json::from_value(body).expect("chronology response");
+        page.entries.into_iter().map(|e| e.observation_id).collect()
     }
 
     /// The stored bytes of a child's document, to prove a refused request changed nothing.

@@ -100,6 +100,18 @@ pub struct ErrorBody {
     pub message: String,
 }
 
+/// `GET /api/children/{id}/chronology?offset=&limit=`: a child's chronology from the server's
+/// read model, or one page of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChronologyResponse {
+    pub child: CaseloadEntry,
+    /// Oldest first: the whole chronology, or the page asked for.
+    pub entries: Vec<crate::chronology::ChronologyEntry>,
+    /// Where this page starts, and how many entries the whole chronology has.
+    pub offset: i64,
+    pub total: i64,
+}
+
 /// `GET /api/children/{id}/record`: everything a manager's child overview shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordResponse {

@@ -10,9 +10,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use shared::analytics::{self, Thresholds};
-use shared::api::{CaseloadEntry, ChangesResponse, RecordResponse};
+use shared::api::{CaseloadEntry, ChangesResponse, ChronologyResponse, RecordResponse};
 use shared::calendar::Date;
-use shared::chronology::ChronologyEntry;
 use shared::ChildId;
 
 use crate::audit::{self, Event};
@@ -58,16 +57,6 @@ async fn changes(
         .min(live::MAX_WAIT);
     let version = live::wait_for_change(&state, &child.child_id, q.since, wait).await?;
     Ok(Json(ChangesResponse { version }))
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ChronologyResponse {
-    pub child: CaseloadEntry,
-    /// Oldest first: the whole chronology, or the page asked for.
-    pub entries: Vec<ChronologyEntry>,
-    /// Where this page starts, and how many entries the whole chronology has.
-    pub offset: i64,
-    pub total: i64,
 }
 
 /// `?offset=&limit=`: a page of a long chronology (both optional; without `limit`, everything
