@@ -3,7 +3,7 @@
 //!
 //! Every case builds its changes on a record the tablet holds (a [`Target`]), so the same
 //! corpus runs against the pure policy (`shared/tests/validate.rs`) and through the real
-//! server's HTTP stack and store (`server/tests/malicious/`).
+//! server's HTTP stack and store (`server/tests/api/malicious/`).
 //!
 //! tidy: long file — a table of data by nature: one builder per crafted case (the whole corpus, by
 //! rule family) and the honest writes, looked up by case name; split by family, the shared builders

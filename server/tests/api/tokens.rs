@@ -2,13 +2,11 @@
 //! family, logout, expiry, sign-in rate limiting, and device ids: canonical, bound to one user,
 //! never one of the server's own actors.
 
-mod support;
-
+use crate::support::TestServer;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 use server::demo::DEMO_PASSWORD;
 use shared::api::LoginResponse;
-use support::TestServer;
 
 async fn login(server: &TestServer) -> LoginResponse {
     let (status, body) = server

@@ -2,10 +2,9 @@
 //! the incremental read model and live updates of an open record. Runs on SQLite, and on
 //! PostgreSQL when `QUILT_TEST_DATABASE_URL` names one (as `cargo xtask test` does).
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{Tablet, TestServer};
 use server::store::{MergeWrite, NewChange, Projection};
 use shared::api::{ChangesResponse, ChronologyResponse, RecordResponse};
 use shared::record::corrections::{self, Amendment, Withdrawal};
@@ -13,7 +12,6 @@ use shared::record::stamped::Stamp;
 use shared::record::{self, Observation};
 use shared::sync::{Bytes, ChildResult, SyncResponse};
 use shared::ChildId;
-use support::{Tablet, TestServer};
 
 const AVA: &str = "child-ava";
 
@@ -28,8 +26,8 @@ fn observation(id: &str, author: &str) -> Observation {
         occurred_approx: false,
         recorded_at_ms: 1_790_000_000_000,
         author_id: author.into(),
-        author_name: support::display_name(author),
-        agency: support::agency(author),
+        author_name: crate::support::display_name(author),
+        agency: crate::support::agency(author),
         location: "Home".into(),
         present: vec!["Child".into()],
         indicators: Vec::new(),
@@ -135,7 +133,7 @@ async fn the_read_model_follows_every_merge_exactly() {
     record_on(&mut sam, |doc| {
         let added = Stamp {
             by: "user-sam-social".into(),
-            by_name: support::display_name("user-sam-social"),
+            by_name: crate::support::display_name("user-sam-social"),
             at_ms: 1_790_000_100_000,
         };
         corrections::amend(
@@ -286,7 +284,7 @@ async fn an_open_record_hears_of_a_merge_stored_by_another_process() {
         );
         let router = manager_side.router.clone();
         let token = token.clone();
-        tokio::spawn(async move { support::get_with(router, &path, &token).await })
+        tokio::spawn(async move { crate::support::get_with(router, &path, &token).await })
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut sam = Tablet::sign_in(&tablet_side, "sam.social").await;

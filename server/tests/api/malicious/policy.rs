@@ -8,8 +8,8 @@ use shared::sync::ChildSyncRequest;
 use shared::testing::attacks::{self, By, Party, Target};
 use shared::validate::Sender;
 
-use crate::check::{case, policy, Case, Expect::*};
-use crate::fixture::*;
+use super::check::{case, policy, Case, Expect::*};
+use super::fixture::*;
 use crate::support::{self, Tablet};
 
 /// The identity the server checks `tablet`'s changes against.

@@ -2,12 +2,10 @@
 //! left idle, is cut off, so a few clients cannot hold the server's connections open
 //! (Slowloris); honest requests and graceful shutdown still work.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::TestServer;
 use server::Config;
-use support::TestServer;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;

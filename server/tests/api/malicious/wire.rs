@@ -11,8 +11,8 @@ use shared::sync::server::encode_changes;
 use shared::sync::{Bytes, ChildSyncRequest, SyncRequest};
 use shared::validate::Rejection;
 
-use crate::check::{case, policy, Case, Expect::*, Reason};
-use crate::fixture::*;
+use super::check::{case, policy, Case, Expect::*, Reason};
+use super::fixture::*;
 
 pub fn cases() -> Vec<Case> {
     vec![

@@ -1,10 +1,8 @@
 //! Security headers: API responses are never cached; pages carry a strict CSP and friends.
 
-mod support;
-
+use crate::support::TestServer;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use support::TestServer;
 use tower::ServiceExt;
 
 #[tokio::test]

@@ -10,13 +10,11 @@
 //! Compaction runs every few changes, because that is where an unserialised merge would
 //! delete what it never saw.
 
-mod support;
-
 use std::sync::Arc;
 
+use crate::support::{Tablet, TestServer};
 use shared::record::{self, IndicatorEntry, Level, Observation, Source};
 use shared::sync::SyncResponse;
-use support::{Tablet, TestServer};
 
 const ROUNDS: usize = 12;
 const AVA: &str = "child-ava";
@@ -28,8 +26,8 @@ fn observation(id: &str, author: &str) -> Observation {
         occurred_approx: false,
         recorded_at_ms: 1_790_000_000_000,
         author_id: author.into(),
-        author_name: support::display_name(author),
-        agency: support::agency(author),
+        author_name: crate::support::display_name(author),
+        agency: crate::support::agency(author),
         location: "Home".into(),
         present: vec!["Child".into()],
         indicators: vec![IndicatorEntry {

@@ -2,13 +2,11 @@
 //! allocated (and another team's child for managers). Zero wrong grants, and every successful
 //! read of a child's record is in the audit trail.
 
-mod support;
-
+use crate::support::{Tablet, TestServer};
 use axum::http::StatusCode;
 use server::auth::hash_password;
 use server::store::User;
 use shared::api::{CaseloadEntry, Role};
-use support::{Tablet, TestServer};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Expect {

@@ -1,12 +1,10 @@
 //! The offline loop through the real router and a real SQLite file: tablets record offline,
 //! sync in any order, and the merged record holds everything; bad requests change nothing.
 
-mod support;
-
+use crate::support::{Tablet, TestServer};
 use axum::http::StatusCode;
 use shared::record::{self, IndicatorEntry, Level, Observation, Source};
 use shared::sync::{Bytes, ChildSyncRequest, SyncRequest};
-use support::{Tablet, TestServer};
 
 fn observation(id: &str, author: &str, occurred: &str) -> Observation {
     Observation {
@@ -15,8 +13,8 @@ fn observation(id: &str, author: &str, occurred: &str) -> Observation {
         occurred_approx: false,
         recorded_at_ms: 1_790_000_000_000,
         author_id: author.into(),
-        author_name: support::display_name(author),
-        agency: support::agency(author),
+        author_name: crate::support::display_name(author),
+        agency: crate::support::agency(author),
         location: "Home".into(),
         present: vec!["Mother".into(), "Child".into()],
         indicators: vec![IndicatorEntry {

@@ -8,7 +8,7 @@ use serde_json::Value;
 use server::audit::Entry;
 use shared::validate::Rejection;
 
-use crate::fixture::{id, Fixture, ALL_CHILDREN, MARK};
+use super::fixture::{id, Fixture, ALL_CHILDREN, MARK};
 use crate::support::TestServer;
 
 /// What a refusal looks like.

@@ -7,8 +7,7 @@
 //! tidy: long file — each of its tests plants a differently broken record in the database and
 //! checks the answer or the repair; the planting helpers are shared by all of them.
 
-mod support;
-
+use crate::support::{Tablet, TestServer};
 use automerge::{ActorId, Automerge, Change};
 use axum::http::StatusCode;
 use server::quarantine::{self, Repair, RepairError, SetAside};
@@ -16,7 +15,6 @@ use server::store::{PartKind, QuarantinedRecord};
 use shared::record::{self, IndicatorEntry, Level, Observation, Source};
 use shared::sync::{ChildResult, SyncResponse};
 use shared::ChildId;
-use support::{Tablet, TestServer};
 
 const SAM: &str = "user-sam-social";
 

@@ -5,14 +5,13 @@
 //! tidy: long file — the probe, metrics, log and backup tests share the real binary's start-up
 //! helpers. Issue 11 (one test crate per package) makes it a module and can split it then.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::{Tablet, TestServer};
 use automerge::ActorId;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
@@ -26,7 +25,6 @@ use shared::record::{self, IndicatorEntry, Level, Observation, Source};
 use shared::sync::server::encode_changes;
 use shared::sync::{Caseload, ChildSyncRequest, Replica, SyncRequest, SyncResponse};
 use shared::ChildId;
-use support::{Tablet, TestServer};
 use tower::ServiceExt;
 
 const AVA: &str = "child-ava";
@@ -44,8 +42,8 @@ fn observation(obs_id: &str, author: &str, narrative: &str) -> Observation {
         occurred_approx: false,
         recorded_at_ms: 1_790_000_000_000,
         author_id: author.into(),
-        author_name: support::display_name(author),
-        agency: support::agency(author),
+        author_name: crate::support::display_name(author),
+        agency: crate::support::agency(author),
         location: "Home".into(),
         present: vec!["Mother".into(), "Child".into()],
         indicators: vec![IndicatorEntry {

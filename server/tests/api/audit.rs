@@ -1,11 +1,9 @@
 //! The audit trail: reads and accepted, rejected and refused changes are recorded with user,
 //! device and child; the trail is append-only and tampering breaks its hash chain.
 
-mod support;
-
+use crate::support::{Tablet, TestServer};
 use axum::http::StatusCode;
 use shared::record;
-use support::{Tablet, TestServer};
 
 #[tokio::test]
 async fn reads_and_changes_are_audited_and_tampering_is_detected() {

@@ -6,9 +6,6 @@
 //!
 //! `QUILT_CASE=<text>` runs only the cases whose name contains it.
 
-#[path = "../support.rs"]
-mod support;
-
 mod access;
 mod check;
 mod fixture;

@@ -1,11 +1,9 @@
 //! Inputs where the engines differ underneath and must not differ on top: PostgreSQL text
 //! cannot hold U+0000, which SQLite stores as it is.
 
-mod support;
-
+use crate::support::{Tablet, TestServer};
 use axum::http::StatusCode;
 use shared::record::{self, Observation};
-use support::{Tablet, TestServer};
 
 #[tokio::test]
 async fn a_nul_character_in_an_entry_is_stored_and_shown_on_either_engine() {
@@ -18,8 +16,8 @@ async fn a_nul_character_in_an_entry_is_stored_and_shown_on_either_engine() {
         let mut obs: Observation = record::read(doc).expect("read").observations[0].clone();
         obs.id = "with-nul".into();
         obs.author_id = "user-sam-social".into();
-        obs.author_name = support::display_name("user-sam-social");
-        obs.agency = support::agency("user-sam-social");
+        obs.author_name = crate::support::display_name("user-sam-social");
+        obs.agency = crate::support::agency("user-sam-social");
         obs.narrative = "before\0after".into();
         record::add_observation(doc, &obs, 1).expect("add");
     }

@@ -1,15 +1,13 @@
 //! The merged record as managers read it: flags on the team caseload, the overview with the
 //! newest scaling, and the chronology export.
 
-mod support;
-
+use crate::support::{Tablet, TestServer};
 use axum::http::StatusCode;
 use shared::analytics::Flag;
 use shared::api::{RecordResponse, TeamCaseloadRow};
 use shared::record::assessments::{self, Scaling};
 use shared::record::people::{self, AgeGroup, Household, PersonDetails};
 use shared::record::stamped::Stamp;
-use support::{Tablet, TestServer};
 
 #[tokio::test]
 async fn dashboard_flags_overview_and_csv_follow_the_merged_record() {
