@@ -12,7 +12,7 @@
 //! - **Header**: the actor is the sending device's id followed by exactly
 //!   [`ACTOR_SUFFIX_LEN`] bytes; sequence numbers continue the actor's last stored change; the
 //!   message is one Quilt writes; no Automerge author, no extra bytes, no empty change. Checked
-//!   as the changes are applied (`sync::server::apply_ready`), before Automerge sees them: the
+//!   as the changes are applied ([`apply_ready`]), before Automerge sees them: the
 //!   change depends on something, its start operation counter is one more than the highest
 //!   counter of everything it depends on (what Automerge's own transaction computes), and
 //!   every object and list item its operations name exists ([`resolvable`]).
@@ -43,9 +43,11 @@ use automerge::{ActorId, Automerge, Change};
 use crate::api::Role;
 use crate::record;
 
+mod apply;
 mod ops;
 mod values;
 
+pub use apply::{apply_ready, apply_ready_keeping, ApplyError};
 pub(crate) use ops::resolvable;
 
 /// Bytes an honest tablet appends to its device id to make an actor: 8 fresh random bytes
@@ -147,12 +149,11 @@ pub fn check(
 ) -> Result<Automerge, Rejection> {
     check_header(changes, sender, last_seq, policy)?;
     let mut after = before.clone();
-    let blocked =
-        crate::sync::server::apply_ready(&mut after, changes.to_vec()).map_err(|e| match e {
-            crate::sync::server::ApplyError::Sequence => Rejection::BadSequence,
-            crate::sync::server::ApplyError::Refused(r) => r,
-            _ => Rejection::Unapplicable,
-        })?;
+    let blocked = apply_ready(&mut after, changes.to_vec()).map_err(|e| match e {
+        ApplyError::Sequence => Rejection::BadSequence,
+        ApplyError::Refused(r) => r,
+        _ => Rejection::Unapplicable,
+    })?;
     if !blocked.is_empty() {
         return Err(Rejection::Unapplicable);
     }
@@ -226,7 +227,7 @@ pub fn actor_is_senders(actor: &ActorId, sender: &Sender) -> bool {
 
 /// The rules about the changes themselves: how many, whose, in sequence, with the header
 /// Automerge gives an honest change. (Counters and dependencies are structural, checked as
-/// the changes are applied: `sync::server::apply_ready`.)
+/// the changes are applied: [`apply_ready`].)
 fn check_header(
     changes: &[Change],
     sender: &Sender,

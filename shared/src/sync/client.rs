@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use automerge::sync::{self, SyncDoc};
 use automerge::{ActorId, Automerge, Change, ChangeHash};
 
-use super::protocol::{Bytes, ChildResult, ChildSyncRequest, SyncRequest, SyncResponse};
+use super::protocol::{
+    encode_changes, Bytes, ChildResult, ChildSyncRequest, SyncRequest, SyncResponse,
+};
 use super::reissue::{reissue, Dropped, ReissueError};
-use super::server::encode_changes;
 use super::{heads_from_hex, heads_to_hex};
 use crate::api::CaseloadEntry;
 use crate::ids::ChildId;

@@ -83,3 +83,11 @@ pub enum ChildResult {
     /// just now (a full disk, a database restart). Not a refusal: send the same again later.
     Unavailable { reason: String },
 }
+
+/// Changes as compressed wire bytes.
+pub fn encode_changes(changes: Vec<automerge::Change>) -> Vec<Bytes> {
+    changes
+        .into_iter()
+        .map(|mut c| Bytes(c.bytes().into_owned()))
+        .collect()
+}

@@ -30,8 +30,6 @@ enum Forbid {
 ///   takes a callback);
 /// - `server/src/audit.rs` names no `crate::state`, `crate::auth` or `crate::error`;
 /// - `app/src/state.rs` names no `crate::sync` (the state ↔ sync cycle);
-/// - `shared/src/validate.rs` names no `sync::server`, or `shared/src/sync/server.rs` no
-///   `crate::validate` (one direction only), and `shared/src/sync/client.rs` no `server::`;
 /// - no `anyhow` in the server library outside `main.rs` (errors by layer).
 const LAYERS: &[Layer] = &[
     Layer {
@@ -58,6 +56,17 @@ const LAYERS: &[Layer] = &[
         files: &["server/src/store.rs", "server/src/store/"],
         forbid: Forbid::Modules(&["state", "error", "auth", "routes", "docs", "observe"]),
         why: "the store knows nothing of HTTP, the app state or the merge service",
+    },
+    Layer {
+        files: &["shared/src/validate.rs", "shared/src/validate/"],
+        forbid: Forbid::Modules(&["sync"]),
+        why: "the change policy, with the one door into Automerge, is below the sync protocol: \
+              `sync::server` uses it, never the other way round",
+    },
+    Layer {
+        files: &["shared/src/sync/client.rs"],
+        forbid: Forbid::Names(&["super::server", "sync::server"]),
+        why: "the tablet's half of the sync protocol does not depend on the server's half",
     },
     Layer {
         files: &["server/src/store.rs", "server/src/store/"],
