@@ -2,7 +2,7 @@
 //! change policy must refuse it, grouped by rule family, and the honest writes that must pass.
 //!
 //! Every case builds its changes on a record the tablet holds (a [`Target`]), so the same
-//! corpus runs against the pure policy (`shared/tests/validate.rs`) and through the real
+//! corpus runs against the pure policy (`shared/tests/core/validate.rs`) and through the real
 //! server's HTTP stack and store (`server/tests/api/malicious/`).
 //!
 //! tidy: long file — a table of data by nature: one builder per crafted case (the whole corpus, by

@@ -1,0 +1,10 @@
+//! `shared`'s integration tests, one crate (the library and its dependencies are linked once):
+//! the simulated network (`convergence`), the merge rules, recovery after a rejection
+//! (`reissue`), the twelve-year case-review replay (`scenario`) and the change policy against
+//! the crafted-change corpus with its property tests (`validate`).
+
+mod convergence;
+mod merge_rules;
+mod reissue;
+mod scenario;
+mod validate;
