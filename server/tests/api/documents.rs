@@ -20,23 +20,11 @@ fn ava() -> ChildId {
 }
 
 fn observation(id: &str, author: &str) -> Observation {
-    Observation {
-        id: id.into(),
-        occurred: format!("2026-11-{:02}", 1 + id.len() % 27),
-        occurred_approx: false,
-        recorded_at_ms: 1_790_000_000_000,
-        author_id: author.into(),
-        author_name: crate::support::display_name(author),
-        agency: crate::support::agency(author),
-        location: "Home".into(),
-        present: vec!["Child".into()],
-        indicators: Vec::new(),
-        source: record::Source::Observed,
-        narrative: format!("Narrative {id}"),
-        child_words: String::new(),
-        action_taken: String::new(),
-        body_marks: Vec::new(),
-    }
+    let mut o = crate::support::observation(id, author);
+    o.occurred = format!("2026-11-{:02}", 1 + id.len() % 27);
+    o.present = vec!["Child".into()];
+    o.indicators.clear();
+    o
 }
 
 fn record_on(tablet: &mut Tablet, edit: impl FnOnce(&mut automerge::Automerge)) {

@@ -21,7 +21,7 @@ use serde_json::Value;
 use server::store::sqlite::SqliteStore;
 use server::store::Store;
 use server::{AppState, Config};
-use shared::record::{self, IndicatorEntry, Level, Observation, Source};
+use shared::record::{self, Observation};
 use shared::sync::server::encode_changes;
 use shared::sync::{Caseload, ChildSyncRequest, Replica, SyncRequest, SyncResponse};
 use shared::ChildId;
@@ -36,27 +36,10 @@ fn id(child: &str) -> ChildId {
 }
 
 fn observation(obs_id: &str, author: &str, narrative: &str) -> Observation {
-    Observation {
-        id: obs_id.into(),
-        occurred: "2026-11-20".into(),
-        occurred_approx: false,
-        recorded_at_ms: 1_790_000_000_000,
-        author_id: author.into(),
-        author_name: crate::support::display_name(author),
-        agency: crate::support::agency(author),
-        location: "Home".into(),
-        present: vec!["Mother".into(), "Child".into()],
-        indicators: vec![IndicatorEntry {
-            code: "SEX-KNOWLEDGE".into(),
-            level: Level::Consider,
-            ..Default::default()
-        }],
-        source: Source::Observed,
-        narrative: narrative.into(),
-        child_words: narrative.into(),
-        action_taken: String::new(),
-        body_marks: Vec::new(),
-    }
+    let mut o = crate::support::observation(obs_id, author);
+    o.narrative = narrative.into();
+    o.child_words = narrative.into();
+    o
 }
 
 fn record_on(caseload: &mut Caseload, child: &str, obs: &Observation) {

@@ -13,34 +13,16 @@
 use std::sync::Arc;
 
 use crate::support::{Tablet, TestServer};
-use shared::record::{self, IndicatorEntry, Level, Observation, Source};
+use shared::record::{self, Observation};
 use shared::sync::SyncResponse;
 
 const ROUNDS: usize = 12;
 const AVA: &str = "child-ava";
 
 fn observation(id: &str, author: &str) -> Observation {
-    Observation {
-        id: id.into(),
-        occurred: "2026-11-20".into(),
-        occurred_approx: false,
-        recorded_at_ms: 1_790_000_000_000,
-        author_id: author.into(),
-        author_name: crate::support::display_name(author),
-        agency: crate::support::agency(author),
-        location: "Home".into(),
-        present: vec!["Child".into()],
-        indicators: vec![IndicatorEntry {
-            code: "SEX-KNOWLEDGE".into(),
-            level: Level::Consider,
-            ..Default::default()
-        }],
-        source: Source::Observed,
-        narrative: format!("Narrative {id}"),
-        child_words: String::new(),
-        action_taken: String::new(),
-        body_marks: Vec::new(),
-    }
+    let mut o = crate::support::observation(id, author);
+    o.present = vec!["Child".into()];
+    o
 }
 
 /// Syncs until quiescent, failing on any refusal: under correct locking the server never

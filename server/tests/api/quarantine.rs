@@ -12,7 +12,7 @@ use automerge::{ActorId, Automerge, Change};
 use axum::http::StatusCode;
 use server::quarantine::{self, Repair, RepairError, SetAside};
 use server::store::{PartKind, QuarantinedRecord};
-use shared::record::{self, IndicatorEntry, Level, Observation, Source};
+use shared::record::{self, Observation};
 use shared::sync::{ChildResult, SyncResponse};
 use shared::ChildId;
 
@@ -24,27 +24,10 @@ fn id(child: &str) -> ChildId {
 
 /// A valid observation by Sam, as the app writes one.
 fn observation(obs_id: &str) -> Observation {
-    Observation {
-        id: obs_id.into(),
-        occurred: "2026-11-20".into(),
-        occurred_approx: false,
-        recorded_at_ms: server::state::now_ms() - 60_000,
-        author_id: SAM.into(),
-        author_name: "Sam Okafor".into(),
-        agency: "Children's Social Care".into(),
-        location: "Home".into(),
-        present: vec!["Mother".into(), "Child".into()],
-        indicators: vec![IndicatorEntry {
-            code: "NEG-HYGIENE".into(),
-            level: Level::Consider,
-            ..Default::default()
-        }],
-        source: Source::Observed,
-        narrative: format!("Narrative {obs_id}"),
-        child_words: String::new(),
-        action_taken: String::new(),
-        body_marks: Vec::new(),
-    }
+    let mut o = crate::support::observation(obs_id, SAM);
+    o.recorded_at_ms = server::state::now_ms() - 60_000;
+    o.indicators[0].code = "NEG-HYGIENE".into();
+    o
 }
 
 fn record_on(tablet: &mut Tablet, child: &str, obs: &Observation) {

@@ -371,3 +371,31 @@ pub fn stamp(user_id: &str) -> shared::record::stamped::Stamp {
         at_ms: 1_790_000_000_000,
     }
 }
+
+/// An observation `id` by the demo account `author` (a user id), as its tablet writes one: on
+/// 2026-11-20, at home with the mother and the child, one indicator (sexual knowledge beyond the
+/// child's age, to consider), observed directly. Tests change the fields they are about.
+pub fn observation(id: &str, author: &str) -> shared::record::Observation {
+    use shared::record::{IndicatorEntry, Level, Observation, Source};
+    Observation {
+        id: id.into(),
+        occurred: "2026-11-20".into(),
+        occurred_approx: false,
+        recorded_at_ms: 1_790_000_000_000,
+        author_id: author.into(),
+        author_name: display_name(author),
+        agency: agency(author),
+        location: "Home".into(),
+        present: vec!["Mother".into(), "Child".into()],
+        indicators: vec![IndicatorEntry {
+            code: "SEX-KNOWLEDGE".into(),
+            level: Level::Consider,
+            ..Default::default()
+        }],
+        source: Source::Observed,
+        narrative: format!("Narrative {id}"),
+        child_words: String::new(),
+        action_taken: String::new(),
+        body_marks: Vec::new(),
+    }
+}

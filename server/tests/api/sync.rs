@@ -3,31 +3,13 @@
 
 use crate::support::{Tablet, TestServer};
 use axum::http::StatusCode;
-use shared::record::{self, IndicatorEntry, Level, Observation, Source};
+use shared::record::{self, Observation};
 use shared::sync::{Bytes, ChildSyncRequest, SyncRequest};
 
 fn observation(id: &str, author: &str, occurred: &str) -> Observation {
-    Observation {
-        id: id.into(),
-        occurred: occurred.into(),
-        occurred_approx: false,
-        recorded_at_ms: 1_790_000_000_000,
-        author_id: author.into(),
-        author_name: crate::support::display_name(author),
-        agency: crate::support::agency(author),
-        location: "Home".into(),
-        present: vec!["Mother".into(), "Child".into()],
-        indicators: vec![IndicatorEntry {
-            code: "SEX-KNOWLEDGE".into(),
-            level: Level::Consider,
-            ..Default::default()
-        }],
-        source: Source::Observed,
-        narrative: format!("Narrative {id}"),
-        child_words: String::new(),
-        action_taken: String::new(),
-        body_marks: Vec::new(),
-    }
+    let mut o = crate::support::observation(id, author);
+    o.occurred = occurred.into();
+    o
 }
 
 fn record_on(tablet: &mut Tablet, child: &str, obs: &Observation) {

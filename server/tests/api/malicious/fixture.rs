@@ -11,7 +11,7 @@ use axum::http::{header, Request, StatusCode};
 use shared::api::CaseloadEntry;
 use shared::record::people::{self, Assessment, AssessmentStatus};
 use shared::record::stamped::Stamp;
-use shared::record::{self, IndicatorEntry, Level, Observation, Source};
+use shared::record::{self, Observation};
 use shared::sync::server::encode_changes;
 use shared::sync::{Bytes, ChildSyncRequest, Replica, SyncRequest};
 use shared::ChildId;
@@ -63,27 +63,11 @@ pub fn id(child: &str) -> ChildId {
 }
 
 pub fn observation(obs_id: &str, author: &str) -> Observation {
-    Observation {
-        id: obs_id.into(),
-        occurred: "2026-11-20".into(),
-        occurred_approx: false,
-        recorded_at_ms: 1_790_000_000_000,
-        author_id: author.into(),
-        author_name: crate::support::display_name(author),
-        agency: crate::support::agency(author),
-        location: "Home".into(),
-        present: vec!["Child".into()],
-        indicators: vec![IndicatorEntry {
-            code: "NEG-HYGIENE".into(),
-            level: Level::Consider,
-            ..Default::default()
-        }],
-        source: Source::Observed,
-        narrative: format!("{MARK} {obs_id}"),
-        child_words: String::new(),
-        action_taken: String::new(),
-        body_marks: Vec::new(),
-    }
+    let mut o = crate::support::observation(obs_id, author);
+    o.present = vec!["Child".into()];
+    o.indicators[0].code = "NEG-HYGIENE".into();
+    o.narrative = format!("{MARK} {obs_id}");
+    o
 }
 
 pub fn stamp(by: &str) -> Stamp {
