@@ -17,7 +17,7 @@
 //! tidy: long file — no good reason: it holds four commit paths and their helpers. Issue 11 (one
 //! merge pipeline) splits it into `server/src/merge/`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -653,13 +653,20 @@ fn merge_in_memory(
     // The observations the validator read back are the observation rows the merge touched.
     let checked_out = std::cell::RefCell::new(None);
     let check = |before: &Automerge, after: &Automerge, new: &[Change]| -> Result<(), String> {
-        let last_seq = last_sequence_numbers(before, new);
+        // `apply_ready` refused any change that does not continue its actor's stored sequence,
+        // so the stored last number is the one before each actor's first new change: no need
+        // to walk the record's history again.
+        let last_seq = first_sequence_numbers(new);
         let checked = validate::check_applied(
             before,
             after,
             new,
             sender,
-            &|actor| last_seq.get(actor).copied().unwrap_or(0),
+            &|actor| {
+                last_seq
+                    .get(actor)
+                    .map_or(0, |first| first.saturating_sub(1))
+            },
             Policy {
                 latest_ms: Some(now_ms() + validate::CLOCK_TOLERANCE_MS),
                 ..Policy::default()
@@ -929,15 +936,12 @@ async fn deliver(
     }))
 }
 
-/// The highest stored sequence number of each actor that wrote one of `new`.
-fn last_sequence_numbers(doc: &Automerge, new: &[Change]) -> HashMap<ActorId, u64> {
-    let actors: HashSet<&ActorId> = new.iter().map(|c| c.actor_id()).collect();
-    let mut out = HashMap::new();
-    for meta in doc.get_changes_meta(&[]) {
-        if actors.contains(meta.actor.as_ref()) {
-            let seq = out.entry(meta.actor.clone().into_owned()).or_insert(0);
-            *seq = (*seq).max(meta.seq);
-        }
+/// The lowest sequence number among `new` of each actor that wrote one of them.
+fn first_sequence_numbers(new: &[Change]) -> HashMap<ActorId, u64> {
+    let mut out: HashMap<ActorId, u64> = HashMap::new();
+    for c in new {
+        let seq = out.entry(c.actor_id().clone()).or_insert(c.seq());
+        *seq = (*seq).min(c.seq());
     }
     out
 }

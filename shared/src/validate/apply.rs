@@ -93,7 +93,6 @@ pub fn apply_ready_keeping(
             let highest = highest_before(&known, c.deps()).max(c.max_op());
             known.insert(c.hash(), highest);
         }
-        drop(applied);
         new.extend(round);
         pending = blocked;
     }
