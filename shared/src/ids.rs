@@ -5,7 +5,15 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::record::RESERVED_ACTOR_PREFIXES;
+/// The bytes that begin every genesis actor.
+pub const GENESIS_ACTOR_PREFIX: &[u8] = b"quilt-genesis:";
+
+/// The bytes that begin every actor of the server's demo caseload (`server/src/demo.rs`).
+pub const DEMO_ACTOR_PREFIX: &[u8] = b"demo-seed-";
+
+/// Actors only the server writes with. No device id may begin with one of these (see
+/// [`DeviceId`]): a tablet's actors begin with its device id, so it can never write as them.
+pub const RESERVED_ACTOR_PREFIXES: &[&[u8]] = &[GENESIS_ACTOR_PREFIX, DEMO_ACTOR_PREFIX];
 
 /// Why an id string was refused. The message names the rule, never the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -215,7 +223,7 @@ mod tests {
         }
         // The first 16 bytes of a real genesis actor and of a demo actor.
         let child: ChildId = "child-ava".parse().expect("id");
-        let genesis = crate::record::genesis_actor(&child).to_bytes().to_vec();
+        let genesis = [GENESIS_ACTOR_PREFIX, child.as_str().as_bytes()].concat();
         check_device(&hex_of(&genesis[..DeviceId::BYTES]), Err(RESERVED));
         check_device(
             &hex_of(&b"demo-seed-user-sam"[..DeviceId::BYTES]),

@@ -487,15 +487,8 @@ impl Observation {
     }
 }
 
-/// The bytes that begin every genesis actor.
-pub const GENESIS_ACTOR_PREFIX: &[u8] = b"quilt-genesis:";
-
-/// The bytes that begin every actor of the server's demo caseload (`server/src/demo.rs`).
-pub const DEMO_ACTOR_PREFIX: &[u8] = b"demo-seed-";
-
-/// Actors only the server writes with. No device id may begin with one of these (see
-/// `ids::DeviceId`): a tablet's actors begin with its device id, so it can never write as them.
-pub const RESERVED_ACTOR_PREFIXES: &[&[u8]] = &[GENESIS_ACTOR_PREFIX, DEMO_ACTOR_PREFIX];
+/// The actor prefixes only the server writes with are defined with the ids they constrain.
+pub use crate::ids::{DEMO_ACTOR_PREFIX, GENESIS_ACTOR_PREFIX, RESERVED_ACTOR_PREFIXES};
 
 /// The actor that writes every record's genesis change. Derived from the child id, so every
 /// replica creates a byte-identical first change and nobody's `observations` map shadows

@@ -19,10 +19,13 @@
 //!   Single lowercase words and SQL keywords are prose to this check.
 //! - No Rust file is over 600 lines unless a comment in it says why, after the long-file
 //!   marker (see `LONG_FILE`); a file back under the limit must drop its marker.
+//! - No two top-level modules of a crate import each other, directly or round a cycle
+//!   (`tidy/cycles.rs`).
 //! - The layering rules that hold today (`tidy/layers.rs`, which also lists the next ones,
 //!   issue 11's, that do not hold yet), as searches over code lines.
 
 mod architecture;
+mod cycles;
 mod layers;
 
 use std::fs;
@@ -73,6 +76,7 @@ pub fn check(root: &Path) -> Result<Vec<String>> {
         long_file(file, &mut out);
         layers::check(file, &mut out);
     }
+    cycles::check(&files, &mut out);
     let text =
         fs::read_to_string(root.join("ARCHITECTURE.md")).context("reading ARCHITECTURE.md")?;
     architecture::check(root, &text, &files, &mut out)?;

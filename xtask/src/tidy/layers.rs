@@ -169,7 +169,7 @@ fn contains_name(line: &str, name: &str) -> bool {
 }
 
 /// The modules of its own crate a line of code names: `crate::a::…` and `crate::{a, b::c}`.
-fn crate_modules(line: &str) -> BTreeSet<String> {
+pub(super) fn crate_modules(line: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for (i, _) in line.match_indices("crate::") {
         if line[..i].chars().next_back().is_some_and(is_ident) {
