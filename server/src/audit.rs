@@ -1,5 +1,7 @@
 //! The audit trail: who read or changed which child's record, from which device, when, and
 //! with what outcome. Append-only and hash-chained; never holds record contents.
+//!
+//! This file is the pure part (events, the chain, its check); `audit_log` writes them.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -31,9 +33,10 @@ impl Event {
         }
     }
 
-    pub fn by(mut self, auth: &crate::auth::AuthUser) -> Self {
-        self.user_id = Some(auth.user.id.to_string());
-        self.device_id = auth.device_id.clone();
+    /// The user (and device) the event is attributed to.
+    pub fn by(mut self, user_id: &str, device_id: Option<&str>) -> Self {
+        self.user_id = Some(user_id.to_owned());
+        self.device_id = device_id.map(str::to_owned);
         self
     }
 
@@ -102,43 +105,6 @@ pub fn verify(entries: &[Entry]) -> Result<(), i64> {
         prev = e.hash.clone();
     }
     Ok(())
-}
-
-/// Appends events with the server's time, together with those of other requests waiting at
-/// the same moment (one transaction for all of them).
-async fn append(state: &crate::state::AppState, events: Vec<Event>) -> Result<(), String> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    state
-        .audit_appends
-        .submit(events)
-        .await
-        .unwrap_or_else(|| Err("the audit writer stopped".into()))
-}
-
-/// Appends an event. Reads call this before answering and fail closed: a view that cannot be
-/// attributed is not served.
-pub async fn record(
-    state: &crate::state::AppState,
-    event: Event,
-) -> Result<(), crate::error::ApiError> {
-    append(state, vec![event])
-        .await
-        .map_err(|e| crate::error::ApiError::Internal(anyhow::anyhow!("audit append: {e}")))
-}
-
-/// For events after the fact (a change already committed): a failure is logged, not returned.
-pub async fn record_or_log(state: &crate::state::AppState, event: Event) {
-    record_all_or_log(state, std::slice::from_ref(&event)).await;
-}
-
-/// Several events after the fact, in one append: a failure is logged, not returned.
-pub async fn record_all_or_log(state: &crate::state::AppState, events: &[Event]) {
-    let n = events.len();
-    if let Err(e) = append(state, events.to_vec()).await {
-        tracing::error!(error = %e, events = n, "audit append failed");
-    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,10 @@ use axum::http::request::Parts;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use crate::audit::Event;
+use crate::clock::now_ms;
 use crate::error::ApiError;
-use crate::state::{now_ms, AppState};
+use crate::state::AppState;
 use crate::store::User;
 
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
@@ -59,6 +61,11 @@ pub struct AuthUser {
 }
 
 impl AuthUser {
+    /// An audit event attributed to this user and the device the session was opened on.
+    pub fn audit(&self, action: &str, outcome: &str) -> Event {
+        Event::new(action, outcome).by(self.user.id.as_str(), self.device_id.as_deref())
+    }
+
     /// The identity changes are checked against: every actor this device writes with starts
     /// with the device id's 16 bytes. A session whose stored device id is not canonical (opened
     /// before sign-in checked them) has no prefix, so the validator refuses its changes.

@@ -9,7 +9,6 @@ use shared::record::{self, IndicatorEntry, Level, Observation, Source};
 use shared::ChildId;
 
 use crate::auth::hash_password;
-use crate::docs;
 use crate::state::AppState;
 use crate::store::User;
 
@@ -267,14 +266,16 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
         let child: ChildId = e.child.parse()?;
         let actor = demo_actor(author.id.as_str());
         let mut failure = None;
-        docs::append(state, &child, |doc| {
-            doc.set_actor(actor.clone());
-            if let Err(err) = record::add_observation(doc, &obs, obs.recorded_at_ms) {
-                failure = Some(err);
-            }
-        })
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        state
+            .documents
+            .append(&child, |doc| {
+                doc.set_actor(actor.clone());
+                if let Err(err) = record::add_observation(doc, &obs, obs.recorded_at_ms) {
+                    failure = Some(err);
+                }
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         if let Some(err) = failure {
             anyhow::bail!("demo observation {n}: {err}");
         }
@@ -308,158 +309,160 @@ async fn seed_plans(state: &AppState, users: &[User]) -> anyhow::Result<()> {
         let child_id: ChildId = child.parse()?;
         let actor = demo_actor(&format!("plan-{child}"));
         let mut failure: Option<String> = None;
-        docs::append(state, &child_id, |doc| {
-            doc.set_actor(actor.clone());
-            let mut run = || -> Result<(), Box<shared::record::RecordError>> {
-                let person = |name: &str, rel: &str, household, risk: &str| PersonDetails {
-                    name: name.into(),
-                    relationship: rel.into(),
-                    age_group: AgeGroup::Adult,
-                    household,
-                    risk_info: risk.into(),
-                    contact: String::new(),
-                    linked_child_id: String::new(),
+        state
+            .documents
+            .append(&child_id, |doc| {
+                doc.set_actor(actor.clone());
+                let mut run = || -> Result<(), Box<shared::record::RecordError>> {
+                    let person = |name: &str, rel: &str, household, risk: &str| PersonDetails {
+                        name: name.into(),
+                        relationship: rel.into(),
+                        age_group: AgeGroup::Adult,
+                        household,
+                        risk_info: risk.into(),
+                        contact: String::new(),
+                        linked_child_id: String::new(),
+                    };
+                    people::add(
+                        doc,
+                        "person-kerry",
+                        &person("Kerry Thompson", "Mother", Household::LivesWithChild, ""),
+                        Some(&Assessment {
+                            status: AssessmentStatus::Both,
+                            date: "2025-11-10".into(),
+                            note: "Loving; overwhelmed".into(),
+                        }),
+                        &stamp("2025-10-20"),
+                    )?;
+                    let (sibling, sibling_name, relationship) = if child == "child-ava" {
+                        ("child-leo", "Leo Thompson", "Brother")
+                    } else {
+                        ("child-ava", "Ava Thompson", "Sister")
+                    };
+                    people::add(
+                        doc,
+                        "person-sibling",
+                        &PersonDetails {
+                            name: sibling_name.into(),
+                            relationship: relationship.into(),
+                            age_group: AgeGroup::YoungPerson,
+                            household: Household::LivesWithChild,
+                            risk_info: String::new(),
+                            contact: "Lives at home".into(),
+                            linked_child_id: sibling.into(),
+                        },
+                        None,
+                        &stamp("2025-10-20"),
+                    )?;
+                    people::add(
+                        doc,
+                        "person-dean",
+                        &person(
+                            "Dean Walsh",
+                            "Mother's partner",
+                            Household::LivesWithChild,
+                            "Conviction for an offence against a child (2012)",
+                        ),
+                        None,
+                        &stamp("2025-10-20"),
+                    )?;
+                    for (id, kind, date, outcome) in [
+                        (
+                            "conf-strategy",
+                            ConferenceKind::StrategyDiscussion,
+                            "2025-10-20",
+                            "Section 47 enquiries",
+                        ),
+                        (
+                            "conf-icpc",
+                            ConferenceKind::InitialConference,
+                            "2025-11-10",
+                            "Child protection plan: neglect",
+                        ),
+                        (
+                            "conf-core",
+                            ConferenceKind::CoreGroup,
+                            "2025-11-21",
+                            "Plan agreed",
+                        ),
+                    ] {
+                        plan::add_conference(
+                            doc,
+                            &Conference {
+                                id: id.into(),
+                                kind,
+                                date: date.into(),
+                                outcome: outcome.into(),
+                                added: stamp(date),
+                            },
+                        )?;
+                    }
+                    plan::set_plan(
+                        doc,
+                        &PlanDetails {
+                            kind: PlanKind::ChildProtectionNeglect,
+                            started_on: "2025-11-10".into(),
+                            ended_on: String::new(),
+                            contingency: "Legal planning meeting".into(),
+                            contingency_trigger: "Home conditions not improved by the first review"
+                                .into(),
+                        },
+                        &stamp("2025-11-10"),
+                    )?;
+                    plan::add_action(
+                        doc,
+                        &ActionBase {
+                            id: "action-heating".into(),
+                            what: "Get the heating repaired".into(),
+                            who: "Mother, with housing officer".into(),
+                            due: "2026-01-15".into(),
+                            success_measure: "Working heating seen at a home visit".into(),
+                            added: stamp("2025-11-21"),
+                        },
+                    )?;
+                    for (id, date, score) in [
+                        ("scale-1", "2025-11-21", 3u8),
+                        ("scale-2", "2026-02-10", 4),
+                        ("scale-3", "2026-06-01", 3),
+                    ] {
+                        assessments::add_scaling(
+                            doc,
+                            &Scaling {
+                                id: id.into(),
+                                date: date.into(),
+                                score,
+                                rationale: "Core group".into(),
+                                agency: sam.agency.clone(),
+                                added: stamp(date),
+                            },
+                        )?;
+                    }
+                    for (id, date, s) in [
+                        ("neglect-1", "2025-11-21", 4u8),
+                        ("neglect-2", "2026-05-20", 4),
+                    ] {
+                        assessments::add_neglect(
+                            doc,
+                            &NeglectAssessment {
+                                id: id.into(),
+                                date: date.into(),
+                                physical_care: s,
+                                care_of_safety: s,
+                                emotional_care: 3,
+                                developmental_care: 3,
+                                note: String::new(),
+                                added: stamp(date),
+                            },
+                        )?;
+                    }
+                    Ok(())
                 };
-                people::add(
-                    doc,
-                    "person-kerry",
-                    &person("Kerry Thompson", "Mother", Household::LivesWithChild, ""),
-                    Some(&Assessment {
-                        status: AssessmentStatus::Both,
-                        date: "2025-11-10".into(),
-                        note: "Loving; overwhelmed".into(),
-                    }),
-                    &stamp("2025-10-20"),
-                )?;
-                let (sibling, sibling_name, relationship) = if child == "child-ava" {
-                    ("child-leo", "Leo Thompson", "Brother")
-                } else {
-                    ("child-ava", "Ava Thompson", "Sister")
-                };
-                people::add(
-                    doc,
-                    "person-sibling",
-                    &PersonDetails {
-                        name: sibling_name.into(),
-                        relationship: relationship.into(),
-                        age_group: AgeGroup::YoungPerson,
-                        household: Household::LivesWithChild,
-                        risk_info: String::new(),
-                        contact: "Lives at home".into(),
-                        linked_child_id: sibling.into(),
-                    },
-                    None,
-                    &stamp("2025-10-20"),
-                )?;
-                people::add(
-                    doc,
-                    "person-dean",
-                    &person(
-                        "Dean Walsh",
-                        "Mother's partner",
-                        Household::LivesWithChild,
-                        "Conviction for an offence against a child (2012)",
-                    ),
-                    None,
-                    &stamp("2025-10-20"),
-                )?;
-                for (id, kind, date, outcome) in [
-                    (
-                        "conf-strategy",
-                        ConferenceKind::StrategyDiscussion,
-                        "2025-10-20",
-                        "Section 47 enquiries",
-                    ),
-                    (
-                        "conf-icpc",
-                        ConferenceKind::InitialConference,
-                        "2025-11-10",
-                        "Child protection plan: neglect",
-                    ),
-                    (
-                        "conf-core",
-                        ConferenceKind::CoreGroup,
-                        "2025-11-21",
-                        "Plan agreed",
-                    ),
-                ] {
-                    plan::add_conference(
-                        doc,
-                        &Conference {
-                            id: id.into(),
-                            kind,
-                            date: date.into(),
-                            outcome: outcome.into(),
-                            added: stamp(date),
-                        },
-                    )?;
+                if let Err(e) = run() {
+                    failure = Some(e.to_string());
                 }
-                plan::set_plan(
-                    doc,
-                    &PlanDetails {
-                        kind: PlanKind::ChildProtectionNeglect,
-                        started_on: "2025-11-10".into(),
-                        ended_on: String::new(),
-                        contingency: "Legal planning meeting".into(),
-                        contingency_trigger: "Home conditions not improved by the first review"
-                            .into(),
-                    },
-                    &stamp("2025-11-10"),
-                )?;
-                plan::add_action(
-                    doc,
-                    &ActionBase {
-                        id: "action-heating".into(),
-                        what: "Get the heating repaired".into(),
-                        who: "Mother, with housing officer".into(),
-                        due: "2026-01-15".into(),
-                        success_measure: "Working heating seen at a home visit".into(),
-                        added: stamp("2025-11-21"),
-                    },
-                )?;
-                for (id, date, score) in [
-                    ("scale-1", "2025-11-21", 3u8),
-                    ("scale-2", "2026-02-10", 4),
-                    ("scale-3", "2026-06-01", 3),
-                ] {
-                    assessments::add_scaling(
-                        doc,
-                        &Scaling {
-                            id: id.into(),
-                            date: date.into(),
-                            score,
-                            rationale: "Core group".into(),
-                            agency: sam.agency.clone(),
-                            added: stamp(date),
-                        },
-                    )?;
-                }
-                for (id, date, s) in [
-                    ("neglect-1", "2025-11-21", 4u8),
-                    ("neglect-2", "2026-05-20", 4),
-                ] {
-                    assessments::add_neglect(
-                        doc,
-                        &NeglectAssessment {
-                            id: id.into(),
-                            date: date.into(),
-                            physical_care: s,
-                            care_of_safety: s,
-                            emotional_care: 3,
-                            developmental_care: 3,
-                            note: String::new(),
-                            added: stamp(date),
-                        },
-                    )?;
-                }
-                Ok(())
-            };
-            if let Err(e) = run() {
-                failure = Some(e.to_string());
-            }
-        })
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         if let Some(e) = failure {
             anyhow::bail!("demo plan for {child}: {e}");
         }

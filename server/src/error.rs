@@ -61,6 +61,22 @@ impl From<crate::store::StoreError> for ApiError {
     }
 }
 
+impl From<crate::merge::MergeError> for ApiError {
+    fn from(e: crate::merge::MergeError) -> Self {
+        use crate::merge::MergeError;
+        match e {
+            MergeError::Internal(_) => ApiError::Internal(e.into()),
+            e => ApiError::Unavailable(e.into()),
+        }
+    }
+}
+
+impl From<crate::audit_log::AuditUnavailable> for ApiError {
+    fn from(e: crate::audit_log::AuditUnavailable) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();

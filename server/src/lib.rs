@@ -4,19 +4,20 @@
 //! `app` builds the router (tests call it without a socket); `serve` runs it until shutdown.
 
 pub mod audit;
+pub mod audit_log;
 pub mod auth;
 pub mod backup;
+pub mod clock;
 pub mod cpu;
 pub mod demo;
-pub mod docs;
 pub mod error;
 pub mod group;
 pub mod limits;
 pub mod live;
 pub mod logging;
+pub mod merge;
 pub mod metrics;
 pub mod observe;
-pub mod quarantine;
 pub mod routes;
 pub mod state;
 pub mod store;
@@ -36,6 +37,7 @@ use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+pub use merge::quarantine;
 pub use state::{AppState, Config};
 
 /// Only this origin's scripts (and its wasm), no inline script, no framing, no plugins.

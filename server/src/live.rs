@@ -18,9 +18,6 @@ use std::time::Duration;
 use shared::ChildId;
 use tokio::sync::broadcast;
 
-use crate::state::AppState;
-use crate::store::StoreError;
-
 /// How often a waiting request re-reads the stored version when no notification arrives.
 pub const POLL: Duration = Duration::from_secs(2);
 
@@ -51,39 +48,47 @@ impl Live {
     pub fn subscribe(&self) -> broadcast::Receiver<ChildId> {
         self.tx.subscribe()
     }
-}
 
-/// Waits until `child`'s document is at a version other than `since` (a restored database can
-/// go back), or `wait` passes; returns the version then.
-pub async fn wait_for_change(
-    state: &AppState,
-    child: &ChildId,
-    since: i64,
-    wait: Duration,
-) -> Result<i64, StoreError> {
-    // Subscribe before reading, so a merge committing in between is not missed.
-    let mut announcements = state.live.subscribe();
-    let deadline = tokio::time::Instant::now() + wait;
-    loop {
-        let now = crate::docs::stored_version(state, child).await?;
-        if now != since || tokio::time::Instant::now() >= deadline {
-            return Ok(now);
-        }
-        let next_poll = (tokio::time::Instant::now() + POLL).min(deadline);
-        let heard = async {
-            loop {
-                match announcements.recv().await {
-                    Ok(changed) if changed == *child => return,
-                    Ok(_) => continue,
-                    // Missed some: re-read to be sure.
-                    Err(broadcast::error::RecvError::Lagged(_)) => return,
-                    Err(broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
-                }
+    /// Waits until `child`'s document is at a version other than `since` (a restored
+    /// database can go back), or `wait` passes; returns the version then, as `read_version`
+    /// reads it from the store.
+    pub async fn wait_for_change<E, F, Fut>(
+        &self,
+        child: &ChildId,
+        since: i64,
+        wait: Duration,
+        read_version: F,
+    ) -> Result<i64, E>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<i64, E>>,
+    {
+        // Subscribe before reading, so a merge committing in between is not missed.
+        let mut announcements = self.subscribe();
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let now = read_version().await?;
+            if now != since || tokio::time::Instant::now() >= deadline {
+                return Ok(now);
             }
-        };
-        tokio::select! {
-            _ = heard => {}
-            _ = tokio::time::sleep_until(next_poll) => {}
+            let next_poll = (tokio::time::Instant::now() + POLL).min(deadline);
+            let heard = async {
+                loop {
+                    match announcements.recv().await {
+                        Ok(changed) if changed == *child => return,
+                        Ok(_) => continue,
+                        // Missed some: re-read to be sure.
+                        Err(broadcast::error::RecvError::Lagged(_)) => return,
+                        Err(broadcast::error::RecvError::Closed) => {
+                            std::future::pending::<()>().await
+                        }
+                    }
+                }
+            };
+            tokio::select! {
+                _ = heard => {}
+                _ = tokio::time::sleep_until(next_poll) => {}
+            }
         }
     }
 }

@@ -142,7 +142,9 @@ async fn main() -> anyhow::Result<()> {
         tracing::warn!(dir = %args.static_dir.display(), "client not built; serving the API only");
     }
     let state = AppState::new(store, config);
-    let projected = server::docs::project_unversioned(&state)
+    let projected = state
+        .documents
+        .project_unversioned()
         .await
         .context("rebuilding the read model of records stored by an older version")?;
     if projected > 0 {
@@ -195,7 +197,7 @@ async fn records(database_url: &str, command: &RecordsCommand) -> anyhow::Result
                 .or_else(|| std::env::var("USER").ok())
                 .unwrap_or_default();
             let state = AppState::new(store, Config::default());
-            let done = server::quarantine::repair(&state, &child, &operator).await?;
+            let done = state.documents.repair(&child, &operator).await?;
             println!("{done}");
         }
     }

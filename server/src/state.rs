@@ -1,42 +1,33 @@
-//! Shared application state, cloned into every handler.
+//! The application state: the services composed, cloned into every handler, and the
+//! runtime settings.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use shared::ChildId;
+use axum::extract::FromRef;
 
-use crate::cpu::CpuPool;
-use crate::docs::DocCache;
-use crate::group::GroupCommit;
+use crate::audit_log::AuditLog;
 use crate::limits::{ItemisedRefusals, LoginLimiter};
-use crate::live::Live;
+use crate::merge::{Documents, DocumentsConfig};
 use crate::metrics::{Metrics, MetricsToken};
-use crate::store::{MergeWrite, Store};
+use crate::store::Store;
 
-/// One sync's merges to store: child, the version each was computed from, and its write.
-pub type MergeBatch = Vec<(ChildId, i64, MergeWrite)>;
-
+/// What every handler can reach: the services, composed. Handlers take the part they need
+/// (`State<Arc<Documents>>`, `State<AuditLog>`, …, through the `FromRef` impls below); the
+/// services know nothing of this struct or of HTTP.
 #[derive(Clone)]
 pub struct AppState {
+    pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
-    pub doc_locks: DocLocks,
+    /// The merge service: documents, their cache, locks and commits (see `merge`).
+    pub documents: Arc<Documents>,
+    /// The audit trail's writer (see `audit_log`).
+    pub audit: AuditLog,
     pub login_limiter: LoginLimiter,
     /// How many children a user may not see each sync may name in the audit trail one by one.
     pub itemised_refusals: ItemisedRefusals,
-    pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
-    /// Documents this process has loaded, by version (see `docs`).
-    pub doc_cache: Arc<DocCache>,
-    /// Tells open records that a child's document changed (see `live`).
-    pub live: Live,
-    /// Merges of concurrent syncs, stored together (see `group`).
-    pub merge_commits: GroupCommit<MergeBatch, Result<Vec<bool>, String>>,
-    /// Audit events of concurrent requests, appended together.
-    pub audit_appends: GroupCommit<Vec<crate::audit::Event>, Result<(), String>>,
-    /// Threads for merges and document rebuilds, off the async workers (see `cpu`).
-    pub cpu: CpuPool,
 }
 
 /// Runtime settings the routes need (the binary fills them from flags and environment).
@@ -99,82 +90,60 @@ impl Default for Config {
 }
 
 impl AppState {
+    /// Starts the services on `store` (their writer tasks need a Tokio runtime).
     pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
-        let live = Live::default();
-        store.watch(live.clone());
-        let merge_commits = {
-            let store = store.clone();
-            GroupCommit::start(move |batches: Vec<MergeBatch>| {
-                let store = store.clone();
-                async move {
-                    let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
-                    let all: MergeBatch = batches.into_iter().flatten().collect();
-                    match store.commit_merges(&all, now_ms()).await {
-                        Ok(done) => {
-                            let mut done = done.into_iter();
-                            sizes
-                                .iter()
-                                .map(|n| Ok(done.by_ref().take(*n).collect()))
-                                .collect()
-                        }
-                        Err(e) => sizes.iter().map(|_| Err(e.to_string())).collect(),
-                    }
-                }
-            })
-        };
-        let audit_appends = {
-            let store = store.clone();
-            GroupCommit::start(move |batches: Vec<Vec<crate::audit::Event>>| {
-                let store = store.clone();
-                async move {
-                    let sizes = batches.len();
-                    let all: Vec<crate::audit::Event> = batches.into_iter().flatten().collect();
-                    let done = store
-                        .append_audits(&all, now_ms())
-                        .await
-                        .map_err(|e| e.to_string());
-                    vec![done; sizes]
-                }
-            })
-        };
+        let metrics = Arc::<Metrics>::default();
+        let audit = AuditLog::start(store.clone());
+        let documents = Arc::new(Documents::start(
+            store.clone(),
+            audit.clone(),
+            metrics.clone(),
+            DocumentsConfig {
+                compact_after_changes: config.compact_after_changes,
+                cache_docs: config.doc_cache_docs,
+            },
+        ));
         AppState {
-            merge_commits,
-            audit_appends,
-            store,
-            doc_locks: DocLocks::default(),
             login_limiter: LoginLimiter::new(config.login_window_ms, config.login_max_failures),
             itemised_refusals: ItemisedRefusals::new(
                 config.itemised_refusals_window_ms,
                 config.itemised_refusals_per_window,
             ),
-            doc_cache: Arc::new(DocCache::new(config.doc_cache_docs)),
-            live,
             config: Arc::new(config),
-            metrics: Arc::default(),
-            cpu: CpuPool::default(),
+            store,
+            documents,
+            audit,
+            metrics,
         }
     }
 }
 
-/// One async mutex per child: merges of the same document are serialised, different
-/// children merge in parallel.
-#[derive(Clone, Default)]
-pub struct DocLocks {
-    inner: Arc<Mutex<HashMap<ChildId, Arc<tokio::sync::Mutex<()>>>>>,
-}
-
-impl DocLocks {
-    pub fn for_child(&self, child: &ChildId) -> Arc<tokio::sync::Mutex<()>> {
-        // A poisoned map only means another thread panicked while inserting; the map is intact.
-        let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(child.clone()).or_default().clone()
+impl FromRef<AppState> for Arc<Documents> {
+    fn from_ref(state: &AppState) -> Self {
+        state.documents.clone()
     }
 }
 
-/// Milliseconds since the Unix epoch; the one place the server reads the clock.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+impl FromRef<AppState> for AuditLog {
+    fn from_ref(state: &AppState) -> Self {
+        state.audit.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<dyn Store> {
+    fn from_ref(state: &AppState) -> Self {
+        state.store.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Config> {
+    fn from_ref(state: &AppState) -> Self {
+        state.config.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Metrics> {
+    fn from_ref(state: &AppState) -> Self {
+        state.metrics.clone()
+    }
 }

@@ -15,11 +15,13 @@
 //! The tablet then re-issues its valid work under a fresh actor on the acknowledged heads
 //! ([`reissue`], [`Replica::recover`]) and reports what the policy refuses.
 
+pub mod caseload;
 pub mod client;
 pub mod protocol;
 pub mod reissue;
 pub mod server;
 
+pub use caseload::{Answer, CaseloadSync, SyncRefusal};
 pub use client::{Caseload, Recovery, Replica};
 pub use protocol::{
     Bytes, ChildResult, ChildSyncRequest, ChildSyncResponse, SyncRequest, SyncResponse,

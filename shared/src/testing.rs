@@ -87,3 +87,6 @@ pub fn observation(id: &str, sender: &Sender) -> Observation {
 }
 
 pub mod attacks;
+pub mod memory_server;
+
+pub use memory_server::MemoryServer;

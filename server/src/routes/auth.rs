@@ -8,11 +8,12 @@ use serde::Deserialize;
 use shared::api::{LoginResponse, RefreshRequest, UserInfo};
 use shared::DeviceId;
 
-use crate::audit::{self, Event};
+use crate::audit::Event;
 use crate::auth::{dummy_hash, new_token, token_hash, verify_password, AuthUser};
+use crate::clock::now_ms;
 use crate::error::{ApiError, ApiJson};
 use crate::metrics::SignIn;
-use crate::state::{now_ms, AppState};
+use crate::state::AppState;
 use crate::store::{NewRefresh, RefreshUse, User};
 
 pub fn router() -> Router<AppState> {
@@ -55,7 +56,10 @@ async fn login(
     if state.login_limiter.is_blocked(&req.username, now) {
         tracing::warn!("sign-in rate limited");
         state.metrics.sign_in(SignIn::RateLimited);
-        audit::record_or_log(&state, Event::new("login", "rate_limited")).await;
+        state
+            .audit
+            .record_or_log(Event::new("login", "rate_limited"))
+            .await;
         return Err(ApiError::TooManyRequests);
     }
     let user = state.store.user_by_username(req.username.trim()).await?;
@@ -69,7 +73,7 @@ async fn login(
             state.metrics.sign_in(SignIn::Failed);
             let mut event = Event::new("login", "refused").detail(invalid.to_string());
             event.user_id = user.map(|u| u.id.to_string());
-            audit::record_or_log(&state, event).await;
+            state.audit.record_or_log(event).await;
             return Err(ApiError::BadRequest(invalid.to_string()));
         }
     };
@@ -89,7 +93,7 @@ async fn login(
             state.login_limiter.failed(&req.username, now);
             let mut event = Event::new("login", "refused");
             event.user_id = other.map(|u| u.id.to_string());
-            audit::record_or_log(&state, event).await;
+            state.audit.record_or_log(event).await;
             return Err(ApiError::Unauthorised);
         }
     };
@@ -102,7 +106,7 @@ async fn login(
                 Event::new("login", "refused").detail("device registered to another user");
             event.user_id = Some(user.id.to_string());
             event.device_id = Some(device.clone());
-            audit::record_or_log(&state, event).await;
+            state.audit.record_or_log(event).await;
             return Err(ApiError::Forbidden);
         }
     }
@@ -112,7 +116,7 @@ async fn login(
     let mut event = Event::new("login", "ok");
     event.user_id = Some(user.id.to_string());
     event.device_id = device;
-    audit::record_or_log(&state, event).await;
+    state.audit.record_or_log(event).await;
     Ok(Json(response))
 }
 
@@ -182,14 +186,14 @@ async fn refresh(
             let mut event = Event::new("refresh", "ok");
             event.user_id = Some(user.id.to_string());
             event.device_id = device_id;
-            audit::record_or_log(&state, event).await;
+            state.audit.record_or_log(event).await;
             Ok(Json(response))
         }
         RefreshUse::Reused { user_id, .. } => {
             tracing::warn!(user = %user_id, "refresh token reused: family revoked");
             let mut event = Event::new("refresh", "reused_family_revoked");
             event.user_id = Some(user_id);
-            audit::record_or_log(&state, event).await;
+            state.audit.record_or_log(event).await;
             Err(ApiError::Unauthorised)
         }
         RefreshUse::Invalid => Err(ApiError::Unauthorised),
@@ -202,7 +206,7 @@ async fn logout(State(state): State<AppState>, auth: AuthUser) -> Result<StatusC
         state.store.revoke_family(family).await?;
     }
     tracing::info!(user = %auth.user.id, "signed out");
-    audit::record_or_log(&state, Event::new("logout", "ok").by(&auth)).await;
+    state.audit.record_or_log(auth.audit("logout", "ok")).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -14,11 +14,12 @@ use shared::api::{CaseloadEntry, ChangesResponse, ChronologyResponse, RecordResp
 use shared::calendar::Date;
 use shared::ChildId;
 
-use crate::audit::{self, Event};
+use crate::audit;
 use crate::auth::AuthUser;
+use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::live;
-use crate::state::{now_ms, AppState};
+use crate::state::AppState;
 use crate::store::Page;
 
 pub fn router() -> Router<AppState> {
@@ -55,7 +56,10 @@ async fn changes(
         .wait
         .map_or(live::MAX_WAIT, std::time::Duration::from_secs)
         .min(live::MAX_WAIT);
-    let version = live::wait_for_change(&state, &child.child_id, q.since, wait).await?;
+    let version = state
+        .documents
+        .wait_for_change(&child.child_id, q.since, wait)
+        .await?;
     Ok(Json(ChangesResponse { version }))
 }
 
@@ -101,13 +105,10 @@ async fn chronology(
             )))
         }
     };
-    audit::record(
-        &state,
-        Event::new("read.chronology", "ok")
-            .by(&auth)
-            .child(&child.child_id),
-    )
-    .await?;
+    state
+        .audit
+        .record(auth.audit("read.chronology", "ok").child(&child.child_id))
+        .await?;
     let page = state
         .store
         .chronology(
@@ -133,15 +134,12 @@ async fn record(
     Path(child_id): Path<String>,
 ) -> Result<Json<RecordResponse>, ApiError> {
     let child = readable(&state, &auth, &child_id).await?;
-    audit::record(
-        &state,
-        Event::new("read.record", "ok")
-            .by(&auth)
-            .child(&child.child_id),
-    )
-    .await?;
+    state
+        .audit
+        .record(auth.audit("read.record", "ok").child(&child.child_id))
+        .await?;
     // The version first: a merge landing in between makes the page ask once more, never miss.
-    let version = crate::docs::stored_version(&state, &child.child_id).await?;
+    let version = state.documents.version(&child.child_id).await?;
     let record = state.store.record(&child.child_id).await?;
     let overview = analytics::overview(
         &record,
@@ -176,13 +174,10 @@ async fn audit_trail(
         return Err(ApiError::Forbidden);
     }
     let child = readable(&state, &auth, &child_id).await?;
-    audit::record(
-        &state,
-        Event::new("read.audit", "ok")
-            .by(&auth)
-            .child(&child.child_id),
-    )
-    .await?;
+    state
+        .audit
+        .record(auth.audit("read.audit", "ok").child(&child.child_id))
+        .await?;
     let chain_intact = audit::verify(&state.store.audit_all().await?).is_ok();
     let entries = state.store.audit_for_child(&child.child_id).await?;
     Ok(Json(AuditResponse {
@@ -208,13 +203,13 @@ async fn chronology_csv(
     Path(child_id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let child = readable(&state, &auth, &child_id).await?;
-    audit::record(
-        &state,
-        Event::new("export.chronology_csv", "ok")
-            .by(&auth)
-            .child(&child.child_id),
-    )
-    .await?;
+    state
+        .audit
+        .record(
+            auth.audit("export.chronology_csv", "ok")
+                .child(&child.child_id),
+        )
+        .await?;
     let record = state.store.record(&child.child_id).await?;
     let mut out = String::from(
         "Date,Approximate,Type,Author,Agency,Headline,Significance,Withdrawn,Amendments\r\n",

@@ -5,14 +5,15 @@ use std::collections::HashSet;
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use shared::sync::{ChildResult, ChildSyncRequest, ChildSyncResponse, SyncRequest, SyncResponse};
+use shared::sync::{Answer, CaseloadSync, ChildResult, SyncRequest, SyncResponse};
 use shared::ChildId;
 
-use crate::audit::{self, Event};
+use crate::audit::Event;
 use crate::auth::AuthUser;
-use crate::docs;
+use crate::clock::now_ms;
 use crate::error::{ApiError, ApiJson};
-use crate::state::{now_ms, AppState};
+use crate::merge::MergeError;
+use crate::state::AppState;
 
 /// The route template; `observe` times requests to it for the sync latency histogram.
 pub const PATH: &str = "/api/sync";
@@ -26,112 +27,81 @@ async fn sync(
     auth: AuthUser,
     ApiJson(req): ApiJson<SyncRequest>,
 ) -> Result<Json<SyncResponse>, ApiError> {
-    if req.children.len() > state.config.max_children_per_sync {
-        return Err(ApiError::BadRequest(format!(
-            "a sync may name at most {} children",
-            state.config.max_children_per_sync
-        )));
-    }
-    let mut named = HashSet::new();
-    if !req.children.iter().all(|c| named.insert(&c.child_id)) {
-        return Err(ApiError::BadRequest(
-            "a child is named twice in one sync".into(),
-        ));
-    }
-
     let caseload = state.store.caseload(&auth.user).await?;
+    let plan = CaseloadSync::plan(&req, &caseload, state.config.max_children_per_sync)
+        .map_err(|refusal| ApiError::BadRequest(refusal.to_string()))?;
     let sender = auth.sender();
-    let allowed: HashSet<_> = caseload.iter().map(|c| &c.child_id).collect();
-    let mut children = Vec::with_capacity(caseload.len().max(req.children.len()));
-    let (mut accepted, mut refused) = (0usize, 0usize);
-
-    let on_caseload: Vec<&ChildSyncRequest> = req
-        .children
-        .iter()
-        .filter(|c| allowed.contains(&c.child_id))
-        .collect();
-    let mut merged = docs::merge_children(&state, &sender, &on_caseload)
-        .await
-        .into_iter();
+    let mut merged = Vec::new();
+    for (req, done) in plan.to_merge().into_iter().zip(
+        state
+            .documents
+            .merge_caseload(&sender, &plan.to_merge())
+            .await,
+    ) {
+        merged.push(match done {
+            Ok(result) => result,
+            // One child's storage failure must not block acknowledging the others.
+            Err(e @ (MergeError::Unavailable(_) | MergeError::Contended | MergeError::Quarantined)) => {
+                tracing::error!(error = %e, child = %req.child_id, "storing merge failed");
+                ChildResult::Unavailable {
+                    reason: "the server could not store this record just now; your changes are kept on this device and will be sent again".into(),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        });
+    }
+    let mut sent = Vec::new();
+    for child in plan.to_send() {
+        sent.push(state.documents.initial(child).await);
+    }
     // Children the user may not see are each audited, up to a bound per user per window (a
     // request naming hundreds of made-up children must not flood the trail); the rest of this
     // request's are counted in one summary row.
-    let not_allowed = req.children.len() - on_caseload.len();
+    let refused = plan.refused();
     let itemised = state
         .itemised_refusals
-        .take(auth.user.id.as_str(), now_ms(), not_allowed);
+        .take(auth.user.id.as_str(), now_ms(), refused.len());
+    for child in refused.iter().take(itemised) {
+        tracing::warn!(user = %auth.user.id, child = %child, "sync refused: child not on caseload");
+    }
+    let not_itemised: HashSet<&ChildId> = refused.iter().skip(itemised).copied().collect();
     let mut events = Vec::new();
-    for child in &req.children {
-        let result = if allowed.contains(&child.child_id) {
-            match merged.next() {
-                Some(Ok(result)) => result,
-                // One child's storage failure must not block acknowledging the others.
-                Some(Err(ApiError::Unavailable(e))) => {
-                    tracing::error!(error = format!("{e:#}"), child = %child.child_id, "storing merge failed");
-                    ChildResult::Unavailable {
-                        reason: "the server could not store this record just now; your changes are kept on this device and will be sent again".into(),
-                    }
-                }
-                Some(Err(e)) => return Err(e),
-                None => {
-                    return Err(ApiError::Internal(anyhow::anyhow!(
-                        "a child was not merged"
-                    )))
-                }
-            }
-        } else {
-            // Not on this user's caseload (never allocated, or allocation removed): nothing is
-            // stored and the tablet is told to drop its copy.
-            refused += 1;
-            if refused <= itemised {
-                tracing::warn!(user = %auth.user.id, child = %child.child_id, "sync refused: child not on caseload");
-            }
-            ChildResult::Revoked
-        };
-        // The first `itemised` refusals get a row each; the rest are counted below.
-        if allowed.contains(&child.child_id) || refused <= itemised {
+    let mut children = Vec::new();
+    let mut accepted = 0usize;
+    for Answer {
+        response,
+        named,
+        sent,
+    } in plan.answer(merged, sent)
+    {
+        if !not_itemised.contains(&response.child_id) {
             events.extend(audit_event(
                 &auth,
-                &child.child_id,
-                child.changes.len(),
-                &result,
+                &response.child_id,
+                sent,
+                &response.result,
             ));
         }
         if let ChildResult::Merged { accepted: n, .. } | ChildResult::Fallback { accepted: n, .. } =
-            &result
+            &response.result
         {
             accepted += n;
         }
-        state.metrics.sync_child(&result, child.changes.len());
-        children.push(ChildSyncResponse {
-            child_id: child.child_id.clone(),
-            result,
-        });
-    }
-    let unitemised = not_allowed - itemised;
-    if unitemised > 0 {
-        tracing::warn!(user = %auth.user.id, children = unitemised, "sync refused: children not on caseload, not itemised");
-        events.push(
-            Event::new("sync", "refused")
-                .detail(format!(
-                    "{unitemised} more child(ren) not on this user's caseload refused, not itemised"
-                ))
-                .by(&auth),
-        );
-    }
-    for entry in &caseload {
-        if !named.contains(&entry.child_id) {
-            let result = docs::initial(&state, &entry.child_id).await;
-            events.extend(audit_event(&auth, &entry.child_id, 0, &result));
-            children.push(ChildSyncResponse {
-                child_id: entry.child_id.clone(),
-                result,
-            });
+        if named {
+            state.metrics.sync_child(&response.result, sent);
         }
+        children.push(response);
+    }
+    if !not_itemised.is_empty() {
+        let unitemised = not_itemised.len();
+        tracing::warn!(user = %auth.user.id, children = unitemised, "sync refused: children not on caseload, not itemised");
+        events.push(auth.audit("sync", "refused").detail(format!(
+            "{unitemised} more child(ren) not on this user's caseload refused, not itemised"
+        )));
     }
     // One append for the whole sync, before the answer goes out.
-    audit::record_all_or_log(&state, &events).await;
-    tracing::info!(user = %auth.user.id, children = children.len(), accepted, refused, "sync");
+    state.audit.record_all_or_log(&events).await;
+    tracing::info!(user = %auth.user.id, children = children.len(), accepted, refused = refused.len(), "sync");
     Ok(Json(SyncResponse {
         children,
         caseload,
@@ -171,5 +141,9 @@ fn audit_event(
         ChildResult::Unavailable { .. } => Event::new("sync", "failed")
             .detail(format!("{sent} change(s) not stored: storage unavailable")),
     };
-    Some(event.by(auth).child(child))
+    Some(
+        event
+            .by(auth.user.id.as_str(), auth.device_id.as_deref())
+            .child(child),
+    )
 }

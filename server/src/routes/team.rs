@@ -8,8 +8,9 @@ use shared::api::{Role, TeamCaseloadRow};
 use shared::calendar::Date;
 
 use crate::auth::AuthUser;
+use crate::clock::now_ms;
 use crate::error::ApiError;
-use crate::state::{now_ms, AppState};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/team", get(team))

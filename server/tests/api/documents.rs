@@ -38,7 +38,7 @@ fn record_on(tablet: &mut Tablet, edit: impl FnOnce(&mut automerge::Automerge)) 
 
 /// The read model as a manager reads it must be exactly the stored document read whole.
 async fn assert_read_model_matches_document(server: &TestServer, when: &str) {
-    let (doc, _) = server::docs::load(server.state.store.as_ref(), &ava())
+    let (doc, _) = server::merge::load(server.state.store.as_ref(), &ava())
         .await
         .expect("load");
     let whole = record::read_record(&doc).expect("read");
@@ -174,7 +174,10 @@ async fn records_stored_before_versions_get_their_read_model_back_at_start() {
         server.raw_execute(sql).await.expect(sql);
     }
     let restarted = server.another_process(server::Config::default()).await;
-    let projected = server::docs::project_unversioned(&restarted.state)
+    let projected = restarted
+        .state
+        .documents
+        .project_unversioned()
         .await
         .expect("project");
     assert!(
@@ -187,7 +190,10 @@ async fn records_stored_before_versions_get_their_read_model_back_at_start() {
         .await
         .contains(&"before-upgrade".to_owned()));
     assert_eq!(
-        server::docs::project_unversioned(&restarted.state)
+        restarted
+            .state
+            .documents
+            .project_unversioned()
             .await
             .expect("again"),
         0,
@@ -320,7 +326,7 @@ async fn on_postgresql_each_process_is_told_of_another_process_merge_when_it_com
     if !listening.is_postgres() {
         return; // SQLite has no notifications; waiting pages poll the stored version.
     }
-    let mut heard = listening.state.live.subscribe();
+    let mut heard = listening.state.documents.subscribe();
     // Let the demo caseload's own merges (announced here and, if the listener was already
     // connected, heard back from PostgreSQL) pass first.
     while let Ok(Ok(_)) = tokio::time::timeout(Duration::from_secs(2), heard.recv()).await {}

@@ -29,7 +29,7 @@ async fn a_nul_character_in_an_entry_is_stored_and_shown_on_either_engine() {
     );
 
     // The document keeps the exact text; the read model shows the entry.
-    let (doc, _) = server::docs::load(server.state.store.as_ref(), &ava)
+    let (doc, _) = server::merge::load(server.state.store.as_ref(), &ava)
         .await
         .expect("load");
     let stored = record::read(&doc).expect("read");

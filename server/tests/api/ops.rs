@@ -529,7 +529,7 @@ async fn observations_in_backup(path: &Path) -> Vec<String> {
     let store = SqliteStore::open(&format!("sqlite://{}", path.display()))
         .await
         .expect("open backup");
-    let (doc, _) = server::docs::load(&store, &id(AVA))
+    let (doc, _) = server::merge::load(&store, &id(AVA))
         .await
         .expect("document");
     let mut in_doc: Vec<String> = record::read_record(&doc)

@@ -102,10 +102,10 @@ async fn two_processes_merging_one_child_lose_no_change() {
         .flat_map(|n| (0..ROUNDS).map(move |r| format!("tablet{n}-round{r:02}")))
         .collect();
     let ava = AVA.parse().expect("id");
-    let (doc, _) = server::docs::load(first.state.store.as_ref(), &ava)
+    let (doc, _) = server::merge::load(first.state.store.as_ref(), &ava)
         .await
         .expect("load");
-    let (doc_seen_by_second, _) = server::docs::load(second.state.store.as_ref(), &ava)
+    let (doc_seen_by_second, _) = server::merge::load(second.state.store.as_ref(), &ava)
         .await
         .expect("load");
     assert_eq!(doc.get_heads(), doc_seen_by_second.get_heads());

@@ -25,7 +25,7 @@ fn id(child: &str) -> ChildId {
 /// A valid observation by Sam, as the app writes one.
 fn observation(obs_id: &str) -> Observation {
     let mut o = crate::support::observation(obs_id, SAM);
-    o.recorded_at_ms = server::state::now_ms() - 60_000;
+    o.recorded_at_ms = server::clock::now_ms() - 60_000;
     o.indicators[0].code = "NEG-HYGIENE".into();
     o
 }
@@ -130,7 +130,10 @@ async fn raw(server: &TestServer, sql: &str) {
 }
 
 async fn version(server: &TestServer, child: &str) -> i64 {
-    server::docs::stored_version(&server.state, &id(child))
+    server
+        .state
+        .documents
+        .version(&id(child))
         .await
         .expect("version")
 }
@@ -238,7 +241,10 @@ async fn a_record_that_cannot_be_loaded_fails_that_child_alone_until_it_is_repai
 
     // The repair sets aside exactly the planted change and clears the mark.
     let version_before = version(&server, "child-mia").await;
-    let done = quarantine::repair(&server.state, &mia, "test operator")
+    let done = server
+        .state
+        .documents
+        .repair(&mia, "test operator")
         .await
         .expect("repair");
     assert_eq!(
@@ -269,7 +275,7 @@ async fn a_record_that_cannot_be_loaded_fails_that_child_alone_until_it_is_repai
     assert_eq!(server.stored("child-mia").await.1, changes_before);
     assert!(marked(&server).await.is_empty());
     assert_eq!(version(&server, "child-mia").await, version_before + 1);
-    let (doc, _) = server::docs::load(server.state.store.as_ref(), &mia)
+    let (doc, _) = server::merge::load(server.state.store.as_ref(), &mia)
         .await
         .expect("the record loads");
     Automerge::load(&doc.save()).expect("and loads again once saved");
@@ -297,7 +303,10 @@ async fn a_record_that_cannot_be_loaded_fails_that_child_alone_until_it_is_repai
     // A healthy record is left as it is.
     let stored = server.stored("child-mia").await;
     let at = version(&server, "child-mia").await;
-    let again = quarantine::repair(&server.state, &mia, "test operator")
+    let again = server
+        .state
+        .documents
+        .repair(&mia, "test operator")
         .await
         .expect("repair");
     assert_eq!(
@@ -330,7 +339,10 @@ async fn a_record_that_cannot_be_loaded_fails_that_child_alone_until_it_is_repai
     );
     assert_repairing(&sync_once(&server, &mut sam).await, "child-mia");
     assert_eq!(
-        quarantine::repair(&server.state, &mia, "test operator")
+        server
+            .state
+            .documents
+            .repair(&mia, "test operator")
             .await
             .expect("repair"),
         Repair::Healthy {
@@ -361,7 +373,7 @@ async fn changes_that_depend_on_a_set_aside_change_go_with_it_and_the_rest_stay(
     let server = TestServer::start().await;
     let leo = id("child-leo");
     let before = server.chronology_ids("child-leo").await;
-    let (doc, _) = server::docs::load(server.state.store.as_ref(), &leo)
+    let (doc, _) = server::merge::load(server.state.store.as_ref(), &leo)
         .await
         .expect("load");
     // A then B (which depends on A); X (never stored) then C (which depends on X); D alone.
@@ -387,7 +399,10 @@ async fn changes_that_depend_on_a_set_aside_change_go_with_it_and_the_rest_stay(
     assert_repairing(&resp, "child-leo");
     assert_merged(&resp, &["child-ava", "child-noah"]);
 
-    let Repair::Repaired { set_aside, .. } = quarantine::repair(&server.state, &leo, "ops")
+    let Repair::Repaired { set_aside, .. } = server
+        .state
+        .documents
+        .repair(&leo, "ops")
         .await
         .expect("repair")
     else {
@@ -456,7 +471,10 @@ async fn a_snapshot_that_does_not_load_is_set_aside_when_the_changes_hold_the_wh
     let marks = marked(&server).await;
     assert_eq!(marks[0].reason, "the stored snapshot does not load");
 
-    let done = quarantine::repair(&server.state, &zara, "ops")
+    let done = server
+        .state
+        .documents
+        .repair(&zara, "ops")
         .await
         .expect("repair");
     let Repair::Repaired {
@@ -505,7 +523,10 @@ async fn a_record_whose_history_is_only_in_a_broken_snapshot_is_not_repaired_aut
 
     let stored = server.stored("child-noah").await;
     let at = version(&server, "child-noah").await;
-    let err = quarantine::repair(&server.state, &noah, "ops")
+    let err = server
+        .state
+        .documents
+        .repair(&noah, "ops")
         .await
         .expect_err("not repairable automatically");
     assert!(matches!(err, RepairError::Unrepairable(..)), "{err}");
@@ -514,7 +535,11 @@ async fn a_record_whose_history_is_only_in_a_broken_snapshot_is_not_repaired_aut
     assert_eq!(version(&server, "child-noah").await, at);
     assert_eq!(marked(&server).await[0].child_id, noah, "still marked");
     assert!(matches!(
-        quarantine::repair(&server.state, &id("child-nobody"), "ops").await,
+        server
+            .state
+            .documents
+            .repair(&id("child-nobody"), "ops")
+            .await,
         Err(RepairError::NoSuchChild(_))
     ));
 }
@@ -531,7 +556,10 @@ async fn a_broken_record_stored_before_versions_does_not_stop_the_server_startin
     .await;
     plant_change(&server, "child-ava", GARBAGE_HASH, GARBAGE).await;
     assert_eq!(
-        server::docs::project_unversioned(&server.state)
+        server
+            .state
+            .documents
+            .project_unversioned()
             .await
             .expect("the start-up projection goes on"),
         0
@@ -546,7 +574,10 @@ async fn a_broken_record_stored_before_versions_does_not_stop_the_server_startin
     }
     assert_eq!(metric(&server, "quilt_records_unloadable_total").await, 1.0);
 
-    quarantine::repair(&server.state, &ava, "ops")
+    server
+        .state
+        .documents
+        .repair(&ava, "ops")
         .await
         .expect("repair");
     assert_eq!(version(&server, "child-ava").await, 1);

@@ -512,7 +512,7 @@ async fn a_change_waiting_for_its_dependency_is_never_released_unjudged() {
     let ids = server.chronology_ids("child-ava").await;
     assert!(ids.contains(&"sam-honest".to_owned()));
     assert!(!ids.contains(&"in-hanas-name".to_owned()));
-    let (doc, _) = server::docs::load(server.state.store.as_ref(), &ava)
+    let (doc, _) = server::merge::load(server.state.store.as_ref(), &ava)
         .await
         .expect("load");
     assert!(record::observation(&doc, "in-hanas-name")

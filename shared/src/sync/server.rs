@@ -11,7 +11,7 @@ use automerge::{ActorId, Automerge, Change, ChangeHash};
 pub use super::protocol::encode_changes;
 use super::protocol::{Bytes, ChildResult, ChildSyncRequest};
 use super::{heads_from_hex, heads_to_hex};
-pub use crate::validate::{apply_ready, apply_ready_keeping, ApplyError};
+pub use crate::validate::{apply_ready, apply_ready_keeping, ApplyError, Rejection};
 
 /// Bounds on one child's part of a request. The HTTP layer bounds the whole body.
 ///
@@ -167,26 +167,26 @@ pub fn change_size(bytes: &[u8], max: usize) -> Result<usize, &'static str> {
 }
 
 /// Decides whether changes new to the server may be stored (see `crate::validate`), given the
-/// record before, the record with them applied, and the changes; the `String` is the reason
-/// given to the tablet.
-pub type Check<'a> = &'a dyn Fn(&Automerge, &Automerge, &[Change]) -> Result<(), String>;
+/// record before, the record with them applied, and the changes. The rejection becomes the
+/// reason given to the tablet only at the wire ([`ChildResult::Rejected`]).
+pub type Check<'a> = &'a dyn Fn(&Automerge, &Automerge, &[Change]) -> Result<(), Rejection>;
 
 /// Wire bytes of changes the caller already holds, by hash, in the order asked; `None` unless
 /// it holds every one. Answers are built from these rather than rebuilt from the document's
 /// operations, which costs far more than sending bytes kept from when the changes arrived.
-pub type StoredBytes<'a> = &'a dyn Fn(&[ChangeHash]) -> Option<Vec<Bytes>>;
+pub type ChangeBytes<'a> = &'a dyn Fn(&[ChangeHash]) -> Option<Vec<Bytes>>;
 
 /// Holds no bytes: every answer is rebuilt from the document.
-pub fn no_stored_bytes(_: &[ChangeHash]) -> Option<Vec<Bytes>> {
+pub fn no_change_bytes(_: &[ChangeHash]) -> Option<Vec<Bytes>> {
     None
 }
 
-/// The changes in `doc` beyond `have_deps`, as wire bytes: from `stored` when it holds them
+/// The changes in `doc` beyond `have_deps`, as wire bytes: from `change_bytes` when it holds them
 /// all, else rebuilt from the document.
 fn changes_beyond(
     doc: &Automerge,
     have_deps: &[ChangeHash],
-    stored: StoredBytes<'_>,
+    change_bytes: ChangeBytes<'_>,
 ) -> Vec<Bytes> {
     // Asks the change graph alone which changes are wanted.
     let wanted: Vec<ChangeHash> = doc
@@ -197,33 +197,35 @@ fn changes_beyond(
     if wanted.is_empty() {
         return Vec::new();
     }
-    stored(&wanted).unwrap_or_else(|| encode_changes(doc.get_changes(have_deps)))
+    change_bytes(&wanted).unwrap_or_else(|| encode_changes(doc.get_changes(have_deps)))
 }
 
 /// Accepts every change; for simulations and tools that have no sender to check.
-pub fn accept_all(_: &Automerge, _: &Automerge, _: &[Change]) -> Result<(), String> {
+pub fn accept_all(_: &Automerge, _: &Automerge, _: &[Change]) -> Result<(), Rejection> {
     Ok(())
 }
 
 /// Merges one child's request into `doc`. Everything new is applied to one working copy,
 /// which `check` judges against `doc`; on refusal `doc` is left exactly as it was.
-/// `stored` supplies the bytes of changes the answer sends back (see [`StoredBytes`]).
+/// `change_bytes` supplies the bytes of changes the answer sends back (see [`ChangeBytes`]).
 pub fn merge_child(
     doc: &mut Automerge,
     req: &ChildSyncRequest,
     limits: Limits,
     check: Check<'_>,
-    stored: StoredBytes<'_>,
+    change_bytes: ChangeBytes<'_>,
 ) -> ChildMerge {
     let mut work = doc.clone();
-    let outcome = merge_into(&mut work, req, limits, stored);
+    let outcome = merge_into(&mut work, req, limits, change_bytes);
     if outcome.persist.is_empty() || matches!(outcome.result, ChildResult::Rejected { .. }) {
         return outcome;
     }
-    if let Err(reason) = check(doc, &work, &outcome.persist) {
+    if let Err(rejection) = check(doc, &work, &outcome.persist) {
         return ChildMerge {
             persist: Vec::new(),
-            result: ChildResult::Rejected { reason },
+            result: ChildResult::Rejected {
+                reason: rejection.to_string(),
+            },
         };
     }
     *doc = work;
@@ -234,7 +236,7 @@ fn merge_into(
     doc: &mut Automerge,
     req: &ChildSyncRequest,
     limits: Limits,
-    stored: StoredBytes<'_>,
+    change_bytes: ChangeBytes<'_>,
 ) -> ChildMerge {
     let before = doc.get_heads();
     let mut changes = match decode_changes(&req.changes, limits) {
@@ -300,7 +302,7 @@ fn merge_into(
             persist.len(),
             blocked.is_empty(),
             fallback_message,
-            stored,
+            change_bytes,
         )
     };
     ChildMerge { persist, result }
@@ -320,9 +322,9 @@ fn same_heads(held: Option<&[String]>, heads: &[ChangeHash]) -> bool {
 pub fn deliver(
     doc: &Automerge,
     server_heads: Option<&[String]>,
-    stored: StoredBytes<'_>,
+    change_bytes: ChangeBytes<'_>,
 ) -> ChildResult {
-    respond(doc, server_heads, &[], 0, true, None, stored)
+    respond(doc, server_heads, &[], 0, true, None, change_bytes)
 }
 
 /// What the tablet is told after a merge: everything it lacks beyond the heads it says the
@@ -335,7 +337,7 @@ fn respond(
     accepted: usize,
     none_blocked: bool,
     fallback_message: Option<Option<sync::Message>>,
-    stored: StoredBytes<'_>,
+    change_bytes: ChangeBytes<'_>,
 ) -> ChildResult {
     let heads = doc.get_heads();
     let known = known.and_then(heads_from_hex);
@@ -349,7 +351,7 @@ fn respond(
             );
             ChildResult::Merged {
                 heads: heads_to_hex(&heads),
-                changes: changes_beyond(doc, &have_deps, stored),
+                changes: changes_beyond(doc, &have_deps, change_bytes),
                 accepted,
             }
         }
@@ -371,7 +373,7 @@ fn respond(
 pub fn initial(
     doc: &Automerge,
     genesis_heads: &[ChangeHash],
-    stored: StoredBytes<'_>,
+    change_bytes: ChangeBytes<'_>,
 ) -> ChildResult {
     let have_deps: Vec<ChangeHash> = if super::holds(doc, genesis_heads) {
         genesis_heads.to_vec()
@@ -380,7 +382,7 @@ pub fn initial(
     };
     ChildResult::Merged {
         heads: heads_to_hex(&doc.get_heads()),
-        changes: changes_beyond(doc, &have_deps, stored),
+        changes: changes_beyond(doc, &have_deps, change_bytes),
         accepted: 0,
     }
 }

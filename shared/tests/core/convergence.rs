@@ -3,89 +3,12 @@
 //! and dropped. After the network quiesces every replica must hold identical heads and content,
 //! and every observation any tablet recorded must be on the server.
 
-use std::collections::{BTreeMap, HashMap};
-
-use automerge::{ActorId, Automerge, ChangeHash};
+use automerge::ActorId;
 use proptest::prelude::*;
-use shared::api::CaseloadEntry;
 use shared::record::{self, IndicatorEntry, Level, Observation, Source};
-use shared::sync::server::{self, Limits};
-use shared::sync::{Bytes, Caseload, ChildResult, ChildSyncResponse, SyncRequest, SyncResponse};
+use shared::sync::{Caseload, ChildResult, SyncRequest, SyncResponse};
+use shared::testing::MemoryServer;
 use shared::ChildId;
-
-/// The server, reduced to its merge logic over in-memory documents.
-struct Server {
-    docs: BTreeMap<ChildId, Automerge>,
-    /// Wire bytes of every change stored, as the real server keeps them to answer from.
-    bytes: HashMap<ChangeHash, Bytes>,
-    /// Every other request is answered from kept bytes, the rest from the documents, so both
-    /// ways of building an answer are checked for convergence.
-    handled: usize,
-}
-
-impl Server {
-    fn new(children: &[ChildId]) -> Self {
-        Server {
-            docs: children
-                .iter()
-                .map(|c| (c.clone(), record::genesis(c)))
-                .collect(),
-            bytes: HashMap::new(),
-            handled: 0,
-        }
-    }
-
-    fn handle(&mut self, req: &SyncRequest) -> SyncResponse {
-        self.handled += 1;
-        let kept = &self.bytes;
-        let from_kept = |hashes: &[ChangeHash]| -> Option<Vec<Bytes>> {
-            hashes.iter().map(|h| kept.get(h).cloned()).collect()
-        };
-        let stored: server::StoredBytes<'_> = if self.handled.is_multiple_of(2) {
-            &from_kept
-        } else {
-            &server::no_stored_bytes
-        };
-        let mut children = Vec::new();
-        let mut stored_now = Vec::new();
-        for c in &req.children {
-            let doc = self.docs.get_mut(&c.child_id).expect("known child");
-            let merge = server::merge_child(doc, c, Limits::default(), &server::accept_all, stored);
-            stored_now.extend(merge.persist);
-            children.push(ChildSyncResponse {
-                child_id: c.child_id.clone(),
-                result: merge.result,
-            });
-        }
-        for (id, doc) in &self.docs {
-            if !req.children.iter().any(|c| &c.child_id == id) {
-                let genesis = record::genesis(id).get_heads();
-                children.push(ChildSyncResponse {
-                    child_id: id.clone(),
-                    result: server::initial(doc, &genesis, stored),
-                });
-            }
-        }
-        for mut change in stored_now {
-            self.bytes
-                .insert(change.hash(), Bytes(change.bytes().into_owned()));
-        }
-        SyncResponse {
-            children,
-            caseload: self
-                .docs
-                .keys()
-                .map(|id| CaseloadEntry {
-                    child_id: id.clone(),
-                    display_name: id.to_string(),
-                    date_of_birth: "2015-01-01".into(),
-                    legal_status: "Child in need".into(),
-                })
-                .collect(),
-            server_time_ms: 0,
-        }
-    }
-}
 
 struct Tablet {
     caseload: Caseload,
@@ -149,7 +72,7 @@ fn run(steps: Vec<Step>) {
         .iter()
         .map(|c| c.parse().expect("id"))
         .collect();
-    let mut server = Server::new(&children);
+    let mut server = MemoryServer::new(&children);
     let mut tablets: Vec<Tablet> = (0..3)
         .map(|i| Tablet {
             caseload: Caseload::default(),
@@ -228,7 +151,7 @@ fn run(steps: Vec<Step>) {
     }
 
     for child in &children {
-        let server_doc = &server.docs[child];
+        let server_doc = &server.docs()[child];
         let expected = record::read(server_doc).expect("server record");
         for t in &tablets {
             let replica = &t.caseload.replicas[child];
@@ -247,7 +170,7 @@ fn run(steps: Vec<Step>) {
     }
     let on_server: Vec<String> = children
         .iter()
-        .flat_map(|c| record::read(&server.docs[c]).expect("read").observations)
+        .flat_map(|c| record::read(&server.docs()[c]).expect("read").observations)
         .map(|o| o.id)
         .collect();
     for t in &tablets {
@@ -298,7 +221,7 @@ fn healthy_caseload_sync_is_one_round_trip() {
     let children: Vec<ChildId> = (0..5)
         .map(|i| format!("c{i}").parse().expect("id"))
         .collect();
-    let mut server = Server::new(&children);
+    let mut server = MemoryServer::new(&children);
     let actor = ActorId::from(b"tablet".to_vec());
     let mut caseload = Caseload::default();
     let first = server.handle(&caseload.request());
@@ -320,7 +243,7 @@ fn healthy_caseload_sync_is_one_round_trip() {
 #[test]
 fn fallback_recovers_unknown_server_heads() {
     let c: ChildId = "c0".parse().expect("id");
-    let mut server = Server::new(std::slice::from_ref(&c));
+    let mut server = MemoryServer::new(std::slice::from_ref(&c));
     let actor = ActorId::from(b"tablet".to_vec());
     let mut caseload = Caseload::default();
     let req = caseload.request();
@@ -339,7 +262,7 @@ fn fallback_recovers_unknown_server_heads() {
         assert!(rounds < 5, "fallback must converge in a few rounds");
     }
     assert_eq!(
-        record::read(&server.docs[&c])
+        record::read(&server.docs()[&c])
             .expect("read")
             .observations
             .len(),

@@ -5,11 +5,9 @@
 //! tidy: long file — four scenario tests share a stand-in server that validates like the real one.
 //! Issue 11 (shared fixtures, one test crate) takes the stand-in out.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ActorId, Automerge, Change, ReadDoc};
-use shared::api::{CaseloadEntry, Role};
+use automerge::{ActorId, Automerge, ReadDoc};
+use shared::api::Role;
 use shared::record::corrections::{self, Amendment, Withdrawal};
 use shared::record::people::{
     self, AgeGroup, Assessment, AssessmentStatus, Household, PersonDetails,
@@ -20,92 +18,10 @@ use shared::record::{
     self, BodyMark, BodyView, IndicatorEntry, Level, MarkKind, Observation, Side, Source,
     Suitability,
 };
-use shared::sync::server::{self, Limits};
-use shared::sync::{
-    Caseload, ChildResult, ChildSyncResponse, Dropped, Recovery, Replica, SyncRequest, SyncResponse,
-};
-use shared::validate::{self, Policy, Rejection, Sender};
+use shared::sync::{Caseload, ChildResult, Dropped, Recovery, Replica, SyncResponse};
+use shared::testing::MemoryServer;
+use shared::validate::{Policy, Rejection, Sender};
 use shared::ChildId;
-
-/// The server's merge with the server's own check (as in `server/src/docs.rs`).
-struct Server {
-    docs: BTreeMap<ChildId, Automerge>,
-}
-
-impl Server {
-    fn new(children: &[ChildId]) -> Self {
-        Server {
-            docs: children
-                .iter()
-                .map(|c| (c.clone(), record::genesis(c)))
-                .collect(),
-        }
-    }
-
-    fn handle(&mut self, req: &SyncRequest, sender: &Sender) -> SyncResponse {
-        let check = |before: &Automerge, after: &Automerge, new: &[Change]| -> Result<(), String> {
-            let last = last_sequence_numbers(before, new);
-            validate::check_applied(
-                before,
-                after,
-                new,
-                sender,
-                &|actor| last.get(actor).copied().unwrap_or(0),
-                Policy::default(),
-            )
-            .map(|_| ())
-            .map_err(|r| r.to_string())
-        };
-        let mut children = Vec::new();
-        for c in &req.children {
-            let doc = self.docs.get_mut(&c.child_id).expect("known child");
-            let merge =
-                server::merge_child(doc, c, Limits::default(), &check, &server::no_stored_bytes);
-            children.push(ChildSyncResponse {
-                child_id: c.child_id.clone(),
-                result: merge.result,
-            });
-        }
-        for (id, doc) in &self.docs {
-            if !req.children.iter().any(|c| &c.child_id == id) {
-                children.push(ChildSyncResponse {
-                    child_id: id.clone(),
-                    result: server::initial(
-                        doc,
-                        &record::genesis(id).get_heads(),
-                        &server::no_stored_bytes,
-                    ),
-                });
-            }
-        }
-        SyncResponse {
-            children,
-            caseload: self
-                .docs
-                .keys()
-                .map(|id| CaseloadEntry {
-                    child_id: id.clone(),
-                    display_name: id.to_string(),
-                    date_of_birth: "2015-01-01".into(),
-                    legal_status: "Child in need".into(),
-                })
-                .collect(),
-            server_time_ms: 0,
-        }
-    }
-}
-
-fn last_sequence_numbers(doc: &Automerge, new: &[Change]) -> HashMap<ActorId, u64> {
-    let actors: HashSet<&ActorId> = new.iter().map(|c| c.actor_id()).collect();
-    let mut out = HashMap::new();
-    for meta in doc.get_changes_meta(&[]) {
-        if actors.contains(meta.actor.as_ref()) {
-            let seq = out.entry(meta.actor.clone().into_owned()).or_insert(0);
-            *seq = (*seq).max(meta.seq);
-        }
-    }
-    out
-}
 
 /// A tablet: one user's caseload, written with `actor`.
 struct Tablet {
@@ -116,7 +32,7 @@ struct Tablet {
 
 impl Tablet {
     /// Signs in as `user` on device `dev-<user>` and downloads the caseload.
-    fn new(user: &str, role: Role, server: &mut Server) -> Self {
+    fn new(user: &str, role: Role, server: &mut MemoryServer) -> Self {
         let mut t = Tablet {
             sender: shared::testing::sender(user, role),
             actor: actor(&format!("dev-{user}-1")),
@@ -126,14 +42,14 @@ impl Tablet {
         t
     }
 
-    fn sync(&mut self, server: &mut Server) -> SyncResponse {
-        let resp = server.handle(&self.caseload.request(), &self.sender);
+    fn sync(&mut self, server: &mut MemoryServer) -> SyncResponse {
+        let resp = server.handle_as(&self.caseload.request(), &self.sender);
         self.caseload.apply(&resp, &self.actor);
         resp
     }
 
     /// Syncs one child and returns the server's answer for it.
-    fn sync_child(&mut self, server: &mut Server, child: &ChildId) -> ChildResult {
+    fn sync_child(&mut self, server: &mut MemoryServer, child: &ChildId) -> ChildResult {
         let resp = self.sync(server);
         resp.children
             .into_iter()
@@ -274,9 +190,9 @@ fn merged(result: &ChildResult) -> usize {
 }
 
 /// Alice's observation is on the server and Bob's tablet has it.
-fn alice_and_bob() -> (Server, Tablet, Tablet) {
+fn alice_and_bob() -> (MemoryServer, Tablet, Tablet) {
     let c = child();
-    let mut server = Server::new(std::slice::from_ref(&c));
+    let mut server = MemoryServer::new(std::slice::from_ref(&c));
     let mut alice = Tablet::new("alice", Role::Practitioner, &mut server);
     record::add_observation(alice.doc(&c), &observation("o-alice", "alice"), 1).expect("add");
     merged(&alice.sync_child(&mut server, &c));
@@ -304,7 +220,7 @@ fn forged_edit_is_dropped_and_honest_observations_reach_the_server() {
         Rejection::OthersObservation,
     );
     assert_eq!(
-        record::read(&server.docs[&c])
+        record::read(&server.docs()[&c])
             .expect("read")
             .observations
             .len(),
@@ -338,7 +254,7 @@ fn forged_edit_is_dropped_and_honest_observations_reach_the_server() {
     assert_eq!(replica.doc.get_actor(), &actor("dev-bob-2"));
 
     assert_eq!(merged(&bob.sync_child(&mut server, &c)), 2);
-    let stored = &server.docs[&c];
+    let stored = &server.docs()[&c];
     for obs in [&first, &second] {
         assert_eq!(
             record::observation(stored, &obs.id).expect("read").as_ref(),
@@ -493,15 +409,15 @@ fn honest_batch_refused_for_its_actor_is_reissued_whole() {
     assert_eq!(recovery.reissued, 8, "one change per item");
     assert_eq!(merged(&bob.sync_child(&mut server, &c)), 8);
 
-    let stored = record::read_record(&server.docs[&c]).expect("read");
+    let stored = record::read_record(&server.docs()[&c]).expect("read");
     assert_eq!(stored, expected, "everything Bob did is on the server");
     assert!(stored.is_withdrawn("o-bob-new"));
     assert_eq!(
-        record::observation(&server.docs[&c], &words_only.id).expect("read"),
+        record::observation(&server.docs()[&c], &words_only.id).expect("read"),
         Some(words_only.clone())
     );
     assert!(stored.amendments.iter().any(|a| a.id == "am-words"));
-    assert_eq!(bob.doc(&c).get_heads(), server.docs[&c].get_heads());
+    assert_eq!(bob.doc(&c).get_heads(), server.docs()[&c].get_heads());
 }
 
 #[test]
@@ -606,7 +522,7 @@ fn recovered_tablet_converges_with_another() {
             t.sync(&mut server);
         }
     }
-    let stored = &server.docs[&c];
+    let stored = &server.docs()[&c];
     let expected = record::read_record(stored).expect("read");
     for t in [&mut bob, &mut carol, &mut alice] {
         assert_eq!(

@@ -169,19 +169,21 @@ async fn seed(state: &AppState, sizes: Sizes) -> Result<()> {
         .store
         .create_child(&entry(&big, "Long Record"), "north-team")
         .await?;
-    server::docs::append(state, &big, |doc| {
-        for i in 0..sizes.big_record {
-            let obs = observation(
-                &format!("big-{i}"),
-                "sam.social",
-                &format!("Observation {i}: the home was cold and there was little food."),
-            );
-            // Observations written here are well formed; a failure would show in the table.
-            let _ = record::add_observation(doc, &obs, obs.recorded_at_ms + i as i64);
-        }
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("seeding the big record: {e:?}"))?;
+    state
+        .documents
+        .append(&big, |doc| {
+            for i in 0..sizes.big_record {
+                let obs = observation(
+                    &format!("big-{i}"),
+                    "sam.social",
+                    &format!("Observation {i}: the home was cold and there was little food."),
+                );
+                // Observations written here are well formed; a failure would show in the table.
+                let _ = record::add_observation(doc, &obs, obs.recorded_at_ms + i as i64);
+            }
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding the big record: {e:?}"))?;
     Ok(())
 }
 
@@ -281,7 +283,7 @@ async fn caseload_sync(run: &Running, sizes: Sizes, rows: &mut Vec<Row>) -> Resu
     // Baseline on copies of the same documents: the tablet's, and the server's as stored.
     let (mut base_trips, mut base_bytes) = (0, 0);
     for (child, replica) in &t.caseload.replicas {
-        let (mut server_doc, _) = server::docs::load(run.state.store.as_ref(), child).await?;
+        let (mut server_doc, _) = server::merge::load(run.state.store.as_ref(), child).await?;
         let mut tablet_doc = replica.doc.fork();
         let (trips, bytes) = stock_sync(&mut tablet_doc, &mut server_doc)?;
         base_trips += trips;
@@ -346,7 +348,7 @@ async fn merge_rate(
     for t in &ts {
         for child in t.children() {
             if let std::collections::btree_map::Entry::Vacant(slot) = docs.entry(child) {
-                let doc = server::docs::load(run.state.store.as_ref(), slot.key()).await?;
+                let doc = server::merge::load(run.state.store.as_ref(), slot.key()).await?;
                 slot.insert(doc.0);
             }
         }
@@ -540,7 +542,7 @@ async fn chronology_page(
     let mut base_times = Vec::new();
     for _ in 0..sizes.repeats.min(3) {
         let started = Instant::now();
-        let (doc, _) = server::docs::load(run.state.store.as_ref(), &child).await?;
+        let (doc, _) = server::merge::load(run.state.store.as_ref(), &child).await?;
         let record = record::read_record(&doc)?;
         let items = shared::analytics::chronology(&record);
         std::hint::black_box(serde_json::to_vec(&items.len())?);
@@ -579,7 +581,7 @@ async fn chronology_page(
 
 async fn tablet_save(run: &Running, sizes: Sizes, rows: &mut Vec<Row>) -> Result<()> {
     let child: ChildId = BIG_CHILD.parse()?;
-    let (server_doc, _) = server::docs::load(run.state.store.as_ref(), &child).await?;
+    let (server_doc, _) = server::merge::load(run.state.store.as_ref(), &child).await?;
     let mut doc = server_doc
         .fork()
         .with_actor(ActorId::from(b"benchtablet".to_vec()));

@@ -128,11 +128,23 @@ mod tests {
     #[test]
     fn a_cycle_across_files_and_wrapped_groups_is_found() {
         let files = [
-            file("server/src/lib.rs", "//! Root.\npub mod a;\nuse crate::a::X;\n"),
+            file(
+                "server/src/lib.rs",
+                "//! Root.\npub mod a;\nuse crate::a::X;\n",
+            ),
             file("server/src/a.rs", "//! A.\nuse crate::{\n    b::Y,\n};\n"),
-            file("server/src/b/inner.rs", "//! B.\nfn f() { crate::c::z(); }\n"),
-            file("server/src/b.rs", "//! B.\n// crate::a in a comment is prose\n"),
-            file("server/src/c.rs", "//! C.\nuse crate::a;\nuse crate::VERSION;\n"),
+            file(
+                "server/src/b/inner.rs",
+                "//! B.\nfn f() { crate::c::z(); }\n",
+            ),
+            file(
+                "server/src/b.rs",
+                "//! B.\n// crate::a in a comment is prose\n",
+            ),
+            file(
+                "server/src/c.rs",
+                "//! C.\nuse crate::a;\nuse crate::VERSION;\n",
+            ),
             file("server/src/d.rs", "//! D.\nuse crate::a;\n"),
         ];
         let mut out = Vec::new();

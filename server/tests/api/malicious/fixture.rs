@@ -289,7 +289,7 @@ pub async fn setup() -> (TestServer, Fixture) {
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let expired = server::auth::new_token();
-    let now = server::state::now_ms();
+    let now = server::clock::now_ms();
     store
         .create_session(
             &server::auth::token_hash(&expired),

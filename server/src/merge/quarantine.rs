@@ -1,4 +1,4 @@
-//! Records the server cannot load: found when a rebuild fails (`docs::load_current`) or a
+//! Records the server cannot load: found when a rebuild fails (`merge/load.rs`) or a
 //! compacted snapshot would not load back, marked in the store, answered as unavailable for
 //! that child alone until an operator repairs them with `quilt-server records repair`.
 //!
@@ -23,8 +23,11 @@ use sha2::{Digest, Sha256};
 use shared::sync::{heads_to_hex, ChildResult};
 use shared::ChildId;
 
-use crate::audit::{self, Event};
-use crate::state::{now_ms, AppState};
+use super::load::{genesis_change, rebuild};
+use super::projection::projection;
+use super::Documents;
+use crate::audit::Event;
+use crate::clock::now_ms;
 use crate::store::{
     MergeWrite, PartKind, QuarantinedPart, QuarantinedRecord, RecordRepair, StoreError, StoredDoc,
     StoredRecord,
@@ -68,29 +71,31 @@ impl Broken {
     }
 }
 
-/// Reports a record found unloadable at `version` and marks it, so it is not rebuilt again
-/// until it is repaired; audited the first time it is marked.
-pub async fn report(state: &AppState, child: &ChildId, version: i64, broken: Broken) {
-    tracing::error!(child = %child, reason = broken.reason(), "a stored record cannot be loaded; quarantined until it is repaired");
-    state.metrics.record_unloadable();
-    match state
-        .store
-        .quarantine_record(child, version, broken.reason(), now_ms())
-        .await
-    {
-        Ok(true) => {
-            let event = Event::new("record.quarantined", "failed")
+impl Documents {
+    /// Reports a record found unloadable at `version` and marks it, so it is not rebuilt again
+    /// until it is repaired; audited the first time it is marked.
+    pub(super) async fn report_broken(&self, child: &ChildId, version: i64, broken: Broken) {
+        tracing::error!(child = %child, reason = broken.reason(), "a stored record cannot be loaded; quarantined until it is repaired");
+        self.metrics.record_unloadable();
+        match self
+            .store
+            .quarantine_record(child, version, broken.reason(), now_ms())
+            .await
+        {
+            Ok(true) => {
+                let event = Event::new("record.quarantined", "failed")
                 .child(child)
                 .detail(format!(
                     "the stored record cannot be loaded: {}; syncs answer it unavailable until it is repaired",
                     broken.reason()
                 ));
-            audit::record_or_log(state, event).await;
-        }
-        // Marked already, or repaired since it was read.
-        Ok(false) => {}
-        Err(e) => {
-            tracing::error!(child = %child, error = %e, "marking a record quarantined failed");
+                self.audit.record_or_log(event).await;
+            }
+            // Marked already, or repaired since it was read.
+            Ok(false) => {}
+            Err(e) => {
+                tracing::error!(child = %child, error = %e, "marking a record quarantined failed");
+            }
         }
     }
 }
@@ -192,85 +197,83 @@ const REPAIR_ATTEMPTS: usize = 5;
 /// Repairs `child`'s record (see the module's documentation), attributing it to `operator`
 /// in the audit trail. The record's stored form is rewritten only if something had to be set
 /// aside; a record that loads and saves as stored is left as it is.
-pub async fn repair(
-    state: &AppState,
-    child: &ChildId,
-    operator: &str,
-) -> Result<Repair, RepairError> {
-    if state.store.child(child).await?.is_none() {
-        return Err(RepairError::NoSuchChild(child.clone()));
-    }
-    let lock = state.doc_locks.for_child(child);
-    let _guard = lock.lock().await;
-    for _ in 0..REPAIR_ATTEMPTS {
-        let stored = state.store.load_record(child).await?;
-        let base_version = stored.doc.version;
-        let genesis = crate::docs::genesis_change(child);
-        let planned = state
-            .cpu
-            .run(move || catch(|| plan(&stored, genesis)))
-            .await
-            .flatten()
-            .ok_or_else(|| RepairError::Panicked(child.clone()))?;
-        let plan = match planned {
-            Ok(Some(plan)) => plan,
-            Ok(None) => {
-                let released = state.store.release_record(child).await?;
-                if released {
-                    let event = Event::new("record.repaired", "ok").child(child).detail(format!(
+impl Documents {
+    pub async fn repair(&self, child: &ChildId, operator: &str) -> Result<Repair, RepairError> {
+        if self.store.child(child).await?.is_none() {
+            return Err(RepairError::NoSuchChild(child.clone()));
+        }
+        let lock = self.locks.for_child(child);
+        let _guard = lock.lock().await;
+        for _ in 0..REPAIR_ATTEMPTS {
+            let stored = self.store.load_record(child).await?;
+            let base_version = stored.doc.version;
+            let genesis = genesis_change(child);
+            let planned = self
+                .cpu
+                .run(move || catch(|| plan(&stored, genesis)))
+                .await
+                .flatten()
+                .ok_or_else(|| RepairError::Panicked(child.clone()))?;
+            let plan = match planned {
+                Ok(Some(plan)) => plan,
+                Ok(None) => {
+                    let released = self.store.release_record(child).await?;
+                    if released {
+                        let event = Event::new("record.repaired", "ok").child(child).detail(format!(
                         "by operator {} (quilt-server records repair): the record loads and saves as stored; quarantine mark cleared, nothing changed",
                         operator_name(operator)
                     ));
-                    audit::record_or_log(state, event).await;
+                        self.audit.record_or_log(event).await;
+                    }
+                    return Ok(Repair::Healthy {
+                        child: child.clone(),
+                        released,
+                    });
                 }
-                return Ok(Repair::Healthy {
-                    child: child.clone(),
-                    released,
-                });
+                Err(why) => return Err(RepairError::Unrepairable(child.clone(), why)),
+            };
+            let set_aside: Vec<SetAside> = plan
+                .repair
+                .moved
+                .iter()
+                .map(|p| SetAside {
+                    kind: p.kind,
+                    hash: p.hash.clone(),
+                    reason: p.reason.clone(),
+                })
+                .collect();
+            if !self
+                .store
+                .commit_repair(child, base_version, &plan.repair, now_ms())
+                .await?
+            {
+                continue; // a merge landed meanwhile: plan again from what is stored now
             }
-            Err(why) => return Err(RepairError::Unrepairable(child.clone(), why)),
-        };
-        let set_aside: Vec<SetAside> = plan
-            .repair
-            .moved
-            .iter()
-            .map(|p| SetAside {
-                kind: p.kind,
-                hash: p.hash.clone(),
-                reason: p.reason.clone(),
-            })
-            .collect();
-        if !state
-            .store
-            .commit_repair(child, base_version, &plan.repair, now_ms())
-            .await?
-        {
-            continue; // a merge landed meanwhile: plan again from what is stored now
-        }
-        // Other processes see the version move and rebuild; this one forgets its copy.
-        state.doc_cache.forget(child);
-        state.live.changed(child);
-        let version = base_version + 1;
-        let listed: Vec<String> = set_aside
-            .iter()
-            .map(|p| format!("{} {} ({})", p.kind.code(), p.hash, p.reason))
-            .collect();
-        let event = Event::new("record.repaired", "ok").child(child).detail(format!(
+            // Other processes see the version move and rebuild; this one forgets its copy.
+            self.cache.forget(child);
+            self.live.changed(child);
+            let version = base_version + 1;
+            let listed: Vec<String> = set_aside
+                .iter()
+                .map(|p| format!("{} {} ({})", p.kind.code(), p.hash, p.reason))
+                .collect();
+            let event = Event::new("record.repaired", "ok").child(child).detail(format!(
             "by operator {} (quilt-server records repair): kept {} stored change(s), set aside {}: {}; now at version {version}",
             operator_name(operator),
             plan.kept,
             set_aside.len(),
             listed.join(", ")
         ));
-        audit::record_or_log(state, event).await;
-        return Ok(Repair::Repaired {
-            child: child.clone(),
-            kept: plan.kept,
-            set_aside,
-            version,
-        });
+            self.audit.record_or_log(event).await;
+            return Ok(Repair::Repaired {
+                child: child.clone(),
+                kept: plan.kept,
+                set_aside,
+                version,
+            });
+        }
+        Err(RepairError::Busy(child.clone()))
     }
-    Err(RepairError::Busy(child.clone()))
 }
 
 /// What `records list-broken` prints: one line per quarantined record.
@@ -325,9 +328,9 @@ struct Plan {
 /// Works out the repair of `stored`: `None` if it loads and saves as it is; `Err` (why) if it
 /// cannot be repaired automatically. Pure and CPU-bound (a long record takes a while).
 fn plan(stored: &StoredRecord, genesis: Change) -> Result<Option<Plan>, &'static str> {
-    let rebuilt = catch(|| crate::docs::rebuild(&stored.doc, || genesis.clone()));
-    if let Some(Ok((doc, ..))) = &rebuilt {
-        if saveable(doc) {
+    let rebuilt = catch(|| rebuild(&stored.doc, || genesis.clone()));
+    if let Some(Ok(rebuilt)) = &rebuilt {
+        if saveable(&rebuilt.doc) {
             return Ok(None);
         }
     }
@@ -337,14 +340,14 @@ fn plan(stored: &StoredRecord, genesis: Change) -> Result<Option<Plan>, &'static
     let doc = replay.rebuild(&replay.applied)?;
     // What stays stored must rebuild, as the server loads it, into the document checked here.
     let remaining = replay.remaining();
-    match catch(|| crate::docs::rebuild(&remaining, || replay.genesis.clone())) {
-        Some(Ok((again, ..))) if again.get_heads() == doc.get_heads() => {}
+    match catch(|| rebuild(&remaining, || replay.genesis.clone())) {
+        Some(Ok(again)) if again.doc.get_heads() == doc.get_heads() => {}
         _ => return Err("what remains does not rebuild the same document"),
     }
     if replay.moved.is_empty() {
         return Err("it does not load as stored, yet every stored change applies one by one");
     }
-    let projection = crate::docs::projection(&doc, &BTreeSet::new(), &BTreeMap::new(), 0);
+    let projection = projection(&doc, &BTreeSet::new(), &BTreeMap::new(), 0);
     Ok(Some(Plan {
         kept: remaining.changes.len(),
         repair: RecordRepair {
@@ -665,7 +668,7 @@ mod tests {
     /// Plans the repair of `rows` and returns what it sets aside (stored hash, reason) and how
     /// many changes it keeps; `None` for a healthy record.
     fn check(rows: Vec<(String, Vec<u8>)>, expected: Option<(Vec<(&str, Broken)>, usize)>) {
-        let planned = plan(&stored(rows), crate::docs::genesis_change(&child())).expect("plan");
+        let planned = plan(&stored(rows), genesis_change(&child())).expect("plan");
         let got = planned.map(|p| {
             let moved: Vec<(String, String)> = p
                 .repair
