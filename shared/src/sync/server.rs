@@ -57,20 +57,39 @@ pub struct ChildMerge {
     pub result: ChildResult,
 }
 
-fn rejected(reason: &str) -> ChildMerge {
+/// The answer refusing a child's batch; `reason`'s text is what the tablet is told.
+fn rejected(reason: impl std::fmt::Display) -> ChildMerge {
     ChildMerge {
         persist: Vec::new(),
         result: ChildResult::Rejected {
-            reason: reason.to_owned(),
+            reason: reason.to_string(),
         },
     }
 }
 
-/// [`Rejection::TooManyOps`]'s text.
-const TOO_MANY_OPS: &str = "a change has more operations than allowed";
+/// Why a batch of changes was refused before any was applied. The text is what the tablet is
+/// told, made at the wire ([`ChildResult::Rejected`]); none quotes the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("too many changes in one sync")]
+    TooManyChanges,
+    #[error("a change is larger than the server accepts")]
+    ChangeTooLarge,
+    #[error("the changes are larger than the server accepts in one sync")]
+    BatchTooLarge,
+    #[error("a change could not be decoded")]
+    Undecodable,
+    /// The same words as [`Rejection::TooManyOps`]: one rule, whichever check meets it first.
+    #[error("a change has more operations than allowed")]
+    TooManyOps,
+    #[error("changes from too many writers in one sync")]
+    TooManyWriters,
+    #[error("too many operations in one sync")]
+    TooManyOpsInBatch,
+}
 
 /// Decodes a batch of changes, refusing the whole batch on the first bad one.
-pub fn decode_changes(raw: &[Bytes], limits: Limits) -> Result<Vec<Change>, &'static str> {
+pub fn decode_changes(raw: &[Bytes], limits: Limits) -> Result<Vec<Change>, DecodeError> {
     decode_chunks(raw.iter().map(|b| b.0.as_slice()), limits)
 }
 
@@ -78,9 +97,9 @@ pub fn decode_changes(raw: &[Bytes], limits: Limits) -> Result<Vec<Change>, &'st
 fn decode_chunks<'a>(
     raw: impl ExactSizeIterator<Item = &'a [u8]>,
     limits: Limits,
-) -> Result<Vec<Change>, &'static str> {
+) -> Result<Vec<Change>, DecodeError> {
     if raw.len() > limits.max_changes {
-        return Err("too many changes in one sync");
+        return Err(DecodeError::TooManyChanges);
     }
     let mut total = 0usize;
     let changes: Vec<Change> = raw
@@ -88,27 +107,27 @@ fn decode_chunks<'a>(
             let size = change_size(b, limits.max_change_bytes)?;
             total = total.saturating_add(size);
             if total > limits.max_total_bytes {
-                return Err("the changes are larger than the server accepts in one sync");
+                return Err(DecodeError::BatchTooLarge);
             }
             let change =
-                Change::from_bytes(b.to_vec()).map_err(|_| "a change could not be decoded")?;
+                Change::from_bytes(b.to_vec()).map_err(|_| DecodeError::Undecodable)?;
             // Automerge does not check a change chunk's checksum: the first 4 bytes of the
             // hash of what it holds, written after the magic bytes.
             if b.get(4..8) != Some(&change.hash().0[..4]) {
-                return Err("a change could not be decoded");
+                return Err(DecodeError::Undecodable);
             }
             if change.len() > limits.max_change_ops {
-                return Err(TOO_MANY_OPS);
+                return Err(DecodeError::TooManyOps);
             }
             Ok(change)
         })
         .collect::<Result<_, _>>()?;
     let actors: HashSet<&ActorId> = changes.iter().map(|c| c.actor_id()).collect();
     if actors.len() > limits.max_actors {
-        return Err("changes from too many writers in one sync");
+        return Err(DecodeError::TooManyWriters);
     }
     if changes.iter().map(Change::len).sum::<usize>() > limits.max_total_ops {
-        return Err("too many operations in one sync");
+        return Err(DecodeError::TooManyOpsInBatch);
     }
     Ok(changes)
 }
@@ -121,12 +140,11 @@ const COMPRESSED_CHANGE_CHUNK: u8 = 2;
 /// The size of the change chunk `bytes` once decompressed, read without decompressing more
 /// than `max` bytes: refuses anything that is not a change (a whole document or a bundle,
 /// which Automerge would decompress column by column) or that is larger than `max`.
-pub fn change_size(bytes: &[u8], max: usize) -> Result<usize, &'static str> {
-    const TOO_LARGE: &str = "a change is larger than the server accepts";
+pub fn change_size(bytes: &[u8], max: usize) -> Result<usize, DecodeError> {
     if bytes.len() > max {
-        return Err(TOO_LARGE);
+        return Err(DecodeError::ChangeTooLarge);
     }
-    let not_a_change = "a change could not be decoded";
+    let not_a_change = DecodeError::Undecodable;
     let (magic, rest) = bytes.split_at_checked(4).ok_or(not_a_change)?;
     // Then a 4-byte checksum, the chunk type, and the length of what follows (LEB128).
     let rest = rest.get(4..).ok_or(not_a_change)?;
@@ -157,7 +175,7 @@ pub fn change_size(bytes: &[u8], max: usize) -> Result<usize, &'static str> {
                 std::io::copy(&mut inflated, &mut std::io::sink()).map_err(|_| not_a_change)?;
             let size = usize::try_from(size).unwrap_or(usize::MAX);
             if size > max {
-                Err(TOO_LARGE)
+                Err(DecodeError::ChangeTooLarge)
             } else {
                 Ok(size)
             }
@@ -258,14 +276,14 @@ fn merge_into(
             Err(reason) => return rejected(reason),
         }
         if changes.len() > limits.max_changes {
-            return rejected("too many changes in one sync");
+            return rejected(DecodeError::TooManyChanges);
         }
         msg.changes = sync::ChunkList::empty();
         message = Some(msg);
     }
     let (applied, blocked) = match apply_ready_keeping(doc, changes) {
         Ok(b) => b,
-        Err(e) => return rejected(&e.to_string()),
+        Err(e) => return rejected(e),
     };
     let mut fallback_message = None;
     if let Some(msg) = message {
@@ -419,12 +437,12 @@ mod tests {
         let four: Vec<Bytes> = (0..4).map(|a| change_by(&base, a, 1)).collect();
         assert_eq!(
             decode_changes(&four, limits).err(),
-            Some("changes from too many writers in one sync")
+            Some(DecodeError::TooManyWriters)
         );
         let heavy = vec![change_by(&base, 1, 6), change_by(&base, 2, 5)];
         assert_eq!(
             decode_changes(&heavy, limits).err(),
-            Some("too many operations in one sync")
+            Some(DecodeError::TooManyOpsInBatch)
         );
     }
 }
