@@ -96,7 +96,7 @@ impl AppState {
         self.session.with_untracked(|s| {
             s.as_ref()
                 .map(|s| Stamp {
-                    by: s.user.id.to_string(),
+                    by: s.user.id.clone(),
                     by_name: s.user.display_name.clone(),
                     at_ms: platform::now_ms() as i64,
                 })

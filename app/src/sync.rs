@@ -176,7 +176,7 @@ async fn run(app: AppState, engine: &Engine) {
 async fn recover(app: AppState, engine: &Engine) -> Vec<String> {
     let Some(sender) = app.session.with_untracked(|s| {
         s.as_ref().map(|s| Sender {
-            user_id: s.user.id.to_string(),
+            user_id: s.user.id.clone(),
             role: s.user.role,
             display_name: s.user.display_name.clone(),
             agency: s.user.agency.clone(),

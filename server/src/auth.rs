@@ -77,7 +77,7 @@ impl AuthUser {
             .map(|d| d.bytes().to_vec())
             .unwrap_or_default();
         shared::validate::Sender {
-            user_id: self.user.id.to_string(),
+            user_id: self.user.id.clone(),
             role: self.user.role,
             display_name: self.user.display_name.clone(),
             agency: self.user.agency.clone(),

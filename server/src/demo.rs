@@ -239,11 +239,11 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
             continue;
         };
         let obs = Observation {
-            id: format!("demo-{n}"),
+            id: format!("demo-{n}").parse()?,
             occurred: e.occurred.into(),
             occurred_approx: false,
             recorded_at_ms: 1_760_000_000_000 + n as i64 * 1000,
-            author_id: author.id.to_string(),
+            author_id: author.id.clone(),
             author_name: author.display_name.clone(),
             agency: author.agency.clone(),
             location: "Family home".into(),
@@ -300,7 +300,7 @@ async fn seed_plans(state: &AppState, users: &[User]) -> anyhow::Result<()> {
         return Ok(());
     };
     let stamp = |date: &str| Stamp {
-        by: sam.id.to_string(),
+        by: sam.id.clone(),
         by_name: sam.display_name.clone(),
         at_ms: shared::calendar::Date::parse_prefix(date)
             .map_or(0, |d| d.days_since_epoch() as i64 * 86_400_000 + 36_000_000),

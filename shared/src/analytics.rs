@@ -83,7 +83,7 @@ pub fn chronology(record: &Record) -> Vec<ChronologyItem> {
             kind: ItemKind::Observation,
             date: o.occurred.clone(),
             approximate: o.occurred_approx,
-            ref_id: o.id.clone(),
+            ref_id: o.id.to_string(),
             author: o.author_name.clone(),
             agency: o.agency.clone(),
             headline: e.headline,
@@ -211,12 +211,12 @@ fn evidence(record: &Record) -> Vec<(Category, Evidence)> {
             out.push((
                 ind.category,
                 Evidence {
-                    observation_id: o.id.clone(),
+                    observation_id: o.id.to_string(),
                     date,
                     code: i.code.clone(),
                     label: ind.label.to_owned(),
                     level: i.level.label().to_owned(),
-                    author_id: o.author_id.clone(),
+                    author_id: o.author_id.to_string(),
                     author: o.author_name.clone(),
                     agency: o.agency.clone(),
                     source: o.source.label().to_owned(),
@@ -641,7 +641,7 @@ mod tests {
 
     fn stamp() -> Stamp {
         Stamp {
-            by: "m".into(),
+            by: "m".parse().expect("a valid id"),
             by_name: "M".into(),
             at_ms: 0,
         }
@@ -649,11 +649,11 @@ mod tests {
 
     fn obs(id: &str, date: &str, author: &str, codes: &[&str]) -> Observation {
         Observation {
-            id: id.into(),
+            id: id.parse().expect("a valid id"),
             occurred: date.into(),
             occurred_approx: false,
             recorded_at_ms: 0,
-            author_id: author.into(),
+            author_id: author.parse().expect("a valid id"),
             author_name: author.into(),
             agency: format!("{author} agency"),
             location: String::new(),

@@ -51,7 +51,7 @@ pub fn headline(obs: &Observation) -> String {
 
 pub fn entry(obs: &Observation) -> ChronologyEntry {
     ChronologyEntry {
-        observation_id: obs.id.clone(),
+        observation_id: obs.id.to_string(),
         occurred: obs.occurred.clone(),
         occurred_approx: obs.occurred_approx,
         recorded_at_ms: obs.recorded_at_ms,

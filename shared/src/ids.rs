@@ -116,6 +116,58 @@ macro_rules! id_type {
                 id.0
             }
         }
+
+        // An id reads as the string it is wherever a `&str` is wanted.
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl PartialEq<$name> for String {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.0
+            }
+        }
+
+        impl PartialEq<String> for $name {
+            fn eq(&self, other: &String) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+
+        // In a document an id is a plain string, so document bytes are what they were
+        // before the newtype; one that breaks the rule does not hydrate.
+        impl autosurgeon::Reconcile for $name {
+            type Key<'a> = autosurgeon::reconcile::NoKey;
+            fn reconcile<R: autosurgeon::Reconciler>(&self, reconciler: R) -> Result<(), R::Error> {
+                self.0.reconcile(reconciler)
+            }
+        }
+
+        impl autosurgeon::Hydrate for $name {
+            fn hydrate_string(s: &'_ str) -> Result<Self, autosurgeon::HydrateError> {
+                s.parse().map_err(|e: InvalidId| {
+                    autosurgeon::HydrateError::unexpected(
+                        concat!("a ", $kind, " id"),
+                        e.to_string(),
+                    )
+                })
+            }
+        }
     };
 }
 

@@ -25,7 +25,7 @@ use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
 use crate::catalogue;
-use crate::ids::ChildId;
+use crate::ids::{ChildId, ObservationId, UserId};
 
 pub use automerge::Automerge;
 
@@ -303,14 +303,14 @@ pub const MAX_MARKS: usize = 60;
 /// One thing seen or heard. Never deleted: later issues add amendment and withdrawal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
 pub struct Observation {
-    pub id: String,
+    pub id: ObservationId,
     /// When it happened: `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM`, local time of the visit.
     pub occurred: String,
     /// The practitioner only knows roughly when it happened.
     pub occurred_approx: bool,
     /// When it was recorded on the tablet, milliseconds since the Unix epoch.
     pub recorded_at_ms: i64,
-    pub author_id: String,
+    pub author_id: UserId,
     pub author_name: String,
     pub agency: String,
     /// Where the visit took place.
@@ -423,10 +423,8 @@ pub(crate) fn check_id(value: &str) -> Result<(), ValidationError> {
 
 impl Observation {
     /// Checks an observation before it is written; the server re-checks what arrives.
+    /// (Its id keeps the id rule by its type: an `ObservationId` holds no other.)
     pub fn validate(&self) -> Result<(), ValidationError> {
-        if self.id.parse::<crate::ObservationId>().is_err() {
-            return Err(ValidationError::BadId);
-        }
         if !valid_occurred(&self.occurred) {
             return Err(ValidationError::BadDate);
         }
@@ -723,11 +721,11 @@ pub(crate) mod tests {
 
     pub(crate) fn sample(id: &str, occurred: &str, author: &str) -> Observation {
         Observation {
-            id: id.into(),
+            id: id.parse().expect("a valid id"),
             occurred: occurred.into(),
             occurred_approx: false,
             recorded_at_ms: 1_700_000_000_000,
-            author_id: author.into(),
+            author_id: author.parse().expect("a valid id"),
             author_name: format!("{author} name"),
             agency: "Children's services".into(),
             location: "Home".into(),
@@ -873,6 +871,37 @@ pub(crate) mod tests {
             |o| o.narrative = "x".repeat(MAX_TEXT_LEN + 1),
             Err(ValidationError::TooLong("narrative")),
         );
-        check(|o| o.id = "a/b".into(), Err(ValidationError::BadId));
+    }
+
+    #[test]
+    fn an_observation_whose_id_breaks_the_rule_does_not_read_back() {
+        use automerge::transaction::Transactable;
+        let child: ChildId = "child-1".parse().expect("id");
+        let mut doc = genesis(&child);
+        add_observation(&mut doc, &sample("o1", "2026-01-02", "u1"), 1).expect("add");
+        assert!(observation(&doc, "o1").expect("read").is_some());
+        let entry = match doc.get(observations_obj(&doc).expect("map"), "o1") {
+            Ok(Some((_, id))) => id,
+            other => panic!("no entry: {other:?}"),
+        };
+        // Ids are written as the plain strings they were before they had types.
+        for (field, expected) in [("id", "o1"), ("author_id", "u1")] {
+            let value = doc
+                .get(&entry, field)
+                .expect("get")
+                .map(|(v, _)| v.to_string());
+            assert_eq!(value.as_deref(), Some(format!("\"{expected}\"").as_str()));
+        }
+        let mut tx = doc.transaction();
+        tx.put(&entry, "id", "a/b").expect("put");
+        tx.commit();
+        assert_eq!(
+            observation(&doc, "o1").expect("read"),
+            None,
+            "an id outside the rule is refused when read, never handed on"
+        );
+        let view = read(&doc).expect("read");
+        assert!(view.observations.is_empty());
+        assert_eq!(view.unreadable, 1, "and counted, never silently dropped");
     }
 }

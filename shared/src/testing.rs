@@ -36,7 +36,7 @@ pub fn agency(user: &str) -> String {
 /// `user` signed in on their own device.
 pub fn sender(user: &str, role: Role) -> Sender {
     Sender {
-        user_id: user.into(),
+        user_id: user.parse().expect("a valid user id"),
         role,
         display_name: display_name(user),
         agency: agency(user),
@@ -64,7 +64,7 @@ pub fn stamp(sender: &Sender, at_ms: i64) -> Stamp {
 /// A valid observation `id` by the sender.
 pub fn observation(id: &str, sender: &Sender) -> Observation {
     Observation {
-        id: id.into(),
+        id: id.parse().expect("a valid observation id"),
         occurred: "2026-05-01".into(),
         occurred_approx: false,
         recorded_at_ms: 1_700_000_000_000,

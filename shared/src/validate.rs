@@ -61,7 +61,7 @@ pub const MAX_DEPTH: usize = 4;
 /// Who sent the changes, as the server knows them from the session and device binding.
 #[derive(Debug, Clone)]
 pub struct Sender {
-    pub user_id: String,
+    pub user_id: crate::ids::UserId,
     pub role: Role,
     /// The account's display name and agency: every author name and agency an entry carries
     /// must be these.

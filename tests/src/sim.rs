@@ -123,7 +123,7 @@ impl SimTablet {
         let id = format!("{}-{}", &self.device[..8], self.next_obs);
         let mut obs = observation(&id, &self.username, narrative);
         if let Some(user) = &self.user {
-            obs.author_id = user.id.to_string();
+            obs.author_id = user.id.clone();
             obs.author_name = user.display_name.clone();
             obs.agency = user.agency.clone();
         }
@@ -271,11 +271,13 @@ fn hex_bytes(s: &str) -> Vec<u8> {
 /// A realistic observation, a few hundred bytes of text.
 pub fn observation(id: &str, author: &str, narrative: &str) -> Observation {
     Observation {
-        id: id.into(),
+        id: id.parse().expect("a valid id"),
         occurred: "2026-11-20T10:30".into(),
         occurred_approx: false,
         recorded_at_ms: 1_795_000_000_000,
-        author_id: format!("user-{}", author.replace('.', "-")),
+        author_id: format!("user-{}", author.replace('.', "-"))
+            .parse()
+            .expect("a valid id"),
         author_name: author.into(),
         agency: "Simulated agency".into(),
         location: "Family home".into(),

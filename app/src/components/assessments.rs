@@ -155,7 +155,7 @@ fn area_labels() -> [&'static str; 4] {
         developmental_care: 1,
         note: String::new(),
         added: shared::record::stamped::Stamp {
-            by: String::new(),
+            by: "sample".parse().expect("a constant, valid id"),
             by_name: String::new(),
             at_ms: 0,
         },

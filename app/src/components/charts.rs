@@ -663,7 +663,7 @@ mod tests {
 
     fn action(due: &str, states: &[ActionState]) -> PlanAction {
         let stamp = Stamp {
-            by: "u".into(),
+            by: "u".parse().expect("a valid id"),
             by_name: "U".into(),
             at_ms: 0,
         };

@@ -142,9 +142,8 @@ fn ObservationEntry(entry: Entry, forms: Forms, child: ChildId) -> impl IntoView
     let withdrawn = withdrawal.is_some();
     let may_withdraw = !withdrawn
         && app.session.with_untracked(|s| {
-            s.as_ref().is_some_and(|s| {
-                s.user.id.to_string() == obs.author_id || s.user.role == Role::Manager
-            })
+            s.as_ref()
+                .is_some_and(|s| s.user.id == obs.author_id || s.user.role == Role::Manager)
         });
 
     let open_amend = {
@@ -155,7 +154,7 @@ fn ObservationEntry(entry: Entry, forms: Forms, child: ChildId) -> impl IntoView
             forms.reason.set(String::new());
             forms.state.error.set(None);
             forms.saved.set(None);
-            forms.open.set(Some(Open::Amend(id.clone())));
+            forms.open.set(Some(Open::Amend(id.to_string())));
         }
     };
     let open_withdraw = {
@@ -164,7 +163,7 @@ fn ObservationEntry(entry: Entry, forms: Forms, child: ChildId) -> impl IntoView
             forms.withdraw_reason.set(String::new());
             forms.state.error.set(None);
             forms.saved.set(None);
-            forms.open.set(Some(Open::Withdraw(id.clone())));
+            forms.open.set(Some(Open::Withdraw(id.to_string())));
         }
     };
     let amend_open = {
@@ -243,7 +242,7 @@ fn ObservationEntry(entry: Entry, forms: Forms, child: ChildId) -> impl IntoView
                 };
                 let amendment = Amendment {
                     id,
-                    observation_id: obs_id.clone(),
+                    observation_id: obs_id.to_string(),
                     field: forms.field.get_untracked(),
                     corrected: text.trim().to_owned(),
                     reason: reason.trim().to_owned(),
@@ -302,7 +301,7 @@ fn ObservationEntry(entry: Entry, forms: Forms, child: ChildId) -> impl IntoView
                     Err(e) => return forms.state.fail(e),
                 };
                 let withdrawal = Withdrawal {
-                    observation_id: obs_id.clone(),
+                    observation_id: obs_id.to_string(),
                     reason: reason.trim().to_owned(),
                     added,
                 };

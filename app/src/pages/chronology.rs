@@ -132,7 +132,7 @@ pub fn ChronologySection(
     let total = items.len();
     let observations: BTreeMap<String, Observation> = observations
         .into_iter()
-        .map(|o| (o.id.clone(), o))
+        .map(|o| (o.id.to_string(), o))
         .collect();
     let items = StoredValue::new(items);
     let observations = StoredValue::new(observations);

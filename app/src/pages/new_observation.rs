@@ -108,11 +108,13 @@ impl Fields {
             })
             .collect();
         Ok(Observation {
-            id,
+            id: id
+                .parse()
+                .map_err(|_| "This tablet could not make an id for the observation.")?,
             occurred,
             occurred_approx: self.approx.get_untracked(),
             recorded_at_ms: platform::now_ms() as i64,
-            author_id: session.user.id.to_string(),
+            author_id: session.user.id.clone(),
             author_name: session.user.display_name.clone(),
             agency: session.user.agency.clone(),
             location: self.location.get_untracked().trim().to_owned(),

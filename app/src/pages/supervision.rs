@@ -374,7 +374,7 @@ mod tests {
 
     fn stamp() -> Stamp {
         Stamp {
-            by: "u".into(),
+            by: "u".parse().expect("a valid id"),
             by_name: "Morgan".into(),
             at_ms: 1,
         }

@@ -627,11 +627,11 @@ mod tests {
             .map(|i| {
                 let before = doc.get_heads();
                 let obs = Observation {
-                    id: format!("obs-{i}"),
+                    id: format!("obs-{i}").parse().expect("id"),
                     occurred: "2026-11-20".into(),
                     occurred_approx: false,
                     recorded_at_ms: 1_790_000_000_000,
-                    author_id: "user-unit".into(),
+                    author_id: "user-unit".parse().expect("a valid id"),
                     author_name: "Unit".into(),
                     agency: "Unit agency".into(),
                     location: "Home".into(),

@@ -254,11 +254,11 @@ async fn write_merge(
              narrative = excluded.narrative, observation_json = excluded.observation_json",
         )
         .bind(child.as_str())
-        .bind(&obs.id)
+        .bind(obs.id.as_str())
         .bind(&obs.occurred)
         .bind(obs.occurred_approx)
         .bind(obs.recorded_at_ms)
-        .bind(&obs.author_id)
+        .bind(obs.author_id.as_str())
         .bind(&row.entry.author_name)
         .bind(&row.entry.agency)
         .bind(&row.entry.source)

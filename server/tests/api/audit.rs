@@ -18,8 +18,8 @@ async fn reads_and_changes_are_audited_and_tampering_is_detected() {
             .expect("zara")
             .doc;
         let mut obs = record::read(doc).expect("read").observations[0].clone();
-        obs.id = "audited".into();
-        obs.author_id = "user-sam-social".into();
+        obs.id = "audited".parse().expect("a valid id");
+        obs.author_id = "user-sam-social".parse().expect("a valid id");
         record::add_observation(doc, &obs, 1).expect("add");
     }
     sam.sync(&server).await;

@@ -45,7 +45,11 @@ async fn assert_read_model_matches_document(server: &TestServer, when: &str) {
     let projected = server.state.store.record(&ava()).await.expect("record");
     assert_eq!(projected, whole, "read model after {when}");
     let chronology = server.chronology_ids(AVA).await;
-    let ids: Vec<String> = whole.observations.iter().map(|o| o.id.clone()).collect();
+    let ids: Vec<String> = whole
+        .observations
+        .iter()
+        .map(|o| o.id.to_string())
+        .collect();
     assert_eq!(chronology, ids, "chronology after {when}");
 }
 
@@ -120,7 +124,7 @@ async fn the_read_model_follows_every_merge_exactly() {
     // Corrections change the record around the observations, not the observation rows.
     record_on(&mut sam, |doc| {
         let added = Stamp {
-            by: "user-sam-social".into(),
+            by: "user-sam-social".parse().expect("a valid id"),
             by_name: crate::support::display_name("user-sam-social"),
             at_ms: 1_790_000_100_000,
         };

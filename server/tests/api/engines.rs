@@ -14,8 +14,8 @@ async fn a_nul_character_in_an_entry_is_stored_and_shown_on_either_engine() {
     {
         let doc = &mut sam.caseload.replicas.get_mut(&ava).expect("Ava").doc;
         let mut obs: Observation = record::read(doc).expect("read").observations[0].clone();
-        obs.id = "with-nul".into();
-        obs.author_id = "user-sam-social".into();
+        obs.id = "with-nul".parse().expect("a valid id");
+        obs.author_id = "user-sam-social".parse().expect("a valid id");
         obs.author_name = crate::support::display_name("user-sam-social");
         obs.agency = crate::support::agency("user-sam-social");
         obs.narrative = "before\0after".into();

@@ -444,7 +444,7 @@ async fn changes_that_depend_on_a_set_aside_change_go_with_it_and_the_rest_stay(
         .expect("read")
         .observations
         .into_iter()
-        .map(|o| o.id)
+        .map(|o| o.id.to_string())
         .collect();
     assert!(held.contains(&"planted-d".to_owned()), "{held:?}");
     assert!(!held.contains(&"planted-b".to_owned()));

@@ -15,7 +15,7 @@ async fn dashboard_flags_overview_and_csv_follow_the_merged_record() {
     let mut sam = Tablet::sign_in(&server, "sam.social").await;
     sam.sync(&server).await;
     let stamp = Stamp {
-        by: "user-sam-social".into(),
+        by: "user-sam-social".parse().expect("a valid id"),
         by_name: "Sam Okafor".into(),
         at_ms: 1_790_000_000_000,
     };

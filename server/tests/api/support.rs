@@ -366,7 +366,7 @@ pub fn agency(user_id: &str) -> String {
 #[allow(dead_code)]
 pub fn stamp(user_id: &str) -> shared::record::stamped::Stamp {
     shared::record::stamped::Stamp {
-        by: user_id.into(),
+        by: user_id.parse().expect("a valid id"),
         by_name: display_name(user_id),
         at_ms: 1_790_000_000_000,
     }
@@ -378,11 +378,11 @@ pub fn stamp(user_id: &str) -> shared::record::stamped::Stamp {
 pub fn observation(id: &str, author: &str) -> shared::record::Observation {
     use shared::record::{IndicatorEntry, Level, Observation, Source};
     Observation {
-        id: id.into(),
+        id: id.parse().expect("a valid id"),
         occurred: "2026-11-20".into(),
         occurred_approx: false,
         recorded_at_ms: 1_790_000_000_000,
-        author_id: author.into(),
+        author_id: author.parse().expect("a valid id"),
         author_name: display_name(author),
         agency: agency(author),
         location: "Home".into(),

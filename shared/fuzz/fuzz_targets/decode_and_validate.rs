@@ -18,11 +18,11 @@ use shared::{ChildId, DeviceId};
 fn stored(child: &ChildId) -> automerge::Automerge {
     let mut doc = record::new_replica(child, ActorId::from(b"stored-device".to_vec()));
     let obs = Observation {
-        id: "o1".into(),
+        id: "o1".parse().expect("a valid id"),
         occurred: "2026-01-01".into(),
         occurred_approx: false,
         recorded_at_ms: 1,
-        author_id: "alice".into(),
+        author_id: "alice".parse().expect("a valid id"),
         author_name: "Alice".into(),
         agency: "Health".into(),
         location: String::new(),
@@ -53,7 +53,7 @@ fn merge(req: &ChildSyncRequest) {
     };
     let before = doc.get_heads();
     let sender = Sender {
-        user_id: "mallory".into(),
+        user_id: "mallory".parse().expect("a valid id"),
         role: Role::Practitioner,
         display_name: "Mallory".into(),
         agency: "Health".into(),

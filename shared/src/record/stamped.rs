@@ -16,7 +16,7 @@ use super::RecordError;
 /// Who set a value, and when (milliseconds since the Unix epoch, from the device's clock).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
 pub struct Stamp {
-    pub by: String,
+    pub by: crate::ids::UserId,
     pub by_name: String,
     pub at_ms: i64,
 }

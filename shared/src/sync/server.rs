@@ -109,8 +109,7 @@ fn decode_chunks<'a>(
             if total > limits.max_total_bytes {
                 return Err(DecodeError::BatchTooLarge);
             }
-            let change =
-                Change::from_bytes(b.to_vec()).map_err(|_| DecodeError::Undecodable)?;
+            let change = Change::from_bytes(b.to_vec()).map_err(|_| DecodeError::Undecodable)?;
             // Automerge does not check a change chunk's checksum: the first 4 bytes of the
             // hash of what it holds, written after the magic bytes.
             if b.get(4..8) != Some(&change.hash().0[..4]) {

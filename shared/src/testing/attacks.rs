@@ -1153,7 +1153,7 @@ pub fn attacks() -> Vec<Attack> {
             |t, p| {
                 write(t, p, |d| {
                     let o = entry(d, "observations", &t.own_observation);
-                    let other = t.other.sender.user_id.clone();
+                    let other = t.other.sender.user_id.to_string();
                     raw(d, |tx| {
                         let _ = tx.put(&o, "author_id", other);
                     })
@@ -1372,7 +1372,7 @@ pub fn attacks() -> Vec<Attack> {
                     let person = entry(d, "people", &t.person);
                     let base = child(d, &person, "base");
                     let added = child(d, &base, "added");
-                    let other = t.other.sender.user_id.clone();
+                    let other = t.other.sender.user_id.to_string();
                     raw(d, |tx| {
                         let _ = tx.put(&added, "by", other);
                     })
@@ -1476,7 +1476,7 @@ pub fn attacks() -> Vec<Attack> {
             |t, p| {
                 write(t, p, |d| {
                     let stamp = child(d, &child(d, &ROOT, "plan"), "stamp");
-                    let other = t.other.sender.user_id.clone();
+                    let other = t.other.sender.user_id.to_string();
                     raw(d, |tx| {
                         let _ = tx.put(&stamp, "by", other);
                     })
@@ -1971,10 +1971,10 @@ pub fn attacks() -> Vec<Attack> {
             Practitioner,
             ForgedAuthor,
             |t, p| {
-                let other = t.other.sender.user_id.clone();
+                let other = t.other.sender.user_id.to_string();
                 write(t, p, |d| {
                     let mut o = observation("crafted-obs", p);
-                    o.author_id = other;
+                    o.author_id = other.parse().expect("id");
                     put_entry(d, "observations", "crafted-obs", &o);
                 })
             },
@@ -1998,7 +1998,7 @@ pub fn attacks() -> Vec<Attack> {
             "an inner id that is not its key",
             Practitioner,
             Malformed,
-            |t, p| observation_with(t, p, |o| o.id = "some-other-id".into()),
+            |t, p| observation_with(t, p, |o| o.id = "some-other-id".parse().expect("id")),
         ),
         a(
             "observations",
@@ -2092,11 +2092,11 @@ pub fn attacks() -> Vec<Attack> {
                 write(t, p, |d| {
                     let o = observation("crafted-obs", p);
                     let v = ObservationWithUintTime {
-                        id: o.id.clone(),
+                        id: o.id.to_string(),
                         occurred: o.occurred.clone(),
                         occurred_approx: false,
                         recorded_at_ms: T as u64,
-                        author_id: o.author_id.clone(),
+                        author_id: o.author_id.to_string(),
                         author_name: o.author_name.clone(),
                         agency: o.agency.clone(),
                         location: o.location.clone(),

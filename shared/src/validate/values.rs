@@ -63,7 +63,7 @@ impl Judge<'_> {
                 self.author(&o.author_id, &o.author_name)?;
                 self.agency(&o.agency)?;
                 self.time(o.recorded_at_ms)?;
-                observations.insert(o.id.clone(), o);
+                observations.insert(o.id.to_string(), o);
             }
             AMENDMENTS => {
                 let a: Amendment = self.read(obj)?;
@@ -176,7 +176,7 @@ impl Judge<'_> {
     }
 
     fn author(&self, by: &str, name: &str) -> Result<(), Rejection> {
-        if by == self.sender.user_id && name == self.sender.display_name {
+        if self.sender.user_id == by && name == self.sender.display_name {
             Ok(())
         } else {
             Err(Rejection::ForgedAuthor)

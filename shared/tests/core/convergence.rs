@@ -45,11 +45,11 @@ fn step() -> impl Strategy<Value = Step> {
 
 fn observation(id: &str, author: usize) -> Observation {
     Observation {
-        id: id.into(),
+        id: id.parse().expect("a valid id"),
         occurred: "2026-05-01".into(),
         occurred_approx: false,
         recorded_at_ms: 1,
-        author_id: format!("user{author}"),
+        author_id: format!("user{author}").parse().expect("a valid id"),
         author_name: format!("User {author}"),
         agency: "Health".into(),
         location: "Home".into(),
@@ -171,7 +171,7 @@ fn run(steps: Vec<Step>) {
     let on_server: Vec<String> = children
         .iter()
         .flat_map(|c| record::read(&server.docs()[c]).expect("read").observations)
-        .map(|o| o.id)
+        .map(|o| o.id.to_string())
         .collect();
     for t in &tablets {
         for id in &t.recorded {

@@ -21,7 +21,7 @@ fn tablets() -> (Automerge, Automerge) {
 
 fn stamp(by: &str, at_ms: i64) -> Stamp {
     Stamp {
-        by: by.into(),
+        by: by.parse().expect("a valid id"),
         by_name: format!("{by} name"),
         at_ms,
     }
@@ -35,11 +35,11 @@ fn sync(a: &mut Automerge, b: &mut Automerge) {
 
 fn obs(id: &str) -> Observation {
     Observation {
-        id: id.into(),
+        id: id.parse().expect("a valid id"),
         occurred: "2026-05-01".into(),
         occurred_approx: false,
         recorded_at_ms: 1,
-        author_id: "u1".into(),
+        author_id: "u1".parse().expect("a valid id"),
         author_name: "U One".into(),
         agency: "Health".into(),
         location: "Home".into(),

@@ -2,8 +2,6 @@
 //! real `validate::check` inside `merge_child`). A refused batch blocks every later change of its
 //! actor; after `recover` the tablet's valid work reaches the server and the rest is reported.
 //!
-//! tidy: long file — four scenario tests share a stand-in server that validates like the real one.
-//! Issue 11 (shared fixtures, one test crate) takes the stand-in out.
 
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, Automerge, ReadDoc};
@@ -96,7 +94,7 @@ fn child() -> ChildId {
 
 fn stamp(by: &str, at_ms: i64) -> Stamp {
     Stamp {
-        by: by.into(),
+        by: by.parse().expect("a valid id"),
         by_name: shared::testing::display_name(by),
         at_ms,
     }
@@ -105,11 +103,11 @@ fn stamp(by: &str, at_ms: i64) -> Stamp {
 /// An observation using every part of the form.
 fn observation(id: &str, author: &str) -> Observation {
     Observation {
-        id: id.into(),
+        id: id.parse().expect("a valid id"),
         occurred: "2026-05-01T10:15".into(),
         occurred_approx: false,
         recorded_at_ms: 1_777_000_000_000,
-        author_id: author.into(),
+        author_id: author.parse().expect("a valid id"),
         author_name: shared::testing::display_name(author),
         agency: shared::testing::agency(author),
         location: "Home".into(),
@@ -371,7 +369,7 @@ fn honest_batch_refused_for_its_actor_is_reissued_whole() {
         doc,
         &Amendment {
             id: "am-words".into(),
-            observation_id: words_only.id.clone(),
+            observation_id: words_only.id.to_string(),
             field: "narrative".into(),
             corrected: "Told me about the shouting at home.".into(),
             reason: "Written in the wrong box".into(),
@@ -535,7 +533,11 @@ fn recovered_tablet_converges_with_another() {
         assert_eq!(t.replica(&c).pending(), 0);
         assert_eq!(t.replica(&c).last_rejection, None);
     }
-    let ids: Vec<String> = expected.observations.iter().map(|o| o.id.clone()).collect();
+    let ids: Vec<String> = expected
+        .observations
+        .iter()
+        .map(|o| o.id.to_string())
+        .collect();
     assert_eq!(ids.len(), 3);
     for id in ["o-alice", "o-bob", "o-carol"] {
         assert!(ids.contains(&id.to_string()), "{id}");

@@ -39,7 +39,7 @@ fn ms(date: &str) -> i64 {
 
 fn stamp(agency: usize, date: &str) -> Stamp {
     Stamp {
-        by: AGENCIES[agency].0.into(),
+        by: AGENCIES[agency].0.parse().expect("a valid id"),
         by_name: AGENCIES[agency].1.into(),
         at_ms: ms(date),
     }
@@ -71,11 +71,11 @@ impl Family {
         let id = format!("obs-{:03}", self.n);
         let (author, name, agency_name) = AGENCIES[agency];
         let obs = Observation {
-            id: id.clone(),
+            id: id.parse().expect("a valid id"),
             occurred: date.into(),
             occurred_approx: false,
             recorded_at_ms: ms(date),
-            author_id: author.into(),
+            author_id: author.parse().expect("a valid id"),
             author_name: name.into(),
             agency: agency_name.into(),
             location: "Home".into(),

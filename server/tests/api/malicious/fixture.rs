@@ -72,7 +72,7 @@ pub fn observation(obs_id: &str, author: &str) -> Observation {
 
 pub fn stamp(by: &str) -> Stamp {
     Stamp {
-        by: by.into(),
+        by: by.parse().expect("a valid id"),
         by_name: MARK.into(),
         at_ms: 1_790_000_000_000,
     }
@@ -321,7 +321,7 @@ pub fn honest_stamped_writes(tablet: &mut Tablet, user: &str) {
     use record::plan::{self, ActionState, ActionStatus, PlanDetails, PlanKind};
     let doc = &mut tablet.caseload.replicas.get_mut(&id(AVA)).expect("ava").doc;
     let stamp = Stamp {
-        by: user.into(),
+        by: user.parse().expect("a valid id"),
         by_name: crate::support::display_name(user),
         at_ms: 1_790_000_000_000,
     };

@@ -16,7 +16,7 @@ use crate::support::{self, Tablet};
 fn party(tablet: &Tablet, user_id: &str, role: Role) -> Party {
     Party {
         sender: Sender {
-            user_id: user_id.into(),
+            user_id: user_id.parse().expect("a valid id"),
             role,
             display_name: support::display_name(user_id),
             agency: support::agency(user_id),
