@@ -190,7 +190,10 @@ impl Documents {
         config: DocumentsConfig,
     ) -> Self {
         let live = Live::default();
-        store.watch(live.clone());
+        {
+            let live = live.clone();
+            store.watch(Arc::new(move |child: &ChildId| live.changed(child)));
+        }
         let commits = {
             let store = store.clone();
             GroupCommit::start(move |batches: Vec<MergeBatch>| {

@@ -9,6 +9,7 @@
 //! process runs them: the later one finds the version moved, reloads and merges again.
 
 pub mod postgres;
+mod sql;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -42,6 +43,13 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// itself, after which sqlx still counts it as open and every later `BEGIN` on that connection
 /// fails; such a connection (and any dropped mid-transaction) is closed instead, and the pool
 /// opens a fresh one. This is what lets the server recover once space returns.
+/// Both engines' pools: eight connections, and none goes back to the pool unfit ([`healthy`]).
+pub(crate) fn pool_options<DB: sqlx::Database>() -> sqlx::pool::PoolOptions<DB> {
+    sqlx::pool::PoolOptions::new()
+        .max_connections(8)
+        .after_release(|conn, _| Box::pin(async move { Ok(healthy(&*conn)) }))
+}
+
 pub(crate) fn healthy<C: sqlx::Connection>(conn: &C) -> bool {
     use sqlx::TransactionManager as _;
     <C::Database as sqlx::Database>::TransactionManager::get_transaction_depth(conn) == 0
@@ -264,18 +272,32 @@ const AUDIT_ROWS_PER_INSERT: usize = 500;
 
 pub const CHANGED_CHANNEL: &str = "quilt_doc_changed";
 
+/// One merge to store: the child, the version it was computed from, and its write.
+pub type Merge = (ChildId, i64, MergeWrite);
+
+/// The stored version and heads of each child that has them.
+pub type DocStates = std::collections::HashMap<ChildId, DocState>;
+
+/// Told the id of each child whose document another process stored (see [`Store::watch`]).
+pub type OnChange = std::sync::Arc<dyn Fn(&ChildId) + Send + Sync>;
+
+/// The whole store: every role, and what only the engine as a whole does. Services ask for
+/// the narrow role they use (`Documents` a `DocStore`, `AuditLog` an `AuditTrail`).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// Starts passing other processes' merges to `live`, where the engine can tell of them
-    /// (PostgreSQL's LISTEN). The default hears nothing; waiting pages then poll.
-    fn watch(&self, live: crate::live::Live) {
-        let _ = live;
+pub trait Store: Accounts + Caseloads + DocStore + AuditTrail + ReadModel + 'static {
+    /// Starts telling `on_change` of other processes' merges, where the engine can tell of
+    /// them (PostgreSQL's LISTEN). The default hears nothing; waiting pages then poll.
+    fn watch(&self, on_change: OnChange) {
+        let _ = on_change;
     }
 
     /// Answers a trivial query (`SELECT 1`): the readiness check that the database is up.
     async fn ping(&self) -> Result<()>;
+}
 
-    // People and sessions.
+/// People, sessions, refresh tokens and devices.
+#[async_trait]
+pub trait Accounts: Send + Sync {
     async fn create_team(&self, id: &str, name: &str) -> Result<()>;
     async fn create_user(&self, user: &User) -> Result<()>;
     async fn user_by_username(&self, username: &str) -> Result<Option<User>>;
@@ -298,16 +320,23 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
     /// Binds `device` to `user` if no one has used it yet; returns whether it is `user`'s.
     async fn bind_device(&self, device: &str, user: &UserId, now_ms: i64) -> Result<bool>;
+}
 
-    // Children and access.
+/// Children and who may hold them.
+#[async_trait]
+pub trait Caseloads: Send + Sync {
     async fn create_child(&self, child: &CaseloadEntry, team_id: &str) -> Result<()>;
     async fn allocate(&self, child: &ChildId, user: &UserId) -> Result<()>;
     async fn deallocate(&self, child: &ChildId, user: &UserId) -> Result<()>;
     /// Children this user may hold: allocated ones for practitioners, the team's for managers.
     async fn caseload(&self, user: &User) -> Result<Vec<CaseloadEntry>>;
     async fn child(&self, child: &ChildId) -> Result<Option<CaseloadEntry>>;
+}
 
-    // Documents.
+/// Children's documents: their stored changes and versions, merges, and records that cannot be
+/// loaded (see `merge/quarantine.rs`).
+#[async_trait]
+pub trait DocStore: Send + Sync {
     /// The version and heads of a child's document; `None` if nothing was ever merged into it
     /// (or it predates versions and has not been re-projected yet).
     async fn doc_state(&self, child: &ChildId) -> Result<Option<DocState>> {
@@ -342,25 +371,17 @@ pub trait Store: Send + Sync + 'static {
             .await?;
         Ok(done.first().copied().unwrap_or(false))
     }
-    /// [`Store::commit_merge`] for several children in one transaction (one durable write
+    /// [`DocStore::commit_merge`] for several children in one transaction (one durable write
     /// for a whole sync): each is stored if its document is still at its base version, and
     /// the answer says which were. Children are locked in id order, so two batches never
     /// wait for each other in a cycle.
-    async fn commit_merges(
-        &self,
-        merges: &[(ChildId, i64, MergeWrite)],
-        now_ms: i64,
-    ) -> Result<Vec<bool>>;
+    async fn commit_merges(&self, merges: &[Merge], now_ms: i64) -> Result<Vec<bool>>;
     /// The version and heads of each of `children` that has them, in one read.
-    async fn doc_states(
-        &self,
-        children: &[ChildId],
-    ) -> Result<std::collections::HashMap<ChildId, DocState>>;
+    async fn doc_states(&self, children: &[ChildId]) -> Result<DocStates>;
     /// Children with a stored document but no version yet: stored before versions existed,
     /// so their read model is rebuilt at start-up.
     async fn unversioned_children(&self) -> Result<Vec<ChildId>>;
 
-    // Records that cannot be loaded (see `crate::quarantine`).
     /// Marks `child`'s record as one that cannot be loaded, unless it is marked already or its
     /// document is no longer at `version` (a repair stored meanwhile); whether this call marked it.
     async fn quarantine_record(
@@ -390,8 +411,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool>;
     /// What repairs moved out of a child's record, in the order they were moved.
     async fn quarantined_parts(&self, child: &ChildId) -> Result<Vec<QuarantinedPart>>;
+}
 
-    // Audit trail (append-only, hash-chained).
+/// The audit trail (append-only, hash-chained).
+#[async_trait]
+pub trait AuditTrail: Send + Sync {
     /// Appends events to the trail in one transaction, in order, all with time `at_ms`.
     async fn append_audits(&self, events: &[crate::audit::Event], at_ms: i64) -> Result<()>;
     async fn append_audit(&self, event: &crate::audit::Event, at_ms: i64) -> Result<()> {
@@ -401,8 +425,11 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_for_child(&self, child: &ChildId) -> Result<Vec<crate::audit::Entry>>;
     /// The whole trail, oldest first, for verification.
     async fn audit_all(&self) -> Result<Vec<crate::audit::Entry>>;
+}
 
-    // Read model.
+/// The managers' read model: the team caseload, record projections, the chronology.
+#[async_trait]
+pub trait ReadModel: Send + Sync {
     async fn team_caseload(&self, manager: &User) -> Result<Vec<TeamChild>>;
     /// The record projection of one child (empty record if nothing was merged yet).
     async fn record(&self, child: &ChildId) -> Result<shared::record::Record>;
@@ -418,6 +445,26 @@ pub(crate) fn record_json(record: &shared::record::Record) -> Result<String> {
 }
 
 /// Heads as stored in `doc_state.heads`: hex hashes joined by commas.
+/// Rows of `(child_id, version, heads, quarantined)` as the children's [`DocState`]s.
+pub(crate) fn doc_state_rows(
+    rows: Vec<(String, i64, String, bool)>,
+    out: &mut std::collections::HashMap<ChildId, DocState>,
+) -> Result<()> {
+    for (id, version, heads, quarantined) in rows {
+        let id = child_ids(vec![id])?.remove(0);
+        let heads = split_heads(&heads);
+        out.insert(
+            id,
+            DocState {
+                version,
+                heads,
+                quarantined,
+            },
+        );
+    }
+    Ok(())
+}
+
 pub(crate) fn split_heads(heads: &str) -> Vec<String> {
     heads
         .split(',')

@@ -19,7 +19,7 @@ use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use server::store::sqlite::SqliteStore;
-use server::store::Store;
+use server::store::{Accounts, ReadModel};
 use server::{AppState, Config};
 use shared::record::{self, Observation};
 use shared::sync::server::encode_changes;

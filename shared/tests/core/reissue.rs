@@ -1,7 +1,6 @@
 //! Recovery from a rejected sync: tablets and a server that validates like the real one (the
 //! real `validate::check` inside `merge_child`). A refused batch blocks every later change of its
 //! actor; after `recover` the tablet's valid work reaches the server and the rest is reported.
-//!
 
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, Automerge, ReadDoc};
