@@ -16,5 +16,6 @@ mod processes;
 mod quarantine;
 mod record;
 mod slow_clients;
+mod store;
 mod sync;
 mod tokens;

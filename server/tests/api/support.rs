@@ -7,12 +7,15 @@
 
 #![allow(dead_code)]
 
+use std::sync::Arc;
+
 use automerge::ActorId;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::Value;
+use server::store::Store;
 use server::{demo, AppState, Config};
 use shared::api::{ChronologyResponse, LoginResponse};
 use shared::sync::{Caseload, SyncResponse};
@@ -78,9 +81,14 @@ impl TestDb {
     }
 
     async fn create() -> (Self, String) {
-        let Some(admin_url) = postgres_url() else {
-            return Self::sqlite();
-        };
+        match postgres_url() {
+            Some(admin_url) => Self::postgres(admin_url).await,
+            None => Self::sqlite(),
+        }
+    }
+
+    /// A fresh database on the PostgreSQL server at `admin_url`.
+    async fn postgres(admin_url: String) -> (Self, String) {
         use sqlx::Connection;
         let name = format!("quilt_t_{:016x}", rand::random::<u64>());
         let mut conn = sqlx::PgConnection::connect(&admin_url)
@@ -93,6 +101,30 @@ impl TestDb {
         let _ = conn.close().await;
         let url = with_database(&admin_url, &name);
         (TestDb::Postgres { admin_url, name }, url)
+    }
+}
+
+/// A store alone, on a fresh database of one engine, for the store's contract tests
+/// (`store.rs`); dropped with its database.
+pub struct TestStore {
+    pub store: Arc<dyn Store>,
+    _db: TestDb,
+}
+
+impl TestStore {
+    pub async fn sqlite() -> Self {
+        let (db, url) = TestDb::sqlite();
+        let store = server::store::open_store(&url).await.expect("open SQLite");
+        TestStore { store, _db: db }
+    }
+
+    /// `None` when no PostgreSQL server is named (`QUILT_TEST_DATABASE_URL`).
+    pub async fn postgres() -> Option<Self> {
+        let (db, url) = TestDb::postgres(postgres_url()?).await;
+        let store = server::store::open_store(&url)
+            .await
+            .expect("open PostgreSQL");
+        Some(TestStore { store, _db: db })
     }
 }
 
