@@ -15,6 +15,7 @@
 
 pub mod api;
 pub mod components;
+pub mod engine;
 pub mod pages;
 pub mod platform;
 pub mod state;
@@ -83,6 +84,7 @@ pub fn App() -> impl IntoView {
     let app = AppState::new();
     provide_context(app);
     let failed = RwSignal::new(None::<String>);
+    sync::watch_requests(app);
 
     spawn_local(async move {
         match app.open_storage().await {

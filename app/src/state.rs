@@ -8,9 +8,41 @@ use shared::record::stamped::Stamp;
 use shared::record::{Automerge, RecordError};
 use shared::ChildId;
 
+use crate::engine::{self, Engine};
 use crate::platform;
 use crate::storage::{Session, Store, Vault, VaultError, VaultHeader};
-use crate::sync::{self, Engine, SyncStatus, SIGNED_OUT};
+
+/// Shown when the server no longer accepts the stored token.
+pub const SIGNED_OUT: &str = "Signed out: sign in again to sync";
+
+/// What the header shows about syncing.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncStatus {
+    /// Changes on this tablet the server has not acknowledged.
+    pub pending: RwSignal<usize>,
+    pub last_sync_ms: RwSignal<Option<f64>>,
+    pub in_progress: RwSignal<bool>,
+    pub error: RwSignal<Option<String>>,
+    pub online: RwSignal<bool>,
+}
+
+impl SyncStatus {
+    pub fn new() -> Self {
+        SyncStatus {
+            pending: RwSignal::new(0),
+            last_sync_ms: RwSignal::new(None),
+            in_progress: RwSignal::new(false),
+            error: RwSignal::new(None),
+            online: RwSignal::new(platform::is_online()),
+        }
+    }
+}
+
+impl Default for SyncStatus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// Wrong passwords in a row at the lock screen before the tablet's records are erased.
 pub const MAX_FAILED_UNLOCKS: u32 = 10;
@@ -36,6 +68,9 @@ pub struct AppState {
     /// Bumped whenever any local record changes, so record views re-read.
     pub records_rev: RwSignal<u64>,
     pub status: SyncStatus,
+    /// Notified when the tablet should sync if it can (a change saved, records unlocked);
+    /// `sync` watches it, so the state never calls the scheduler.
+    pub sync_wanted: Trigger,
     /// A one-off confirmation for the next page, e.g. "Saved on this tablet".
     pub flash: RwSignal<Option<String>>,
     pub lock: RwSignal<Lock>,
@@ -51,6 +86,7 @@ impl AppState {
             entries: RwSignal::new(Vec::new()),
             records_rev: RwSignal::new(0),
             status: SyncStatus::new(),
+            sync_wanted: Trigger::new(),
             flash: RwSignal::new(None),
             lock: RwSignal::new(Lock::Opening),
             store: StoredValue::new_local(None),
@@ -60,7 +96,7 @@ impl AppState {
 
     /// This tablet's device id for `username`, which their sessions are bound to.
     pub async fn device_id(&self, username: &str) -> Option<shared::DeviceId> {
-        sync::engine::device_id(&self.store()?, username).await.ok()
+        engine::device_id(&self.store()?, username).await.ok()
     }
 
     pub fn store(&self) -> Option<Store> {
@@ -118,9 +154,7 @@ impl AppState {
         self.status.pending.set(engine.pending());
         self.records_rev.update(|r| *r += 1);
         result.map_err(|e| platform::sentence(&e))?;
-        if platform::is_online() {
-            sync::request_sync(*self);
-        }
+        self.sync_wanted.notify();
         Ok(())
     }
 
@@ -338,7 +372,7 @@ impl AppState {
             self.status.error.set(Some(warnings.join(". ")));
         }
         self.lock.set(Lock::Unlocked);
-        sync::sync_if_online(*self);
+        self.sync_wanted.notify();
         Ok(())
     }
 

@@ -4,55 +4,20 @@
 //! and from the "Sync now" button. Only one runs at a time; a request made during a sync runs
 //! another straight after it, so a save made mid-sync is never left waiting for the timer.
 
-pub mod engine;
-
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-pub use engine::Engine;
-
 use shared::validate::Sender;
 
 use crate::api::{self, ApiError};
+use crate::engine::Engine;
 use crate::platform;
 use crate::state::AppState;
-
-/// Shown when the server no longer accepts the stored token.
-pub const SIGNED_OUT: &str = "Signed out: sign in again to sync";
 
 /// Rounds per sync while children are still in Automerge's fallback protocol.
 const MAX_ROUNDS: usize = 5;
 const PERIOD_MS: u32 = 60_000;
-
-/// What the header shows about syncing.
-#[derive(Debug, Clone, Copy)]
-pub struct SyncStatus {
-    /// Changes on this tablet the server has not acknowledged.
-    pub pending: RwSignal<usize>,
-    pub last_sync_ms: RwSignal<Option<f64>>,
-    pub in_progress: RwSignal<bool>,
-    pub error: RwSignal<Option<String>>,
-    pub online: RwSignal<bool>,
-}
-
-impl SyncStatus {
-    pub fn new() -> Self {
-        SyncStatus {
-            pending: RwSignal::new(0),
-            last_sync_ms: RwSignal::new(None),
-            in_progress: RwSignal::new(false),
-            error: RwSignal::new(None),
-            online: RwSignal::new(platform::is_online()),
-        }
-    }
-}
-
-impl Default for SyncStatus {
-    fn default() -> Self {
-        Self::new()
-    }
-}
 
 /// Starts a sync, or asks the running one to go again when it finishes.
 pub fn request_sync(app: AppState) {
@@ -180,7 +145,7 @@ async fn recover(app: AppState, engine: &Engine) -> Vec<String> {
             role: s.user.role,
             display_name: s.user.display_name.clone(),
             agency: s.user.agency.clone(),
-            actor_prefix: engine::actor_prefix(&engine.device_id),
+            actor_prefix: crate::engine::actor_prefix(&engine.device_id),
         })
     }) else {
         return Vec::new();
@@ -209,6 +174,16 @@ async fn recover(app: AppState, engine: &Engine) -> Vec<String> {
             line
         })
         .collect()
+}
+
+/// Syncs whenever the state asks for one ([`AppState::sync_wanted`]: a change saved, the
+/// records unlocked). Called from the root component, so the effect lives with the page.
+pub fn watch_requests(app: AppState) {
+    Effect::watch(
+        move || app.sync_wanted.track(),
+        move |_, _, _| sync_if_online(app),
+        false,
+    );
 }
 
 /// Registers the automatic triggers: coming online, and a timer while online.

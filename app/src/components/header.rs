@@ -5,7 +5,8 @@ use leptos::task::spawn_local;
 
 use crate::platform;
 use crate::state::use_app;
-use crate::sync::{self, SIGNED_OUT};
+use crate::state::SIGNED_OUT;
+use crate::sync;
 
 #[component]
 pub fn Header() -> impl IntoView {

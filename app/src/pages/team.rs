@@ -27,13 +27,13 @@ where
     Fut: std::future::Future<Output = Result<T, ApiError>>,
 {
     let Some(token) = app.access_token().await else {
-        return Err(crate::sync::SIGNED_OUT.to_owned());
+        return Err(crate::state::SIGNED_OUT.to_owned());
     };
     match call(token).await {
         Ok(v) => Ok(v),
         Err(ApiError::Unauthorised(_)) => {
             app.token_refused().await;
-            Err(crate::sync::SIGNED_OUT.to_owned())
+            Err(crate::state::SIGNED_OUT.to_owned())
         }
         Err(ApiError::Network) => Err("This page needs a connection. Records on this tablet are still available from the caseload.".to_owned()),
         Err(e) => Err(e.to_string()),
