@@ -1,0 +1,12 @@
+//! The end-to-end tests, one crate (the server, sqlx, Automerge and fantoccini are linked once):
+//! each module starts the real `quilt-server` binary (`QUILT_SERVER_BIN`) on a real SQLite file
+//! or PostgreSQL database, and the browser ones drive the built client (`QUILT_DIST`) in a real
+//! headless Chromium. `cargo test -p tests --test e2e -- --include-ignored <module>::` runs one
+//! module; `cargo xtask test` runs them all.
+
+mod crash;
+mod disk_full;
+mod live;
+mod offline_loop;
+mod record_overview;
+mod trust;
