@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::Date;
 use crate::catalogue::{self, Category};
+use crate::choice::Choice;
 use crate::record::plan::{ConferenceKind, PlanKind};
 use crate::record::{Observation, Record};
 
@@ -326,7 +327,7 @@ pub fn prompts(record: &Record, today: Date, t: &Thresholds) -> Vec<Prompt> {
         .filter_map(|c| c.date.parse().ok())
         .collect();
     let mut out = Vec::new();
-    for category in Category::ALL {
+    for &category in Category::ALL {
         let mine: Vec<&Evidence> = ev
             .iter()
             .filter(|(c, e)| *c == category && e.date <= today)

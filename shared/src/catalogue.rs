@@ -20,16 +20,16 @@ pub enum Category {
     ParentChildInteraction,
 }
 
-impl Category {
-    pub const ALL: [Category; 6] = [
-        Category::Physical,
-        Category::Sexual,
-        Category::Emotional,
-        Category::Neglect,
-        Category::Behaviour,
-        Category::ParentChildInteraction,
-    ];
+crate::choice::choice!(Category {
+    Physical = "physical",
+    Sexual = "sexual",
+    Emotional = "emotional",
+    Neglect = "neglect",
+    Behaviour = "behaviour",
+    ParentChildInteraction = "parent_child_interaction",
+});
 
+impl Category {
     pub fn label(self) -> &'static str {
         match self {
             Category::Physical => "Physical",
@@ -248,7 +248,7 @@ mod tests {
 
     #[test]
     fn every_category_has_entries() {
-        for c in Category::ALL {
+        for &c in <Category as crate::choice::Choice>::ALL {
             assert!(in_category(c).count() >= 3, "{c:?}");
         }
         assert_eq!(find("SEX-KNOWLEDGE").map(|i| i.category), Some(Sexual));

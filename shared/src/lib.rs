@@ -9,6 +9,7 @@ pub mod analytics;
 pub mod api;
 pub mod calendar;
 pub mod catalogue;
+pub mod choice;
 pub mod chronology;
 pub mod ids;
 pub mod record;

@@ -25,6 +25,7 @@ use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
 use crate::catalogue;
+use crate::choice::choice;
 use crate::ids::{ChildId, ObservationId, UserId};
 
 pub use automerge::Automerge;
@@ -103,14 +104,6 @@ pub enum Source {
 }
 
 impl Source {
-    pub const ALL: [Source; 5] = [
-        Source::Observed,
-        Source::ChildSaid,
-        Source::CarerSaid,
-        Source::ThirdParty,
-        Source::FormalDisclosure,
-    ];
-
     pub fn label(self) -> &'static str {
         match self {
             Source::Observed => "Observed directly",
@@ -119,20 +112,6 @@ impl Source {
             Source::ThirdParty => "Third party reported",
             Source::FormalDisclosure => "Formal disclosure",
         }
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Source::Observed => "observed",
-            Source::ChildSaid => "child_said",
-            Source::CarerSaid => "carer_said",
-            Source::ThirdParty => "third_party",
-            Source::FormalDisclosure => "formal_disclosure",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Source> {
-        Source::ALL.into_iter().find(|s| s.code() == code)
     }
 }
 
@@ -170,30 +149,12 @@ pub enum Suitability {
 }
 
 impl Suitability {
-    pub const ALL: [Suitability; 3] = [
-        Suitability::NotGiven,
-        Suitability::Suitable,
-        Suitability::NotSuitable,
-    ];
-
     pub fn label(self) -> &'static str {
         match self {
             Suitability::NotGiven => "No explanation given",
             Suitability::Suitable => "Explanation suitable",
             Suitability::NotSuitable => "Explanation not suitable",
         }
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Suitability::NotGiven => "not_given",
-            Suitability::Suitable => "suitable",
-            Suitability::NotSuitable => "not_suitable",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Suitability> {
-        Suitability::ALL.into_iter().find(|s| s.code() == code)
     }
 }
 
@@ -232,6 +193,39 @@ pub enum Side {
     Midline,
 }
 
+impl BodyView {
+    pub fn label(self) -> &'static str {
+        match self {
+            BodyView::Front => "Front",
+            BodyView::Back => "Back",
+        }
+    }
+}
+
+impl Side {
+    /// Sides are the child's own, not the viewer's.
+    pub fn label(self) -> &'static str {
+        match self {
+            Side::Left => "Child's left",
+            Side::Right => "Child's right",
+            Side::Midline => "Midline",
+        }
+    }
+}
+
+choice!(BodyView { Front = "front", Back = "back" });
+choice!(Side { Left = "left", Right = "right", Midline = "midline" });
+choice!(MarkKind { Bruise = "bruise", Burn = "burn", Cut = "cut", Bite = "bite", Other = "other" });
+choice!(Source {
+    Observed = "observed",
+    ChildSaid = "child_said",
+    CarerSaid = "carer_said",
+    ThirdParty = "third_party",
+    FormalDisclosure = "formal_disclosure",
+});
+choice!(Level { Consider = "consider", Suspect = "suspect" });
+choice!(Suitability { NotGiven = "not_given", Suitable = "suitable", NotSuitable = "not_suitable" });
+
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate,
 )]
@@ -246,14 +240,6 @@ pub enum MarkKind {
 }
 
 impl MarkKind {
-    pub const ALL: [MarkKind; 5] = [
-        MarkKind::Bruise,
-        MarkKind::Burn,
-        MarkKind::Cut,
-        MarkKind::Bite,
-        MarkKind::Other,
-    ];
-
     pub fn label(self) -> &'static str {
         match self {
             MarkKind::Bruise => "Bruise",
@@ -262,20 +248,6 @@ impl MarkKind {
             MarkKind::Bite => "Bite",
             MarkKind::Other => "Other mark",
         }
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            MarkKind::Bruise => "bruise",
-            MarkKind::Burn => "burn",
-            MarkKind::Cut => "cut",
-            MarkKind::Bite => "bite",
-            MarkKind::Other => "other",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<MarkKind> {
-        MarkKind::ALL.into_iter().find(|k| k.code() == code)
     }
 }
 

@@ -9,6 +9,7 @@
 //! 11 (item 5) splits it into `body_map/`.
 
 use leptos::prelude::*;
+use shared::choice::Choice;
 use shared::record::{BodyMark, BodyView, MarkKind, Side};
 
 use crate::platform;
@@ -21,45 +22,6 @@ const VIEW_BOX: &str = "0 0 200 400";
 pub const DATE_COLOURS: [&str; 8] = [
     "#1d4f6e", "#8a1c1c", "#0b5d1e", "#6b3fa0", "#7a4f00", "#00696b", "#a0336b", "#3d3d3d",
 ];
-
-pub fn view_code(v: BodyView) -> &'static str {
-    match v {
-        BodyView::Front => "front",
-        BodyView::Back => "back",
-    }
-}
-
-pub fn view_label(v: BodyView) -> &'static str {
-    match v {
-        BodyView::Front => "Front",
-        BodyView::Back => "Back",
-    }
-}
-
-pub fn side_code(s: Side) -> &'static str {
-    match s {
-        Side::Left => "left",
-        Side::Right => "right",
-        Side::Midline => "midline",
-    }
-}
-
-/// Sides are the child's own, not the viewer's.
-pub fn side_label(s: Side) -> &'static str {
-    match s {
-        Side::Left => "Child's left",
-        Side::Right => "Child's right",
-        Side::Midline => "Midline",
-    }
-}
-
-fn side_from_code(code: &str) -> Side {
-    match code {
-        "left" => Side::Left,
-        "right" => Side::Right,
-        _ => Side::Midline,
-    }
-}
 
 /// The child's side under a point. Seen from the front the child's right is on the viewer's
 /// left; from the back it is on the viewer's right.
@@ -206,7 +168,7 @@ pub fn places(view: BodyView) -> Vec<Place> {
         for x in xs {
             let side = side_at(view, x);
             let label = if paired {
-                format!("{region} ({})", side_label(side).to_lowercase())
+                format!("{region} ({})", Choice::label(side).to_lowercase())
             } else {
                 region.to_owned()
             };
@@ -298,7 +260,7 @@ pub fn StaticOutline(
                 {outline(view)}
                 {dots.into_iter().map(|d| dot(d, mark_testid)).collect_view()}
             </svg>
-            <figcaption>{view_label(view)}</figcaption>
+            <figcaption>{Choice::label(view)}</figcaption>
         </figure>
     }
 }
@@ -313,8 +275,8 @@ pub fn describe(m: &BodyMark) -> String {
         } else {
             m.region.trim()
         },
-        side_label(m.side).to_lowercase(),
-        view_label(m.view).to_lowercase()
+        Choice::label(m.side).to_lowercase(),
+        Choice::label(m.view).to_lowercase()
     )];
     if !m.size.trim().is_empty() {
         parts.push(format!("size {}", m.size.trim()));
@@ -349,7 +311,7 @@ pub fn ObservationMarks(marks: Vec<BodyMark>) -> impl IntoView {
                 .collect();
             let label = format!(
                 "Body outline, {}, with {} mark(s)",
-                view_label(v).to_lowercase(),
+                Choice::label(v).to_lowercase(),
                 dots.len()
             );
             view! { <StaticOutline view=v dots label/> }
@@ -383,7 +345,7 @@ pub fn BodyMapEditor(marks: RwSignal<Vec<BodyMark>>) -> impl IntoView {
     let announce = RwSignal::new(String::new());
     let kind = RwSignal::new(MarkKind::Bruise.code().to_owned());
     let region = RwSignal::new(String::new());
-    let side = RwSignal::new(side_code(Side::Midline).to_owned());
+    let side = RwSignal::new(Choice::code(Side::Midline).to_owned());
     let size = RwSignal::new(String::new());
     let colour = RwSignal::new(String::new());
     let note = RwSignal::new(String::new());
@@ -394,16 +356,16 @@ pub fn BodyMapEditor(marks: RwSignal<Vec<BodyMark>>) -> impl IntoView {
         placing.set(Some(p));
         kind.set(MarkKind::Bruise.code().to_owned());
         region.set(prefill_region.to_owned());
-        side.set(side_code(prefill_side).to_owned());
+        side.set(Choice::code(prefill_side).to_owned());
         size.set(String::new());
         colour.set(String::new());
         note.set(String::new());
         error.set(None);
         announce.set(format!(
             "Mark placed on the {}: {}, {}. Describe it below, then add it.",
-            view_label(p.view).to_lowercase(),
+            Choice::label(p.view).to_lowercase(),
             prefill_region,
-            side_label(prefill_side).to_lowercase()
+            Choice::label(prefill_side).to_lowercase()
         ));
     };
 
@@ -468,7 +430,7 @@ pub fn BodyMapEditor(marks: RwSignal<Vec<BodyMark>>) -> impl IntoView {
             x: p.x,
             y: p.y,
             region: region.get_untracked().trim().to_owned(),
-            side: side_from_code(&side.get_untracked()),
+            side: Side::from_code(&side.get_untracked()).unwrap_or_default(),
             kind: MarkKind::from_code(&kind.get_untracked()).unwrap_or_default(),
             size: size.get_untracked().trim().to_owned(),
             colour_age: colour.get_untracked().trim().to_owned(),
@@ -515,13 +477,13 @@ pub fn BodyMapEditor(marks: RwSignal<Vec<BodyMark>>) -> impl IntoView {
                 type="button"
                 class=move || if current.get() == v { "button toggle on" } else { "button secondary toggle" }
                 aria-pressed=move || (current.get() == v).to_string()
-                data-testid=format!("body-map-view-{}", view_code(v))
+                data-testid=format!("body-map-view-{}", Choice::code(v))
                 on:click=move |_| {
                     current.set(v);
                     place_choice.set("0".to_owned());
                 }
             >
-                {view_label(v)}
+                {Choice::label(v)}
             </button>
         }
     };
@@ -559,13 +521,13 @@ pub fn BodyMapEditor(marks: RwSignal<Vec<BodyMark>>) -> impl IntoView {
             <svg
                 id="body-map-svg"
                 class="body-map-svg"
-                data-testid=format!("body-map-{}", view_code(v))
+                data-testid=format!("body-map-{}", Choice::code(v))
                 viewBox=VIEW_BOX
                 preserveAspectRatio="none"
                 role="img"
                 aria-label=format!(
                     "Body outline, {}. Tap where the mark is, or choose a region below.",
-                    view_label(v).to_lowercase()
+                    Choice::label(v).to_lowercase()
                 )
                 on:click=on_tap
             >
@@ -589,14 +551,14 @@ pub fn BodyMapEditor(marks: RwSignal<Vec<BodyMark>>) -> impl IntoView {
             let n = marks.with_untracked(Vec::len) + 1;
             view! {
                 <fieldset class="mark-editor" on:keydown=on_keydown>
-                    <legend>{format!("Describe mark {n} ({})", view_label(p.view).to_lowercase())}</legend>
+                    <legend>{format!("Describe mark {n} ({})", Choice::label(p.view).to_lowercase())}</legend>
                     <div class="field-row">
                         <div class="field">
                             <label for="mark-kind">"Type of mark"</label>
                             <select id="mark-kind" data-testid="mark-kind"
                                 prop:value=move || kind.get()
                                 on:change=move |ev| kind.set(event_target_value(&ev))>
-                                {MarkKind::ALL.into_iter().map(|k| view! {
+                                {MarkKind::ALL.iter().copied().map(|k| view! {
                                     <option value=k.code() selected=k == MarkKind::Bruise>{k.label()}</option>
                                 }).collect_view()}
                             </select>
@@ -613,8 +575,8 @@ pub fn BodyMapEditor(marks: RwSignal<Vec<BodyMark>>) -> impl IntoView {
                                 prop:value=move || side.get()
                                 on:change=move |ev| side.set(event_target_value(&ev))>
                                 {[Side::Left, Side::Right, Side::Midline].into_iter().map(|s| {
-                                    let selected = side.get_untracked() == side_code(s);
-                                    view! { <option value=side_code(s) selected=selected>{side_label(s)}</option> }
+                                    let selected = side.get_untracked() == Choice::code(s);
+                                    view! { <option value=Choice::code(s) selected=selected>{Choice::label(s)}</option> }
                                 }).collect_view()}
                             </select>
                         </div>
@@ -784,7 +746,7 @@ pub fn BodyMapCompare(marks: Signal<Vec<DatedMark>>) -> impl IntoView {
                     .collect();
                 let label = format!(
                     "Body outline, {}, with {} mark(s)",
-                    view_label(v).to_lowercase(),
+                    Choice::label(v).to_lowercase(),
                     dots.len()
                 );
                 view! { <StaticOutline view=v dots label mark_testid="body-map-mark"/> }
@@ -814,7 +776,7 @@ pub fn BodyMapCompare(marks: Signal<Vec<DatedMark>>) -> impl IntoView {
                                 <td><span class="swatch" style=format!("background:{colour}")>{n}</span></td>
                                 <td>{show(&m.date)}</td>
                                 <td>{m.mark.kind.label()}</td>
-                                <td>{format!("{} ({}, {})", m.mark.region, side_label(m.mark.side).to_lowercase(), view_label(m.mark.view).to_lowercase())}</td>
+                                <td>{format!("{} ({}, {})", m.mark.region, Choice::label(m.mark.side).to_lowercase(), Choice::label(m.mark.view).to_lowercase())}</td>
                                 <td>{details.join("; ")}</td>
                                 <td>{m.author}</td>
                             </tr>

@@ -7,6 +7,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::calendar::Date;
+use shared::choice::Choice;
 use shared::record::{Automerge, RecordError};
 use shared::ChildId;
 
@@ -171,6 +172,14 @@ pub fn SelectInput(
             </select>
         </div>
     }
+}
+
+/// The options of a select offering every value of `T` (see `shared::choice`).
+pub fn choice_options<T: Choice>() -> Vec<(String, String)> {
+    T::ALL
+        .iter()
+        .map(|v| (v.code().to_owned(), v.label().to_owned()))
+        .collect()
 }
 
 /// Takes each control's value as the page shows it, so values set without an `input` event

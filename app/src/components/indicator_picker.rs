@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use shared::catalogue::{self, Category, Indicator};
+use shared::choice::Choice;
 use shared::record::{Level, Suitability};
 
 use crate::platform;
@@ -65,13 +66,6 @@ fn matches(indicator: &Indicator, query: &str) -> bool {
         .to_lowercase()
         .split_whitespace()
         .all(|word| haystack.contains(word))
-}
-
-fn level_code(level: Level) -> &'static str {
-    match level {
-        Level::Consider => "consider",
-        Level::Suspect => "suspect",
-    }
 }
 
 fn explanation_id(code: &str) -> String {
@@ -148,7 +142,8 @@ pub fn IndicatorPicker(
         )
     });
     let groups = Category::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .map(|category| {
             let heading_id = format!(
                 "indicator-group-{}",
@@ -218,7 +213,7 @@ fn indicator_row(
                     <select
                         id=level_id.clone()
                         data-testid=format!("indicator-level-{code}")
-                        prop:value=move || selected.with(|s| s.get(code).map(|t| t.level).map(level_code).unwrap_or("consider"))
+                        prop:value=move || selected.with(|s| s.get(code).map(|t| t.level).map(Choice::code).unwrap_or("consider"))
                         on:change=move |ev| {
                             let level = if event_target_value(&ev) == "suspect" { Level::Suspect } else { Level::Consider };
                             selected.update(|s| {
@@ -270,7 +265,7 @@ fn indicator_row(
                             });
                         }
                     >
-                        {Suitability::ALL.into_iter().map(|s| view! {
+                        {Suitability::ALL.iter().copied().map(|s| view! {
                             <option value=s.code() selected=s == suitable>{suitability_option(s)}</option>
                         }).collect_view()}
                     </select>

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use shared::catalogue;
+use shared::choice::Choice;
 use shared::record::{Observation, Suitability};
 
 use crate::components::body_map::ObservationMarks;

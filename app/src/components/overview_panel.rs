@@ -3,21 +3,9 @@
 
 use leptos::prelude::*;
 use shared::analytics::{Flag, Overview, Prompt};
-use shared::catalogue::Category;
+use shared::choice::Choice;
 
 use crate::platform;
-
-/// The category as the flag's test id spells it, e.g. `parent_child_interaction`.
-pub fn category_code(c: Category) -> &'static str {
-    match c {
-        Category::Physical => "physical",
-        Category::Sexual => "sexual",
-        Category::Emotional => "emotional",
-        Category::Neglect => "neglect",
-        Category::Behaviour => "behaviour",
-        Category::ParentChildInteraction => "parent_child_interaction",
-    }
-}
 
 fn date(d: shared::calendar::Date) -> String {
     let (y, m, day) = d.ymd();
@@ -33,7 +21,7 @@ fn days(n: i32) -> String {
 }
 
 fn prompt_flag(p: Prompt) -> impl IntoView {
-    let code = category_code(p.category);
+    let code = p.category.code();
     let heading_id = format!("flag-prompt-{code}-heading");
     let labelled = heading_id.clone();
     view! {

@@ -1,10 +1,8 @@
 //! People around the child: who they are, whether they live there, known risk information and
 //! an assessment status. Adults nobody has assessed are flagged until someone does.
-//!
-//! tidy: long file — no good reason: the person and assessment forms are inline. Issue 11 (one form
-//! pattern) gives each form its own file.
 
 use leptos::prelude::*;
+use shared::choice::{self, Choice as _};
 use shared::record::people::{
     self, AgeGroup, Assessment, AssessmentStatus, Household, Person, PersonDetails,
 };
@@ -13,77 +11,17 @@ use shared::ChildId;
 
 use crate::components::conflict::{Choice, ConflictView};
 use crate::components::form::{
-    by_line, content_key, refresh, show_date, FormError, FormState, SavedMessage, SelectInput,
-    TextArea, TextInput,
+    by_line, choice_options, content_key, refresh, show_date, FormError, FormState, SavedMessage,
+    SelectInput, TextArea, TextInput,
 };
 use crate::platform;
 use crate::state::use_app;
-
-const AGE_GROUPS: [AgeGroup; 2] = [AgeGroup::Adult, AgeGroup::YoungPerson];
-const HOUSEHOLDS: [Household; 4] = [
-    Household::LivesWithChild,
-    Household::VisitsRegularly,
-    Household::OccasionalContact,
-    Household::NoContact,
-];
-const STATUSES: [AssessmentStatus; 4] = [
-    AssessmentStatus::NotYetAssessed,
-    AssessmentStatus::Risk,
-    AssessmentStatus::Protective,
-    AssessmentStatus::Both,
-];
-
-fn age_code(a: AgeGroup) -> &'static str {
-    match a {
-        AgeGroup::Adult => "adult",
-        AgeGroup::YoungPerson => "young_person",
-    }
-}
-
-fn age_label(a: AgeGroup) -> &'static str {
-    match a {
-        AgeGroup::Adult => "Adult",
-        AgeGroup::YoungPerson => "Young person (under 18)",
-    }
-}
-
-fn household_code(h: Household) -> &'static str {
-    match h {
-        Household::LivesWithChild => "lives_with_child",
-        Household::VisitsRegularly => "visits_regularly",
-        Household::OccasionalContact => "occasional_contact",
-        Household::NoContact => "no_contact",
-    }
-}
-
-fn status_code(s: AssessmentStatus) -> &'static str {
-    match s {
-        AssessmentStatus::NotYetAssessed => "not_yet_assessed",
-        AssessmentStatus::Risk => "risk",
-        AssessmentStatus::Protective => "protective",
-        AssessmentStatus::Both => "both",
-    }
-}
-
-fn options<T: Copy>(
-    all: &[T],
-    code: fn(T) -> &'static str,
-    label: fn(T) -> &'static str,
-) -> Vec<(String, String)> {
-    all.iter()
-        .map(|&v| (code(v).to_owned(), label(v).to_owned()))
-        .collect()
-}
-
-fn from_code<T: Copy>(all: &[T], code: fn(T) -> &'static str, value: &str) -> Option<T> {
-    all.iter().copied().find(|v| code(*v) == value)
-}
 
 fn detail_lines(d: &PersonDetails) -> Vec<(&'static str, String)> {
     vec![
         ("Name", d.name.clone()),
         ("Relationship to the child", d.relationship.clone()),
-        ("Age group", age_label(d.age_group).to_owned()),
+        ("Age group", choice::Choice::label(d.age_group).to_owned()),
         ("Household", d.household.label().to_owned()),
         ("Known risk information", d.risk_info.clone()),
         ("Contact with the child", d.contact.clone()),
@@ -129,12 +67,14 @@ impl Forms {
             open: RwSignal::new(None),
             name: RwSignal::new(String::new()),
             relationship: RwSignal::new(String::new()),
-            age_group: RwSignal::new(age_code(AgeGroup::Adult).to_owned()),
-            household: RwSignal::new(household_code(Household::LivesWithChild).to_owned()),
+            age_group: RwSignal::new(choice::Choice::code(AgeGroup::Adult).to_owned()),
+            household: RwSignal::new(choice::Choice::code(Household::LivesWithChild).to_owned()),
             risk: RwSignal::new(String::new()),
             contact: RwSignal::new(String::new()),
             linked: RwSignal::new(String::new()),
-            status: RwSignal::new(status_code(AssessmentStatus::NotYetAssessed).to_owned()),
+            status: RwSignal::new(
+                choice::Choice::code(AssessmentStatus::NotYetAssessed).to_owned(),
+            ),
             assessed_on: RwSignal::new(String::new()),
             note: RwSignal::new(String::new()),
             state: FormState::new(),
@@ -147,9 +87,10 @@ impl Forms {
         self.relationship
             .set(d.map(|d| d.relationship.clone()).unwrap_or_default());
         self.age_group
-            .set(age_code(d.map_or(AgeGroup::Adult, |d| d.age_group)).to_owned());
-        self.household
-            .set(household_code(d.map_or(Household::LivesWithChild, |d| d.household)).to_owned());
+            .set(choice::Choice::code(d.map_or(AgeGroup::Adult, |d| d.age_group)).to_owned());
+        self.household.set(
+            choice::Choice::code(d.map_or(Household::LivesWithChild, |d| d.household)).to_owned(),
+        );
         self.risk
             .set(d.map(|d| d.risk_info.clone()).unwrap_or_default());
         self.contact
@@ -181,9 +122,9 @@ impl Forms {
         let details = PersonDetails {
             name,
             relationship: self.relationship.get_untracked().trim().to_owned(),
-            age_group: from_code(&AGE_GROUPS, age_code, &self.age_group.get_untracked())
+            age_group: AgeGroup::from_code(&self.age_group.get_untracked())
                 .unwrap_or(AgeGroup::Adult),
-            household: from_code(&HOUSEHOLDS, household_code, &self.household.get_untracked())
+            household: Household::from_code(&self.household.get_untracked())
                 .unwrap_or(Household::LivesWithChild),
             risk_info: self.risk.get_untracked().trim().to_owned(),
             contact: self.contact.get_untracked().trim().to_owned(),
@@ -209,7 +150,7 @@ pub fn PeopleSection(record: Memo<Record>, child: ChildId) -> impl IntoView {
         forms.fill_details(None);
         forms
             .status
-            .set(status_code(AssessmentStatus::NotYetAssessed).to_owned());
+            .set(choice::Choice::code(AssessmentStatus::NotYetAssessed).to_owned());
         forms.open(Open::Add);
     };
 
@@ -224,7 +165,7 @@ pub fn PeopleSection(record: Memo<Record>, child: ChildId) -> impl IntoView {
                     Err(e) => return forms.state.fail(e),
                 };
                 refresh(&[("person-status", forms.status)]);
-                let status = from_code(&STATUSES, status_code, &forms.status.get_untracked())
+                let status = AssessmentStatus::from_code(&forms.status.get_untracked())
                     .unwrap_or(AssessmentStatus::NotYetAssessed);
                 let (stamp, id) = match (app.stamp(), platform::new_id()) {
                     (Ok(s), Ok(id)) => (s, id),
@@ -253,7 +194,7 @@ pub fn PeopleSection(record: Memo<Record>, child: ChildId) -> impl IntoView {
                     <h3>"Add a person"</h3>
                     <DetailFields forms/>
                     <SelectInput id="person-status" label="Assessment status" value=forms.status
-                        options=options(&STATUSES, status_code, AssessmentStatus::label)
+                        options={choice_options::<AssessmentStatus>()}
                         hint="Leave as “not yet assessed” until someone has assessed them; the record flags unassessed adults."/>
                     <FormError state=forms.state/>
                     <div class="form-actions">
@@ -300,9 +241,9 @@ fn DetailFields(forms: Forms) -> impl IntoView {
         </div>
         <div class="field-row">
             <SelectInput id="person-age-group" label="Age group" value=forms.age_group
-                options=options(&AGE_GROUPS, age_code, age_label)/>
+                options={choice_options::<AgeGroup>()}/>
             <SelectInput id="person-household" label="Household" value=forms.household
-                options=options(&HOUSEHOLDS, household_code, Household::label)/>
+                options={choice_options::<Household>()}/>
         </div>
         <TextArea id="person-risk" label="Known risk information" value=forms.risk
             hint="Convictions, allegations or concerns, stated factually."/>
@@ -426,7 +367,7 @@ fn PersonItem(person: Person, forms: Forms, child: ChildId) -> impl IntoView {
             <dl class="details">
                 {d.map(|d| view! {
                     <div><dt>"Relationship"</dt><dd>{if d.relationship.is_empty() { "Not recorded".to_owned() } else { d.relationship.clone() }}</dd></div>
-                    <div><dt>"Age group"</dt><dd>{age_label(d.age_group)}</dd></div>
+                    <div><dt>"Age group"</dt><dd>{choice::Choice::label(d.age_group)}</dd></div>
                     <div><dt>"Household"</dt><dd>{d.household.label()}</dd></div>
                     {(!d.risk_info.is_empty()).then(|| view! { <div class="risk-info"><dt>"Known risk information"</dt><dd>{d.risk_info.clone()}</dd></div> })}
                     {(!d.contact.is_empty()).then(|| view! { <div><dt>"Contact"</dt><dd>{d.contact.clone()}</dd></div> })}
@@ -489,7 +430,7 @@ fn PersonItem(person: Person, forms: Forms, child: ChildId) -> impl IntoView {
             let status = current
                 .as_ref()
                 .map_or(AssessmentStatus::NotYetAssessed, |a| a.status);
-            forms.status.set(status_code(status).to_owned());
+            forms.status.set(choice::Choice::code(status).to_owned());
             forms.assessed_on.set(platform::today());
             forms.note.set(String::new());
             forms.open(Open::Assess(id.clone()));
@@ -552,7 +493,7 @@ fn PersonItem(person: Person, forms: Forms, child: ChildId) -> impl IntoView {
                 if date.parse::<shared::calendar::Date>().is_err() {
                     return forms.state.fail("Enter the date of the assessment.");
                 }
-                let status = from_code(&STATUSES, status_code, &forms.status.get_untracked())
+                let status = AssessmentStatus::from_code(&forms.status.get_untracked())
                     .unwrap_or(AssessmentStatus::NotYetAssessed);
                 let stamp = match app.stamp() {
                     Ok(s) => s,
@@ -581,7 +522,7 @@ fn PersonItem(person: Person, forms: Forms, child: ChildId) -> impl IntoView {
                     <h4>"Record assessment"</h4>
                     <div class="field-row">
                         <SelectInput id="assessment-status" label="Assessed as" value=forms.status
-                            options=options(&STATUSES, status_code, AssessmentStatus::label)/>
+                            options={choice_options::<AssessmentStatus>()}/>
                         <TextInput id="assessment-date" label="Date of assessment" kind="date" value=forms.assessed_on required=true/>
                     </div>
                     <TextArea id="assessment-note" label="Note" value=forms.note rows=2/>
@@ -600,7 +541,7 @@ fn PersonItem(person: Person, forms: Forms, child: ChildId) -> impl IntoView {
         <li data-testid="person-item" class="person">
             <div class="person-head">
                 <h3>{name.clone()}</h3>
-                <span class=format!("badge status status-{}", status_code(status)) data-testid="person-status-badge">
+                <span class=format!("badge status status-{}", choice::Choice::code(status)) data-testid="person-status-badge">
                     {status.label()}
                 </span>
             </div>

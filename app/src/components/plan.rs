@@ -7,6 +7,7 @@
 use leptos::prelude::*;
 use shared::analytics::Overview;
 use shared::calendar::Date;
+use shared::choice::{self, Choice as _};
 use shared::record::plan::{
     self, ActionBase, ActionState, ActionStatus, Conference, ConferenceKind, PlanAction,
     PlanDetails, PlanKind,
@@ -16,75 +17,11 @@ use shared::ChildId;
 
 use crate::components::conflict::{Choice, ConflictView};
 use crate::components::form::{
-    by_line, content_key, refresh, show_date, today, FormError, FormState, SavedMessage,
-    SelectInput, TextArea, TextInput,
+    by_line, choice_options, content_key, refresh, show_date, today, FormError, FormState,
+    SavedMessage, SelectInput, TextArea, TextInput,
 };
 use crate::platform;
 use crate::state::use_app;
-
-const KINDS: [PlanKind; 6] = [
-    PlanKind::ChildInNeed,
-    PlanKind::ChildProtectionPhysical,
-    PlanKind::ChildProtectionSexual,
-    PlanKind::ChildProtectionEmotional,
-    PlanKind::ChildProtectionNeglect,
-    PlanKind::LookedAfter,
-];
-const STATES: [ActionState; 4] = [
-    ActionState::NotStarted,
-    ActionState::InProgress,
-    ActionState::Achieved,
-    ActionState::NotAchieved,
-];
-const CONFERENCES: [ConferenceKind; 4] = [
-    ConferenceKind::StrategyDiscussion,
-    ConferenceKind::InitialConference,
-    ConferenceKind::CoreGroup,
-    ConferenceKind::ReviewConference,
-];
-
-fn kind_code(k: PlanKind) -> &'static str {
-    match k {
-        PlanKind::ChildInNeed => "child_in_need",
-        PlanKind::ChildProtectionPhysical => "child_protection_physical",
-        PlanKind::ChildProtectionSexual => "child_protection_sexual",
-        PlanKind::ChildProtectionEmotional => "child_protection_emotional",
-        PlanKind::ChildProtectionNeglect => "child_protection_neglect",
-        PlanKind::LookedAfter => "looked_after",
-    }
-}
-
-fn state_code(s: ActionState) -> &'static str {
-    match s {
-        ActionState::NotStarted => "not_started",
-        ActionState::InProgress => "in_progress",
-        ActionState::Achieved => "achieved",
-        ActionState::NotAchieved => "not_achieved",
-    }
-}
-
-fn conference_code(k: ConferenceKind) -> &'static str {
-    match k {
-        ConferenceKind::StrategyDiscussion => "strategy_discussion",
-        ConferenceKind::InitialConference => "initial_conference",
-        ConferenceKind::CoreGroup => "core_group",
-        ConferenceKind::ReviewConference => "review_conference",
-    }
-}
-
-fn options<T: Copy>(
-    all: &[T],
-    code: fn(T) -> &'static str,
-    label: fn(T) -> &'static str,
-) -> Vec<(String, String)> {
-    all.iter()
-        .map(|&v| (code(v).to_owned(), label(v).to_owned()))
-        .collect()
-}
-
-fn from_code<T: Copy>(all: &[T], code: fn(T) -> &'static str, value: &str) -> Option<T> {
-    all.iter().copied().find(|v| code(*v) == value)
-}
 
 fn plan_lines(p: &PlanDetails) -> Vec<(&'static str, String)> {
     vec![
@@ -255,7 +192,7 @@ pub fn PlanSection(
         let p = current.as_ref();
         forms
             .kind
-            .set(kind_code(p.map_or(PlanKind::ChildInNeed, |p| p.kind)).to_owned());
+            .set(choice::Choice::code(p.map_or(PlanKind::ChildInNeed, |p| p.kind)).to_owned());
         forms
             .started
             .set(p.map_or_else(platform::today, |p| p.started_on.clone()));
@@ -297,7 +234,7 @@ pub fn PlanSection(
                     Err(e) => return forms.state.fail(e),
                 };
                 let details = PlanDetails {
-                    kind: from_code(&KINDS, kind_code, &forms.kind.get_untracked())
+                    kind: PlanKind::from_code(&forms.kind.get_untracked())
                         .unwrap_or(PlanKind::ChildInNeed),
                     started_on: started,
                     ended_on: ended,
@@ -320,7 +257,7 @@ pub fn PlanSection(
                 <form class="inline-form" on:submit=submit novalidate autocomplete="off">
                     <h3>"Plan details"</h3>
                     <SelectInput id="plan-kind" label="Kind of plan" value=forms.kind
-                        options=options(&KINDS, kind_code, PlanKind::label)/>
+                        options={choice_options::<PlanKind>()}/>
                     <div class="field-row">
                         <TextInput id="plan-started" label="Started on" kind="date" value=forms.started required=true/>
                         <TextInput id="plan-ended" label="Ended on" kind="date" value=forms.ended hint="Leave empty while the plan is active."/>
@@ -416,7 +353,7 @@ pub fn PlanSection(
     let open_conference = move |_| {
         forms
             .conference_kind
-            .set(conference_code(ConferenceKind::StrategyDiscussion).to_owned());
+            .set(choice::Choice::code(ConferenceKind::StrategyDiscussion).to_owned());
         forms.conference_date.set(platform::today());
         forms.outcome.set(String::new());
         forms.open(Open::Conference);
@@ -443,12 +380,8 @@ pub fn PlanSection(
                 };
                 let c = Conference {
                     id,
-                    kind: from_code(
-                        &CONFERENCES,
-                        conference_code,
-                        &forms.conference_kind.get_untracked(),
-                    )
-                    .unwrap_or(ConferenceKind::StrategyDiscussion),
+                    kind: ConferenceKind::from_code(&forms.conference_kind.get_untracked())
+                        .unwrap_or(ConferenceKind::StrategyDiscussion),
                     date,
                     outcome: forms.outcome.get_untracked().trim().to_owned(),
                     added,
@@ -470,7 +403,7 @@ pub fn PlanSection(
                     <h3>"Add a strategy discussion or conference"</h3>
                     <div class="field-row">
                         <SelectInput id="conference-kind" label="Meeting" value=forms.conference_kind
-                            options=options(&CONFERENCES, conference_code, ConferenceKind::label)/>
+                            options={choice_options::<ConferenceKind>()}/>
                         <TextInput id="conference-date" label="Date held" kind="date" value=forms.conference_date required=true/>
                     </div>
                     <TextArea id="conference-outcome" label="Outcome" value=forms.outcome rows=2/>
@@ -573,7 +506,7 @@ fn ActionItem(action: PlanAction, child: ChildId, today: Date) -> impl IntoView 
         .unwrap_or(ActionState::NotStarted);
     let state = FormState::new();
     let saved = RwSignal::new(None::<String>);
-    let new_state = RwSignal::new(state_code(current).to_owned());
+    let new_state = RwSignal::new(choice::Choice::code(current).to_owned());
     let note = RwSignal::new(String::new());
     let state_id = format!("action-state-{id}");
     let note_id = format!("action-note-{id}");
@@ -626,7 +559,7 @@ fn ActionItem(action: PlanAction, child: ChildId, today: Date) -> impl IntoView 
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
             refresh(&[(state_id.as_str(), new_state), (note_id.as_str(), note)]);
-            let Some(s) = from_code(&STATES, state_code, &new_state.get_untracked()) else {
+            let Some(s) = ActionState::from_code(&new_state.get_untracked()) else {
                 return state.fail("Choose a status.");
             };
             let stamp = match app.stamp() {
@@ -675,8 +608,8 @@ fn ActionItem(action: PlanAction, child: ChildId, today: Date) -> impl IntoView 
                     <select id=state_id.clone() data-testid=state_id.clone()
                         prop:value=move || new_state.get()
                         on:change=move |ev| new_state.set(event_target_value(&ev))>
-                        {STATES.into_iter().map(|s| view! {
-                            <option value=state_code(s) selected=s == current>{s.label()}</option>
+                        {ActionState::ALL.iter().copied().map(|s| view! {
+                            <option value=choice::Choice::code(s) selected=s == current>{s.label()}</option>
                         }).collect_view()}
                     </select>
                 </div>

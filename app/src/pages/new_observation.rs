@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 use shared::catalogue::{self, Indicator};
+use shared::choice::Choice;
 use shared::record::{self, BodyMark, IndicatorEntry, Observation, Source};
 use shared::ChildId;
 
@@ -272,7 +273,7 @@ fn ObservationFormBody(recent: Vec<&'static Indicator>) -> impl IntoView {
                 <select id="obs-source" data-testid="obs-source" aria-describedby="obs-source-hint"
                     prop:value=move || fields.source.get()
                     on:change=move |ev| fields.source.set(event_target_value(&ev))>
-                    {Source::ALL.into_iter().map(|s| view! {
+                    {Source::ALL.iter().copied().map(|s| view! {
                         <option value=s.code() selected=s == Source::Observed>{s.label()}</option>
                     }).collect_view()}
                 </select>

@@ -19,6 +19,17 @@ pub enum AgeGroup {
     YoungPerson,
 }
 
+impl AgeGroup {
+    pub fn label(self) -> &'static str {
+        match self {
+            AgeGroup::Adult => "Adult",
+            AgeGroup::YoungPerson => "Young person (under 18)",
+        }
+    }
+}
+
+crate::choice::choice!(AgeGroup { Adult = "adult", YoungPerson = "young_person" });
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
 #[serde(rename_all = "snake_case")]
 pub enum Household {
@@ -27,6 +38,13 @@ pub enum Household {
     OccasionalContact,
     NoContact,
 }
+
+crate::choice::choice!(Household {
+    LivesWithChild = "lives_with_child",
+    VisitsRegularly = "visits_regularly",
+    OccasionalContact = "occasional_contact",
+    NoContact = "no_contact",
+});
 
 impl Household {
     pub fn label(self) -> &'static str {
@@ -47,6 +65,13 @@ pub enum AssessmentStatus {
     Protective,
     Both,
 }
+
+crate::choice::choice!(AssessmentStatus {
+    NotYetAssessed = "not_yet_assessed",
+    Risk = "risk",
+    Protective = "protective",
+    Both = "both",
+});
 
 impl AssessmentStatus {
     pub fn label(self) -> &'static str {

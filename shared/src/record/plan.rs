@@ -24,6 +24,15 @@ pub enum PlanKind {
     LookedAfter,
 }
 
+crate::choice::choice!(PlanKind {
+    ChildInNeed = "child_in_need",
+    ChildProtectionPhysical = "child_protection_physical",
+    ChildProtectionSexual = "child_protection_sexual",
+    ChildProtectionEmotional = "child_protection_emotional",
+    ChildProtectionNeglect = "child_protection_neglect",
+    LookedAfter = "looked_after",
+});
+
 impl PlanKind {
     pub fn label(self) -> &'static str {
         match self {
@@ -76,6 +85,13 @@ pub enum ActionState {
     Achieved,
     NotAchieved,
 }
+
+crate::choice::choice!(ActionState {
+    NotStarted = "not_started",
+    InProgress = "in_progress",
+    Achieved = "achieved",
+    NotAchieved = "not_achieved",
+});
 
 impl ActionState {
     pub fn is_open(self) -> bool {
@@ -166,6 +182,13 @@ pub enum ConferenceKind {
     CoreGroup,
     ReviewConference,
 }
+
+crate::choice::choice!(ConferenceKind {
+    StrategyDiscussion = "strategy_discussion",
+    InitialConference = "initial_conference",
+    CoreGroup = "core_group",
+    ReviewConference = "review_conference",
+});
 
 impl ConferenceKind {
     pub fn label(self) -> &'static str {

@@ -3,6 +3,7 @@
 //! (`reissue`), the twelve-year case-review replay (`scenario`) and the change policy against
 //! the crafted-change corpus with its property tests (`validate`).
 
+mod choice;
 mod convergence;
 mod merge_rules;
 mod reissue;

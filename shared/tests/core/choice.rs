@@ -1,0 +1,40 @@
+//! Every choice the tablet offers (`shared::choice`): each value's code is its serde name, the
+//! code reads back as the value, each value is offered once and has words.
+
+use shared::catalogue::Category;
+use shared::choice::Choice;
+use shared::record::people::{AgeGroup, AssessmentStatus, Household};
+use shared::record::plan::{ActionState, ConferenceKind, PlanKind};
+use shared::record::{BodyView, Level, MarkKind, Side, Source, Suitability};
+
+fn codes_are_serde_names<T: Choice + serde::Serialize + std::fmt::Debug>() {
+    assert!(!T::ALL.is_empty());
+    for &v in T::ALL {
+        let serde = serde_json::to_value(v).expect("serialise");
+        assert_eq!(serde, serde_json::Value::String(v.code().into()), "{v:?}");
+        assert_eq!(T::from_code(v.code()), Some(v), "{v:?}");
+        assert!(!v.label().is_empty(), "{v:?}");
+    }
+    let mut codes: Vec<&str> = T::ALL.iter().map(|v| v.code()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    assert_eq!(codes.len(), T::ALL.len(), "each value once");
+    assert_eq!(T::from_code("no such code"), None);
+}
+
+#[test]
+fn every_code_is_the_serde_name_of_its_value() {
+    codes_are_serde_names::<PlanKind>();
+    codes_are_serde_names::<ActionState>();
+    codes_are_serde_names::<ConferenceKind>();
+    codes_are_serde_names::<AgeGroup>();
+    codes_are_serde_names::<Household>();
+    codes_are_serde_names::<AssessmentStatus>();
+    codes_are_serde_names::<BodyView>();
+    codes_are_serde_names::<Side>();
+    codes_are_serde_names::<MarkKind>();
+    codes_are_serde_names::<Source>();
+    codes_are_serde_names::<Level>();
+    codes_are_serde_names::<Suitability>();
+    codes_are_serde_names::<Category>();
+}
