@@ -8,7 +8,7 @@ use shared::record::Record;
 use shared::ChildId;
 
 use crate::components::form::{
-    by_line, refresh, show_date, FormError, FormState, SavedMessage, SelectInput, TextArea,
+    by_line, refresh, show_date, FormError, FormState, SavedMessage, SelectText, TextArea,
     TextInput,
 };
 use crate::platform;
@@ -261,7 +261,7 @@ pub fn NeglectSection(record: Memo<Record>, child: ChildId) -> impl IntoView {
                 <TextInput id="neglect-date" label="Date" kind="date" value=date required=true/>
                 <div class="field-row">
                     {AREA_IDS.into_iter().zip(scores).zip(labels).map(|((id, value), label)| view! {
-                        <SelectInput id label value options=score_options()/>
+                        <SelectText id label value options=score_options()/>
                     }).collect_view()}
                 </div>
                 <TextArea id="neglect-note" label="Note" value=note rows=2/>

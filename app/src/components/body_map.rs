@@ -9,9 +9,10 @@
 //! 11 (item 5) splits it into `body_map/`.
 
 use leptos::prelude::*;
-use shared::choice::Choice;
+use shared::choice::Choice as _;
 use shared::record::{BodyMark, BodyView, MarkKind, Side};
 
+use crate::components::form::SelectInput;
 use crate::platform;
 
 const VB_W: f64 = 200.0;
@@ -168,7 +169,7 @@ pub fn places(view: BodyView) -> Vec<Place> {
         for x in xs {
             let side = side_at(view, x);
             let label = if paired {
-                format!("{region} ({})", Choice::label(side).to_lowercase())
+                format!("{region} ({})", side.label().to_lowercase())
             } else {
                 region.to_owned()
             };
@@ -260,7 +261,7 @@ pub fn StaticOutline(
                 {outline(view)}
                 {dots.into_iter().map(|d| dot(d, mark_testid)).collect_view()}
             </svg>
-            <figcaption>{Choice::label(view)}</figcaption>
+            <figcaption>{view.label()}</figcaption>
         </figure>
     }
 }
@@ -275,8 +276,8 @@ pub fn describe(m: &BodyMark) -> String {
         } else {
             m.region.trim()
         },
-        Choice::label(m.side).to_lowercase(),
-        Choice::label(m.view).to_lowercase()
+        m.side.label().to_lowercase(),
+        m.view.label().to_lowercase()
     )];
     if !m.size.trim().is_empty() {
         parts.push(format!("size {}", m.size.trim()));
@@ -311,7 +312,7 @@ pub fn ObservationMarks(marks: Vec<BodyMark>) -> impl IntoView {
                 .collect();
             let label = format!(
                 "Body outline, {}, with {} mark(s)",
-                Choice::label(v).to_lowercase(),
+                v.label().to_lowercase(),
                 dots.len()
             );
             view! { <StaticOutline view=v dots label/> }
@@ -343,9 +344,9 @@ pub fn BodyMapEditor(marks: RwSignal<Vec<BodyMark>>) -> impl IntoView {
     let current = RwSignal::new(BodyView::Front);
     let placing = RwSignal::new(None::<Placing>);
     let announce = RwSignal::new(String::new());
-    let kind = RwSignal::new(MarkKind::Bruise.code().to_owned());
+    let kind = RwSignal::new(MarkKind::Bruise);
     let region = RwSignal::new(String::new());
-    let side = RwSignal::new(Choice::code(Side::Midline).to_owned());
+    let side = RwSignal::new(Side::Midline);
     let size = RwSignal::new(String::new());
     let colour = RwSignal::new(String::new());
     let note = RwSignal::new(String::new());
@@ -354,18 +355,18 @@ pub fn BodyMapEditor(marks: RwSignal<Vec<BodyMark>>) -> impl IntoView {
 
     let start = move |p: Placing, prefill_region: &str, prefill_side: Side| {
         placing.set(Some(p));
-        kind.set(MarkKind::Bruise.code().to_owned());
+        kind.set(MarkKind::Bruise);
         region.set(prefill_region.to_owned());
-        side.set(Choice::code(prefill_side).to_owned());
+        side.set(prefill_side);
         size.set(String::new());
         colour.set(String::new());
         note.set(String::new());
         error.set(None);
         announce.set(format!(
             "Mark placed on the {}: {}, {}. Describe it below, then add it.",
-            Choice::label(p.view).to_lowercase(),
+            p.view.label().to_lowercase(),
             prefill_region,
-            Choice::label(prefill_side).to_lowercase()
+            prefill_side.label().to_lowercase()
         ));
     };
 
@@ -410,9 +411,7 @@ pub fn BodyMapEditor(marks: RwSignal<Vec<BodyMark>>) -> impl IntoView {
             return;
         };
         crate::components::form::refresh(&[
-            ("mark-kind", kind),
             ("mark-region", region),
-            ("mark-side", side),
             ("mark-size", size),
             ("mark-colour", colour),
             ("mark-note", note),
@@ -430,8 +429,8 @@ pub fn BodyMapEditor(marks: RwSignal<Vec<BodyMark>>) -> impl IntoView {
             x: p.x,
             y: p.y,
             region: region.get_untracked().trim().to_owned(),
-            side: Side::from_code(&side.get_untracked()).unwrap_or_default(),
-            kind: MarkKind::from_code(&kind.get_untracked()).unwrap_or_default(),
+            side: side.get_untracked(),
+            kind: kind.get_untracked(),
             size: size.get_untracked().trim().to_owned(),
             colour_age: colour.get_untracked().trim().to_owned(),
             note: note.get_untracked().trim().to_owned(),
@@ -477,13 +476,13 @@ pub fn BodyMapEditor(marks: RwSignal<Vec<BodyMark>>) -> impl IntoView {
                 type="button"
                 class=move || if current.get() == v { "button toggle on" } else { "button secondary toggle" }
                 aria-pressed=move || (current.get() == v).to_string()
-                data-testid=format!("body-map-view-{}", Choice::code(v))
+                data-testid=format!("body-map-view-{}", v.code())
                 on:click=move |_| {
                     current.set(v);
                     place_choice.set("0".to_owned());
                 }
             >
-                {Choice::label(v)}
+                {v.label()}
             </button>
         }
     };
@@ -521,13 +520,13 @@ pub fn BodyMapEditor(marks: RwSignal<Vec<BodyMark>>) -> impl IntoView {
             <svg
                 id="body-map-svg"
                 class="body-map-svg"
-                data-testid=format!("body-map-{}", Choice::code(v))
+                data-testid=format!("body-map-{}", v.code())
                 viewBox=VIEW_BOX
                 preserveAspectRatio="none"
                 role="img"
                 aria-label=format!(
                     "Body outline, {}. Tap where the mark is, or choose a region below.",
-                    Choice::label(v).to_lowercase()
+                    v.label().to_lowercase()
                 )
                 on:click=on_tap
             >
@@ -551,35 +550,16 @@ pub fn BodyMapEditor(marks: RwSignal<Vec<BodyMark>>) -> impl IntoView {
             let n = marks.with_untracked(Vec::len) + 1;
             view! {
                 <fieldset class="mark-editor" on:keydown=on_keydown>
-                    <legend>{format!("Describe mark {n} ({})", Choice::label(p.view).to_lowercase())}</legend>
+                    <legend>{format!("Describe mark {n} ({})", p.view.label().to_lowercase())}</legend>
                     <div class="field-row">
-                        <div class="field">
-                            <label for="mark-kind">"Type of mark"</label>
-                            <select id="mark-kind" data-testid="mark-kind"
-                                prop:value=move || kind.get()
-                                on:change=move |ev| kind.set(event_target_value(&ev))>
-                                {MarkKind::ALL.iter().copied().map(|k| view! {
-                                    <option value=k.code() selected=k == MarkKind::Bruise>{k.label()}</option>
-                                }).collect_view()}
-                            </select>
-                        </div>
+                        <SelectInput id="mark-kind" label="Type of mark" value=kind/>
                         <div class="field">
                             <label for="mark-region">"Body region"</label>
                             <input id="mark-region" type="text" data-testid="mark-region"
                                 prop:value=move || region.get()
                                 on:input=move |ev| region.set(event_target_value(&ev))/>
                         </div>
-                        <div class="field">
-                            <label for="mark-side">"Side (the child's own)"</label>
-                            <select id="mark-side" data-testid="mark-side"
-                                prop:value=move || side.get()
-                                on:change=move |ev| side.set(event_target_value(&ev))>
-                                {[Side::Left, Side::Right, Side::Midline].into_iter().map(|s| {
-                                    let selected = side.get_untracked() == Choice::code(s);
-                                    view! { <option value=Choice::code(s) selected=selected>{Choice::label(s)}</option> }
-                                }).collect_view()}
-                            </select>
-                        </div>
+                        <SelectInput id="mark-side" label="Side (the child's own)" value=side/>
                     </div>
                     <div class="field-row">
                         <div class="field">
@@ -746,7 +726,7 @@ pub fn BodyMapCompare(marks: Signal<Vec<DatedMark>>) -> impl IntoView {
                     .collect();
                 let label = format!(
                     "Body outline, {}, with {} mark(s)",
-                    Choice::label(v).to_lowercase(),
+                    v.label().to_lowercase(),
                     dots.len()
                 );
                 view! { <StaticOutline view=v dots label mark_testid="body-map-mark"/> }
@@ -776,7 +756,7 @@ pub fn BodyMapCompare(marks: Signal<Vec<DatedMark>>) -> impl IntoView {
                                 <td><span class="swatch" style=format!("background:{colour}")>{n}</span></td>
                                 <td>{show(&m.date)}</td>
                                 <td>{m.mark.kind.label()}</td>
-                                <td>{format!("{} ({}, {})", m.mark.region, Choice::label(m.mark.side).to_lowercase(), Choice::label(m.mark.view).to_lowercase())}</td>
+                                <td>{format!("{} ({}, {})", m.mark.region, m.mark.side.label().to_lowercase(), m.mark.view.label().to_lowercase())}</td>
                                 <td>{details.join("; ")}</td>
                                 <td>{m.author}</td>
                             </tr>

@@ -110,6 +110,7 @@ pub fn TextInput(
                 inputmode=(kind == "number").then_some("numeric")
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
+                on:change=move |ev| value.set(event_target_value(&ev))
             />
         </div>
     }
@@ -138,19 +139,56 @@ pub fn TextArea(
                 aria-describedby=hint.map(|_| hint_id.clone())
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
+                on:change=move |ev| value.set(event_target_value(&ev))
             ></textarea>
         </div>
     }
 }
 
-/// A select with its label; `options` are (value, label).
+/// A select offering every value of a [`Choice`], bound to a signal of that type.
 #[component]
-pub fn SelectInput(
+pub fn SelectInput<T: Choice + Send + Sync>(
+    id: &'static str,
+    label: &'static str,
+    value: RwSignal<T>,
+    #[prop(optional)] hint: Option<&'static str>,
+) -> impl IntoView {
+    let options = T::ALL
+        .iter()
+        .map(|v| (v.code().to_owned(), v.label().to_owned()))
+        .collect();
+    let shown = Signal::derive(move || value.get().code().to_owned());
+    let chosen = move |code: String| {
+        if let Some(v) = T::from_code(&code) {
+            value.set(v);
+        }
+    };
+    select(id, label, hint, options, shown, chosen)
+}
+
+/// A select over values known only at run time (children, scores); `options` are
+/// (value, label). Enums use [`SelectInput`].
+#[component]
+pub fn SelectText(
     id: &'static str,
     label: &'static str,
     value: RwSignal<String>,
     options: Vec<(String, String)>,
     #[prop(optional)] hint: Option<&'static str>,
+) -> impl IntoView {
+    select(id, label, hint, options, value.into(), move |v| {
+        value.set(v)
+    })
+}
+
+/// The labelled select both kinds draw; `chosen` receives the picked option's value.
+fn select(
+    id: &'static str,
+    label: &'static str,
+    hint: Option<&'static str>,
+    options: Vec<(String, String)>,
+    value: Signal<String>,
+    chosen: impl Fn(String) + 'static,
 ) -> impl IntoView {
     let hint_id = format!("{id}-hint");
     let initial = value.get_untracked();
@@ -163,7 +201,7 @@ pub fn SelectInput(
                 data-testid=id
                 aria-describedby=hint.map(|_| hint_id.clone())
                 prop:value=move || value.get()
-                on:change=move |ev| value.set(event_target_value(&ev))
+                on:change=move |ev| chosen(event_target_value(&ev))
             >
                 {options.into_iter().map(|(v, l)| {
                     let selected = v == initial;
@@ -172,14 +210,6 @@ pub fn SelectInput(
             </select>
         </div>
     }
-}
-
-/// The options of a select offering every value of `T` (see `shared::choice`).
-pub fn choice_options<T: Choice>() -> Vec<(String, String)> {
-    T::ALL
-        .iter()
-        .map(|v| (v.code().to_owned(), v.label().to_owned()))
-        .collect()
 }
 
 /// Takes each control's value as the page shows it, so values set without an `input` event

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use shared::catalogue::{self, Category, Indicator};
-use shared::choice::Choice;
+use shared::choice::Choice as _;
 use shared::record::{Level, Suitability};
 
 use crate::platform;
@@ -213,7 +213,7 @@ fn indicator_row(
                     <select
                         id=level_id.clone()
                         data-testid=format!("indicator-level-{code}")
-                        prop:value=move || selected.with(|s| s.get(code).map(|t| t.level).map(Choice::code).unwrap_or("consider"))
+                        prop:value=move || selected.with(|s| s.get(code).map(|t| t.level).map(Level::code).unwrap_or("consider"))
                         on:change=move |ev| {
                             let level = if event_target_value(&ev) == "suspect" { Level::Suspect } else { Level::Consider };
                             selected.update(|s| {

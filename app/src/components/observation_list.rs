@@ -9,7 +9,7 @@ use shared::record::{Observation, Record};
 use shared::ChildId;
 
 use crate::components::form::{
-    by_line, content_key, refresh, FormError, FormState, SavedMessage, SelectInput, TextArea,
+    by_line, content_key, refresh, FormError, FormState, SavedMessage, SelectText, TextArea,
 };
 use crate::components::ObservationCard;
 use crate::platform;
@@ -265,7 +265,7 @@ fn ObservationEntry(entry: Entry, forms: Forms, child: ChildId) -> impl IntoView
                 <form class="inline-form" on:submit=submit novalidate autocomplete="off">
                     <h4>"Amend this observation"</h4>
                     <p class="hint">"The original is kept; your correction is shown under it with your name and reason."</p>
-                    <SelectInput id="amendment-field" label="What needs correcting" value=forms.field
+                    <SelectText id="amendment-field" label="What needs correcting" value=forms.field
                         options=FIELDS.iter().map(|(v, l)| ((*v).to_owned(), (*l).to_owned())).collect()/>
                     {original}
                     <TextArea id="amendment-text" label="Correction" value=forms.text required=true/>

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use shared::analytics::{Flag, Overview, Prompt};
-use shared::choice::Choice;
+use shared::choice::Choice as _;
 
 use crate::platform;
 

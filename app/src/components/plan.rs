@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use shared::analytics::Overview;
 use shared::calendar::Date;
-use shared::choice::{self, Choice as _};
+use shared::choice::Choice as _;
 use shared::record::plan::{
     self, ActionBase, ActionState, ActionStatus, Conference, ConferenceKind, PlanAction,
     PlanDetails, PlanKind,
@@ -17,8 +17,8 @@ use shared::ChildId;
 
 use crate::components::conflict::{Choice, ConflictView};
 use crate::components::form::{
-    by_line, choice_options, content_key, refresh, show_date, today, FormError, FormState,
-    SavedMessage, SelectInput, TextArea, TextInput,
+    by_line, content_key, refresh, show_date, today, FormError, FormState, SavedMessage,
+    SelectInput, TextArea, TextInput,
 };
 use crate::platform;
 use crate::state::use_app;
@@ -62,7 +62,7 @@ enum Open {
 #[derive(Debug, Clone, Copy)]
 struct Forms {
     open: RwSignal<Option<Open>>,
-    kind: RwSignal<String>,
+    kind: RwSignal<PlanKind>,
     started: RwSignal<String>,
     ended: RwSignal<String>,
     contingency: RwSignal<String>,
@@ -71,7 +71,7 @@ struct Forms {
     who: RwSignal<String>,
     due: RwSignal<String>,
     measure: RwSignal<String>,
-    conference_kind: RwSignal<String>,
+    conference_kind: RwSignal<ConferenceKind>,
     conference_date: RwSignal<String>,
     outcome: RwSignal<String>,
     state: FormState,
@@ -83,7 +83,7 @@ impl Forms {
         let s = || RwSignal::new(String::new());
         Forms {
             open: RwSignal::new(None),
-            kind: s(),
+            kind: RwSignal::new(PlanKind::ChildInNeed),
             started: s(),
             ended: s(),
             contingency: s(),
@@ -92,7 +92,7 @@ impl Forms {
             who: s(),
             due: s(),
             measure: s(),
-            conference_kind: s(),
+            conference_kind: RwSignal::new(ConferenceKind::StrategyDiscussion),
             conference_date: s(),
             outcome: s(),
             state: FormState::new(),
@@ -190,9 +190,7 @@ pub fn PlanSection(
     let open_plan = move |_| {
         let current = plan_field.with_untracked(|f| f.latest().map(|p| p.value.clone()));
         let p = current.as_ref();
-        forms
-            .kind
-            .set(choice::Choice::code(p.map_or(PlanKind::ChildInNeed, |p| p.kind)).to_owned());
+        forms.kind.set(p.map_or(PlanKind::ChildInNeed, |p| p.kind));
         forms
             .started
             .set(p.map_or_else(platform::today, |p| p.started_on.clone()));
@@ -215,7 +213,6 @@ pub fn PlanSection(
             let submit = move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
                 refresh(&[
-                    ("plan-kind", forms.kind),
                     ("plan-started", forms.started),
                     ("plan-ended", forms.ended),
                     ("plan-contingency", forms.contingency),
@@ -234,8 +231,7 @@ pub fn PlanSection(
                     Err(e) => return forms.state.fail(e),
                 };
                 let details = PlanDetails {
-                    kind: PlanKind::from_code(&forms.kind.get_untracked())
-                        .unwrap_or(PlanKind::ChildInNeed),
+                    kind: forms.kind.get_untracked(),
                     started_on: started,
                     ended_on: ended,
                     contingency: forms.contingency.get_untracked().trim().to_owned(),
@@ -256,8 +252,7 @@ pub fn PlanSection(
             view! {
                 <form class="inline-form" on:submit=submit novalidate autocomplete="off">
                     <h3>"Plan details"</h3>
-                    <SelectInput id="plan-kind" label="Kind of plan" value=forms.kind
-                        options={choice_options::<PlanKind>()}/>
+                    <SelectInput id="plan-kind" label="Kind of plan" value=forms.kind/>
                     <div class="field-row">
                         <TextInput id="plan-started" label="Started on" kind="date" value=forms.started required=true/>
                         <TextInput id="plan-ended" label="Ended on" kind="date" value=forms.ended hint="Leave empty while the plan is active."/>
@@ -353,7 +348,7 @@ pub fn PlanSection(
     let open_conference = move |_| {
         forms
             .conference_kind
-            .set(choice::Choice::code(ConferenceKind::StrategyDiscussion).to_owned());
+            .set(ConferenceKind::StrategyDiscussion);
         forms.conference_date.set(platform::today());
         forms.outcome.set(String::new());
         forms.open(Open::Conference);
@@ -366,7 +361,6 @@ pub fn PlanSection(
             let submit = move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
                 refresh(&[
-                    ("conference-kind", forms.conference_kind),
                     ("conference-date", forms.conference_date),
                     ("conference-outcome", forms.outcome),
                 ]);
@@ -380,8 +374,7 @@ pub fn PlanSection(
                 };
                 let c = Conference {
                     id,
-                    kind: ConferenceKind::from_code(&forms.conference_kind.get_untracked())
-                        .unwrap_or(ConferenceKind::StrategyDiscussion),
+                    kind: forms.conference_kind.get_untracked(),
                     date,
                     outcome: forms.outcome.get_untracked().trim().to_owned(),
                     added,
@@ -402,8 +395,7 @@ pub fn PlanSection(
                 <form class="inline-form" on:submit=submit novalidate autocomplete="off">
                     <h3>"Add a strategy discussion or conference"</h3>
                     <div class="field-row">
-                        <SelectInput id="conference-kind" label="Meeting" value=forms.conference_kind
-                            options={choice_options::<ConferenceKind>()}/>
+                        <SelectInput id="conference-kind" label="Meeting" value=forms.conference_kind/>
                         <TextInput id="conference-date" label="Date held" kind="date" value=forms.conference_date required=true/>
                     </div>
                     <TextArea id="conference-outcome" label="Outcome" value=forms.outcome rows=2/>
@@ -506,7 +498,7 @@ fn ActionItem(action: PlanAction, child: ChildId, today: Date) -> impl IntoView 
         .unwrap_or(ActionState::NotStarted);
     let state = FormState::new();
     let saved = RwSignal::new(None::<String>);
-    let new_state = RwSignal::new(choice::Choice::code(current).to_owned());
+    let new_state = RwSignal::new(current);
     let note = RwSignal::new(String::new());
     let state_id = format!("action-state-{id}");
     let note_id = format!("action-note-{id}");
@@ -554,14 +546,11 @@ fn ActionItem(action: PlanAction, child: ChildId, today: Date) -> impl IntoView 
     };
 
     let submit = {
-        let (child, id, state_id, note_id) =
-            (child.clone(), id.clone(), state_id.clone(), note_id.clone());
+        let (child, id, note_id) = (child.clone(), id.clone(), note_id.clone());
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
-            refresh(&[(state_id.as_str(), new_state), (note_id.as_str(), note)]);
-            let Some(s) = ActionState::from_code(&new_state.get_untracked()) else {
-                return state.fail("Choose a status.");
-            };
+            refresh(&[(note_id.as_str(), note)]);
+            let s = new_state.get_untracked();
             let stamp = match app.stamp() {
                 Ok(s) => s,
                 Err(e) => return state.fail(e),
@@ -606,10 +595,14 @@ fn ActionItem(action: PlanAction, child: ChildId, today: Date) -> impl IntoView 
                 <div class="field">
                     <label for=state_id.clone()>{format!("New status for “{}”", base.what)}</label>
                     <select id=state_id.clone() data-testid=state_id.clone()
-                        prop:value=move || new_state.get()
-                        on:change=move |ev| new_state.set(event_target_value(&ev))>
-                        {ActionState::ALL.iter().copied().map(|s| view! {
-                            <option value=choice::Choice::code(s) selected=s == current>{s.label()}</option>
+                        prop:value=move || new_state.get().code()
+                        on:change=move |ev| {
+                            if let Some(s) = ActionState::from_code(&event_target_value(&ev)) {
+                                new_state.set(s);
+                            }
+                        }>
+                        {ActionState::ALL.iter().map(|&s| view! {
+                            <option value=s.code() selected=s == current>{s.label()}</option>
                         }).collect_view()}
                     </select>
                 </div>

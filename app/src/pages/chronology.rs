@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::analytics::{ChronologyItem, ItemKind};
 use shared::catalogue::Category;
-use shared::choice::Choice;
+use shared::choice::Choice as _;
 use shared::record::Observation;
 use shared::ChildId;
 use wasm_bindgen::JsCast;
