@@ -51,7 +51,7 @@ pub use apply::{apply_ready, apply_ready_keeping, ApplyError};
 pub(crate) use ops::resolvable;
 
 /// Bytes an honest tablet appends to its device id to make an actor: 8 fresh random bytes
-/// per page load (`app/src/sync/engine.rs` `fresh_actor`).
+/// per page load (`app/src/engine.rs` `fresh_actor`).
 pub const ACTOR_SUFFIX_LEN: usize = 8;
 
 /// Deepest nesting of objects in a new entry or stamped value, counting it as 1 (Quilt's
