@@ -131,6 +131,35 @@ fn decode_chunks<'a>(
     Ok(changes)
 }
 
+/// Whether a sync message's Bloom filter has parameters Automerge can use safely: empty, or at
+/// least one entry with 1-64 bits per entry and 1-64 probes (Automerge writes 10 and 7).
+fn honest_bloom(bloom: &sync::BloomFilter) -> bool {
+    let bytes = bloom.to_bytes();
+    let mut rest = bytes.as_slice();
+    let mut next = || leb128(&mut rest);
+    match (next(), next(), next()) {
+        _ if bytes.is_empty() => true,
+        (Some(entries), Some(bits_per_entry), Some(probes)) => {
+            entries > 0 && (1..=64).contains(&bits_per_entry) && (1..=64).contains(&probes)
+        }
+        _ => false,
+    }
+}
+
+/// Reads one unsigned LEB128 number off the front of `bytes`.
+fn leb128(bytes: &mut &[u8]) -> Option<u64> {
+    let mut value: u64 = 0;
+    for shift in (0..64).step_by(7) {
+        let (&b, rest) = bytes.split_first()?;
+        *bytes = rest;
+        value |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
 /// The first bytes of every Automerge chunk.
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 const CHANGE_CHUNK: u8 = 1;
@@ -266,6 +295,11 @@ fn merge_into(
         let Ok(mut msg) = sync::Message::decode(&raw.0) else {
             return rejected("the sync message could not be decoded");
         };
+        // Automerge trusts a Bloom filter's parameters: no bits per entry divides by zero, and
+        // billions of probes allocate gigabytes. Only what an honest peer sends gets through.
+        if !msg.have.iter().all(|have| honest_bloom(&have.bloom)) {
+            return rejected("the sync message could not be decoded");
+        }
         // Changes the message carries go through the same door as the fast path's, with the
         // same bounds, and are judged with them; Automerge is then given the message without
         // them, so it never applies a change itself, nor queues one with a missing dependency
@@ -421,6 +455,46 @@ mod tests {
         tx.commit();
         let mut change = doc.get_changes(&before).remove(0).clone();
         Bytes(change.bytes().into_owned())
+    }
+
+    /// Found by the fuzzer: a Bloom filter with entries but no bits per entry made Automerge
+    /// divide by zero while answering; one with billions of probes would allocate gigabytes.
+    #[test]
+    fn a_sync_message_with_a_crafted_bloom_filter_is_refused_not_panicked_on() {
+        let doc = crate::record::genesis(&"child-1".parse().expect("id"));
+        for (bloom, honest) in [
+            (&[1u8, 0, 7][..], false),
+            (&[1, 10, 0, 0, 0], false),
+            (&[1, 10, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0], false),
+            (&[1, 10, 7, 0, 0], true),
+        ] {
+            let bloom = sync::BloomFilter::try_from(bloom).expect("a filter");
+            assert_eq!(honest_bloom(&bloom), honest, "{bloom:?}");
+            let mut msg = doc
+                .clone()
+                .generate_sync_message(&mut sync::State::new())
+                .expect("a message");
+            msg.have = vec![sync::Have {
+                last_sync: Vec::new(),
+                bloom,
+            }];
+            let req = ChildSyncRequest {
+                child_id: "child-1".parse().expect("id"),
+                server_heads: None,
+                changes: Vec::new(),
+                sync_message: Some(Bytes(msg.encode())),
+            };
+            let mut server = doc.clone();
+            let merge = merge_child(
+                &mut server,
+                &req,
+                Limits::default(),
+                &accept_all,
+                &no_change_bytes,
+            );
+            let refused = matches!(merge.result, ChildResult::Rejected { .. });
+            assert_eq!(refused, !honest, "{:?}", merge.result);
+        }
     }
 
     #[test]
