@@ -1,8 +1,5 @@
 //! People around the child: who they are, whether they live there, known risk information and
 //! an assessment status. Adults nobody has assessed are flagged until someone does.
-//!
-//! tidy: long file — no good reason: the person and assessment forms are inline. Issue 11 (one form
-//! pattern) gives each form its own file.
 
 use leptos::prelude::*;
 use shared::choice::Choice as _;
