@@ -62,14 +62,13 @@ fn merge(req: &ChildSyncRequest) {
     let check = |b: &automerge::Automerge, a: &automerge::Automerge, new: &[Change]| {
         validate::check_applied(b, a, new, &sender, &|_| 0, Policy::default())
             .map(|_| ())
-            .map_err(|r| r.to_string())
     };
     let outcome = server::merge_child(
         &mut doc,
         req,
         Limits::default(),
         &check,
-        &server::no_stored_bytes,
+        &server::no_change_bytes,
     );
     if matches!(outcome.result, ChildResult::Rejected { .. }) {
         assert_eq!(
