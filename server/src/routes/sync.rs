@@ -31,13 +31,10 @@ async fn sync(
     let plan = CaseloadSync::plan(&req, &caseload, state.config.max_children_per_sync)
         .map_err(|refusal| ApiError::BadRequest(refusal.to_string()))?;
     let sender = auth.sender();
-    let mut merged = Vec::new();
-    for (req, done) in plan.to_merge().into_iter().zip(
-        state
-            .documents
-            .merge_caseload(&sender, &plan.to_merge())
-            .await,
-    ) {
+    let to_merge = plan.to_merge();
+    let results = state.documents.merge_caseload(&sender, &to_merge).await;
+    let mut merged = Vec::with_capacity(to_merge.len());
+    for (req, done) in to_merge.iter().zip(results) {
         merged.push(match done {
             Ok(result) => result,
             // One child's storage failure must not block acknowledging the others.

@@ -98,7 +98,8 @@ impl<'a> CaseloadSync<'a> {
     /// The answer: `merged` holds one result per child of [`Self::to_merge`] and `sent` one
     /// per child of [`Self::to_send`], in those orders; refused children are revoked.
     pub fn answer(&self, merged: Vec<ChildResult>, sent: Vec<ChildResult>) -> Vec<Answer> {
-        assert_eq!(merged.len(), self.to_merge().len(), "one result per merge");
+        let to_merge = self.named.iter().filter(|(_, allowed)| *allowed).count();
+        assert_eq!(merged.len(), to_merge, "one result per merge");
         assert_eq!(sent.len(), self.unnamed.len(), "one result per child sent");
         let mut merged = merged.into_iter();
         let named = self.named.iter().map(|(c, allowed)| {

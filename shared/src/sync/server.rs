@@ -135,10 +135,12 @@ fn decode_chunks<'a>(
 /// least one entry with 1-64 bits per entry and 1-64 probes (Automerge writes 10 and 7).
 fn honest_bloom(bloom: &sync::BloomFilter) -> bool {
     let bytes = bloom.to_bytes();
+    if bytes.is_empty() {
+        return true;
+    }
     let mut rest = bytes.as_slice();
     let mut next = || leb128(&mut rest);
     match (next(), next(), next()) {
-        _ if bytes.is_empty() => true,
         (Some(entries), Some(bits_per_entry), Some(probes)) => {
             entries > 0 && (1..=64).contains(&bits_per_entry) && (1..=64).contains(&probes)
         }
@@ -180,15 +182,7 @@ pub fn change_size(bytes: &[u8], max: usize) -> Result<usize, DecodeError> {
     if magic != MAGIC {
         return Err(not_a_change);
     }
-    let mut len: u64 = 0;
-    for shift in (0..64).step_by(7) {
-        let (&b, tail) = rest.split_first().ok_or(not_a_change)?;
-        rest = tail;
-        len |= u64::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            break;
-        }
-    }
+    let len = leb128(&mut rest).ok_or(not_a_change)?;
     let body = usize::try_from(len)
         .ok()
         .and_then(|n| rest.get(..n))
