@@ -113,27 +113,6 @@ pub fn format_occurred(s: &str) -> String {
     }
 }
 
-/// The current value of a form control by element id, read straight from the page. Forms keep
-/// their values in signals; reading the page once more on submit also catches values set
-/// without an `input` event (autofill, assistive tools, scripts).
-pub fn control_value(id: &str) -> Option<String> {
-    use wasm_bindgen::JsCast;
-    let element = web_sys::window()?.document()?.get_element_by_id(id)?;
-    if let Some(input) = element.dyn_ref::<web_sys::HtmlInputElement>() {
-        return Some(if input.type_() == "checkbox" {
-            input.checked().to_string()
-        } else {
-            input.value()
-        });
-    }
-    if let Some(area) = element.dyn_ref::<web_sys::HtmlTextAreaElement>() {
-        return Some(area.value());
-    }
-    element
-        .dyn_ref::<web_sys::HtmlSelectElement>()
-        .map(web_sys::HtmlSelectElement::value)
-}
-
 /// Registers the service worker that lets the app open without a network. Failures only mean
 /// the app will not open offline, so they are reported on the console, which holds no records.
 pub fn register_service_worker() {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use automerge::ActorId;
 use shared::api::LoginResponse;
+use shared::record::stamped::Stamp;
 use shared::record::{self, IndicatorEntry, Level, Observation, Source};
 use shared::sync::{Caseload, ChildResult, SyncResponse};
 use shared::ChildId;
@@ -135,6 +136,29 @@ impl SimTablet {
         record::add_observation(&mut replica.doc, &obs, obs.recorded_at_ms)?;
         self.unacknowledged.insert((child.clone(), id.clone()));
         Ok(id)
+    }
+
+    /// Makes any other change to a child's record offline, stamped by this tablet's user now.
+    pub fn change(
+        &mut self,
+        child: &ChildId,
+        f: impl FnOnce(&mut record::Automerge, &Stamp) -> Result<()>,
+    ) -> Result<()> {
+        let user = self.user.as_ref().context("signed in")?;
+        let stamp = Stamp {
+            by: user.id.clone(),
+            by_name: user.display_name.clone(),
+            at_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_millis() as i64,
+        };
+        let replica = self
+            .caseload
+            .replicas
+            .get_mut(child)
+            .context("child not on this tablet")?;
+        f(&mut replica.doc, &stamp)?;
+        Ok(())
     }
 
     /// One sync request. Observations recorded before it was sent are acknowledged when their

@@ -8,103 +8,20 @@ use shared::record::Record;
 use shared::ChildId;
 
 use crate::components::form::{
-    by_line, refresh, show_date, FormError, FormState, SavedMessage, SelectText, TextArea,
-    TextInput,
+    by_line, show_date, FormState, Forms, InlineForm, SavedMessage, SelectText, TextArea, TextInput,
 };
 use crate::platform;
 use crate::state::use_app;
 
 #[component]
 pub fn ScalingSection(record: Memo<Record>, child: ChildId) -> impl IntoView {
-    let app = use_app();
     let list = Memo::new(move |_| record.with(|r| r.scalings.clone()));
-    let open = RwSignal::new(false);
-    let date = RwSignal::new(String::new());
-    let score = RwSignal::new(String::new());
-    let rationale = RwSignal::new(String::new());
-    let state = FormState::new();
-    let saved = RwSignal::new(None::<String>);
-
-    let open_form = move |_| {
-        date.set(platform::today());
-        score.set(String::new());
-        rationale.set(String::new());
-        state.error.set(None);
-        saved.set(None);
-        open.set(true);
-    };
-
-    let form = move || {
-        let child = child.clone();
-        let submit = move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            refresh(&[
-                ("scaling-date", date),
-                ("scaling-score", score),
-                ("scaling-rationale", rationale),
-            ]);
-            let d = date.get_untracked();
-            if d.parse::<Date>().is_err() {
-                return state.fail("Enter the date of the scaling.");
-            }
-            let Some(value) = score
-                .get_untracked()
-                .trim()
-                .parse::<u8>()
-                .ok()
-                .filter(|s| *s <= 10)
-            else {
-                return state.fail("Enter a score from 0 to 10.");
-            };
-            let (added, id) = match (app.stamp(), platform::new_id()) {
-                (Ok(s), Ok(id)) => (s, id),
-                (Err(e), _) | (_, Err(e)) => return state.fail(e),
-            };
-            let agency = app
-                .session
-                .with_untracked(|s| s.as_ref().map(|s| s.user.agency.clone()))
-                .unwrap_or_default();
-            let s = Scaling {
-                id,
-                date: d,
-                score: value,
-                rationale: rationale.get_untracked().trim().to_owned(),
-                agency,
-                added,
-            };
-            state.save(
-                app,
-                child.clone(),
-                move |doc| assessments::add_scaling(doc, &s),
-                move || {
-                    open.set(false);
-                    saved.set(Some(format!(
-                        "Safety scale of {value} saved on this tablet."
-                    )));
-                },
-            );
-        };
-        view! {
-            <form class="inline-form" on:submit=submit novalidate autocomplete="off">
-                <h3>"Add a safety scaling"</h3>
-                <div class="field-row">
-                    <TextInput id="scaling-date" label="Date" kind="date" value=date required=true/>
-                    <TextInput id="scaling-score" label="Score (0 to 10)" kind="number" value=score required=true
-                        hint="0: the child will certainly be harmed again. 10: safe enough to close."/>
-                </div>
-                <TextArea id="scaling-rationale" label="Rationale" value=rationale rows=3
-                    hint="Why this score: what worries you, what is working, what needs to happen."/>
-                <FormError state/>
-                <div class="form-actions">
-                    <button type="submit" class="button primary" data-testid="scaling-save" disabled=move || state.saving.get()>"Save scaling"</button>
-                    <button type="button" class="button secondary" on:click=move |_| open.set(false)>"Cancel"</button>
-                </div>
-            </form>
-        }
-    };
+    let forms: Forms<()> = Forms::new();
+    let open = forms.shows(());
+    let form = move || view! { <ScalingForm child=child.clone() forms/> };
 
     view! {
-        <SavedMessage message=saved/>
+        <SavedMessage message=forms.saved/>
         {move || list.with(Vec::is_empty).then(|| view! { <p class="hint">"No safety scalings yet."</p> })}
         <ol class="scaling-list">
             {move || {
@@ -136,7 +53,7 @@ pub fn ScalingSection(record: Memo<Record>, child: ChildId) -> impl IntoView {
         </ol>
         <div class="section-actions">
             <button type="button" class="button" data-testid="add-scaling"
-                aria-expanded=move || open.get().to_string() on:click=open_form>
+                aria-expanded=move || open.get().to_string() on:click=move |_| forms.open(())>
                 "Add scaling"
             </button>
         </div>
@@ -185,97 +102,13 @@ fn score_options() -> Vec<(String, String)> {
 
 #[component]
 pub fn NeglectSection(record: Memo<Record>, child: ChildId) -> impl IntoView {
-    let app = use_app();
     let list = Memo::new(move |_| record.with(|r| r.neglect.clone()));
-    let open = RwSignal::new(false);
-    let date = RwSignal::new(String::new());
-    let scores: [RwSignal<String>; 4] = std::array::from_fn(|_| RwSignal::new("3".to_owned()));
-    let note = RwSignal::new(String::new());
-    let state = FormState::new();
-    let saved = RwSignal::new(None::<String>);
-    let labels = area_labels();
-
-    let open_form = move |_| {
-        date.set(platform::today());
-        for s in scores {
-            s.set("3".to_owned());
-        }
-        note.set(String::new());
-        state.error.set(None);
-        saved.set(None);
-        open.set(true);
-    };
-
-    let form = move || {
-        let child = child.clone();
-        let submit = move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            refresh(&[("neglect-date", date), ("neglect-note", note)]);
-            refresh(
-                &AREA_IDS
-                    .iter()
-                    .zip(scores)
-                    .map(|(id, s)| (*id, s))
-                    .collect::<Vec<_>>(),
-            );
-            let d = date.get_untracked();
-            if d.parse::<Date>().is_err() {
-                return state.fail("Enter the date of the assessment.");
-            }
-            let values: Vec<u8> = scores
-                .iter()
-                .filter_map(|s| s.get_untracked().parse::<u8>().ok())
-                .filter(|v| (1..=5).contains(v))
-                .collect();
-            let [physical, safety, emotional, developmental] = values.as_slice() else {
-                return state.fail("Score every area from 1 to 5.");
-            };
-            let (added, id) = match (app.stamp(), platform::new_id()) {
-                (Ok(s), Ok(id)) => (s, id),
-                (Err(e), _) | (_, Err(e)) => return state.fail(e),
-            };
-            let n = NeglectAssessment {
-                id,
-                date: d,
-                physical_care: *physical,
-                care_of_safety: *safety,
-                emotional_care: *emotional,
-                developmental_care: *developmental,
-                note: note.get_untracked().trim().to_owned(),
-                added,
-            };
-            state.save(
-                app,
-                child.clone(),
-                move |doc| assessments::add_neglect(doc, &n),
-                move || {
-                    open.set(false);
-                    saved.set(Some("Neglect assessment saved on this tablet.".to_owned()));
-                },
-            );
-        };
-        view! {
-            <form class="inline-form" on:submit=submit novalidate autocomplete="off">
-                <h3>"Add a neglect assessment"</h3>
-                <p class="hint">"Grade each area from 1 (best) to 5 (worst). Each starts at 3: change it to what you assessed."</p>
-                <TextInput id="neglect-date" label="Date" kind="date" value=date required=true/>
-                <div class="field-row">
-                    {AREA_IDS.into_iter().zip(scores).zip(labels).map(|((id, value), label)| view! {
-                        <SelectText id label value options=score_options()/>
-                    }).collect_view()}
-                </div>
-                <TextArea id="neglect-note" label="Note" value=note rows=2/>
-                <FormError state/>
-                <div class="form-actions">
-                    <button type="submit" class="button primary" data-testid="neglect-save" disabled=move || state.saving.get()>"Save assessment"</button>
-                    <button type="button" class="button secondary" on:click=move |_| open.set(false)>"Cancel"</button>
-                </div>
-            </form>
-        }
-    };
+    let forms: Forms<()> = Forms::new();
+    let open = forms.shows(());
+    let form = move || view! { <NeglectForm child=child.clone() forms/> };
 
     view! {
-        <SavedMessage message=saved/>
+        <SavedMessage message=forms.saved/>
         {move || list.with(Vec::is_empty).then(|| view! { <p class="hint">"No neglect assessments yet."</p> })}
         <ol class="neglect-list">
             {move || {
@@ -313,10 +146,128 @@ pub fn NeglectSection(record: Memo<Record>, child: ChildId) -> impl IntoView {
         </ol>
         <div class="section-actions">
             <button type="button" class="button" data-testid="add-neglect"
-                aria-expanded=move || open.get().to_string() on:click=open_form>
+                aria-expanded=move || open.get().to_string() on:click=move |_| forms.open(())>
                 "Add neglect assessment"
             </button>
         </div>
         <Show when=move || open.get()>{form.clone()}</Show>
+    }
+}
+
+/// Adds a safety scaling, dated today unless changed; the agency is the user's.
+#[component]
+fn ScalingForm(child: ChildId, forms: Forms<()>) -> impl IntoView {
+    let app = use_app();
+    let state = FormState::new();
+    let date = RwSignal::new(platform::today());
+    let score = RwSignal::new(String::new());
+    let rationale = RwSignal::new(String::new());
+
+    let on_save = Callback::new(move |()| {
+        let d = date.get_untracked();
+        if d.parse::<Date>().is_err() {
+            return state.fail("Enter the date of the scaling.");
+        }
+        let Some(value) = score
+            .get_untracked()
+            .trim()
+            .parse::<u8>()
+            .ok()
+            .filter(|s| *s <= 10)
+        else {
+            return state.fail("Enter a score from 0 to 10.");
+        };
+        let (added, id) = match (app.stamp(), platform::new_id()) {
+            (Ok(s), Ok(id)) => (s, id),
+            (Err(e), _) | (_, Err(e)) => return state.fail(e),
+        };
+        let agency = app
+            .session
+            .with_untracked(|s| s.as_ref().map(|s| s.user.agency.clone()))
+            .unwrap_or_default();
+        let s = Scaling {
+            id,
+            date: d,
+            score: value,
+            rationale: rationale.get_untracked().trim().to_owned(),
+            agency,
+            added,
+        };
+        state.save(
+            app,
+            child.clone(),
+            move |doc| assessments::add_scaling(doc, &s),
+            move || forms.saved(format!("Safety scale of {value} saved on this tablet.")),
+        );
+    });
+    view! {
+        <InlineForm title="Add a safety scaling" save="Save scaling" save_id="scaling-save" state on_save
+            on_cancel=Callback::new(move |()| forms.close())>
+            <div class="field-row">
+                <TextInput id="scaling-date" label="Date" kind="date" value=date required=true/>
+                <TextInput id="scaling-score" label="Score (0 to 10)" kind="number" value=score required=true
+                    hint="0: the child will certainly be harmed again. 10: safe enough to close."/>
+            </div>
+            <TextArea id="scaling-rationale" label="Rationale" value=rationale rows=3
+                hint="Why this score: what worries you, what is working, what needs to happen."/>
+        </InlineForm>
+    }
+}
+
+/// Adds a neglect assessment: every area starts at 3, to be changed to what was assessed.
+#[component]
+fn NeglectForm(child: ChildId, forms: Forms<()>) -> impl IntoView {
+    let app = use_app();
+    let state = FormState::new();
+    let date = RwSignal::new(platform::today());
+    let scores: [RwSignal<String>; 4] = std::array::from_fn(|_| RwSignal::new("3".to_owned()));
+    let note = RwSignal::new(String::new());
+
+    let on_save = Callback::new(move |()| {
+        let d = date.get_untracked();
+        if d.parse::<Date>().is_err() {
+            return state.fail("Enter the date of the assessment.");
+        }
+        let values: Vec<u8> = scores
+            .iter()
+            .filter_map(|s| s.get_untracked().parse::<u8>().ok())
+            .filter(|v| (1..=5).contains(v))
+            .collect();
+        let [physical, safety, emotional, developmental] = values.as_slice() else {
+            return state.fail("Score every area from 1 to 5.");
+        };
+        let (added, id) = match (app.stamp(), platform::new_id()) {
+            (Ok(s), Ok(id)) => (s, id),
+            (Err(e), _) | (_, Err(e)) => return state.fail(e),
+        };
+        let n = NeglectAssessment {
+            id,
+            date: d,
+            physical_care: *physical,
+            care_of_safety: *safety,
+            emotional_care: *emotional,
+            developmental_care: *developmental,
+            note: note.get_untracked().trim().to_owned(),
+            added,
+        };
+        state.save(
+            app,
+            child.clone(),
+            move |doc| assessments::add_neglect(doc, &n),
+            move || forms.saved("Neglect assessment saved on this tablet."),
+        );
+    });
+    view! {
+        <InlineForm title="Add a neglect assessment" save="Save assessment" save_id="neglect-save" state on_save
+            intro="Grade each area from 1 (best) to 5 (worst). Each starts at 3: change it to what you assessed."
+            on_cancel=Callback::new(move |()| forms.close())>
+            <TextInput id="neglect-date" label="Date" kind="date" value=date required=true/>
+            <div class="field-row">
+                {AREA_IDS.into_iter().zip(scores).zip(area_labels()).map(|((id, value), label)| view! {
+                    <SelectText id label value options=score_options()/>
+                }).collect_view()}
+            </div>
+            <TextArea id="neglect-note" label="Note" value=note rows=2/>
+        </InlineForm>
     }
 }

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use shared::choice::Choice as _;
 use shared::record::{BodyMark, BodyView, MarkKind, Side};
 
-use crate::components::form::SelectInput;
+use crate::components::form::{SelectInput, TextArea, TextInput};
 use crate::platform;
 
 const VB_W: f64 = 200.0;
@@ -388,8 +388,7 @@ pub fn BodyMapEditor(marks: RwSignal<Vec<BodyMark>>) -> impl IntoView {
     let place_by_keyboard = move |_| {
         let view = current.get_untracked();
         let all = places(view);
-        let choice = platform::control_value("mark-place-region")
-            .unwrap_or_else(|| place_choice.get_untracked());
+        let choice = place_choice.get_untracked();
         let index: usize = choice.parse().unwrap_or(0);
         if let Some(p) = all.get(index) {
             start(
@@ -410,12 +409,6 @@ pub fn BodyMapEditor(marks: RwSignal<Vec<BodyMark>>) -> impl IntoView {
         let Some(p) = placing.get_untracked() else {
             return;
         };
-        crate::components::form::refresh(&[
-            ("mark-region", region),
-            ("mark-size", size),
-            ("mark-colour", colour),
-            ("mark-note", note),
-        ]);
         let id = match platform::new_id() {
             Ok(id) => id,
             Err(e) => {
@@ -553,34 +546,15 @@ pub fn BodyMapEditor(marks: RwSignal<Vec<BodyMark>>) -> impl IntoView {
                     <legend>{format!("Describe mark {n} ({})", p.view.label().to_lowercase())}</legend>
                     <div class="field-row">
                         <SelectInput id="mark-kind" label="Type of mark" value=kind/>
-                        <div class="field">
-                            <label for="mark-region">"Body region"</label>
-                            <input id="mark-region" type="text" data-testid="mark-region"
-                                prop:value=move || region.get()
-                                on:input=move |ev| region.set(event_target_value(&ev))/>
-                        </div>
+                        <TextInput id="mark-region" label="Body region" value=region/>
                         <SelectInput id="mark-side" label="Side (the child's own)" value=side/>
                     </div>
                     <div class="field-row">
-                        <div class="field">
-                            <label for="mark-size">"Size"</label>
-                            <input id="mark-size" type="text" data-testid="mark-size" placeholder="e.g. 2 cm x 1 cm"
-                                prop:value=move || size.get()
-                                on:input=move |ev| size.set(event_target_value(&ev))/>
-                        </div>
-                        <div class="field">
-                            <label for="mark-colour">"Colour and apparent age"</label>
-                            <input id="mark-colour" type="text" data-testid="mark-colour" placeholder="e.g. purple, looks fresh"
-                                prop:value=move || colour.get()
-                                on:input=move |ev| colour.set(event_target_value(&ev))/>
-                        </div>
+                        <TextInput id="mark-size" label="Size" value=size hint="e.g. 2 cm x 1 cm"/>
+                        <TextInput id="mark-colour" label="Colour and apparent age" value=colour
+                            hint="e.g. purple, looks fresh"/>
                     </div>
-                    <div class="field">
-                        <label for="mark-note">"Description"</label>
-                        <textarea id="mark-note" rows="2" data-testid="mark-note"
-                            prop:value=move || note.get()
-                            on:input=move |ev| note.set(event_target_value(&ev))></textarea>
-                    </div>
+                    <TextArea id="mark-note" label="Description" value=note rows=2/>
                     <div role="alert" class="error-region">
                         {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
                     </div>

@@ -1,8 +1,13 @@
-//! Pieces every record form on the child's page uses: labelled controls whose `id` is also
-//! their `data-testid`, one save path (through [`AppState::change_record`]), and the error and
-//! saved messages in live regions.
+//! The one form pattern. A form is a component that owns its values in signals, made from the
+//! record when it opens and dropped when it closes; it renders [`InlineForm`] (heading, fields,
+//! error region, Save and Cancel) and saves through [`FormState::save`], the one write path
+//! (through [`AppState::change_record`]). A section's [`Forms`] says which of its forms is open
+//! and announces what was saved. Field components ([`TextInput`], [`TextArea`], [`SelectInput`],
+//! [`SelectText`], [`CheckInput`]) are bound to a signal and label themselves; their `id` is also
+//! their `data-testid`. Nothing is read back from the page.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::collections::HashMap;
+use std::hash::Hash;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -66,6 +71,154 @@ impl Default for FormState {
     }
 }
 
+/// Which of a section's forms is open (at most one at a time) and what the section last saved.
+/// `K` names a form, e.g. "amend observation X".
+#[derive(Debug)]
+pub struct Forms<K: Send + Sync + 'static> {
+    open: RwSignal<Option<K>>,
+    /// The section's polite status line, e.g. "Person added on this tablet".
+    pub saved: RwSignal<Option<String>>,
+    /// For saves made outside a form, such as keeping one side of a conflict.
+    pub state: FormState,
+}
+
+impl<K: Send + Sync + 'static> Clone for Forms<K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<K: Send + Sync + 'static> Copy for Forms<K> {}
+
+impl<K: PartialEq + Clone + Send + Sync + 'static> Forms<K> {
+    pub fn new() -> Self {
+        Forms {
+            open: RwSignal::new(None),
+            saved: RwSignal::new(None),
+            state: FormState::new(),
+        }
+    }
+
+    /// Opens `form`, closing any other; the last saved message goes.
+    pub fn open(&self, form: K) {
+        self.saved.set(None);
+        self.state.error.set(None);
+        self.open.set(Some(form));
+    }
+
+    pub fn close(&self) {
+        self.open.set(None);
+    }
+
+    /// Whether `form` is open (tracked).
+    pub fn is_open(&self, form: &K) -> bool {
+        self.open.with(|o| o.as_ref() == Some(form))
+    }
+
+    /// A tracked "is `form` open?", for `<Show>` and `aria-expanded`.
+    pub fn shows(&self, form: K) -> Memo<bool> {
+        let forms = *self;
+        Memo::new(move |_| forms.is_open(&form))
+    }
+
+    /// After a save: closes the open form and announces `message`.
+    pub fn saved(&self, message: impl Into<String>) {
+        self.open.set(None);
+        self.saved.set(Some(message.into()));
+    }
+
+    /// Writes a change made outside any form (keeping one side of a conflict), then announces
+    /// `message`.
+    pub fn save(
+        self,
+        app: AppState,
+        child: ChildId,
+        change: impl FnOnce(&mut Automerge) -> Result<(), RecordError> + 'static,
+        message: &'static str,
+    ) {
+        self.state.save(app, child, change, move || {
+            self.saved.set(Some(message.to_owned()))
+        });
+    }
+}
+
+impl<K: PartialEq + Clone + Send + Sync + 'static> Default for Forms<K> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The frame of every inline form: heading, the fields, the error region, Save and Cancel.
+#[component]
+pub fn InlineForm(
+    #[prop(into)] title: String,
+    /// Heading level: 3 in a section, 4 inside an entry of one.
+    #[prop(default = 3)]
+    level: u8,
+    /// A line under the heading saying what saving does.
+    #[prop(optional)]
+    intro: Option<&'static str>,
+    /// The Save button's words and test id.
+    save: &'static str,
+    save_id: &'static str,
+    state: FormState,
+    on_save: Callback<()>,
+    on_cancel: Callback<()>,
+    children: Children,
+) -> impl IntoView {
+    let heading = if level <= 3 {
+        view! { <h3>{title}</h3> }.into_any()
+    } else {
+        view! { <h4>{title}</h4> }.into_any()
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if !state.saving.get_untracked() {
+            on_save.run(());
+        }
+    };
+    view! {
+        <form class="inline-form" on:submit=submit novalidate autocomplete="off">
+            {heading}
+            {intro.map(|i| view! { <p class="hint">{i}</p> })}
+            {children()}
+            <FormError state/>
+            <div class="form-actions">
+                <button type="submit" class="button primary" data-testid=save_id disabled=move || state.saving.get()>{save}</button>
+                <button type="button" class="button secondary" on:click=move |_| on_cancel.run(())>"Cancel"</button>
+            </div>
+        </form>
+    }
+}
+
+/// A list's items by id, for a `<For>` keyed by id whose items each follow their own value
+/// ([`item`]): an item keeps its DOM, its focus and its open form's typing when its content
+/// changes, and only what shows the content is drawn again.
+pub fn by_id<T, I>(list: Memo<Vec<T>>, id: fn(&T) -> I) -> (Memo<Vec<I>>, Memo<HashMap<I, T>>)
+where
+    T: Clone + PartialEq + Send + Sync + 'static,
+    I: Clone + Eq + Hash + Send + Sync + 'static,
+{
+    let ids = Memo::new(move |_| list.with(|l| l.iter().map(id).collect::<Vec<_>>()));
+    let items = Memo::new(move |_| {
+        list.with(|l| {
+            l.iter()
+                .map(|t| (id(t), t.clone()))
+                .collect::<HashMap<_, _>>()
+        })
+    });
+    (ids, items)
+}
+
+/// One item of [`by_id`]'s map as its own signal; `None` once it has gone from the list.
+pub fn item<T, I>(items: Memo<HashMap<I, T>>, id: I) -> Memo<Option<T>>
+where
+    T: Clone + PartialEq + Send + Sync + 'static,
+    I: Clone + Eq + Hash + Send + Sync + 'static,
+{
+    Memo::new(move |_| items.with(|m| m.get(&id).cloned()))
+}
+
 /// The alert region of a form; announced when an error appears.
 #[component]
 pub fn FormError(state: FormState) -> impl IntoView {
@@ -89,8 +242,8 @@ pub fn SavedMessage(message: RwSignal<Option<String>>) -> impl IntoView {
 /// A one-line text (or date, or number) input with its label and an optional hint.
 #[component]
 pub fn TextInput(
-    id: &'static str,
-    label: &'static str,
+    #[prop(into)] id: String,
+    #[prop(into)] label: String,
     value: RwSignal<String>,
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional)] hint: Option<&'static str>,
@@ -99,10 +252,10 @@ pub fn TextInput(
     let hint_id = format!("{id}-hint");
     view! {
         <div class="field">
-            <label for=id>{label}{required.then_some(" (required)")}</label>
+            <label for=id.clone()>{label}{required.then_some(" (required)")}</label>
             {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
             <input
-                id=id
+                id=id.clone()
                 type=kind
                 data-testid=id
                 required=required
@@ -119,8 +272,8 @@ pub fn TextInput(
 /// A multi-line text field with its label.
 #[component]
 pub fn TextArea(
-    id: &'static str,
-    label: &'static str,
+    #[prop(into)] id: String,
+    #[prop(into)] label: String,
     value: RwSignal<String>,
     #[prop(default = 3)] rows: u32,
     #[prop(optional)] hint: Option<&'static str>,
@@ -129,10 +282,10 @@ pub fn TextArea(
     let hint_id = format!("{id}-hint");
     view! {
         <div class="field">
-            <label for=id>{label}{required.then_some(" (required)")}</label>
+            <label for=id.clone()>{label}{required.then_some(" (required)")}</label>
             {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
             <textarea
-                id=id
+                id=id.clone()
                 rows=rows
                 data-testid=id
                 required=required
@@ -145,11 +298,32 @@ pub fn TextArea(
     }
 }
 
+/// A checkbox with its label after it.
+#[component]
+pub fn CheckInput(
+    #[prop(into)] id: String,
+    #[prop(into)] label: String,
+    value: RwSignal<bool>,
+) -> impl IntoView {
+    view! {
+        <div class="field check">
+            <input
+                id=id.clone()
+                type="checkbox"
+                data-testid=id.clone()
+                prop:checked=move || value.get()
+                on:change=move |ev| value.set(event_target_checked(&ev))
+            />
+            <label for=id>{label}</label>
+        </div>
+    }
+}
+
 /// A select offering every value of a [`Choice`], bound to a signal of that type.
 #[component]
 pub fn SelectInput<T: Choice + Send + Sync>(
-    id: &'static str,
-    label: &'static str,
+    #[prop(into)] id: String,
+    #[prop(into)] label: String,
     value: RwSignal<T>,
     #[prop(optional)] hint: Option<&'static str>,
 ) -> impl IntoView {
@@ -170,8 +344,8 @@ pub fn SelectInput<T: Choice + Send + Sync>(
 /// (value, label). Enums use [`SelectInput`].
 #[component]
 pub fn SelectText(
-    id: &'static str,
-    label: &'static str,
+    #[prop(into)] id: String,
+    #[prop(into)] label: String,
     value: RwSignal<String>,
     options: Vec<(String, String)>,
     #[prop(optional)] hint: Option<&'static str>,
@@ -183,8 +357,8 @@ pub fn SelectText(
 
 /// The labelled select both kinds draw; `chosen` receives the picked option's value.
 fn select(
-    id: &'static str,
-    label: &'static str,
+    id: String,
+    label: String,
     hint: Option<&'static str>,
     options: Vec<(String, String)>,
     value: Signal<String>,
@@ -194,10 +368,10 @@ fn select(
     let initial = value.get_untracked();
     view! {
         <div class="field">
-            <label for=id>{label}</label>
+            <label for=id.clone()>{label}</label>
             {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
             <select
-                id=id
+                id=id.clone()
                 data-testid=id
                 aria-describedby=hint.map(|_| hint_id.clone())
                 prop:value=move || value.get()
@@ -212,29 +386,9 @@ fn select(
     }
 }
 
-/// Takes each control's value as the page shows it, so values set without an `input` event
-/// (autofill, assistive tools, scripts) are saved too.
-pub fn refresh(fields: &[(&str, RwSignal<String>)]) {
-    for (id, signal) in fields {
-        if let Some(value) = platform::control_value(id) {
-            if signal.get_untracked() != value {
-                signal.set(value);
-            }
-        }
-    }
-}
-
 /// Today in England, as the server counts it.
 pub fn today() -> Date {
     platform::today_date()
-}
-
-/// A key that changes whenever the item's content does, for keyed lists: unchanged items
-/// keep their DOM (and focus), changed ones are drawn again.
-pub fn content_key(value: &impl std::fmt::Debug) -> u64 {
-    let mut h = DefaultHasher::new();
-    format!("{value:?}").hash(&mut h);
-    h.finish()
 }
 
 /// `YYYY-MM-DD` as `DD/MM/YYYY`; anything else unchanged.
@@ -253,15 +407,4 @@ pub fn by_line(stamp: &shared::record::stamped::Stamp) -> String {
         stamp.by_name,
         platform::format_local(stamp.at_ms as f64)
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_follow_content() {
-        assert_eq!(content_key(&("a", 1)), content_key(&("a", 1)));
-        assert_ne!(content_key(&("a", 1)), content_key(&("a", 2)));
-    }
 }

@@ -9,8 +9,6 @@ use shared::catalogue::{self, Category, Indicator};
 use shared::choice::Choice as _;
 use shared::record::{Level, Suitability};
 
-use crate::platform;
-
 /// What the practitioner recorded about one ticked indicator.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ticked {
@@ -82,26 +80,6 @@ fn suitability_option(s: Suitability) -> &'static str {
         Suitability::NotGiven => "Not given",
         Suitability::Suitable => "Suitable",
         Suitability::NotSuitable => "Not suitable",
-    }
-}
-
-/// Takes the explanations as the page shows them (see [`platform::control_value`]).
-pub fn refresh_from_page(selected: RwSignal<Selection>) {
-    let codes: Vec<&'static str> = selected.with_untracked(|s| s.keys().copied().collect());
-    for code in codes {
-        let explanation = platform::control_value(&explanation_id(code));
-        let suitable =
-            platform::control_value(&suitable_id(code)).and_then(|v| Suitability::from_code(&v));
-        selected.update(|s| {
-            if let Some(t) = s.get_mut(code) {
-                if let Some(e) = explanation {
-                    t.explanation = e;
-                }
-                if let Some(v) = suitable {
-                    t.suitable = v;
-                }
-            }
-        });
     }
 }
 
@@ -200,6 +178,13 @@ fn indicator_row(
     let details = move || {
         let expl_id = explanation_id(code);
         let suit_id = suitable_id(code);
+        let explain = move |text: String| {
+            selected.update(|s| {
+                if let Some(t) = s.get_mut(code) {
+                    t.explanation = text;
+                }
+            });
+        };
         // Read once: the controls own their text while it is typed.
         let (explanation, suitable) = selected.with_untracked(|s| {
             s.get(code)
@@ -237,14 +222,8 @@ fn indicator_row(
                         rows="2"
                         data-testid=format!("indicator-explanation-{code}")
                         prop:value=explanation
-                        on:input=move |ev| {
-                            let text = event_target_value(&ev);
-                            selected.update(|s| {
-                                if let Some(t) = s.get_mut(code) {
-                                    t.explanation = text;
-                                }
-                            });
-                        }
+                        on:input=move |ev| explain(event_target_value(&ev))
+                        on:change=move |ev| explain(event_target_value(&ev))
                     ></textarea>
                 </div>
                 <div class="field indicator-suitable">

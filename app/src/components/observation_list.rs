@@ -9,7 +9,7 @@ use shared::record::{Observation, Record};
 use shared::ChildId;
 
 use crate::components::form::{
-    by_line, content_key, refresh, FormError, FormState, SavedMessage, SelectText, TextArea,
+    by_id, by_line, item, FormState, Forms, InlineForm, SavedMessage, SelectText, TextArea,
 };
 use crate::components::ObservationCard;
 use crate::platform;
@@ -71,36 +71,18 @@ fn entries(record: &Record) -> Vec<Entry> {
         .collect()
 }
 
+/// The section's forms; one correction form is open at a time.
 #[derive(Debug, Clone, PartialEq)]
 enum Open {
     Amend(String),
     Withdraw(String),
 }
 
-/// The section's form state; one correction form is open at a time.
-#[derive(Debug, Clone, Copy)]
-struct Forms {
-    open: RwSignal<Option<Open>>,
-    field: RwSignal<String>,
-    text: RwSignal<String>,
-    reason: RwSignal<String>,
-    withdraw_reason: RwSignal<String>,
-    state: FormState,
-    saved: RwSignal<Option<String>>,
-}
-
 #[component]
 pub fn ObservationsSection(record: Memo<Record>, child: ChildId) -> impl IntoView {
-    let forms = Forms {
-        open: RwSignal::new(None),
-        field: RwSignal::new("narrative".to_owned()),
-        text: RwSignal::new(String::new()),
-        reason: RwSignal::new(String::new()),
-        withdraw_reason: RwSignal::new(String::new()),
-        state: FormState::new(),
-        saved: RwSignal::new(None),
-    };
+    let forms: Forms<Open> = Forms::new();
     let list = Memo::new(move |_| record.with(entries));
+    let (ids, items) = by_id(list, |e: &Entry| e.obs.id.to_string());
     let total = move || list.with(Vec::len);
     let unreadable = move || record.with(|r| r.unreadable);
 
@@ -119,70 +101,94 @@ pub fn ObservationsSection(record: Memo<Record>, child: ChildId) -> impl IntoVie
         <SavedMessage message=forms.saved/>
         <ol class="observations" data-testid="observation-list" reversed>
             <For
-                each=move || list.get()
-                key=|e: &Entry| content_key(e)
-                children=move |entry| {
+                each=move || ids.get()
+                key=String::clone
+                children=move |id| {
                     let child = child.clone();
-                    view! { <ObservationEntry entry forms child/> }
+                    view! { <ObservationEntry entry=item(items, id) forms child/> }
                 }
             />
         </ol>
     }
 }
 
+/// One observation with its corrections; `entry` follows the record while the item (and any
+/// open correction form) stays.
 #[component]
-fn ObservationEntry(entry: Entry, forms: Forms, child: ChildId) -> impl IntoView {
+fn ObservationEntry(
+    entry: Memo<Option<Entry>>,
+    forms: Forms<Open>,
+    child: ChildId,
+) -> impl IntoView {
     let app = use_app();
+    let Some(first) = entry.get_untracked() else {
+        return ().into_any();
+    };
+    let id = first.obs.id.to_string();
+    let author = first.obs.author_id.clone();
+    let withdrawn =
+        Memo::new(move |_| entry.with(|e| e.as_ref().is_some_and(|e| e.withdrawal.is_some())));
+    let may_withdraw = move || {
+        !withdrawn.get()
+            && app.session.with_untracked(|s| {
+                s.as_ref()
+                    .is_some_and(|s| s.user.id == author || s.user.role == Role::Manager)
+            })
+    };
+    let amend_open = forms.shows(Open::Amend(id.clone()));
+    let withdraw_open = forms.shows(Open::Withdraw(id.clone()));
+    let shown = move || entry.get().map(|e| view! { <EntryView entry=e/> });
+    let amend_form = {
+        let child = child.clone();
+        move || {
+            entry
+                .get_untracked()
+                .map(|e| view! { <AmendForm child=child.clone() obs=e.obs forms/> })
+        }
+    };
+    let withdraw_form = {
+        let (child, id) = (child.clone(), id.clone());
+        move || view! { <WithdrawForm child=child.clone() observation=id.clone() forms/> }
+    };
+
+    view! {
+        <li data-testid="observation-item" data-withdrawn=move || withdrawn.get().then_some("true") class:withdrawn=move || withdrawn.get()>
+            {shown}
+            <div class="entry-actions">
+                <button type="button" class="button secondary" data-testid=format!("amend-{id}")
+                    aria-expanded=move || amend_open.get().to_string()
+                    on:click={
+                        let id = id.clone();
+                        move |_| forms.open(Open::Amend(id.clone()))
+                    }>
+                    "Amend"
+                </button>
+                {move || may_withdraw().then(|| {
+                    let id = id.clone();
+                    view! {
+                        <button type="button" class="button secondary" data-testid=format!("withdraw-{id}")
+                            aria-expanded=move || withdraw_open.get().to_string()
+                            on:click=move |_| forms.open(Open::Withdraw(id.clone()))>
+                            "Withdraw"
+                        </button>
+                    }
+                })}
+            </div>
+            <Show when=move || amend_open.get()>{amend_form.clone()}</Show>
+            <Show when=move || withdraw_open.get()>{withdraw_form.clone()}</Show>
+        </li>
+    }
+    .into_any()
+}
+
+/// The observation as recorded, its withdrawal if any, and its corrections.
+#[component]
+fn EntryView(entry: Entry) -> impl IntoView {
     let Entry {
         obs,
         withdrawal,
         amendments,
     } = entry;
-    let id = obs.id.clone();
-    let withdrawn = withdrawal.is_some();
-    let may_withdraw = !withdrawn
-        && app.session.with_untracked(|s| {
-            s.as_ref()
-                .is_some_and(|s| s.user.id == obs.author_id || s.user.role == Role::Manager)
-        });
-
-    let open_amend = {
-        let id = id.clone();
-        move |_| {
-            forms.field.set("narrative".to_owned());
-            forms.text.set(String::new());
-            forms.reason.set(String::new());
-            forms.state.error.set(None);
-            forms.saved.set(None);
-            forms.open.set(Some(Open::Amend(id.to_string())));
-        }
-    };
-    let open_withdraw = {
-        let id = id.clone();
-        move |_| {
-            forms.withdraw_reason.set(String::new());
-            forms.state.error.set(None);
-            forms.saved.set(None);
-            forms.open.set(Some(Open::Withdraw(id.to_string())));
-        }
-    };
-    let amend_open = {
-        let id = id.clone();
-        Memo::new(move |_| {
-            forms
-                .open
-                .with(|o| matches!(o, Some(Open::Amend(x)) if *x == id))
-        })
-    };
-    let withdraw_open = {
-        let id = id.clone();
-        Memo::new(move |_| {
-            forms
-                .open
-                .with(|o| matches!(o, Some(Open::Withdraw(x)) if *x == id))
-        })
-    };
-
     let withdrawn_note = withdrawal.map(|w| {
         view! {
             <p class="withdrawn-note" data-testid="withdrawn-note">
@@ -210,147 +216,103 @@ fn ObservationEntry(entry: Entry, forms: Forms, child: ChildId) -> impl IntoView
             </section>
         }
     });
-
-    let amend_form = {
-        let obs = obs.clone();
-        let child = child.clone();
-        move || {
-            let obs = obs.clone();
-            let child = child.clone();
-            let obs_id = obs.id.clone();
-            let original = move || {
-                let v = original_value(&obs, &forms.field.get());
-                (!v.trim().is_empty()).then(|| view! { <p class="hint original">{format!("Original (stays visible): {v}")}</p> })
-            };
-            let submit = move |ev: leptos::ev::SubmitEvent| {
-                ev.prevent_default();
-                refresh(&[
-                    ("amendment-field", forms.field),
-                    ("amendment-text", forms.text),
-                    ("amendment-reason", forms.reason),
-                ]);
-                let (text, reason) = (forms.text.get_untracked(), forms.reason.get_untracked());
-                if text.trim().is_empty() || reason.trim().is_empty() {
-                    forms
-                        .state
-                        .fail("Enter the correction and the reason for it.");
-                    return;
-                }
-                let (added, id) = match (app.stamp(), platform::new_id()) {
-                    (Ok(s), Ok(id)) => (s, id),
-                    (Err(e), _) | (_, Err(e)) => return forms.state.fail(e),
-                };
-                let amendment = Amendment {
-                    id,
-                    observation_id: obs_id.to_string(),
-                    field: forms.field.get_untracked(),
-                    corrected: text.trim().to_owned(),
-                    reason: reason.trim().to_owned(),
-                    added,
-                };
-                forms.state.save(
-                    app,
-                    child.clone(),
-                    move |doc| corrections::amend(doc, &amendment),
-                    move || {
-                        forms.open.set(None);
-                        forms.saved.set(Some(
-                            "Correction saved on this tablet. The original stays visible."
-                                .to_owned(),
-                        ));
-                    },
-                );
-            };
-            view! {
-                <form class="inline-form" on:submit=submit novalidate autocomplete="off">
-                    <h4>"Amend this observation"</h4>
-                    <p class="hint">"The original is kept; your correction is shown under it with your name and reason."</p>
-                    <SelectText id="amendment-field" label="What needs correcting" value=forms.field
-                        options=FIELDS.iter().map(|(v, l)| ((*v).to_owned(), (*l).to_owned())).collect()/>
-                    {original}
-                    <TextArea id="amendment-text" label="Correction" value=forms.text required=true/>
-                    <TextArea id="amendment-reason" label="Reason for the correction" value=forms.reason rows=2 required=true/>
-                    <FormError state=forms.state/>
-                    <div class="form-actions">
-                        <button type="submit" class="button primary" data-testid="amendment-save" disabled=move || forms.state.saving.get()>"Save correction"</button>
-                        <button type="button" class="button secondary" on:click=move |_| forms.open.set(None)>"Cancel"</button>
-                    </div>
-                </form>
-            }
-        }
-    };
-
-    let withdraw_form = {
-        let child = child.clone();
-        let obs_id = id.clone();
-        move || {
-            let child = child.clone();
-            let obs_id = obs_id.clone();
-            let submit = move |ev: leptos::ev::SubmitEvent| {
-                ev.prevent_default();
-                refresh(&[("withdraw-reason", forms.withdraw_reason)]);
-                let reason = forms.withdraw_reason.get_untracked();
-                if reason.trim().is_empty() {
-                    forms
-                        .state
-                        .fail("Enter the reason for withdrawing this observation.");
-                    return;
-                }
-                let added = match app.stamp() {
-                    Ok(s) => s,
-                    Err(e) => return forms.state.fail(e),
-                };
-                let withdrawal = Withdrawal {
-                    observation_id: obs_id.to_string(),
-                    reason: reason.trim().to_owned(),
-                    added,
-                };
-                forms.state.save(
-                    app,
-                    child.clone(),
-                    move |doc| corrections::withdraw(doc, &withdrawal),
-                    move || {
-                        forms.open.set(None);
-                        forms.saved.set(Some("Observation withdrawn on this tablet. It stays in the record, struck through.".to_owned()));
-                    },
-                );
-            };
-            view! {
-                <form class="inline-form" on:submit=submit novalidate autocomplete="off">
-                    <h4>"Withdraw this observation"</h4>
-                    <p class="hint">"For an entry recorded in error. It stays visible, struck through, with your reason; it no longer counts towards flags."</p>
-                    <TextArea id="withdraw-reason" label="Reason for withdrawing" value=forms.withdraw_reason rows=2 required=true/>
-                    <FormError state=forms.state/>
-                    <div class="form-actions">
-                        <button type="submit" class="button primary" data-testid="withdraw-save" disabled=move || forms.state.saving.get()>"Withdraw observation"</button>
-                        <button type="button" class="button secondary" on:click=move |_| forms.open.set(None)>"Cancel"</button>
-                    </div>
-                </form>
-            }
-        }
-    };
-
     view! {
-        <li data-testid="observation-item" data-withdrawn=withdrawn.then_some("true") class:withdrawn=withdrawn>
-            {withdrawn_note}
-            <div class="observation-body">
-                <ObservationCard obs/>
-            </div>
-            {amendment_list}
-            <div class="entry-actions">
-                <button type="button" class="button secondary" data-testid=format!("amend-{id}")
-                    aria-expanded=move || amend_open.get().to_string() on:click=open_amend>
-                    "Amend"
-                </button>
-                {may_withdraw.then(|| view! {
-                    <button type="button" class="button secondary" data-testid=format!("withdraw-{id}")
-                        aria-expanded=move || withdraw_open.get().to_string() on:click=open_withdraw>
-                        "Withdraw"
-                    </button>
-                })}
-            </div>
-            <Show when=move || amend_open.get()>{amend_form.clone()}</Show>
-            <Show when=move || withdraw_open.get()>{withdraw_form.clone()}</Show>
-        </li>
+        {withdrawn_note}
+        <div class="observation-body">
+            <ObservationCard obs/>
+        </div>
+        {amendment_list}
+    }
+}
+
+/// Amends one part of `obs`; the original stays visible above the correction.
+#[component]
+fn AmendForm(child: ChildId, obs: Observation, forms: Forms<Open>) -> impl IntoView {
+    let app = use_app();
+    let state = FormState::new();
+    let field = RwSignal::new("narrative".to_owned());
+    let text = RwSignal::new(String::new());
+    let reason = RwSignal::new(String::new());
+    let obs_id = obs.id.to_string();
+    let original = move || {
+        let v = original_value(&obs, &field.get());
+        (!v.trim().is_empty()).then(
+            || view! { <p class="hint original">{format!("Original (stays visible): {v}")}</p> },
+        )
+    };
+    let on_save = Callback::new(move |()| {
+        let (corrected, why) = (text.get_untracked(), reason.get_untracked());
+        if corrected.trim().is_empty() || why.trim().is_empty() {
+            return state.fail("Enter the correction and the reason for it.");
+        }
+        let (added, id) = match (app.stamp(), platform::new_id()) {
+            (Ok(s), Ok(id)) => (s, id),
+            (Err(e), _) | (_, Err(e)) => return state.fail(e),
+        };
+        let amendment = Amendment {
+            id,
+            observation_id: obs_id.clone(),
+            field: field.get_untracked(),
+            corrected: corrected.trim().to_owned(),
+            reason: why.trim().to_owned(),
+            added,
+        };
+        state.save(
+            app,
+            child.clone(),
+            move |doc| corrections::amend(doc, &amendment),
+            move || forms.saved("Correction saved on this tablet. The original stays visible."),
+        );
+    });
+    view! {
+        <InlineForm title="Amend this observation" level=4 save="Save correction" save_id="amendment-save"
+            intro="The original is kept; your correction is shown under it with your name and reason."
+            state on_save on_cancel=Callback::new(move |()| forms.close())>
+            <SelectText id="amendment-field" label="What needs correcting" value=field
+                options=FIELDS.iter().map(|(v, l)| ((*v).to_owned(), (*l).to_owned())).collect()/>
+            {original}
+            <TextArea id="amendment-text" label="Correction" value=text required=true/>
+            <TextArea id="amendment-reason" label="Reason for the correction" value=reason rows=2 required=true/>
+        </InlineForm>
+    }
+}
+
+/// Withdraws `observation`, recorded in error: it stays, struck through, with the reason.
+#[component]
+fn WithdrawForm(child: ChildId, observation: String, forms: Forms<Open>) -> impl IntoView {
+    let app = use_app();
+    let state = FormState::new();
+    let reason = RwSignal::new(String::new());
+    let on_save = Callback::new(move |()| {
+        let why = reason.get_untracked();
+        if why.trim().is_empty() {
+            return state.fail("Enter the reason for withdrawing this observation.");
+        }
+        let added = match app.stamp() {
+            Ok(s) => s,
+            Err(e) => return state.fail(e),
+        };
+        let withdrawal = Withdrawal {
+            observation_id: observation.clone(),
+            reason: why.trim().to_owned(),
+            added,
+        };
+        state.save(
+            app,
+            child.clone(),
+            move |doc| corrections::withdraw(doc, &withdrawal),
+            move || {
+                forms.saved(
+                    "Observation withdrawn on this tablet. It stays in the record, struck through.",
+                )
+            },
+        );
+    });
+    view! {
+        <InlineForm title="Withdraw this observation" level=4 save="Withdraw observation" save_id="withdraw-save"
+            intro="For an entry recorded in error. It stays visible, struck through, with your reason; it no longer counts towards flags."
+            state on_save on_cancel=Callback::new(move |()| forms.close())>
+            <TextArea id="withdraw-reason" label="Reason for withdrawing" value=reason rows=2 required=true/>
+        </InlineForm>
     }
 }

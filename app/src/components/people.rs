@@ -1,21 +1,19 @@
 //! People around the child: who they are, whether they live there, known risk information and
-//! an assessment status. Adults nobody has assessed are flagged until someone does.
+//! an assessment status. Adults nobody has assessed are flagged until someone does. The forms
+//! are in [`forms`].
+
+mod forms;
 
 use leptos::prelude::*;
 use shared::choice::Choice as _;
-use shared::record::people::{
-    self, AgeGroup, Assessment, AssessmentStatus, Household, Person, PersonDetails,
-};
+use shared::record::people::{self, Assessment, AssessmentStatus, Person, PersonDetails};
 use shared::record::Record;
 use shared::ChildId;
 
 use crate::components::conflict::{Choice, ConflictView};
-use crate::components::form::{
-    by_line, content_key, refresh, show_date, FormError, FormState, SavedMessage, SelectInput,
-    SelectText, TextArea, TextInput,
-};
-use crate::platform;
+use crate::components::form::{by_id, by_line, item, show_date, FormError, Forms, SavedMessage};
 use crate::state::use_app;
+use forms::{AssessForm, PersonForm};
 
 fn detail_lines(d: &PersonDetails) -> Vec<(&'static str, String)> {
     vec![
@@ -36,250 +34,133 @@ fn assessment_lines(a: &Assessment) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The section's forms; one is open at a time.
 #[derive(Debug, Clone, PartialEq)]
-enum Open {
+pub enum Open {
     Add,
     Edit(String),
     Assess(String),
 }
 
-/// Everything the section's forms hold; one form is open at a time.
-#[derive(Debug, Clone, Copy)]
-struct Forms {
-    open: RwSignal<Option<Open>>,
-    name: RwSignal<String>,
-    relationship: RwSignal<String>,
-    age_group: RwSignal<AgeGroup>,
-    household: RwSignal<Household>,
-    risk: RwSignal<String>,
-    contact: RwSignal<String>,
-    linked: RwSignal<String>,
-    status: RwSignal<AssessmentStatus>,
-    assessed_on: RwSignal<String>,
-    note: RwSignal<String>,
-    state: FormState,
-    saved: RwSignal<Option<String>>,
-}
-
-impl Forms {
-    fn new() -> Self {
-        Forms {
-            open: RwSignal::new(None),
-            name: RwSignal::new(String::new()),
-            relationship: RwSignal::new(String::new()),
-            age_group: RwSignal::new(AgeGroup::Adult),
-            household: RwSignal::new(Household::LivesWithChild),
-            risk: RwSignal::new(String::new()),
-            contact: RwSignal::new(String::new()),
-            linked: RwSignal::new(String::new()),
-            status: RwSignal::new(AssessmentStatus::NotYetAssessed),
-            assessed_on: RwSignal::new(String::new()),
-            note: RwSignal::new(String::new()),
-            state: FormState::new(),
-            saved: RwSignal::new(None),
-        }
-    }
-
-    fn fill_details(&self, d: Option<&PersonDetails>) {
-        self.name.set(d.map(|d| d.name.clone()).unwrap_or_default());
-        self.relationship
-            .set(d.map(|d| d.relationship.clone()).unwrap_or_default());
-        self.age_group
-            .set(d.map_or(AgeGroup::Adult, |d| d.age_group));
-        self.household
-            .set(d.map_or(Household::LivesWithChild, |d| d.household));
-        self.risk
-            .set(d.map(|d| d.risk_info.clone()).unwrap_or_default());
-        self.contact
-            .set(d.map(|d| d.contact.clone()).unwrap_or_default());
-        self.linked
-            .set(d.map(|d| d.linked_child_id.clone()).unwrap_or_default());
-    }
-
-    fn open(&self, open: Open) {
-        self.state.error.set(None);
-        self.saved.set(None);
-        self.open.set(Some(open));
-    }
-
-    fn details(&self) -> Result<PersonDetails, String> {
-        refresh(&[
-            ("person-name", self.name),
-            ("person-relationship", self.relationship),
-            ("person-risk", self.risk),
-            ("person-contact", self.contact),
-            ("person-linked-child", self.linked),
-        ]);
-        let name = self.name.get_untracked().trim().to_owned();
-        if name.is_empty() {
-            return Err("Enter the person's name.".to_owned());
-        }
-        let details = PersonDetails {
-            name,
-            relationship: self.relationship.get_untracked().trim().to_owned(),
-            age_group: self.age_group.get_untracked(),
-            household: self.household.get_untracked(),
-            risk_info: self.risk.get_untracked().trim().to_owned(),
-            contact: self.contact.get_untracked().trim().to_owned(),
-            linked_child_id: self.linked.get_untracked().trim().to_owned(),
-        };
-        if [&details.name, &details.relationship]
-            .iter()
-            .any(|t| t.len() > shared::record::MAX_SHORT_LEN)
-        {
-            return Err("The name and relationship are each limited to 200 characters.".to_owned());
-        }
-        Ok(details)
-    }
-}
-
 #[component]
 pub fn PeopleSection(record: Memo<Record>, child: ChildId) -> impl IntoView {
-    let app = use_app();
-    let forms = Forms::new();
+    let forms: Forms<Open> = Forms::new();
     let list = Memo::new(move |_| record.with(|r| r.people.clone()));
-
-    let open_add = move |_| {
-        forms.fill_details(None);
-        forms.status.set(AssessmentStatus::NotYetAssessed);
-        forms.open(Open::Add);
-    };
-
+    let (ids, people) = by_id(list, |p: &Person| p.id.clone());
+    let add_open = forms.shows(Open::Add);
     let add_form = {
         let child = child.clone();
-        move || {
-            let child = child.clone();
-            let submit = move |ev: leptos::ev::SubmitEvent| {
-                ev.prevent_default();
-                let details = match forms.details() {
-                    Ok(d) => d,
-                    Err(e) => return forms.state.fail(e),
-                };
-                let status = forms.status.get_untracked();
-                let (stamp, id) = match (app.stamp(), platform::new_id()) {
-                    (Ok(s), Ok(id)) => (s, id),
-                    (Err(e), _) | (_, Err(e)) => return forms.state.fail(e),
-                };
-                let assessment = (status != AssessmentStatus::NotYetAssessed).then(|| Assessment {
-                    status,
-                    date: platform::today(),
-                    note: String::new(),
-                });
-                let name = details.name.clone();
-                forms.state.save(
-                    app,
-                    child.clone(),
-                    move |doc| people::add(doc, &id, &details, assessment.as_ref(), &stamp),
-                    move || {
-                        forms.open.set(None);
-                        forms
-                            .saved
-                            .set(Some(format!("{name} added on this tablet.")));
-                    },
-                );
-            };
-            view! {
-                <form class="inline-form" on:submit=submit novalidate autocomplete="off">
-                    <h3>"Add a person"</h3>
-                    <DetailFields forms/>
-                    <SelectInput id="person-status" label="Assessment status" value=forms.status
-                        hint="Leave as “not yet assessed” until someone has assessed them; the record flags unassessed adults."/>
-                    <FormError state=forms.state/>
-                    <div class="form-actions">
-                        <button type="submit" class="button primary" data-testid="person-save" disabled=move || forms.state.saving.get()>"Save person"</button>
-                        <button type="button" class="button secondary" on:click=move |_| forms.open.set(None)>"Cancel"</button>
-                    </div>
-                </form>
-            }
-        }
+        move || view! { <PersonForm child=child.clone() person=None current=None forms/> }
     };
 
     view! {
         <SavedMessage message=forms.saved/>
+        <FormError state=forms.state/>
         {move || list.with(Vec::is_empty).then(|| view! { <p class="notice">"Nobody is recorded around this child yet."</p> })}
         <ul class="people-list">
             <For
-                each=move || list.get()
-                key=|p: &Person| content_key(p)
-                children=move |person| {
+                each=move || ids.get()
+                key=String::clone
+                children=move |id| {
                     let child = child.clone();
-                    view! { <PersonItem person forms child/> }
+                    view! { <PersonItem person=item(people, id) forms child/> }
                 }
             />
         </ul>
         <div class="section-actions">
             <button type="button" class="button" data-testid="add-person"
-                aria-expanded=move || (forms.open.get() == Some(Open::Add)).to_string()
-                on:click=open_add>
+                aria-expanded=move || add_open.get().to_string()
+                on:click=move |_| forms.open(Open::Add)>
                 "Add person"
             </button>
         </div>
-        <Show when=move || forms.open.get() == Some(Open::Add)>{add_form.clone()}</Show>
+        <Show when=move || add_open.get()>{add_form.clone()}</Show>
     }
 }
 
-/// The detail controls shared by the add and edit forms.
+/// One person; `person` follows the record while the item (and any open form) stays.
 #[component]
-fn DetailFields(forms: Forms) -> impl IntoView {
+fn PersonItem(person: Memo<Option<Person>>, forms: Forms<Open>, child: ChildId) -> impl IntoView {
+    let Some(id) = person.with_untracked(|p| p.as_ref().map(|p| p.id.clone())) else {
+        return ().into_any();
+    };
+    let edit_open = forms.shows(Open::Edit(id.clone()));
+    let assess_open = forms.shows(Open::Assess(id.clone()));
+    let name = move || person.with(|p| p.as_ref().map(|p| p.name().to_owned()).unwrap_or_default());
+    let status = Memo::new(move |_| person.with(|p| p.as_ref().map(Person::status)));
+    let shown = {
+        let child = child.clone();
+        move || {
+            person.get().map(|p| {
+                let child = child.clone();
+                view! { <PersonDetailsView person=p forms child/> }
+            })
+        }
+    };
+    let edit_form = {
+        let (child, id) = (child.clone(), id.clone());
+        move || {
+            let current = person.with_untracked(|p| {
+                p.as_ref()
+                    .and_then(|p| p.details.latest().map(|d| d.value.clone()))
+            });
+            view! { <PersonForm child=child.clone() person=Some(id.clone()) current forms/> }
+        }
+    };
+    let assess_form = {
+        let (child, id) = (child.clone(), id.clone());
+        move || {
+            let current = person.with_untracked(|p| {
+                p.as_ref()
+                    .and_then(|p| p.assessment.latest().map(|a| a.value.status))
+                    .unwrap_or(AssessmentStatus::NotYetAssessed)
+            });
+            view! { <AssessForm child=child.clone() person=id.clone() current forms/> }
+        }
+    };
     view! {
-        <div class="field-row">
-            <TextInput id="person-name" label="Name" value=forms.name required=true/>
-            <TextInput id="person-relationship" label="Relationship to the child" value=forms.relationship
-                hint="e.g. mother's partner, father of half-sibling, lodger"/>
-        </div>
-        <div class="field-row">
-            <SelectInput id="person-age-group" label="Age group" value=forms.age_group/>
-            <SelectInput id="person-household" label="Household" value=forms.household/>
-        </div>
-        <TextArea id="person-risk" label="Known risk information" value=forms.risk
-            hint="Convictions, allegations or concerns, stated factually."/>
-        <TextArea id="person-contact" label="Contact with the child" value=forms.contact rows=2/>
-        <SiblingLink forms=forms/>
+        <li data-testid="person-item" class="person">
+            <div class="person-head">
+                <h3>{name}</h3>
+                {move || status.get().map(|status| view! {
+                    <span class=format!("badge status status-{}", status.code()) data-testid="person-status-badge">
+                        {status.label()}
+                    </span>
+                })}
+            </div>
+            {shown}
+            <div class="entry-actions">
+                <button type="button" class="button secondary" data-testid=format!("person-edit-{id}")
+                    aria-expanded=move || edit_open.get().to_string()
+                    on:click={
+                        let id = id.clone();
+                        move |_| forms.open(Open::Edit(id.clone()))
+                    }>
+                    "Edit details"
+                </button>
+                <button type="button" class="button secondary" data-testid=format!("person-assess-{id}")
+                    aria-expanded=move || assess_open.get().to_string()
+                    on:click={
+                        let id = id.clone();
+                        move |_| forms.open(Open::Assess(id.clone()))
+                    }>
+                    "Record assessment"
+                </button>
+            </div>
+            <Show when=move || edit_open.get()>{edit_form.clone()}</Show>
+            <Show when=move || assess_open.get()>{assess_form.clone()}</Show>
+        </li>
     }
+    .into_any()
 }
 
-/// Links a sibling to their own record: any other child on this tablet's caseload.
+/// What the record says about a person now: details, assessment and who added them, with any
+/// conflicting versions side by side. Drawn again whenever the person changes.
 #[component]
-fn SiblingLink(forms: Forms) -> impl IntoView {
-    let app = use_app();
-    let mut options = vec![(String::new(), "No linked record".to_owned())];
-    options.extend(app.entries.get_untracked().into_iter().map(|e| {
-        (
-            e.child_id.to_string(),
-            format!("{} (born {})", e.display_name, e.date_of_birth),
-        )
-    }));
-    view! {
-        <SelectText id="person-linked-child" label="Sibling's own record" value=forms.linked
-            options=options hint="For a brother or sister with their own record: links the two records."/>
-    }
-}
-
-#[component]
-fn PersonItem(person: Person, forms: Forms, child: ChildId) -> impl IntoView {
+fn PersonDetailsView(person: Person, forms: Forms<Open>, child: ChildId) -> impl IntoView {
     let app = use_app();
     let id = person.id.clone();
-    let status = person.status();
     let name = person.name().to_owned();
-    let latest_details = person.details.latest().map(|d| d.value.clone());
-    let assessment = person.assessment.clone();
-
-    let edit_open = {
-        let id = id.clone();
-        Memo::new(move |_| {
-            forms
-                .open
-                .with(|o| matches!(o, Some(Open::Edit(x)) if *x == id))
-        })
-    };
-    let assess_open = {
-        let id = id.clone();
-        Memo::new(move |_| {
-            forms
-                .open
-                .with(|o| matches!(o, Some(Open::Assess(x)) if *x == id))
-        })
-    };
 
     // Keeping a version writes it again with the current user's stamp, superseding every value.
     let keep_details = {
@@ -295,15 +176,11 @@ fn PersonItem(person: Person, forms: Forms, child: ChildId) -> impl IntoView {
                 return;
             };
             let id = id.clone();
-            forms.state.save(
+            forms.save(
                 app,
                 child.clone(),
                 move |doc| people::edit_details(doc, &id, &details, &stamp),
-                move || {
-                    forms
-                        .saved
-                        .set(Some("Conflict resolved on this tablet.".to_owned()))
-                },
+                "Conflict resolved on this tablet.",
             );
         })
     };
@@ -320,15 +197,11 @@ fn PersonItem(person: Person, forms: Forms, child: ChildId) -> impl IntoView {
                 return;
             };
             let id = id.clone();
-            forms.state.save(
+            forms.save(
                 app,
                 child.clone(),
                 move |doc| people::assess(doc, &id, &a, &stamp),
-                move || {
-                    forms
-                        .saved
-                        .set(Some("Conflict resolved on this tablet.".to_owned()))
-                },
+                "Conflict resolved on this tablet.",
             );
         })
     };
@@ -348,7 +221,7 @@ fn PersonItem(person: Person, forms: Forms, child: ChildId) -> impl IntoView {
         }
         .into_any()
     } else {
-        let d = latest_details.clone();
+        let d = person.details.latest().map(|d| d.value.clone());
         view! {
             <dl class="details">
                 {d.map(|d| view! {
@@ -360,7 +233,7 @@ fn PersonItem(person: Person, forms: Forms, child: ChildId) -> impl IntoView {
                     {(!d.linked_child_id.is_empty()).then(|| {
                         let href = format!("/child/{}", d.linked_child_id);
                         let id: Result<ChildId, _> = d.linked_child_id.parse();
-                        let name = id.map(|c| use_app().child_name(&c)).unwrap_or_default();
+                        let name = id.map(|c| app.child_name(&c)).unwrap_or_default();
                         view! { <div><dt>"Sibling's record"</dt><dd><a href=href data-testid="sibling-link">{name}</a></dd></div> }
                     })}
                 })}
@@ -369,6 +242,7 @@ fn PersonItem(person: Person, forms: Forms, child: ChildId) -> impl IntoView {
         .into_any()
     };
 
+    let assessment = &person.assessment;
     let assessment_view = if assessment.is_conflict() {
         let choices = assessment
             .values
@@ -401,148 +275,9 @@ fn PersonItem(person: Person, forms: Forms, child: ChildId) -> impl IntoView {
         view! { <p class="assessment-line">{text}</p> }.into_any()
     };
 
-    let open_edit = {
-        let id = id.clone();
-        let d = latest_details.clone();
-        move |_| {
-            forms.fill_details(d.as_ref());
-            forms.open(Open::Edit(id.clone()));
-        }
-    };
-    let open_assess = {
-        let id = id.clone();
-        let current = assessment.latest().map(|a| a.value.clone());
-        move |_| {
-            let status = current
-                .as_ref()
-                .map_or(AssessmentStatus::NotYetAssessed, |a| a.status);
-            forms.status.set(status);
-            forms.assessed_on.set(platform::today());
-            forms.note.set(String::new());
-            forms.open(Open::Assess(id.clone()));
-        }
-    };
-
-    let edit_form = {
-        let (child, id) = (child.clone(), id.clone());
-        move || {
-            let (child, id) = (child.clone(), id.clone());
-            let submit = move |ev: leptos::ev::SubmitEvent| {
-                ev.prevent_default();
-                let details = match forms.details() {
-                    Ok(d) => d,
-                    Err(e) => return forms.state.fail(e),
-                };
-                let stamp = match app.stamp() {
-                    Ok(s) => s,
-                    Err(e) => return forms.state.fail(e),
-                };
-                let id = id.clone();
-                forms.state.save(
-                    app,
-                    child.clone(),
-                    move |doc| people::edit_details(doc, &id, &details, &stamp),
-                    move || {
-                        forms.open.set(None);
-                        forms
-                            .saved
-                            .set(Some("Details saved on this tablet.".to_owned()));
-                    },
-                );
-            };
-            view! {
-                <form class="inline-form" on:submit=submit novalidate autocomplete="off">
-                    <h4>"Edit details"</h4>
-                    <DetailFields forms/>
-                    <FormError state=forms.state/>
-                    <div class="form-actions">
-                        <button type="submit" class="button primary" data-testid="person-save" disabled=move || forms.state.saving.get()>"Save details"</button>
-                        <button type="button" class="button secondary" on:click=move |_| forms.open.set(None)>"Cancel"</button>
-                    </div>
-                </form>
-            }
-        }
-    };
-
-    let assess_form = {
-        let (child, id) = (child.clone(), id.clone());
-        move || {
-            let (child, id) = (child.clone(), id.clone());
-            let submit = move |ev: leptos::ev::SubmitEvent| {
-                ev.prevent_default();
-                refresh(&[
-                    ("assessment-date", forms.assessed_on),
-                    ("assessment-note", forms.note),
-                ]);
-                let date = forms.assessed_on.get_untracked();
-                if date.parse::<shared::calendar::Date>().is_err() {
-                    return forms.state.fail("Enter the date of the assessment.");
-                }
-                let status = forms.status.get_untracked();
-                let stamp = match app.stamp() {
-                    Ok(s) => s,
-                    Err(e) => return forms.state.fail(e),
-                };
-                let a = Assessment {
-                    status,
-                    date,
-                    note: forms.note.get_untracked().trim().to_owned(),
-                };
-                let id = id.clone();
-                forms.state.save(
-                    app,
-                    child.clone(),
-                    move |doc| people::assess(doc, &id, &a, &stamp),
-                    move || {
-                        forms.open.set(None);
-                        forms
-                            .saved
-                            .set(Some("Assessment saved on this tablet.".to_owned()));
-                    },
-                );
-            };
-            view! {
-                <form class="inline-form" on:submit=submit novalidate autocomplete="off">
-                    <h4>"Record assessment"</h4>
-                    <div class="field-row">
-                        <SelectInput id="assessment-status" label="Assessed as" value=forms.status/>
-                        <TextInput id="assessment-date" label="Date of assessment" kind="date" value=forms.assessed_on required=true/>
-                    </div>
-                    <TextArea id="assessment-note" label="Note" value=forms.note rows=2/>
-                    <FormError state=forms.state/>
-                    <div class="form-actions">
-                        <button type="submit" class="button primary" data-testid="assessment-save" disabled=move || forms.state.saving.get()>"Save assessment"</button>
-                        <button type="button" class="button secondary" on:click=move |_| forms.open.set(None)>"Cancel"</button>
-                    </div>
-                </form>
-            }
-        }
-    };
-
-    let added = format!("Added by {}", by_line(&person.added));
     view! {
-        <li data-testid="person-item" class="person">
-            <div class="person-head">
-                <h3>{name.clone()}</h3>
-                <span class=format!("badge status status-{}", status.code()) data-testid="person-status-badge">
-                    {status.label()}
-                </span>
-            </div>
-            {details_view}
-            {assessment_view}
-            <p class="meta">{added}</p>
-            <div class="entry-actions">
-                <button type="button" class="button secondary" data-testid=format!("person-edit-{id}")
-                    aria-expanded=move || edit_open.get().to_string() on:click=open_edit>
-                    "Edit details"
-                </button>
-                <button type="button" class="button secondary" data-testid=format!("person-assess-{id}")
-                    aria-expanded=move || assess_open.get().to_string() on:click=open_assess>
-                    "Record assessment"
-                </button>
-            </div>
-            <Show when=move || edit_open.get()>{edit_form.clone()}</Show>
-            <Show when=move || assess_open.get()>{assess_form.clone()}</Show>
-        </li>
+        {details_view}
+        {assessment_view}
+        <p class="meta">{format!("Added by {}", by_line(&person.added))}</p>
     }
 }

@@ -53,11 +53,8 @@ pub fn Login() -> impl IntoView {
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let user =
-            platform::control_value("login-username").unwrap_or_else(|| username.get_untracked());
-        let user = user.trim().to_owned();
-        let pass =
-            platform::control_value("login-password").unwrap_or_else(|| password.get_untracked());
+        let user = username.get_untracked().trim().to_owned();
+        let pass = password.get_untracked();
         if user.is_empty() || pass.is_empty() {
             error.set(Some("Enter your username and password.".to_owned()));
             return;
@@ -83,13 +80,15 @@ pub fn Login() -> impl IntoView {
                         <label for="login-username">"Username"</label>
                         <input id="login-username" type="text" data-testid="login-username"
                             autocomplete="username" autocapitalize="none" spellcheck="false" required
-                            bind:value=username/>
+                            bind:value=username
+                            on:change=move |ev| username.set(event_target_value(&ev))/>
                     </div>
                     <div class="field">
                         <label for="login-password">"Password"</label>
                         <input id="login-password" type="password" data-testid="login-password"
                             autocomplete="current-password" required
-                            bind:value=password/>
+                            bind:value=password
+                            on:change=move |ev| password.set(event_target_value(&ev))/>
                     </div>
                     <div role="alert" class="error-region">
                         {move || error.get().map(|e| view! { <p class="error" data-testid="login-error">{e}</p> })}

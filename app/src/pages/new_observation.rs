@@ -4,11 +4,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 use shared::catalogue::{self, Indicator};
-use shared::choice::Choice;
 use shared::record::{self, BodyMark, IndicatorEntry, Observation, Source};
 use shared::ChildId;
 
-use crate::components::indicator_picker::{self, recent_indicators, remember};
+use crate::components::form::{CheckInput, SelectInput, TextArea, TextInput};
+use crate::components::indicator_picker::{recent_indicators, remember};
 use crate::components::{BodyMapEditor, IndicatorPicker, Selection, SignedIn};
 use crate::pages::child::child_param;
 use crate::platform;
@@ -32,7 +32,7 @@ struct Fields {
     approx: RwSignal<bool>,
     location: RwSignal<String>,
     present: RwSignal<String>,
-    source: RwSignal<String>,
+    source: RwSignal<Source>,
     indicators: RwSignal<Selection>,
     marks: RwSignal<Vec<BodyMark>>,
     narrative: RwSignal<String>,
@@ -48,37 +48,13 @@ impl Fields {
             approx: RwSignal::new(false),
             location: RwSignal::new(String::new()),
             present: RwSignal::new(String::new()),
-            source: RwSignal::new(Source::Observed.code().to_owned()),
+            source: RwSignal::new(Source::Observed),
             indicators: RwSignal::new(Selection::new()),
             marks: RwSignal::new(Vec::new()),
             narrative: RwSignal::new(String::new()),
             child_words: RwSignal::new(String::new()),
             action: RwSignal::new(String::new()),
         }
-    }
-
-    /// Takes the values as the page shows them (see [`platform::control_value`]).
-    fn refresh_from_page(&self) {
-        for (id, signal) in [
-            ("obs-occurred", self.date),
-            ("obs-time", self.time),
-            ("obs-location", self.location),
-            ("obs-present", self.present),
-            ("obs-source", self.source),
-            ("obs-narrative", self.narrative),
-            ("obs-child-words", self.child_words),
-            ("obs-action", self.action),
-        ] {
-            if let Some(value) = platform::control_value(id) {
-                if signal.get_untracked() != value {
-                    signal.set(value);
-                }
-            }
-        }
-        if let Some(approx) = platform::control_value("obs-approx") {
-            self.approx.set(approx == "true");
-        }
-        indicator_picker::refresh_from_page(self.indicators);
     }
 
     /// Builds the observation; the caller validates it.
@@ -121,7 +97,7 @@ impl Fields {
             location: self.location.get_untracked().trim().to_owned(),
             present: split_people(&self.present.get_untracked()),
             indicators,
-            source: Source::from_code(&self.source.get_untracked()).unwrap_or(Source::Observed),
+            source: self.source.get_untracked(),
             narrative: self.narrative.get_untracked().trim().to_owned(),
             child_words: self.child_words.get_untracked().trim().to_owned(),
             action_taken: self.action.get_untracked().trim().to_owned(),
@@ -217,7 +193,6 @@ fn ObservationFormBody(recent: Vec<&'static Indicator>) -> impl IntoView {
         if saving.get_untracked() {
             return;
         }
-        fields.refresh_from_page();
         match child.get_untracked() {
             Some(c) => {
                 save_action.dispatch(c);
@@ -242,61 +217,26 @@ fn ObservationFormBody(recent: Vec<&'static Indicator>) -> impl IntoView {
             <fieldset>
                 <legend>"When and where"</legend>
                 <div class="field-row">
-                    <div class="field">
-                        <label for="obs-occurred">"Date it happened"</label>
-                        <input id="obs-occurred" type="date" data-testid="obs-occurred" required bind:value=fields.date/>
-                    </div>
-                    <div class="field">
-                        <label for="obs-time">"Time (optional)"</label>
-                        <input id="obs-time" type="time" data-testid="obs-time" bind:value=fields.time/>
-                    </div>
+                    <TextInput id="obs-occurred" label="Date it happened" kind="date" value=fields.date required=true/>
+                    <TextInput id="obs-time" label="Time (optional)" kind="time" value=fields.time/>
                 </div>
-                <div class="field check">
-                    <input id="obs-approx" type="checkbox" data-testid="obs-approx" bind:checked=fields.approx/>
-                    <label for="obs-approx">"The date or time is approximate"</label>
-                </div>
-                <div class="field">
-                    <label for="obs-location">"Where"</label>
-                    <input id="obs-location" type="text" data-testid="obs-location" bind:value=fields.location/>
-                </div>
-                <div class="field">
-                    <label for="obs-present">"Who was present"</label>
-                    <p class="hint" id="obs-present-hint">"One person per line, or separate with commas."</p>
-                    <textarea id="obs-present" rows="3" data-testid="obs-present" aria-describedby="obs-present-hint"
-                        bind:value=fields.present></textarea>
-                </div>
+                <CheckInput id="obs-approx" label="The date or time is approximate" value=fields.approx/>
+                <TextInput id="obs-location" label="Where" value=fields.location/>
+                <TextArea id="obs-present" label="Who was present" value=fields.present
+                    hint="One person per line, or separate with commas."/>
             </fieldset>
 
-            <div class="field">
-                <label for="obs-source">"Source"</label>
-                <p class="hint" id="obs-source-hint">"Where the information came from. A formal disclosure is never required."</p>
-                <select id="obs-source" data-testid="obs-source" aria-describedby="obs-source-hint"
-                    prop:value=move || fields.source.get()
-                    on:change=move |ev| fields.source.set(event_target_value(&ev))>
-                    {Source::ALL.iter().copied().map(|s| view! {
-                        <option value=s.code() selected=s == Source::Observed>{s.label()}</option>
-                    }).collect_view()}
-                </select>
-            </div>
+            <SelectInput id="obs-source" label="Source" value=fields.source
+                hint="Where the information came from. A formal disclosure is never required."/>
 
             <IndicatorPicker selected=fields.indicators recent/>
 
             <BodyMapEditor marks=fields.marks/>
 
-            <div class="field">
-                <label for="obs-narrative">"What you saw or heard"</label>
-                <textarea id="obs-narrative" rows="6" data-testid="obs-narrative" bind:value=fields.narrative></textarea>
-            </div>
-            <div class="field">
-                <label for="obs-child-words">"The child's own words"</label>
-                <p class="hint" id="obs-child-words-hint">"Exactly as the child said them."</p>
-                <textarea id="obs-child-words" rows="3" data-testid="obs-child-words" aria-describedby="obs-child-words-hint"
-                    bind:value=fields.child_words></textarea>
-            </div>
-            <div class="field">
-                <label for="obs-action">"Action taken"</label>
-                <textarea id="obs-action" rows="3" data-testid="obs-action" bind:value=fields.action></textarea>
-            </div>
+            <TextArea id="obs-narrative" label="What you saw or heard" value=fields.narrative rows=6/>
+            <TextArea id="obs-child-words" label="The child's own words" value=fields.child_words
+                hint="Exactly as the child said them."/>
+            <TextArea id="obs-action" label="Action taken" value=fields.action/>
 
             <div role="alert" class="error-region">
                 {move || error.get().map(|e| view! { <p class="error" data-testid="form-error">{e}</p> })}

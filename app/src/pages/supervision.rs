@@ -10,6 +10,7 @@ use shared::record::supervision::{self, Supervision, SupervisionAction};
 use shared::record::{MAX_SHORT_LEN, MAX_TEXT_LEN};
 use shared::ChildId;
 
+use crate::components::form::{TextArea, TextInput};
 use crate::components::SignedIn;
 use crate::pages::child::child_param;
 use crate::platform;
@@ -46,12 +47,9 @@ impl ActionRow {
         }
     }
 
-    fn ids(&self) -> [(String, RwSignal<String>); 3] {
-        [
-            (format!("supervision-action-what-{}", self.key), self.what),
-            (format!("supervision-action-owner-{}", self.key), self.owner),
-            (format!("supervision-action-due-{}", self.key), self.due),
-        ]
+    /// The element ids of the row's what, owner and due fields.
+    fn ids(&self) -> [String; 3] {
+        ["what", "owner", "due"].map(|f| format!("supervision-action-{f}-{}", self.key))
     }
 }
 
@@ -75,26 +73,6 @@ impl Fields {
             decisions: RwSignal::new(String::new()),
             actions: RwSignal::new(vec![ActionRow::new(0)]),
             next_key: RwSignal::new(1),
-        }
-    }
-
-    /// Takes the values as the page shows them (see [`platform::control_value`]).
-    fn refresh_from_page(&self) {
-        let mut all = vec![
-            ("supervision-date".to_owned(), self.date),
-            ("supervision-discussed".to_owned(), self.discussed),
-            ("supervision-reflection".to_owned(), self.reflection),
-            ("supervision-decisions".to_owned(), self.decisions),
-        ];
-        for row in self.actions.get_untracked() {
-            all.extend(row.ids());
-        }
-        for (id, signal) in all {
-            if let Some(value) = platform::control_value(&id) {
-                if signal.get_untracked() != value {
-                    signal.set(value);
-                }
-            }
         }
     }
 
@@ -251,7 +229,6 @@ fn SupervisionForm() -> impl IntoView {
         if saving.get_untracked() {
             return;
         }
-        fields.refresh_from_page();
         match child.get_untracked() {
             Some(c) => {
                 save_action.dispatch((c, fields.input()));
@@ -294,33 +271,18 @@ fn SupervisionForm() -> impl IntoView {
         <h1>{move || format!("Supervision: {}", child_name())}</h1>
         <p class="hint">"Saved on this tablet first; it syncs when there is a connection. Each decision appears in the child's chronology."</p>
         <form class="supervision-form" on:submit=on_submit novalidate autocomplete="off">
-            <div class="field">
-                <label for="supervision-date">"Date of supervision"</label>
-                <input id="supervision-date" type="date" data-testid="supervision-date" required bind:value=fields.date/>
-            </div>
-            <div class="field">
-                <label for="supervision-discussed">"What was discussed or reviewed"</label>
-                <textarea id="supervision-discussed" rows="5" data-testid="supervision-discussed" required
-                    bind:value=fields.discussed></textarea>
-            </div>
-            <div class="field">
-                <label for="supervision-reflection">"Reflection"</label>
-                <p class="hint" id="supervision-reflection-hint">"What is the evidence telling us? What has changed for the child? What might we be missing?"</p>
-                <textarea id="supervision-reflection" rows="5" data-testid="supervision-reflection"
-                    aria-describedby="supervision-reflection-hint" bind:value=fields.reflection></textarea>
-            </div>
-            <div class="field">
-                <label for="supervision-decisions">"Decisions"</label>
-                <p class="hint" id="supervision-decisions-hint">"One decision per line."</p>
-                <textarea id="supervision-decisions" rows="4" data-testid="supervision-decisions"
-                    aria-describedby="supervision-decisions-hint" bind:value=fields.decisions></textarea>
-            </div>
+            <TextInput id="supervision-date" label="Date of supervision" kind="date" value=fields.date required=true/>
+            <TextArea id="supervision-discussed" label="What was discussed or reviewed" value=fields.discussed rows=5 required=true/>
+            <TextArea id="supervision-reflection" label="Reflection" value=fields.reflection rows=5
+                hint="What is the evidence telling us? What has changed for the child? What might we be missing?"/>
+            <TextArea id="supervision-decisions" label="Decisions" value=fields.decisions rows=4
+                hint="One decision per line."/>
             <fieldset class="supervision-actions">
                 <legend>"Actions"</legend>
                 <p class="hint">"What needs to happen, who owns it and by when. Leave a row blank to skip it."</p>
                 <For each=move || fields.actions.get() key=|row| row.key let(row)>
                     {
-                        let [(what_id, _), (owner_id, _), (due_id, _)] = row.ids();
+                        let [what_id, owner_id, due_id] = row.ids();
                         let number = move || {
                             fields.actions.with(|a| a.iter().position(|r| r.key == row.key).map_or(0, |p| p + 1))
                         };
@@ -329,16 +291,19 @@ fn SupervisionForm() -> impl IntoView {
                                 <p class="action-number" aria-hidden="true">{move || format!("Action {}", number())}</p>
                                 <div class="field">
                                     <label for=what_id.clone()>"What"<span class="visually-hidden">{move || format!(" (action {})", number())}</span></label>
-                                    <input id=what_id type="text" data-testid="supervision-action-what" bind:value=row.what/>
+                                    <input id=what_id type="text" data-testid="supervision-action-what" bind:value=row.what
+                                        on:change=move |ev| row.what.set(event_target_value(&ev))/>
                                 </div>
                                 <div class="field-row">
                                     <div class="field">
                                         <label for=owner_id.clone()>"Owner"<span class="visually-hidden">{move || format!(" (action {})", number())}</span></label>
-                                        <input id=owner_id type="text" data-testid="supervision-action-owner" bind:value=row.owner/>
+                                        <input id=owner_id type="text" data-testid="supervision-action-owner" bind:value=row.owner
+                                        on:change=move |ev| row.owner.set(event_target_value(&ev))/>
                                     </div>
                                     <div class="field">
                                         <label for=due_id.clone()>"Due by"<span class="visually-hidden">{move || format!(" (action {})", number())}</span></label>
-                                        <input id=due_id type="date" data-testid="supervision-action-due" bind:value=row.due/>
+                                        <input id=due_id type="date" data-testid="supervision-action-due" bind:value=row.due
+                                        on:change=move |ev| row.due.set(event_target_value(&ev))/>
                                     </div>
                                 </div>
                                 <button type="button" class="button secondary" data-testid="supervision-action-remove"

@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 
-use crate::platform;
 use crate::state::{use_app, Lock};
 use crate::storage::VaultHeader;
 
@@ -25,8 +24,7 @@ pub fn Unlock(header: VaultHeader) -> impl IntoView {
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let pass =
-            platform::control_value("unlock-password").unwrap_or_else(|| password.get_untracked());
+        let pass = password.get_untracked();
         if pass.is_empty() {
             error.set(Some("Enter your password.".to_owned()));
             return;
@@ -56,7 +54,8 @@ pub fn Unlock(header: VaultHeader) -> impl IntoView {
                 <div class="field">
                     <label for="unlock-password">"Password"</label>
                     <input id="unlock-password" type="password" data-testid="unlock-password"
-                        autocomplete="current-password" required bind:value=password/>
+                        autocomplete="current-password" required bind:value=password
+                            on:change=move |ev| password.set(event_target_value(&ev))/>
                 </div>
                 <div role="alert" class="error-region">
                     {move || error.get().map(|e| view! { <p class="error" data-testid="unlock-error">{e}</p> })}

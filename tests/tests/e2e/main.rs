@@ -6,6 +6,7 @@
 
 mod crash;
 mod disk_full;
+mod forms;
 mod live;
 mod offline_loop;
 mod record_overview;
