@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::audit::Event;
 use crate::clock::now_ms;
 use crate::group::GroupCommit;
-use crate::store::Store;
+use crate::store::AuditTrail;
 
 /// Appends audit events; cheap to clone (one writer per process).
 #[derive(Clone)]
@@ -21,7 +21,7 @@ pub struct AuditLog {
 pub struct AuditUnavailable(String);
 
 impl AuditLog {
-    pub fn start(store: Arc<dyn Store>) -> Self {
+    pub fn start(store: Arc<dyn AuditTrail>) -> Self {
         let appends = GroupCommit::start(move |batches: Vec<Vec<Event>>| {
             let store = store.clone();
             async move {

@@ -1,54 +1,14 @@
-//! Passwords (Argon2id), bearer-token sessions and the extractor that authenticates a request.
+//! The extractor that authenticates a request from its bearer token (through `sessions`), and
+//! the identity a request's changes are checked against.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use crate::audit::Event;
-use crate::clock::now_ms;
+use crate::credentials::token_hash;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::sessions::Sessions;
 use crate::store::User;
-
-pub fn hash_password(password: &str) -> anyhow::Result<String> {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| anyhow::anyhow!("hashing password: {e}"))
-}
-
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
-/// A password hash nobody's password matches, verified when the username is unknown so that
-/// a missing account takes as long to refuse as a wrong password.
-pub fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| hash_password("no account has this password").unwrap_or_default())
-}
-
-/// A new random bearer token (256 bits, hex).
-pub fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-/// Only this digest of a token is stored, so a database leak yields no usable sessions.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
 
 /// The signed-in user of a request, from `Authorization: Bearer <token>`.
 pub struct AuthUser {
@@ -96,18 +56,17 @@ fn bearer(parts: &Parts) -> Option<&str> {
     (!token.is_empty() && token.len() <= 128).then_some(token)
 }
 
-impl FromRequestParts<AppState> for AuthUser {
+impl<S: Send + Sync> FromRequestParts<S> for AuthUser
+where
+    Sessions: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(ApiError::Unauthorised)?;
         let hash = token_hash(token);
-        let session = state
-            .store
-            .session_user(&hash, now_ms())
+        let session = Sessions::from_ref(state)
+            .session(&hash)
             .await?
             .ok_or(ApiError::Unauthorised)?;
         Ok(AuthUser {
@@ -122,15 +81,6 @@ impl FromRequestParts<AppState> for AuthUser {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords() {
-        let h = hash_password("correct horse").expect("hash");
-        assert!(verify_password("correct horse", &h));
-        assert!(!verify_password("wrong", &h));
-        assert!(!verify_password("x", "not a hash"));
-        assert!(!verify_password("", dummy_hash()));
-    }
 
     /// `expected` is the actor prefix a session on `device` is checked against.
     fn check(device: Option<&str>, expected: &[u8]) {
@@ -165,14 +115,5 @@ mod tests {
         check(Some("73616d2e736f6369616c"), &[]);
         check(Some("tablet-1"), &[]);
         check(None, &[]);
-    }
-
-    #[test]
-    fn tokens_are_random_and_hashed() {
-        let a = new_token();
-        assert_eq!(a.len(), 64);
-        assert_ne!(a, new_token());
-        assert_ne!(token_hash(&a), a);
-        assert_eq!(token_hash(&a), token_hash(&a));
     }
 }

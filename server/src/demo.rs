@@ -8,7 +8,7 @@ use shared::api::{CaseloadEntry, Role};
 use shared::record::{self, IndicatorEntry, Level, Observation, Source};
 use shared::ChildId;
 
-use crate::auth::hash_password;
+use crate::credentials::hash_password;
 use crate::state::AppState;
 use crate::store::User;
 

@@ -71,6 +71,20 @@ impl From<crate::merge::MergeError> for ApiError {
     }
 }
 
+impl From<crate::sessions::Refused> for ApiError {
+    fn from(e: crate::sessions::Refused) -> Self {
+        use crate::sessions::Refused;
+        match e {
+            Refused::Credentials => ApiError::Unauthorised,
+            Refused::RateLimited => ApiError::TooManyRequests,
+            Refused::BadDevice(reason) => ApiError::BadRequest(reason),
+            Refused::DeviceTaken => ApiError::Forbidden,
+            Refused::Store(e) => e.into(),
+            Refused::Internal(e) => ApiError::Internal(anyhow::anyhow!(e)),
+        }
+    }
+}
+
 impl From<crate::audit_log::AuditUnavailable> for ApiError {
     fn from(e: crate::audit_log::AuditUnavailable) -> Self {
         ApiError::Internal(e.into())

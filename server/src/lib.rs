@@ -9,6 +9,7 @@ pub mod auth;
 pub mod backup;
 pub mod clock;
 pub mod cpu;
+pub mod credentials;
 pub mod demo;
 pub mod error;
 pub mod group;
@@ -19,6 +20,7 @@ pub mod merge;
 pub mod metrics;
 pub mod observe;
 pub mod routes;
+pub mod sessions;
 pub mod state;
 pub mod store;
 

@@ -4,15 +4,15 @@
 //! the raw path, which holds child ids, nor the query string), the status and the latency —
 //! never a header or a body.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::metrics::UNMATCHED_ROUTE;
+use crate::metrics::{Metrics, UNMATCHED_ROUTE};
 use crate::routes;
-use crate::state::AppState;
 
 /// Probes that load balancers and scrapers call every few seconds: logged at debug when they
 /// succeed, so they do not drown the request log.
@@ -24,7 +24,7 @@ const PROBES: [&str; 3] = [
 
 /// Middleware: times the request, counts it by route and status class, feeds the sync
 /// histogram, and writes the request log line.
-pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn observe(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -35,9 +35,9 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     let took = started.elapsed();
     let status = response.status();
 
-    state.metrics.http_request(&route, status);
+    metrics.http_request(&route, status);
     if route == routes::sync::PATH {
-        state.metrics.sync_request(status, took);
+        metrics.sync_request(status, took);
     }
     let latency_ms = took.as_micros() as f64 / 1000.0;
     let status = status.as_u16();

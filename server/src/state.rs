@@ -11,6 +11,7 @@ use crate::audit_log::AuditLog;
 use crate::limits::{ItemisedRefusals, LoginLimiter};
 use crate::merge::{Documents, DocumentsConfig};
 use crate::metrics::{Metrics, MetricsToken};
+use crate::sessions::{Lifetimes, Sessions};
 use crate::store::Store;
 
 /// What every handler can reach: the services, composed. Handlers take the part they need
@@ -24,7 +25,8 @@ pub struct AppState {
     pub documents: Arc<Documents>,
     /// The audit trail's writer (see `audit_log`).
     pub audit: AuditLog,
-    pub login_limiter: LoginLimiter,
+    /// Accounts and sessions: sign-in, tokens, sign-out (see `sessions`).
+    pub sessions: Sessions,
     /// How many children a user may not see each sync may name in the audit trail one by one.
     pub itemised_refusals: ItemisedRefusals,
     pub metrics: Arc<Metrics>,
@@ -94,6 +96,16 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
         let metrics = Arc::<Metrics>::default();
         let audit = AuditLog::start(store.clone());
+        let sessions = Sessions::new(
+            store.clone(),
+            audit.clone(),
+            LoginLimiter::new(config.login_window_ms, config.login_max_failures),
+            metrics.clone(),
+            Lifetimes {
+                session_ttl_ms: config.session_ttl_ms,
+                refresh_ttl_ms: config.refresh_ttl_ms,
+            },
+        );
         let documents = Arc::new(Documents::start(
             store.clone(),
             audit.clone(),
@@ -104,7 +116,7 @@ impl AppState {
             },
         ));
         AppState {
-            login_limiter: LoginLimiter::new(config.login_window_ms, config.login_max_failures),
+            sessions,
             itemised_refusals: ItemisedRefusals::new(
                 config.itemised_refusals_window_ms,
                 config.itemised_refusals_per_window,
@@ -145,5 +157,11 @@ impl FromRef<AppState> for Arc<Config> {
 impl FromRef<AppState> for Arc<Metrics> {
     fn from_ref(state: &AppState) -> Self {
         state.metrics.clone()
+    }
+}
+
+impl FromRef<AppState> for Sessions {
+    fn from_ref(state: &AppState) -> Self {
+        state.sessions.clone()
     }
 }

@@ -3,6 +3,8 @@
 //! Practitioners may read children allocated to them, managers their team's children; a child
 //! outside that looks exactly like one that does not exist.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -15,12 +17,14 @@ use shared::calendar::Date;
 use shared::ChildId;
 
 use crate::audit;
+use crate::audit_log::AuditLog;
 use crate::auth::AuthUser;
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::live;
+use crate::merge::Documents;
 use crate::state::AppState;
-use crate::store::Page;
+use crate::store::{Caseloads, Page, Store};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -46,18 +50,18 @@ pub struct ChangesQuery {
 /// after the wait with the same version. Says nothing about the record but a number, so it
 /// is not audited; reading the record it prompts is.
 async fn changes(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(documents): State<Arc<Documents>>,
     auth: AuthUser,
     Path(child_id): Path<String>,
     axum::extract::Query(q): axum::extract::Query<ChangesQuery>,
 ) -> Result<Json<ChangesResponse>, ApiError> {
-    let child = readable(&state, &auth, &child_id).await?;
+    let child = readable(store.as_ref(), &auth, &child_id).await?;
     let wait = q
         .wait
         .map_or(live::MAX_WAIT, std::time::Duration::from_secs)
         .min(live::MAX_WAIT);
-    let version = state
-        .documents
+    let version = documents
         .wait_for_change(&child.child_id, q.since, wait)
         .await?;
     Ok(Json(ChangesResponse { version }))
@@ -77,12 +81,12 @@ pub const MAX_CHRONOLOGY_PAGE: i64 = 1_000;
 
 /// The child, if this user may read them.
 async fn readable(
-    state: &AppState,
+    store: &dyn Caseloads,
     auth: &AuthUser,
     child_id: &str,
 ) -> Result<CaseloadEntry, ApiError> {
     let child_id: ChildId = child_id.parse().map_err(|_| ApiError::NotFound)?;
-    let caseload = state.store.caseload(&auth.user).await?;
+    let caseload = store.caseload(&auth.user).await?;
     caseload
         .into_iter()
         .find(|c| c.child_id == child_id)
@@ -90,12 +94,13 @@ async fn readable(
 }
 
 async fn chronology(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(audit): State<AuditLog>,
     auth: AuthUser,
     Path(child_id): Path<String>,
     axum::extract::Query(q): axum::extract::Query<ChronologyQuery>,
 ) -> Result<Json<ChronologyResponse>, ApiError> {
-    let child = readable(&state, &auth, &child_id).await?;
+    let child = readable(store.as_ref(), &auth, &child_id).await?;
     let limit = match q.limit {
         None => i64::MAX,
         Some(n) if (1..=MAX_CHRONOLOGY_PAGE).contains(&n) => n,
@@ -105,12 +110,10 @@ async fn chronology(
             )))
         }
     };
-    state
-        .audit
+    audit
         .record(auth.audit("read.chronology", "ok").child(&child.child_id))
         .await?;
-    let page = state
-        .store
+    let page = store
         .chronology(
             &child.child_id,
             Page {
@@ -129,18 +132,19 @@ async fn chronology(
 }
 
 async fn record(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(audit): State<AuditLog>,
+    State(documents): State<Arc<Documents>>,
     auth: AuthUser,
     Path(child_id): Path<String>,
 ) -> Result<Json<RecordResponse>, ApiError> {
-    let child = readable(&state, &auth, &child_id).await?;
-    state
-        .audit
+    let child = readable(store.as_ref(), &auth, &child_id).await?;
+    audit
         .record(auth.audit("read.record", "ok").child(&child.child_id))
         .await?;
     // The version first: a merge landing in between makes the page ask once more, never miss.
-    let version = state.documents.version(&child.child_id).await?;
-    let record = state.store.record(&child.child_id).await?;
+    let version = documents.version(&child.child_id).await?;
+    let record = store.record(&child.child_id).await?;
     let overview = analytics::overview(
         &record,
         Date::london_from_unix_ms(now_ms()),
@@ -166,20 +170,20 @@ pub struct AuditResponse {
 
 /// A child's audit trail, for the team's manager.
 async fn audit_trail(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(audit): State<AuditLog>,
     auth: AuthUser,
     Path(child_id): Path<String>,
 ) -> Result<Json<AuditResponse>, ApiError> {
     if auth.user.role != shared::api::Role::Manager {
         return Err(ApiError::Forbidden);
     }
-    let child = readable(&state, &auth, &child_id).await?;
-    state
-        .audit
+    let child = readable(store.as_ref(), &auth, &child_id).await?;
+    audit
         .record(auth.audit("read.audit", "ok").child(&child.child_id))
         .await?;
-    let chain_intact = audit::verify(&state.store.audit_all().await?).is_ok();
-    let entries = state.store.audit_for_child(&child.child_id).await?;
+    let chain_intact = audit::verify(&store.audit_all().await?).is_ok();
+    let entries = store.audit_for_child(&child.child_id).await?;
     Ok(Json(AuditResponse {
         entries,
         chain_intact,
@@ -198,19 +202,19 @@ fn csv_field(s: &str) -> String {
 
 /// The full chronology for conferences and courts, as CSV.
 async fn chronology_csv(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(audit): State<AuditLog>,
     auth: AuthUser,
     Path(child_id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let child = readable(&state, &auth, &child_id).await?;
-    state
-        .audit
+    let child = readable(store.as_ref(), &auth, &child_id).await?;
+    audit
         .record(
             auth.audit("export.chronology_csv", "ok")
                 .child(&child.child_id),
         )
         .await?;
-    let record = state.store.record(&child.child_id).await?;
+    let record = store.record(&child.child_id).await?;
     let mut out = String::from(
         "Date,Approximate,Type,Author,Agency,Headline,Significance,Withdrawn,Amendments\r\n",
     );

@@ -2,6 +2,7 @@
 //! answers) and `GET /metrics` (Prometheus). None needs a user session and none returns record
 //! data; `/metrics` asks for a bearer token only when one is configured.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -11,7 +12,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
-use crate::state::AppState;
+use crate::metrics::Metrics;
+use crate::state::{AppState, Config};
+use crate::store::Store;
 
 pub const HEALTH: &str = "/health";
 pub const READY: &str = "/ready";
@@ -35,8 +38,8 @@ async fn health() -> Json<serde_json::Value> {
 }
 
 /// The store answers a trivial query within [`READY_TIMEOUT`]; otherwise 503 with a reason.
-async fn ready(State(state): State<AppState>) -> Response {
-    let reason = match tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await {
+async fn ready(State(store): State<Arc<dyn Store>>) -> Response {
+    let reason = match tokio::time::timeout(READY_TIMEOUT, store.ping()).await {
         Ok(Ok(())) => return Json(json!({"status": "ready"})).into_response(),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check: the database failed");
@@ -58,8 +61,12 @@ async fn ready(State(state): State<AppState>) -> Response {
 }
 
 /// Prometheus text format. Open unless `--metrics-token` is set; then `Authorization: Bearer`.
-async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(expected) = &state.config.metrics_token {
+async fn metrics(
+    State(config): State<Arc<Config>>,
+    State(metrics): State<Arc<Metrics>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(expected) = &config.metrics_token {
         let presented = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -78,7 +85,7 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(),
+        metrics.render(),
     )
         .into_response()
 }

@@ -4,7 +4,7 @@
 
 use crate::support::{Tablet, TestServer};
 use axum::http::StatusCode;
-use server::auth::hash_password;
+use server::credentials::hash_password;
 use server::store::User;
 use shared::api::{CaseloadEntry, Role};
 

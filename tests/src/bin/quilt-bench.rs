@@ -128,7 +128,7 @@ async fn seed(state: &AppState, sizes: Sizes) -> Result<()> {
         agency: "Bench agency".into(),
         role: Role::Practitioner,
         team_id: Some("north-team".into()),
-        password_hash: server::auth::hash_password(PASSWORD)?,
+        password_hash: server::credentials::hash_password(PASSWORD)?,
     };
     state.store.create_user(&user).await?;
     for n in 0..sizes.caseload_children {

@@ -60,6 +60,11 @@ const LAYERS: &[Layer] = &[
         why: "the audit writer is a service below the app state and the routes",
     },
     Layer {
+        files: &["server/src/sessions.rs", "server/src/credentials.rs"],
+        forbid: Forbid::Modules(&["state", "error", "auth", "routes", "merge"]),
+        why: "the accounts service is below the app state, the extractor and the routes",
+    },
+    Layer {
         files: &[
             "server/src/merge.rs",
             "server/src/merge/",
@@ -68,6 +73,8 @@ const LAYERS: &[Layer] = &[
             "server/src/audit.rs",
             "server/src/audit_log.rs",
             "server/src/live.rs",
+            "server/src/sessions.rs",
+            "server/src/credentials.rs",
         ],
         forbid: Forbid::Names(&["axum", "anyhow"]),
         why: "services say their errors in their own types (errors by layer) and know nothing of HTTP",

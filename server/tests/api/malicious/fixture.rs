@@ -288,11 +288,11 @@ pub async fn setup() -> (TestServer, Fixture) {
         .post_raw("/api/logout", Some(&signed_out), Vec::new())
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let expired = server::auth::new_token();
+    let expired = server::credentials::new_token();
     let now = server::clock::now_ms();
     store
         .create_session(
-            &server::auth::token_hash(&expired),
+            &server::credentials::token_hash(&expired),
             &SAM.parse().expect("user id"),
             Some("73616d2e736f6369616c000000000000"),
             "expired-family",
