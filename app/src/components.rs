@@ -4,6 +4,7 @@ pub mod assessments;
 pub mod body_map;
 mod charts;
 pub mod conflict;
+pub mod draft;
 pub mod form;
 mod header;
 pub mod indicator_picker;

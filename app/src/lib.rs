@@ -31,7 +31,7 @@ use leptos_router::path;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::state::{AppState, Lock};
+use crate::state::{use_app, AppState, Lock};
 
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -40,15 +40,34 @@ pub fn start() {
     leptos::mount::mount_to_body(App);
 }
 
-/// Minutes without a touch, click or key press before the app locks itself.
-const IDLE_LOCK_MINUTES: f64 = 15.0;
+/// Time without a touch, click or key press before the app locks itself.
+const IDLE_LOCK_MS: f64 = 15.0 * 60_000.0;
 
-/// Locks the app after [`IDLE_LOCK_MINUTES`] without input while it is unlocked.
+/// How long before the idle lock the app warns that it is coming.
+const IDLE_WARNING_MS: f64 = 60_000.0;
+
+/// The idle lock's delay. A test may shorten it (never lengthen it) with the
+/// `quilt.idle_lock_seconds` setting in `localStorage`, which holds nothing about anyone.
+fn idle_lock_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item("quilt.idle_lock_seconds").ok().flatten())
+        .and_then(|v| v.parse::<f64>().ok())
+        .map_or(IDLE_LOCK_MS, |s| (s * 1000.0).clamp(5_000.0, IDLE_LOCK_MS))
+}
+
+/// Locks the app after [`idle_lock_ms`] without input while it is unlocked, warning a minute
+/// before (or, for a shorter delay, half of it before); any input puts the lock off again.
 fn start_idle_lock(app: AppState) {
     let last_input = Rc::new(std::cell::Cell::new(platform::now_ms()));
     for event in ["pointerdown", "keydown", "touchstart", "wheel"] {
         let last_input = last_input.clone();
-        let handler = Closure::<dyn Fn()>::new(move || last_input.set(platform::now_ms()));
+        let handler = Closure::<dyn Fn()>::new(move || {
+            last_input.set(platform::now_ms());
+            if app.locking_in.get_untracked().is_some() {
+                app.locking_in.set(None);
+            }
+        });
         if let Some(window) = web_sys::window() {
             // Passive, capturing listeners that live as long as the page.
             let _ = window.add_event_listener_with_callback_and_bool(
@@ -59,15 +78,39 @@ fn start_idle_lock(app: AppState) {
         }
         handler.forget();
     }
+    let limit = idle_lock_ms();
+    let warn_from = limit - IDLE_WARNING_MS.min(limit / 2.0);
     spawn_local(async move {
         loop {
-            gloo_timers::future::TimeoutFuture::new(30_000).await;
+            gloo_timers::future::TimeoutFuture::new(1_000).await;
+            if app.lock.get_untracked() != Lock::Unlocked {
+                continue;
+            }
             let idle = platform::now_ms() - last_input.get();
-            if app.lock.get_untracked() == Lock::Unlocked && idle > IDLE_LOCK_MINUTES * 60_000.0 {
+            if idle > limit {
+                app.locking_in.set(None);
                 app.lock_now();
+            } else if idle > warn_from {
+                app.locking_in
+                    .set(Some(((limit - idle) / 1000.0).ceil() as u32));
             }
         }
     });
+}
+
+/// The warning that the idle lock is coming.
+#[component]
+fn IdleWarning() -> impl IntoView {
+    let app = use_app();
+    move || {
+        app.locking_in.get().map(|s| {
+            view! {
+                <div class="idle-warning" role="alert" data-testid="idle-warning">
+                    {format!("Quilt locks in {s} seconds because nothing has been touched. Touch the screen or press a key to keep working; anything typed is kept.")}
+                </div>
+            }
+        })
+    }
 }
 
 /// Which screen the whole app shows.
@@ -126,6 +169,7 @@ pub fn App() -> impl IntoView {
             },
             Screen::App => view! {
                 <div class="app" data-testid="app-ready">
+                    <IdleWarning/>
                     <Router>
                         <Routes fallback=|| view! { <pages::NotFound/> }>
                             <Route path=path!("/") view=pages::Login/>

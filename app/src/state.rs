@@ -73,6 +73,8 @@ pub struct AppState {
     pub sync_wanted: Trigger,
     /// A one-off confirmation for the next page, e.g. "Saved on this tablet".
     pub flash: RwSignal<Option<String>>,
+    /// Seconds until the idle lock, while it is less than a minute away.
+    pub locking_in: RwSignal<Option<u32>>,
     pub lock: RwSignal<Lock>,
     /// The tablet's database, open but locked until the password unlocks it.
     store: StoredValue<Option<Store>, LocalStorage>,
@@ -88,6 +90,7 @@ impl AppState {
             status: SyncStatus::new(),
             sync_wanted: Trigger::new(),
             flash: RwSignal::new(None),
+            locking_in: RwSignal::new(None),
             lock: RwSignal::new(Lock::Opening),
             store: StoredValue::new_local(None),
             engine: StoredValue::new_local(None),
@@ -101,6 +104,11 @@ impl AppState {
 
     pub fn store(&self) -> Option<Store> {
         self.store.try_get_value().flatten()
+    }
+
+    /// The unlocked store, for values sealed with the data key; `None` while locked.
+    pub fn unlocked_store(&self) -> Option<Store> {
+        self.engine().map(|e| e.store.clone())
     }
 
     /// Opens the tablet's database and finds out whether it holds records to unlock.

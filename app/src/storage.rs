@@ -9,7 +9,8 @@
 //! outside IndexedDB transactions, which would otherwise end while Web Crypto works.
 //!
 //! Object stores of the `quilt` database:
-//! - `meta`: small key/value settings (session, device id, actor suffix, vault, last sync);
+//! - `meta`: small key/value settings (session, device id, actor suffix, vault, last sync) and
+//!   the drafts of forms being typed (`drafts`);
 //! - `docs`: one compacted Automerge snapshot per child;
 //! - `chunks`: incremental saves per child, keyed `<child_id>:<sequence>`;
 //! - `sync`: per child, the server heads and the time of its last successful sync;
@@ -17,6 +18,7 @@
 //! - `quarantine`: records as they were when the server refused their changes, before the
 //!   tablet rebuilt them (kept, never read back, erased at sign-out).
 
+pub mod drafts;
 pub mod meta;
 pub mod records;
 pub mod vault;
@@ -26,6 +28,7 @@ use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::{Transaction, TransactionMode};
 use wasm_bindgen::JsValue;
 
+pub use drafts::Draft;
 pub use meta::Session;
 pub use records::{StoredRecord, SyncState};
 pub use vault::{Vault, VaultError, VaultHeader};

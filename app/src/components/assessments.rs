@@ -7,6 +7,7 @@ use shared::record::assessments::{self, NeglectAssessment, Scaling};
 use shared::record::Record;
 use shared::ChildId;
 
+use crate::components::draft::field;
 use crate::components::form::{
     by_line, show_date, FormState, Forms, InlineForm, SavedMessage, SelectText, TextArea, TextInput,
 };
@@ -158,11 +159,18 @@ pub fn NeglectSection(record: Memo<Record>, child: ChildId) -> impl IntoView {
 #[component]
 fn ScalingForm(child: ChildId, forms: Forms<()>) -> impl IntoView {
     let app = use_app();
-    let state = FormState::new();
     let date = RwSignal::new(platform::today());
     let score = RwSignal::new(String::new());
     let rationale = RwSignal::new(String::new());
 
+    let state = FormState::keeping(
+        format!("scaling:{child}"),
+        vec![
+            field("date", date),
+            field("score", score),
+            field("rationale", rationale),
+        ],
+    );
     let on_save = Callback::new(move |()| {
         let d = date.get_untracked();
         if d.parse::<Date>().is_err() {
@@ -218,11 +226,21 @@ fn ScalingForm(child: ChildId, forms: Forms<()>) -> impl IntoView {
 #[component]
 fn NeglectForm(child: ChildId, forms: Forms<()>) -> impl IntoView {
     let app = use_app();
-    let state = FormState::new();
     let date = RwSignal::new(platform::today());
     let scores: [RwSignal<String>; 4] = std::array::from_fn(|_| RwSignal::new("3".to_owned()));
     let note = RwSignal::new(String::new());
 
+    let state = FormState::keeping(
+        format!("neglect:{child}"),
+        vec![
+            field("date", date),
+            field("physical", scores[0]),
+            field("safety", scores[1]),
+            field("emotional", scores[2]),
+            field("developmental", scores[3]),
+            field("note", note),
+        ],
+    );
     let on_save = Callback::new(move |()| {
         let d = date.get_untracked();
         if d.parse::<Date>().is_err() {

@@ -4,7 +4,8 @@
 //! (through [`AppState::change_record`]). A section's [`Forms`] says which of its forms is open
 //! and announces what was saved. Field components ([`TextInput`], [`TextArea`], [`SelectInput`],
 //! [`SelectText`], [`CheckInput`]) are bound to a signal and label themselves; their `id` is also
-//! their `data-testid`. Nothing is read back from the page.
+//! their `data-testid`. Nothing is read back from the page. A form taking record content keeps
+//! a draft of what is typed ([`FormState::keeping`], see `draft`).
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -16,14 +17,17 @@ use shared::choice::Choice;
 use shared::record::{Automerge, RecordError};
 use shared::ChildId;
 
+use crate::components::draft::{DraftField, DraftOffer, Drafted};
 use crate::platform;
 use crate::state::AppState;
 
-/// A form's save state: a guard against double submits and the message of a failed save.
-#[derive(Debug, Clone, Copy)]
+/// A form's save state: a guard against double submits, the message of a failed save, and
+/// the draft of what is typed (see [`Drafted`]), erased once the save succeeds.
+#[derive(Clone, Copy)]
 pub struct FormState {
     pub saving: RwSignal<bool>,
     pub error: RwSignal<Option<String>>,
+    pub draft: Option<Drafted>,
 }
 
 impl FormState {
@@ -31,7 +35,22 @@ impl FormState {
         FormState {
             saving: RwSignal::new(false),
             error: RwSignal::new(None),
+            draft: None,
         }
+    }
+
+    /// The state of a form taking record content: what is typed into `fields` is kept as the
+    /// draft `key` (unique per child, form and entry) until it is saved.
+    pub fn keeping(key: String, fields: Vec<DraftField>) -> Self {
+        FormState {
+            draft: Some(Drafted::keep(key, fields)),
+            ..FormState::new()
+        }
+    }
+
+    /// Whether the form may be shown (no stored draft is waiting for an answer; tracked).
+    pub fn ready(&self) -> bool {
+        self.draft.is_none_or(|d| d.ready())
     }
 
     /// Shows why the form cannot be saved yet.
@@ -56,6 +75,9 @@ impl FormState {
             match app.change_record(&child, change).await {
                 Ok(()) => {
                     self.error.set(None);
+                    if let Some(draft) = self.draft {
+                        draft.saved();
+                    }
                     done();
                 }
                 Err(e) => self.error.set(Some(e)),
@@ -73,7 +95,6 @@ impl Default for FormState {
 
 /// Which of a section's forms is open (at most one at a time) and what the section last saved.
 /// `K` names a form, e.g. "amend observation X".
-#[derive(Debug)]
 pub struct Forms<K: Send + Sync + 'static> {
     open: RwSignal<Option<K>>,
     /// The section's polite status line, e.g. "Person added on this tablet".
@@ -180,12 +201,16 @@ pub fn InlineForm(
     view! {
         <form class="inline-form" on:submit=submit novalidate autocomplete="off">
             {heading}
-            {intro.map(|i| view! { <p class="hint">{i}</p> })}
-            {children()}
-            <FormError state/>
-            <div class="form-actions">
-                <button type="submit" class="button primary" data-testid=save_id disabled=move || state.saving.get()>{save}</button>
-                <button type="button" class="button secondary" on:click=move |_| on_cancel.run(())>"Cancel"</button>
+            {state.draft.map(|draft| view! { <DraftOffer draft/> })}
+            <div class="form-body" hidden=move || !state.ready()>
+                {intro.map(|i| view! { <p class="hint">{i}</p> })}
+                {children()}
+                <FormError state/>
+                <div class="form-actions">
+                    <button type="submit" class="button primary" data-testid=save_id disabled=move || state.saving.get()>{save}</button>
+                    <button type="button" class="button secondary" data-testid=save_id.replace("-save", "-cancel")
+                        on:click=move |_| on_cancel.run(())>"Cancel"</button>
+                </div>
             </div>
         </form>
     }

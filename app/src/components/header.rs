@@ -43,8 +43,8 @@ pub fn Header() -> impl IntoView {
             .map_or_else(|| "Never".to_owned(), platform::format_local)
     };
 
-    // Unsynced changes to warn about before signing out erases them; `None` while not asking.
-    let confirm_unsynced = RwSignal::new(None::<usize>);
+    // Signing out erases the tablet, so it is always confirmed; `true` while asking.
+    let confirming = RwSignal::new(false);
     let do_sign_out = move || {
         if signing_out.get_untracked() {
             return;
@@ -59,14 +59,7 @@ pub fn Header() -> impl IntoView {
             signing_out.set(false);
         });
     };
-    let sign_out = move |_| {
-        let unsynced = app.unsynced();
-        if unsynced > 0 {
-            confirm_unsynced.set(Some(unsynced));
-        } else {
-            do_sign_out();
-        }
-    };
+    let records = move || app.entries.with(Vec::len);
 
     view! {
         <header class="site-header">
@@ -79,25 +72,7 @@ pub fn Header() -> impl IntoView {
                 <button type="button" class="button secondary" data-testid="lock" on:click=move |_| app.lock_now()>
                     "Lock"
                 </button>
-                <button type="button" class="button secondary" data-testid="logout" on:click=sign_out disabled=move || signing_out.get()>
-                    "Sign out"
-                </button>
             </div>
-            {move || confirm_unsynced.get().map(|n| view! {
-                <div class="card warning" role="alertdialog" aria-labelledby="signout-warning" data-testid="signout-warning">
-                    <p id="signout-warning">
-                        {format!("{n} change(s) on this tablet have not synced. Signing out erases this tablet's records, and those changes with them.")}
-                    </p>
-                    <button type="button" class="button" data-testid="signout-sync-first"
-                        on:click=move |_| { confirm_unsynced.set(None); sync::request_sync(app); }>
-                        "Keep them and sync first"
-                    </button>
-                    <button type="button" class="button danger" data-testid="signout-confirm"
-                        on:click=move |_| { confirm_unsynced.set(None); do_sign_out(); }>
-                        "Sign out and erase them"
-                    </button>
-                </div>
-            })}
             <nav aria-label="Main">
                 <ul class="nav-list">
                     <li><a href="/caseload" data-testid="nav-caseload">"Caseload"</a></li>
@@ -132,6 +107,49 @@ pub fn Header() -> impl IntoView {
                     {move || if status.in_progress.get() { "Syncing…" } else { "" }}
                 </p>
             </div>
+            <div class="sign-out-row">
+                <button type="button" class="button danger-outline" data-testid="logout"
+                    aria-expanded=move || confirming.get().to_string()
+                    on:click=move |_| confirming.set(true) disabled=move || signing_out.get()>
+                    "Sign out and erase this tablet"
+                </button>
+            </div>
+            <Show when=move || confirming.get()>
+                <div class="card warning signout-confirm" role="alertdialog" aria-labelledby="signout-warning"
+                    aria-describedby="signout-detail" data-testid="signout-warning">
+                    <h2 id="signout-warning">"Sign out and erase this tablet?"</h2>
+                    <p id="signout-detail">
+                        {move || {
+                            let n = records();
+                            let unsynced = app.unsynced();
+                            let mut text = format!(
+                                "Signing out erases every Quilt record on this tablet ({n} child record{}), with any drafts not yet saved. Records already synced are safe on the server.",
+                                if n == 1 { "" } else { "s" }
+                            );
+                            if unsynced > 0 {
+                                text.push_str(&format!(" {unsynced} change(s) have not synced yet and will be lost for good."));
+                            }
+                            text
+                        }}
+                    </p>
+                    <div class="form-actions">
+                        <button type="button" class="button secondary" data-testid="signout-cancel"
+                            on:click=move |_| confirming.set(false)>
+                            "No, keep everything"
+                        </button>
+                        {move || (app.unsynced() > 0).then(|| view! {
+                            <button type="button" class="button" data-testid="signout-sync-first"
+                                on:click=move |_| { confirming.set(false); sync::request_sync(app); }>
+                                "Keep them and sync first"
+                            </button>
+                        })}
+                        <button type="button" class="button danger" data-testid="signout-confirm"
+                            on:click=move |_| { confirming.set(false); do_sign_out(); }>
+                            "Sign out and erase"
+                        </button>
+                    </div>
+                </div>
+            </Show>
             {move || status.error.get().map(|e| {
                 let signed_out = e == SIGNED_OUT;
                 view! {

@@ -10,7 +10,7 @@ use shared::choice::Choice as _;
 use shared::record::{Level, Suitability};
 
 /// What the practitioner recorded about one ticked indicator.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Ticked {
     pub level: Level,
     /// The carer's explanation, in their words; empty if none was given.
@@ -20,6 +20,22 @@ pub struct Ticked {
 
 /// Ticked indicators by code.
 pub type Selection = BTreeMap<&'static str, Ticked>;
+
+/// A selection as a draft keeps it: (code, what was recorded) pairs.
+pub fn selection_to_draft(selected: &Selection) -> serde_json::Value {
+    serde_json::to_value(selected.iter().collect::<Vec<_>>()).unwrap_or_default()
+}
+
+/// A kept selection back, dropping codes the catalogue no longer knows.
+pub fn selection_from_draft(value: serde_json::Value) -> Option<Selection> {
+    let pairs: Vec<(String, Ticked)> = serde_json::from_value(value).ok()?;
+    Some(
+        pairs
+            .into_iter()
+            .filter_map(|(code, t)| catalogue::find(&code).map(|i| (i.code, t)))
+            .collect(),
+    )
+}
 
 /// How many recently used indicators the picker lists first.
 pub const RECENT_MAX: usize = 8;

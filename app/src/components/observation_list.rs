@@ -8,6 +8,7 @@ use shared::record::corrections::{self, Amendment, Withdrawal};
 use shared::record::{Observation, Record};
 use shared::ChildId;
 
+use crate::components::draft;
 use crate::components::form::{
     by_id, by_line, item, FormState, Forms, InlineForm, SavedMessage, SelectText, TextArea,
 };
@@ -229,7 +230,6 @@ fn EntryView(entry: Entry) -> impl IntoView {
 #[component]
 fn AmendForm(child: ChildId, obs: Observation, forms: Forms<Open>) -> impl IntoView {
     let app = use_app();
-    let state = FormState::new();
     let field = RwSignal::new("narrative".to_owned());
     let text = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
@@ -240,6 +240,14 @@ fn AmendForm(child: ChildId, obs: Observation, forms: Forms<Open>) -> impl IntoV
             || view! { <p class="hint original">{format!("Original (stays visible): {v}")}</p> },
         )
     };
+    let state = FormState::keeping(
+        format!("amend:{child}:{obs_id}"),
+        vec![
+            draft::field("field", field),
+            draft::field("text", text),
+            draft::field("reason", reason),
+        ],
+    );
     let on_save = Callback::new(move |()| {
         let (corrected, why) = (text.get_untracked(), reason.get_untracked());
         if corrected.trim().is_empty() || why.trim().is_empty() {
@@ -281,8 +289,11 @@ fn AmendForm(child: ChildId, obs: Observation, forms: Forms<Open>) -> impl IntoV
 #[component]
 fn WithdrawForm(child: ChildId, observation: String, forms: Forms<Open>) -> impl IntoView {
     let app = use_app();
-    let state = FormState::new();
     let reason = RwSignal::new(String::new());
+    let state = FormState::keeping(
+        format!("withdraw:{child}:{observation}"),
+        vec![draft::field("reason", reason)],
+    );
     let on_save = Callback::new(move |()| {
         let why = reason.get_untracked();
         if why.trim().is_empty() {

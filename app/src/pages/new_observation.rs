@@ -7,8 +7,11 @@ use shared::catalogue::{self, Indicator};
 use shared::record::{self, BodyMark, IndicatorEntry, Observation, Source};
 use shared::ChildId;
 
+use crate::components::draft::{field, field_with, DraftField, DraftOffer, Drafted};
 use crate::components::form::{CheckInput, SelectInput, TextArea, TextInput};
-use crate::components::indicator_picker::{recent_indicators, remember};
+use crate::components::indicator_picker::{
+    recent_indicators, remember, selection_from_draft, selection_to_draft,
+};
 use crate::components::{BodyMapEditor, IndicatorPicker, Selection, SignedIn};
 use crate::pages::child::child_param;
 use crate::platform;
@@ -55,6 +58,32 @@ impl Fields {
             child_words: RwSignal::new(String::new()),
             action: RwSignal::new(String::new()),
         }
+    }
+
+    /// What a draft of the form keeps: everything typed, ticked and marked.
+    fn draft_fields(&self) -> Vec<DraftField> {
+        let indicators = self.indicators;
+        vec![
+            field("date", self.date),
+            field("time", self.time),
+            field("approx", self.approx),
+            field("location", self.location),
+            field("present", self.present),
+            field("source", self.source),
+            field_with(
+                "indicators",
+                move || indicators.with(selection_to_draft),
+                move |v| {
+                    if let Some(s) = selection_from_draft(v) {
+                        indicators.set(s);
+                    }
+                },
+            ),
+            field("marks", self.marks),
+            field("narrative", self.narrative),
+            field("child_words", self.child_words),
+            field("action", self.action),
+        ]
     }
 
     /// Builds the observation; the caller validates it.
@@ -171,6 +200,11 @@ fn ObservationFormBody(recent: Vec<&'static Indicator>) -> impl IntoView {
     let navigate = use_navigate();
     let fields = Fields::new();
     let error = RwSignal::new(None::<String>);
+    let draft_key = child.get_untracked().map_or_else(
+        || "observation:none".to_owned(),
+        |c| format!("observation:{c}"),
+    );
+    let draft = Drafted::keep(draft_key, fields.draft_fields());
 
     let save_action = Action::new_local(move |child: &ChildId| {
         let child = child.clone();
@@ -179,6 +213,7 @@ fn ObservationFormBody(recent: Vec<&'static Indicator>) -> impl IntoView {
             match save(app, child.clone(), fields).await {
                 Ok(()) => {
                     error.set(None);
+                    draft.saved();
                     app.flash.set(Some("Saved on this tablet".to_owned()));
                     navigate(&format!("/child/{child}"), Default::default());
                 }
@@ -213,7 +248,8 @@ fn ObservationFormBody(recent: Vec<&'static Indicator>) -> impl IntoView {
         <p class="breadcrumb"><a href=back>{move || format!("Back to {}", child_name())}</a></p>
         <h1>{move || format!("New observation: {}", child_name())}</h1>
         <p class="hint">"Recorded on this tablet first; it syncs when there is a connection."</p>
-        <form class="observation-form" on:submit=on_submit novalidate autocomplete="off">
+        <DraftOffer draft/>
+        <form class="observation-form" on:submit=on_submit novalidate autocomplete="off" hidden=move || !draft.ready()>
             <fieldset>
                 <legend>"When and where"</legend>
                 <div class="field-row">

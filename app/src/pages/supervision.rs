@@ -10,6 +10,7 @@ use shared::record::supervision::{self, Supervision, SupervisionAction};
 use shared::record::{MAX_SHORT_LEN, MAX_TEXT_LEN};
 use shared::ChildId;
 
+use crate::components::draft::{field, field_with, DraftField, DraftOffer, Drafted};
 use crate::components::form::{TextArea, TextInput};
 use crate::components::SignedIn;
 use crate::pages::child::child_param;
@@ -74,6 +75,49 @@ impl Fields {
             actions: RwSignal::new(vec![ActionRow::new(0)]),
             next_key: RwSignal::new(1),
         }
+    }
+
+    /// What a draft of the form keeps; action rows as (what, owner, due).
+    fn draft_fields(&self) -> Vec<DraftField> {
+        let (actions, next_key) = (self.actions, self.next_key);
+        vec![
+            field("date", self.date),
+            field("discussed", self.discussed),
+            field("reflection", self.reflection),
+            field("decisions", self.decisions),
+            field_with(
+                "actions",
+                move || {
+                    let rows: Vec<(String, String, String)> = actions.with(|rows| {
+                        rows.iter()
+                            .map(|r| (r.what.get(), r.owner.get(), r.due.get()))
+                            .collect()
+                    });
+                    serde_json::to_value(rows).unwrap_or_default()
+                },
+                move |v| {
+                    let Ok(rows) = serde_json::from_value::<Vec<(String, String, String)>>(v)
+                    else {
+                        return;
+                    };
+                    let first = next_key.get_untracked();
+                    let restored: Vec<ActionRow> = rows
+                        .into_iter()
+                        .take(MAX_ITEMS)
+                        .enumerate()
+                        .map(|(i, (what, owner, due))| {
+                            let row = ActionRow::new(first + i);
+                            row.what.set(what);
+                            row.owner.set(owner);
+                            row.due.set(due);
+                            row
+                        })
+                        .collect();
+                    next_key.set(first + restored.len());
+                    actions.set(restored);
+                },
+            ),
+        ]
     }
 
     fn input(&self) -> Input {
@@ -203,6 +247,11 @@ fn SupervisionForm() -> impl IntoView {
     let navigate = use_navigate();
     let fields = Fields::new();
     let error = RwSignal::new(None::<String>);
+    let draft_key = child.get_untracked().map_or_else(
+        || "supervision:none".to_owned(),
+        |c| format!("supervision:{c}"),
+    );
+    let draft = Drafted::keep(draft_key, fields.draft_fields());
 
     let save_action = Action::new_local(move |(child, input): &(ChildId, Input)| {
         let child = child.clone();
@@ -212,6 +261,7 @@ fn SupervisionForm() -> impl IntoView {
             match save(app, child.clone(), input).await {
                 Ok(()) => {
                     error.set(None);
+                    draft.saved();
                     app.flash.set(Some(
                         "Supervision saved on this tablet. It goes to the server with the next sync."
                             .to_owned(),
@@ -270,7 +320,8 @@ fn SupervisionForm() -> impl IntoView {
         <p class="breadcrumb"><a href=back>{move || format!("Back to {}", child_name())}</a></p>
         <h1>{move || format!("Supervision: {}", child_name())}</h1>
         <p class="hint">"Saved on this tablet first; it syncs when there is a connection. Each decision appears in the child's chronology."</p>
-        <form class="supervision-form" on:submit=on_submit novalidate autocomplete="off">
+        <DraftOffer draft/>
+        <form class="supervision-form" on:submit=on_submit novalidate autocomplete="off" hidden=move || !draft.ready()>
             <TextInput id="supervision-date" label="Date of supervision" kind="date" value=fields.date required=true/>
             <TextArea id="supervision-discussed" label="What was discussed or reviewed" value=fields.discussed rows=5 required=true/>
             <TextArea id="supervision-reflection" label="Reflection" value=fields.reflection rows=5

@@ -6,8 +6,10 @@
 
 mod crash;
 mod disk_full;
+mod drafts;
 mod forms;
 mod live;
 mod offline_loop;
 mod record_overview;
+mod scan;
 mod trust;

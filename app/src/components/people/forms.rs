@@ -8,6 +8,7 @@ use shared::record::people::{
 use shared::ChildId;
 
 use super::Open;
+use crate::components::draft::field;
 use crate::components::form::{
     FormState, Forms, InlineForm, SelectInput, SelectText, TextArea, TextInput,
 };
@@ -76,11 +77,23 @@ pub fn PersonForm(
     forms: Forms<Open>,
 ) -> impl IntoView {
     let app = use_app();
-    let state = FormState::new();
     let details = Details::new(current.as_ref());
     let status = RwSignal::new(AssessmentStatus::NotYetAssessed);
     let adding = person.is_none();
 
+    let state = FormState::keeping(
+        format!("person:{child}:{}", person.as_deref().unwrap_or("new")),
+        vec![
+            field("name", details.name),
+            field("relationship", details.relationship),
+            field("age_group", details.age_group),
+            field("household", details.household),
+            field("risk", details.risk),
+            field("contact", details.contact),
+            field("linked", details.linked),
+            field("status", status),
+        ],
+    );
     let on_save = Callback::new(move |()| {
         let d = match details.value() {
             Ok(d) => d,
@@ -171,11 +184,18 @@ pub fn AssessForm(
     forms: Forms<Open>,
 ) -> impl IntoView {
     let app = use_app();
-    let state = FormState::new();
     let status = RwSignal::new(current);
     let date = RwSignal::new(platform::today());
     let note = RwSignal::new(String::new());
 
+    let state = FormState::keeping(
+        format!("assess:{child}:{person}"),
+        vec![
+            field("status", status),
+            field("date", date),
+            field("note", note),
+        ],
+    );
     let on_save = Callback::new(move |()| {
         let date = date.get_untracked();
         if date.parse::<shared::calendar::Date>().is_err() {

@@ -7,6 +7,7 @@ use shared::record::plan::{self, ActionBase, Conference, ConferenceKind, PlanDet
 use shared::ChildId;
 
 use super::Open;
+use crate::components::draft::field;
 use crate::components::form::{
     today, FormState, Forms, InlineForm, SelectInput, TextArea, TextInput,
 };
@@ -17,7 +18,6 @@ use crate::state::use_app;
 #[component]
 pub fn PlanForm(child: ChildId, current: Option<PlanDetails>, forms: Forms<Open>) -> impl IntoView {
     let app = use_app();
-    let state = FormState::new();
     let p = current.as_ref();
     let kind = RwSignal::new(p.map_or(PlanKind::ChildInNeed, |p| p.kind));
     let started = RwSignal::new(p.map_or_else(platform::today, |p| p.started_on.clone()));
@@ -25,6 +25,16 @@ pub fn PlanForm(child: ChildId, current: Option<PlanDetails>, forms: Forms<Open>
     let contingency = RwSignal::new(p.map(|p| p.contingency.clone()).unwrap_or_default());
     let trigger = RwSignal::new(p.map(|p| p.contingency_trigger.clone()).unwrap_or_default());
 
+    let state = FormState::keeping(
+        format!("plan:{child}"),
+        vec![
+            field("kind", kind),
+            field("started", started),
+            field("ended", ended),
+            field("contingency", contingency),
+            field("trigger", trigger),
+        ],
+    );
     let on_save = Callback::new(move |()| {
         let started = started.get_untracked();
         if started.parse::<Date>().is_err() {
@@ -72,13 +82,21 @@ pub fn PlanForm(child: ChildId, current: Option<PlanDetails>, forms: Forms<Open>
 #[component]
 pub fn ActionForm(child: ChildId, forms: Forms<Open>) -> impl IntoView {
     let app = use_app();
-    let state = FormState::new();
     let what = RwSignal::new(String::new());
     let who = RwSignal::new(String::new());
     let (y, m, d) = today().add_days(28).ymd();
     let due = RwSignal::new(format!("{y:04}-{m:02}-{d:02}"));
     let measure = RwSignal::new(String::new());
 
+    let state = FormState::keeping(
+        format!("action:{child}"),
+        vec![
+            field("what", what),
+            field("who", who),
+            field("due", due),
+            field("measure", measure),
+        ],
+    );
     let on_save = Callback::new(move |()| {
         let what = what.get_untracked().trim().to_owned();
         if what.is_empty() {
@@ -124,11 +142,18 @@ pub fn ActionForm(child: ChildId, forms: Forms<Open>) -> impl IntoView {
 #[component]
 pub fn ConferenceForm(child: ChildId, forms: Forms<Open>) -> impl IntoView {
     let app = use_app();
-    let state = FormState::new();
     let kind = RwSignal::new(ConferenceKind::StrategyDiscussion);
     let date = RwSignal::new(platform::today());
     let outcome = RwSignal::new(String::new());
 
+    let state = FormState::keeping(
+        format!("conference:{child}"),
+        vec![
+            field("kind", kind),
+            field("date", date),
+            field("outcome", outcome),
+        ],
+    );
     let on_save = Callback::new(move |()| {
         let date = date.get_untracked();
         if date.parse::<Date>().is_err() {
