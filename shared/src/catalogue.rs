@@ -219,6 +219,48 @@ pub fn in_category(category: Category) -> impl Iterator<Item = &'static Indicato
     INDICATORS.iter().filter(move |i| i.category == category)
 }
 
+/// Words too common in narratives and descriptions to suggest anything.
+const STOPWORDS: &[&str] = &[
+    "about", "after", "again", "also", "been", "before", "being", "child", "could", "from", "have",
+    "into", "just", "like", "more", "only", "over", "said", "says", "seen", "some", "than", "that",
+    "their", "them", "then", "there", "they", "this", "very", "want", "were", "what", "when",
+    "where", "which", "while", "with", "would", "your",
+];
+
+/// The stem two words are compared by: lowercase, its first five letters.
+fn stems(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphabetic())
+        .map(str::to_lowercase)
+        .filter(|w| w.chars().count() >= 4 && !STOPWORDS.contains(&w.as_str()))
+        .map(|w| w.chars().take(5).collect())
+        .collect()
+}
+
+/// Indicators the words of `narrative` point to, best first (most shared word stems with the
+/// indicator's label and description, then catalogue order); at most `max`. A suggestion is
+/// only a prompt: the practitioner ticks what applies.
+pub fn suggest(narrative: &str, max: usize) -> Vec<&'static Indicator> {
+    let words = stems(narrative);
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let mut scored: Vec<(usize, usize, &'static Indicator)> = INDICATORS
+        .iter()
+        .enumerate()
+        .filter_map(|(i, ind)| {
+            let own = stems(&format!("{} {}", ind.label, ind.description));
+            let score = own.iter().filter(|w| words.contains(w)).count();
+            (score > 0).then_some((score, i, ind))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored
+        .into_iter()
+        .take(max)
+        .map(|(_, _, ind)| ind)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,5 +296,17 @@ mod tests {
         assert_eq!(find("SEX-KNOWLEDGE").map(|i| i.category), Some(Sexual));
         assert!(find("NOPE").is_none());
         assert!(INDICATORS.len() >= 60, "catalogue has {}", INDICATORS.len());
+    }
+
+    #[test]
+    fn narrative_words_suggest_indicators() {
+        let codes = |text: &str| suggest(text, 5).iter().map(|i| i.code).collect::<Vec<_>>();
+        assert!(
+            codes("A bruise on her upper arm shaped like a hand").contains(&"PHY-BRUISE-PATTERN")
+        );
+        assert!(codes("He was hungry and very tired at school").contains(&"NEG-HUNGRY-TIRED"));
+        assert!(codes("xyzzy plugh").is_empty());
+        assert!(codes("").is_empty());
+        assert!(suggest("bruise bruising bruised burn scald", 3).len() <= 3);
     }
 }

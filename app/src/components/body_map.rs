@@ -470,9 +470,21 @@ pub fn BodyMapEditor(marks: RwSignal<Vec<BodyMark>>) -> impl IntoView {
                 class=move || if current.get() == v { "button toggle on" } else { "button secondary toggle" }
                 aria-pressed=move || (current.get() == v).to_string()
                 data-testid=format!("body-map-view-{}", v.code())
+                id=format!("body-map-view-{}", v.code())
+                // One Tab stop for the pair; the arrow keys move between them.
+                tabindex=move || if current.get() == v { "0" } else { "-1" }
                 on:click=move |_| {
                     current.set(v);
                     place_choice.set("0".to_owned());
+                }
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    if matches!(ev.key().as_str(), "ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown") {
+                        ev.prevent_default();
+                        let other = if v == BodyView::Front { BodyView::Back } else { BodyView::Front };
+                        current.set(other);
+                        place_choice.set("0".to_owned());
+                        focus(if other == BodyView::Front { "body-map-view-front" } else { "body-map-view-back" });
+                    }
                 }
             >
                 {v.label()}
@@ -606,7 +618,7 @@ pub fn BodyMapEditor(marks: RwSignal<Vec<BodyMark>>) -> impl IntoView {
             <p class="hint" id="body-map-hint">
                 "For injuries or marks: tap where the mark is, or choose a region and press “Place mark”. Sides are the child's own: on the front view the child's right is on your left."
             </p>
-            <div class="view-toggle" role="group" aria-label="Which side of the body">
+            <div class="view-toggle" role="toolbar" aria-label="Which side of the body (arrow keys switch)">
                 {toggle(BodyView::Front)}
                 {toggle(BodyView::Back)}
             </div>

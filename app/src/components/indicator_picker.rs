@@ -102,38 +102,67 @@ fn suitability_option(s: Suitability) -> &'static str {
 #[component]
 pub fn IndicatorPicker(
     selected: RwSignal<Selection>,
-    /// Indicators this device used recently, listed first (and only there).
+    /// Indicators this device used recently, listed first.
     recent: Vec<&'static Indicator>,
+    /// The practitioner's own words, which suggest indicators to consider.
+    #[prop(into)]
+    suggest_from: Signal<String>,
 ) -> impl IntoView {
     let query = RwSignal::new(String::new());
-    // Ticked indicators stay visible whatever the search says, so nothing ticked is hidden.
-    let visible = move |ind: &'static Indicator| {
-        selected.with(|s| s.contains_key(ind.code)) || query.with(|q| matches(ind, q))
+    // The catalogue folds away (one Tab stop) until it is opened or searched.
+    let browsing = RwSignal::new(false);
+    let searching = move || !query.with(|q| q.trim().is_empty());
+    let is_ticked = move |code: &str| selected.with(|s| s.contains_key(code));
+    // Each indicator is on the page once: ticked ones in the ticked list (whatever the search
+    // says), the others where the search and the catalogue's fold allow.
+    let offered =
+        move |ind: &'static Indicator| !is_ticked(ind.code) && query.with(|q| matches(ind, q));
+    let shown_count = move || {
+        catalogue::INDICATORS
+            .iter()
+            .filter(|i| is_ticked(i.code) || offered(i))
+            .count()
     };
-    let visible_count = move || catalogue::INDICATORS.iter().filter(|i| visible(i)).count();
 
-    let group = move |heading_id: String, heading: String, items: Vec<&'static Indicator>| {
-        let labelled_by = heading_id.clone();
-        let any_visible = {
-            let items = items.clone();
-            move || items.iter().any(|i| visible(i))
+    let ticked_view = move || {
+        let codes: Vec<&'static str> = catalogue::INDICATORS
+            .iter()
+            .map(|i| i.code)
+            .filter(|c| is_ticked(c))
+            .collect();
+        (!codes.is_empty()).then(|| {
+            view! {
+                <section class="indicator-group ticked-group" aria-labelledby="indicator-group-ticked">
+                    <h2 id="indicator-group-ticked" class="group-heading">"Ticked"</h2>
+                    <ul class="indicator-list">
+                        <For each=move || codes.clone() key=|c| *c let(code)>
+                            {catalogue::find(code).map(|ind| indicator_row(ind, selected))}
+                        </For>
+                    </ul>
+                </section>
+            }
+        })
+    };
+
+    let rows = move |items: Vec<&'static Indicator>| {
+        items
+            .into_iter()
+            .map(|ind| {
+                view! { <Show when=move || offered(ind)>{move || indicator_row(ind, selected)}</Show> }
+            })
+            .collect_view()
+    };
+    let recent_view = (!recent.is_empty()).then(|| {
+        let any = {
+            let recent = recent.clone();
+            move || recent.iter().any(|i| offered(i))
         };
         view! {
-            <section class="indicator-group" aria-labelledby=labelled_by hidden=move || !any_visible()>
-                <h2 id=heading_id class="group-heading">{heading}</h2>
-                <ul class="indicator-list">
-                    {items.into_iter().map(|ind| indicator_row(ind, selected, move || visible(ind))).collect_view()}
-                </ul>
+            <section class="indicator-group" aria-labelledby="indicator-group-recent" hidden=move || !any()>
+                <h2 id="indicator-group-recent" class="group-heading">"Recently used on this tablet"</h2>
+                <ul class="indicator-list">{rows(recent.clone())}</ul>
             </section>
         }
-    };
-
-    let recent_view = (!recent.is_empty()).then(|| {
-        group(
-            "indicator-group-recent".to_owned(),
-            "Recently used on this tablet".to_owned(),
-            recent.clone(),
-        )
     });
     let groups = Category::ALL
         .iter()
@@ -143,13 +172,58 @@ pub fn IndicatorPicker(
                 "indicator-group-{}",
                 category.label().to_lowercase().replace(' ', "-")
             );
-            // Each indicator appears once: the recent ones only in the recent group.
             let items: Vec<&'static Indicator> = catalogue::in_category(category)
                 .filter(|i| !recent.iter().any(|r| r.code == i.code))
                 .collect();
-            group(heading_id, category.label().to_owned(), items)
+            let any = {
+                let items = items.clone();
+                move || items.iter().any(|i| offered(i))
+            };
+            let labelled_by = heading_id.clone();
+            view! {
+                <section class="indicator-group" aria-labelledby=labelled_by hidden=move || !any()>
+                    <h2 id=heading_id class="group-heading">{category.label()}</h2>
+                    <ul class="indicator-list">{rows(items)}</ul>
+                </section>
+            }
         })
         .collect_view();
+
+    let suggestions = Memo::new(move |_| {
+        suggest_from.with(|text| {
+            catalogue::suggest(text, 3)
+                .iter()
+                .map(|i| i.code)
+                .collect::<Vec<_>>()
+        })
+    });
+    let suggested_view = move || {
+        let codes: Vec<&'static str> = suggestions
+            .get()
+            .into_iter()
+            .filter(|c| !is_ticked(c))
+            .collect();
+        (!codes.is_empty()).then(|| {
+            view! {
+                <div class="indicator-suggestions" data-testid="indicator-suggestions">
+                    <p class="hint">"Suggested from what you wrote (tick only what applies):"</p>
+                    <ul class="suggestion-list">
+                        {codes.into_iter().filter_map(catalogue::find).map(|ind| {
+                            let code = ind.code;
+                            view! {
+                                <li>
+                                    <button type="button" class="button secondary suggestion" data-testid=format!("suggest-{code}")
+                                        on:click=move |_| selected.update(|s| { s.entry(code).or_default(); })>
+                                        {format!("Tick “{}”", ind.label)}
+                                    </button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </div>
+            }
+        })
+    };
 
     view! {
         <fieldset class="indicators">
@@ -157,6 +231,8 @@ pub fn IndicatorPicker(
             <p class="hint" id="indicator-hint">
                 "Tick what you saw or heard and choose a level. Nothing here depends on a disclosure."
             </p>
+            {suggested_view}
+            {ticked_view}
             <div class="field">
                 <label for="indicator-search">"Search indicators"</label>
                 <input
@@ -172,20 +248,28 @@ pub fn IndicatorPicker(
             <p id="indicator-count" class="hint" role="status" aria-live="polite">
                 {move || {
                     let ticked = selected.with(|s| s.len());
-                    format!("{} shown, {ticked} ticked", visible_count())
+                    if searching() || browsing.get() {
+                        format!("{} shown, {ticked} ticked", shown_count())
+                    } else {
+                        format!("{ticked} ticked")
+                    }
                 }}
             </p>
             {recent_view}
-            {groups}
+            <details class="catalogue" open=move || searching() || browsing.get()>
+                <summary data-testid="indicator-browse" on:click=move |ev| {
+                    ev.prevent_default();
+                    browsing.update(|b| *b = !*b);
+                }>
+                    {format!("Browse every indicator by category ({})", catalogue::INDICATORS.len())}
+                </summary>
+                {groups}
+            </details>
         </fieldset>
     }
 }
 
-fn indicator_row(
-    ind: &'static Indicator,
-    selected: RwSignal<Selection>,
-    visible: impl Fn() -> bool + Send + Sync + 'static,
-) -> impl IntoView {
+fn indicator_row(ind: &'static Indicator, selected: RwSignal<Selection>) -> impl IntoView {
     let code = ind.code;
     let box_id = format!("ind-{code}");
     let level_id = format!("ind-level-{code}");
@@ -269,7 +353,7 @@ fn indicator_row(
         }
     };
     view! {
-        <li class="indicator" hidden=move || !visible()>
+        <li class="indicator">
             <div class="indicator-check">
                 <input
                     type="checkbox"
@@ -286,6 +370,8 @@ fn indicator_row(
                                 s.remove(code);
                             }
                         });
+                        // The row moves (to the ticked list, or back): keep the keyboard on it.
+                        focus_later(if checked { format!("ind-{code}") } else { "indicator-search".to_owned() });
                     }
                 />
                 <label for=box_id>
@@ -296,6 +382,20 @@ fn indicator_row(
             <Show when=ticked>{details.clone()}</Show>
         </li>
     }
+}
+
+/// Focuses an element by id once the page has drawn the latest change.
+fn focus_later(id: String) {
+    use wasm_bindgen::JsCast;
+    request_animation_frame(move || {
+        if let Some(el) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(&id))
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
 }
 
 #[cfg(test)]

@@ -234,7 +234,7 @@ fn PersonDetailsView(person: Person, forms: Forms<Open>, child: ChildId) -> impl
                         let href = format!("/child/{}", d.linked_child_id);
                         let id: Result<ChildId, _> = d.linked_child_id.parse();
                         let name = id.map(|c| app.child_name(&c)).unwrap_or_default();
-                        view! { <div><dt>"Sibling's record"</dt><dd><a href=href data-testid="sibling-link">{name}</a></dd></div> }
+                        view! { <div><dt>"Sibling's record"</dt><dd><a href=href class="target-link" data-testid="sibling-link">{name}</a></dd></div> }
                     })}
                 })}
             </dl>

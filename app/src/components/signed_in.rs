@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
+use leptos_router::hooks::use_location;
+use wasm_bindgen::JsCast;
 
 use crate::components::Header;
 use crate::state::use_app;
@@ -18,6 +20,13 @@ pub fn SignedIn(
 ) -> impl IntoView {
     let app = use_app();
     let signed_in = Memo::new(move |_| app.session.with(Option::is_some));
+    // After each navigation, focus moves to the new page's heading, so a screen reader says
+    // where the person now is and the next Tab starts on the page, not in the header.
+    let path = use_location().pathname;
+    Effect::new(move |_| {
+        path.track();
+        request_animation_frame(focus_heading);
+    });
     let manager = Memo::new(move |_| app.is_manager());
     move || {
         if !signed_in.get() {
@@ -33,11 +42,36 @@ pub fn SignedIn(
             children().into_any()
         };
         view! {
+            <a class="skip-link" href="#main" data-testid="skip-link"
+                on:click=|ev: leptos::ev::MouseEvent| {
+                    ev.prevent_default();
+                    focus_heading();
+                }>
+                "Skip to the page"
+            </a>
             <Header/>
-            <main id="main" class="page">
+            <main id="main" class="page" tabindex="-1">
                 {body}
             </main>
         }
         .into_any()
+    }
+}
+
+/// Focuses the page's first heading (or the main landmark when it has none).
+fn focus_heading() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let target = document
+        .query_selector("main h1")
+        .ok()
+        .flatten()
+        .or_else(|| document.get_element_by_id("main"));
+    if let Some(el) = target.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+        if !el.has_attribute("tabindex") {
+            let _ = el.set_attribute("tabindex", "-1");
+        }
+        let _ = el.focus();
     }
 }

@@ -251,7 +251,13 @@ fn ObservationFormBody(recent: Vec<&'static Indicator>) -> impl IntoView {
         <DraftOffer draft/>
         <form class="observation-form" on:submit=on_submit novalidate autocomplete="off" hidden=move || !draft.ready()>
             <fieldset>
-                <legend>"When and where"</legend>
+                <legend>"What happened"</legend>
+                <TextArea id="obs-narrative" label="What you saw or heard, in your own words" value=fields.narrative rows=6/>
+                <TextArea id="obs-child-words" label="The child's own words" value=fields.child_words
+                    hint="Exactly as the child said them."/>
+            </fieldset>
+            <fieldset>
+                <legend>"When, where and who"</legend>
                 <div class="field-row">
                     <TextInput id="obs-occurred" label="Date it happened" kind="date" value=fields.date required=true/>
                     <TextInput id="obs-time" label="Time (optional)" kind="time" value=fields.time/>
@@ -260,24 +266,20 @@ fn ObservationFormBody(recent: Vec<&'static Indicator>) -> impl IntoView {
                 <TextInput id="obs-location" label="Where" value=fields.location/>
                 <TextArea id="obs-present" label="Who was present" value=fields.present
                     hint="One person per line, or separate with commas."/>
+                <SelectInput id="obs-source" label="Source" value=fields.source
+                    hint="Where the information came from. A formal disclosure is never required."/>
             </fieldset>
 
-            <SelectInput id="obs-source" label="Source" value=fields.source
-                hint="Where the information came from. A formal disclosure is never required."/>
-
-            <IndicatorPicker selected=fields.indicators recent/>
+            <IndicatorPicker selected=fields.indicators recent suggest_from=fields.narrative/>
 
             <BodyMapEditor marks=fields.marks/>
 
-            <TextArea id="obs-narrative" label="What you saw or heard" value=fields.narrative rows=6/>
-            <TextArea id="obs-child-words" label="The child's own words" value=fields.child_words
-                hint="Exactly as the child said them."/>
             <TextArea id="obs-action" label="Action taken" value=fields.action/>
 
             <div role="alert" class="error-region">
                 {move || error.get().map(|e| view! { <p class="error" data-testid="form-error">{e}</p> })}
             </div>
-            <div class="form-actions">
+            <div class="form-actions sticky-actions">
                 <button type="submit" class="button primary" data-testid="obs-save" disabled=move || saving.get()>
                     {move || if saving.get() { "Saving…" } else { "Save observation" }}
                 </button>

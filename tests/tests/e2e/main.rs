@@ -8,6 +8,7 @@ mod crash;
 mod disk_full;
 mod drafts;
 mod forms;
+mod layout;
 mod live;
 mod offline_loop;
 mod record_overview;
