@@ -153,6 +153,14 @@ fn days_in_month(y: i32, m: u32) -> u32 {
     }
 }
 
+impl Date {
+    /// The date as people in England read it, the one format every page shows: `DD/MM/YYYY`.
+    pub fn dmy(self) -> String {
+        let (y, m, d) = self.ymd();
+        format!("{d:02}/{m:02}/{y:04}")
+    }
+}
+
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (y, m, d) = self.ymd();
@@ -341,6 +349,13 @@ pub const ENGLAND_BANK_HOLIDAYS: &[(&str, &str)] = &[
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn pages_show_dates_day_first() {
+        let d: Date = "2026-03-07".parse().expect("date");
+        assert_eq!(d.dmy(), "07/03/2026");
+    }
+
     use super::*;
 
     fn date(s: &str) -> Date {

@@ -41,10 +41,9 @@ fn view_box() -> String {
     format!("0 0 {WIDTH} {HEIGHT}")
 }
 
-/// `YYYY-MM-DD` as `DD/MM/YY`, short enough for an axis.
+/// The one date format, on axes too.
 fn short_date(d: Date) -> String {
-    let (y, m, day) = d.ymd();
-    format!("{day:02}/{m:02}/{:02}", y.rem_euclid(100))
+    d.dmy()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -619,8 +618,8 @@ mod tests {
     fn ticks_cover_the_range() {
         let ticks = date_ticks(&[point("2026-01-01", 1), point("2026-12-31", 2)]);
         assert_eq!(ticks.len(), 5);
-        assert_eq!(ticks[0], (LEFT, "01/01/26".to_owned()));
-        assert_eq!(ticks[4], (WIDTH - RIGHT, "31/12/26".to_owned()));
+        assert_eq!(ticks[0], (LEFT, "01/01/2026".to_owned()));
+        assert_eq!(ticks[4], (WIDTH - RIGHT, "31/12/2026".to_owned()));
     }
 
     #[test]

@@ -8,8 +8,7 @@ use shared::choice::Choice as _;
 use crate::platform;
 
 fn date(d: shared::calendar::Date) -> String {
-    let (y, m, day) = d.ymd();
-    format!("{day:02}/{m:02}/{y:04}")
+    d.dmy()
 }
 
 fn days(n: i32) -> String {

@@ -24,22 +24,18 @@ fn plan_lines(p: &PlanDetails) -> Vec<(&'static str, String)> {
     vec![
         ("Plan", p.kind.label().to_owned()),
         ("Started", show_date(&p.started_on)),
-        (
-            "Ended",
-            if p.is_active() {
-                "Active".to_owned()
-            } else {
-                show_date(&p.ended_on)
-            },
-        ),
+        if p.is_active() {
+            ("Status", "Active: not ended".to_owned())
+        } else {
+            ("Ended", show_date(&p.ended_on))
+        },
         ("Contingency plan", p.contingency.clone()),
         ("Contingency trigger", p.contingency_trigger.clone()),
     ]
 }
 
 fn date_text(d: Date) -> String {
-    let (y, m, day) = d.ymd();
-    format!("{day:02}/{m:02}/{y:04}")
+    d.dmy()
 }
 
 /// The section's forms; one is open at a time.

@@ -166,7 +166,11 @@ fn SiblingLink(value: RwSignal<String>) -> impl IntoView {
     options.extend(app.entries.get_untracked().into_iter().map(|e| {
         (
             e.child_id.to_string(),
-            format!("{} (born {})", e.display_name, e.date_of_birth),
+            format!(
+                "{} (born {})",
+                e.display_name,
+                platform::format_occurred(&e.date_of_birth)
+            ),
         )
     }));
     view! {
