@@ -1,9 +1,42 @@
-//! The children on this tablet, from the stored caseload.
+//! The children on this tablet, from the stored caseload: each with the flags its record
+//! raises (worked out on the tablet by the same analytics the manager's dashboard uses) and the
+//! last time anyone recorded seeing the child.
 
 use leptos::prelude::*;
+use shared::analytics::{self, Flag, Thresholds};
+use shared::ChildId;
 
+use crate::components::form::today;
 use crate::components::SignedIn;
+use crate::pages::team::flag_badge;
+use crate::platform;
 use crate::state::use_app;
+
+/// What the caseload shows of one record: its flags and the date of its latest observation
+/// that has not been withdrawn.
+#[derive(Debug, Clone, PartialEq)]
+struct Glance {
+    flags: Vec<Flag>,
+    last_visit: Option<String>,
+}
+
+fn glance(record: &shared::record::Record, today: shared::calendar::Date) -> Glance {
+    let withdrawn = |id: &shared::ObservationId| {
+        record
+            .withdrawals
+            .iter()
+            .any(|w| w.observation_id == id.as_str())
+    };
+    Glance {
+        flags: analytics::overview(record, today, &Thresholds::default()).flags(),
+        last_visit: record
+            .observations
+            .iter()
+            .filter(|o| !withdrawn(&o.id))
+            .map(|o| o.occurred.clone())
+            .max(),
+    }
+}
 
 #[component]
 pub fn Caseload() -> impl IntoView {
@@ -17,10 +50,11 @@ pub fn Caseload() -> impl IntoView {
 #[component]
 fn CaseloadList() -> impl IntoView {
     let app = use_app();
-    let count = move |child: &shared::ChildId| {
+    let count = move |child: &ChildId| {
         app.records_rev.track();
         app.engine().and_then(|e| e.observation_count(child))
     };
+    let today = today();
     view! {
         <h1>"Caseload"</h1>
         <Show when=move || app.entries.with(Vec::is_empty)>
@@ -40,6 +74,17 @@ fn CaseloadList() -> impl IntoView {
             >
                 {
                     let child = entry.child_id.clone();
+                    let seen = {
+                        let child = child.clone();
+                        Memo::new(move |_| {
+                            app.records_rev.track();
+                            app.engine()
+                                .and_then(|e| e.read_record(&child))
+                                .and_then(Result::ok)
+                                .map(|r| glance(&r, today))
+                        })
+                    };
+                    let flags_id = format!("caseload-flags-{child}");
                     let href = format!("/child/{child}");
                     let testid = format!("child-link-{child}");
                     view! {
@@ -51,10 +96,25 @@ fn CaseloadList() -> impl IntoView {
                                 <div><dt>"Date of birth"</dt><dd>{crate::platform::format_occurred(&entry.date_of_birth)}</dd></div>
                                 <div><dt>"Legal status"</dt><dd>{entry.legal_status.clone()}</dd></div>
                                 <div>
+                                    <dt>"Last visit"</dt>
+                                    <dd>{move || seen.with(|g| g.as_ref().and_then(|g| g.last_visit.as_deref()).map_or_else(|| "None recorded".to_owned(), platform::format_occurred))}</dd>
+                                </div>
+                                <div>
                                     <dt>"Observations on this tablet"</dt>
                                     <dd>{move || count(&child).map_or_else(|| "Not downloaded".to_owned(), |n| n.to_string())}</dd>
                                 </div>
                             </dl>
+                            <div data-testid=flags_id>
+                                {move || seen.with(|g| match g.as_ref().map(|g| g.flags.clone()) {
+                                    Some(flags) if !flags.is_empty() => view! {
+                                        <ul class="flag-list" aria-label="Flags">
+                                            {flags.into_iter().map(|f| flag_badge(f, "caseload-flag")).collect_view()}
+                                        </ul>
+                                    }.into_any(),
+                                    Some(_) => view! { <p class="no-flags">"No flags"</p> }.into_any(),
+                                    None => ().into_any(),
+                                })}
+                            </div>
                         </li>
                     }
                 }

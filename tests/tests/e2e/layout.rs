@@ -1,6 +1,6 @@
 //! The pages on a phone, a tablet and a laptop: nothing scrolls sideways, every control is a
-//! big enough touch target, and an observation with an indicator is recorded with the keyboard
-//! alone in at most 30 Tab stops.
+//! big enough touch target, the caseload shows each child's flags as the dashboard does, and an
+//! observation with an indicator is recorded with the keyboard alone in at most 30 Tab stops.
 
 use anyhow::{ensure, Context, Result};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
@@ -100,6 +100,20 @@ async fn pages_fit_every_screen_and_recording_takes_few_keystrokes() -> Result<(
         )
         .await?;
     }
+
+    // The practitioner's caseload shows each child's flags and last visit, like the manager's.
+    sam.open(&server.url("/caseload")).await?;
+    sam.wait_contains("caseload-flags-child-ava", "not assessed")
+        .await?;
+    let ava = sam.text("caseload-flags-child-ava").await?;
+    let dashboard = {
+        morgan.open(&server.url("/team")).await?;
+        morgan.text("team-flags-child-ava").await?
+    };
+    ensure!(
+        ava.trim() == dashboard.trim(),
+        "the tablet's flags {ava:?} match the dashboard's {dashboard:?}"
+    );
 
     // Keyboard only, from the top of the page: Tab to each field, type, tick the suggested
     // indicator with Enter, and Tab on to Save.
