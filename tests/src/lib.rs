@@ -465,4 +465,48 @@ impl Tablet {
         self.client.close().await?;
         Ok(())
     }
+
+    /// Makes the page's viewport exactly `width` x `height` CSS pixels at one device pixel
+    /// each, as a phone or tablet of that size would (Chromium will not make a window under
+    /// 500 px wide, so this goes through its DevTools device emulation).
+    pub async fn set_viewport(&self, width: u32, height: u32) -> Result<()> {
+        self.client
+            .set_window_size(width.max(500), height + 100)
+            .await?;
+        self.client
+            .issue_cmd(Cdp {
+                cmd: "Emulation.setDeviceMetricsOverride",
+                params: serde_json::json!({
+                    "width": width, "height": height, "deviceScaleFactor": 1,
+                    "mobile": width < 600,
+                }),
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// A Chromium DevTools command, sent through chromedriver's `goog/cdp/execute`.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> std::result::Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = serde_json::json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
 }

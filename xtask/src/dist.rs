@@ -1,6 +1,8 @@
 //! Builds the client into `dist/`: the wasm app through wasm-bindgen, content-hashed file
 //! names, `public/` copied over, and a service worker whose precache list names the exact
-//! shell files of this build.
+//! shell files of this build. `dist/icons.rs` draws the raster install icons.
+
+mod icons;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -147,6 +149,14 @@ pub fn build(root: &Path) -> Result<PathBuf> {
         files.insert(name, bytes);
     }
 
+    // Raster install icons, drawn from the design of `public/icon.svg`.
+    for size in icons::SIZES {
+        let name = format!("icon-{size}.png");
+        let bytes = icons::png(size)?;
+        std::fs::write(dist.join(&name), &bytes)?;
+        files.insert(name, bytes);
+    }
+
     let sw = sw_template.context("public/sw.js is missing")?;
     if !sw.contains("\"__QUILT_VERSION__\"") || !sw.contains("__QUILT_PRECACHE__") {
         bail!("public/sw.js must contain \"__QUILT_VERSION__\" and __QUILT_PRECACHE__");
@@ -157,7 +167,11 @@ pub fn build(root: &Path) -> Result<PathBuf> {
     for (name, bytes) in &files {
         all.update(name.as_bytes());
         all.update(bytes);
-        precache.push(format!("/{name}"));
+        // The install prompt's screenshots are fetched by the browser when it offers to
+        // install, never needed offline.
+        if !name.starts_with("screenshot-") {
+            precache.push(format!("/{name}"));
+        }
     }
     let version = hex::encode(&all.finalize()[..8]);
     let list = format!(

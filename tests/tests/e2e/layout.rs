@@ -31,6 +31,15 @@ const SIDEWAYS: &str = "const d = document.documentElement; \
 async fn check_page(tablet: &Tablet, url: &str, ready: &str, size: (u32, u32)) -> Result<()> {
     tablet.open(url).await?;
     tablet.find(ready).await?;
+    let width = tablet
+        .client
+        .execute("return window.innerWidth;", vec![])
+        .await?;
+    ensure!(
+        width.as_u64() == Some(u64::from(size.0)),
+        "{url}: the viewport is {width} wide, not {}",
+        size.0
+    );
     let sideways = tablet.client.execute(SIDEWAYS, vec![]).await?;
     ensure!(
         sideways.as_str() == Some(""),
@@ -61,12 +70,75 @@ async fn focused(tablet: &Tablet) -> Result<String> {
     Ok(v.as_str().unwrap_or_default().to_owned())
 }
 
+/// Every image the web manifest names is served, is a PNG (or the SVG), and has the size the
+/// manifest says; the raster icons are maskable and the manifest has an `id`.
+async fn check_manifest(server: &Server) -> Result<()> {
+    let http = reqwest::Client::new();
+    let manifest: serde_json::Value = http
+        .get(server.url("/manifest.webmanifest"))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    ensure!(manifest["id"].is_string(), "the manifest has an id");
+    let images = manifest["icons"]
+        .as_array()
+        .into_iter()
+        .chain(manifest["screenshots"].as_array())
+        .flatten();
+    let mut sizes = Vec::new();
+    for image in images {
+        let src = image["src"].as_str().context("src")?;
+        let bytes = http
+            .get(server.url(src))
+            .send()
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
+        if image["type"] == "image/svg+xml" {
+            continue;
+        }
+        ensure!(bytes.starts_with(b"\x89PNG"), "{src} is a PNG");
+        let dim = |at: usize| {
+            u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+        };
+        let actual = format!("{}x{}", dim(16), dim(20));
+        ensure!(
+            image["sizes"] == actual.as_str(),
+            "{src} is {actual}, the manifest says {}",
+            image["sizes"]
+        );
+        sizes.push(actual);
+        if src.starts_with("/icon-") {
+            ensure!(
+                image["purpose"]
+                    .as_str()
+                    .is_some_and(|p| p.contains("maskable")),
+                "{src} is maskable"
+            );
+        }
+    }
+    for wanted in ["192x192", "512x512"] {
+        ensure!(sizes.iter().any(|s| s == wanted), "an icon of {wanted}");
+    }
+    ensure!(
+        manifest["screenshots"]
+            .as_array()
+            .is_some_and(|s| s.len() >= 2),
+        "wide and narrow screenshots"
+    );
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the built client, the server binary and Chromium: run `cargo xtask test`"]
 async fn pages_fit_every_screen_and_recording_takes_few_keystrokes() -> Result<()> {
     let server = Server::start()?;
     let driver = Driver::start()?;
     let (ps, pm) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    check_manifest(&server).await?;
     let sam = driver.tablet(ps.path()).await?;
     sam.ready_for_visit(&server, "sam.social").await?;
     let morgan = driver.tablet(pm.path()).await?;
@@ -74,7 +146,7 @@ async fn pages_fit_every_screen_and_recording_takes_few_keystrokes() -> Result<(
 
     for size in SIZES {
         for tablet in [&sam, &morgan] {
-            tablet.client.set_window_size(size.0, size.1).await?;
+            tablet.set_viewport(size.0, size.1).await?;
         }
         check_page(&sam, &server.url("/caseload"), "caseload-list", size).await?;
         check_page(
@@ -117,7 +189,7 @@ async fn pages_fit_every_screen_and_recording_takes_few_keystrokes() -> Result<(
 
     // Keyboard only, from the top of the page: Tab to each field, type, tick the suggested
     // indicator with Enter, and Tab on to Save.
-    sam.client.set_window_size(800, 1280).await?;
+    sam.set_viewport(800, 1280).await?;
     sam.open(&server.url("/child/child-ava/new")).await?;
     sam.find("obs-narrative").await?;
     let narrative = "Poor hygiene: hair matted, clothes smelled of urine.";
