@@ -236,12 +236,45 @@ pub struct Dot {
     pub label: String,
 }
 
-pub fn dot(d: Dot, testid: Option<&'static str>) -> impl IntoView {
-    let cx = f64::from(d.x) * VB_W / 1000.0;
-    let cy = f64::from(d.y) * VB_H / 1000.0;
+/// A dot's radius in outline units: room for a two-digit number at a legible size.
+const DOT_R: f64 = 12.0;
+
+/// Where each dot is drawn, in outline units. A dot that would cover an earlier one moves
+/// round it (six places a ring, ring by ring), so marks in the same place stay distinguishable;
+/// the marks' recorded positions are unchanged.
+pub fn spread(dots: &[Dot]) -> Vec<(f64, f64)> {
+    let mut placed: Vec<(f64, f64)> = Vec::new();
+    for d in dots {
+        let (x, y) = (
+            f64::from(d.x) * VB_W / 1000.0,
+            f64::from(d.y) * VB_H / 1000.0,
+        );
+        let clear = |p: (f64, f64), placed: &[(f64, f64)]| {
+            placed
+                .iter()
+                .all(|q| ((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt() >= 2.0 * DOT_R)
+        };
+        let mut at = (x, y);
+        let mut k = 0u32;
+        while !clear(at, &placed) && k < 36 {
+            k += 1;
+            let ring = f64::from(1 + (k - 1) / 6);
+            let angle = f64::from(k) * std::f64::consts::PI / 3.0;
+            at = (
+                x + angle.cos() * 2.0 * DOT_R * ring,
+                y + angle.sin() * 2.0 * DOT_R * ring,
+            );
+        }
+        placed.push(at);
+    }
+    placed
+}
+
+pub fn dot(d: Dot, at: (f64, f64), testid: Option<&'static str>) -> impl IntoView {
+    let (cx, cy) = at;
     view! {
         <g class="mark-dot" data-testid=testid data-label=d.label>
-            <circle cx=cx cy=cy r="8" fill=d.colour/>
+            <circle cx=cx cy=cy r=DOT_R fill=d.colour/>
             <text x=cx y=cy dy="0.35em" text-anchor="middle">{d.number}</text>
         </g>
     }
@@ -259,7 +292,10 @@ pub fn StaticOutline(
         <figure class="body-outline static">
             <svg viewBox=VIEW_BOX preserveAspectRatio="none" role="img" aria-label=label>
                 {outline(view)}
-                {dots.into_iter().map(|d| dot(d, mark_testid)).collect_view()}
+                {
+                    let at = spread(&dots);
+                    dots.into_iter().zip(at).map(|(d, at)| dot(d, at, mark_testid)).collect_view()
+                }
             </svg>
             <figcaption>{view.label()}</figcaption>
         </figure>
@@ -291,6 +327,22 @@ pub fn describe(m: &BodyMark) -> String {
     parts.join("; ")
 }
 
+/// The dots of `marks` on the `view` outline, numbered as the list beside it numbers them.
+fn numbered_dots(marks: &[BodyMark], view: BodyView) -> Vec<Dot> {
+    marks
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.view == view)
+        .map(|(i, m)| Dot {
+            number: i + 1,
+            x: m.x,
+            y: m.y,
+            colour: DATE_COLOURS[0],
+            label: format!("{}. {}", i + 1, describe(m)),
+        })
+        .collect()
+}
+
 /// The marks of one observation: an outline per view used, and a numbered list.
 #[component]
 pub fn ObservationMarks(marks: Vec<BodyMark>) -> impl IntoView {
@@ -298,18 +350,7 @@ pub fn ObservationMarks(marks: Vec<BodyMark>) -> impl IntoView {
         .into_iter()
         .filter(|v| marks.iter().any(|m| m.view == *v))
         .map(|v| {
-            let dots: Vec<Dot> = marks
-                .iter()
-                .enumerate()
-                .filter(|(_, m)| m.view == v)
-                .map(|(i, m)| Dot {
-                    number: i + 1,
-                    x: m.x,
-                    y: m.y,
-                    colour: DATE_COLOURS[0],
-                    label: format!("{}. {}", i + 1, describe(m)),
-                })
-                .collect();
+            let dots = numbered_dots(&marks, v);
             let label = format!(
                 "Body outline, {}, with {} mark(s)",
                 v.label().to_lowercase(),
@@ -495,24 +536,12 @@ pub fn BodyMapEditor(marks: RwSignal<Vec<BodyMark>>) -> impl IntoView {
     let svg = move || {
         let v = current.get();
         let dots = move || {
-            marks.with(|all| {
-                all.iter()
-                    .enumerate()
-                    .filter(|(_, m)| m.view == v)
-                    .map(|(i, m)| {
-                        dot(
-                            Dot {
-                                number: i + 1,
-                                x: m.x,
-                                y: m.y,
-                                colour: DATE_COLOURS[0],
-                                label: format!("{}. {}", i + 1, describe(m)),
-                            },
-                            None,
-                        )
-                    })
-                    .collect_view()
-            })
+            let dots = marks.with(|all| numbered_dots(all, v));
+            let at = spread(&dots);
+            dots.into_iter()
+                .zip(at)
+                .map(|(d, at)| dot(d, at, None))
+                .collect_view()
         };
         let pending = move || {
             placing.get().filter(|p| p.view == v).map(|p| {
@@ -725,6 +754,7 @@ pub fn BodyMapCompare(marks: Signal<Vec<DatedMark>>) -> impl IntoView {
             return view! { <p class="notice">"No marks recorded in these dates."</p> }.into_any();
         }
         view! {
+            <div class="table-scroll">
             <table class="legend">
                 <caption class="visually-hidden">"Marks shown on the outlines"</caption>
                 <thead><tr>
@@ -750,6 +780,7 @@ pub fn BodyMapCompare(marks: Signal<Vec<DatedMark>>) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
+            </div>
         }
         .into_any()
     };
@@ -784,6 +815,30 @@ mod tests {
 
     fn check(view: BodyView, x: u16, y: u16, region: &str, side: Side) {
         assert_eq!(region_at(view, x, y), (region, side), "{view:?} {x},{y}");
+    }
+
+    #[test]
+    fn marks_in_the_same_place_are_drawn_apart() {
+        let d = |n: usize| Dot {
+            number: n,
+            x: 500,
+            y: 300,
+            colour: "#000",
+            label: String::new(),
+        };
+        let dots: Vec<Dot> = (1..=8).map(d).collect();
+        let at = spread(&dots);
+        assert_eq!(
+            at[0],
+            (100.0, 120.0),
+            "the first stays where it was recorded"
+        );
+        for (i, a) in at.iter().enumerate() {
+            for b in &at[i + 1..] {
+                let gap = ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+                assert!(gap >= 2.0 * DOT_R - 1e-9, "{a:?} and {b:?} overlap");
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! A child's full record on this tablet, read from the local document so it works offline: the
 //! overview of what must not be missed first, then observations, body map, people, plan, safety
-//! scale and neglect assessments, each with its forms.
+//! scale and neglect assessments, each with its forms; `child/index.rs` is the section index.
+
+mod index;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -15,6 +17,7 @@ use crate::components::{
     SignedIn,
 };
 use crate::state::use_app;
+use index::SectionIndex;
 
 /// The `:id` route parameter as a child id, if it is one.
 pub fn child_param() -> Memo<Option<ChildId>> {
@@ -162,13 +165,9 @@ fn ChildView() -> impl IntoView {
                         }.into_any(),
                         Loaded::Ready => view! {
                             <OverviewPanel overview/>
-                            <nav class="section-nav" aria-label="Parts of the record">
-                                <ul>
-                                    {SECTIONS.iter().map(|(anchor, heading, _)| view! {
-                                        <li><a href=format!("#{anchor}")>{*heading}</a></li>
-                                    }).collect_view()}
-                                </ul>
-                            </nav>
+                            <div class="record-body">
+                            <SectionIndex record child=id.clone() sections=SECTIONS/>
+                            <div class="record-sections">
                             {section("observations", view! { <ObservationsSection record child=id.clone()/> })}
                             {section("body-map", view! {
                                 <p class="hint">"Every mark from every observation that has not been withdrawn. Choose dates to compare."</p>
@@ -178,6 +177,8 @@ fn ChildView() -> impl IntoView {
                             {section("plan", view! { <PlanSection record overview child=id.clone()/> })}
                             {section("safety-scale", view! { <ScalingSection record child=id.clone()/> })}
                             {section("neglect", view! { <NeglectSection record child=id.clone()/> })}
+                            </div>
+                            </div>
                         }.into_any(),
                     }
                 };

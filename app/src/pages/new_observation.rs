@@ -279,7 +279,7 @@ fn ObservationFormBody(recent: Vec<&'static Indicator>) -> impl IntoView {
             <div role="alert" class="error-region">
                 {move || error.get().map(|e| view! { <p class="error" data-testid="form-error">{e}</p> })}
             </div>
-            <div class="form-actions sticky-actions">
+            <div class="form-actions">
                 <button type="submit" class="button primary" data-testid="obs-save" disabled=move || saving.get()>
                     {move || if saving.get() { "Saving…" } else { "Save observation" }}
                 </button>

@@ -17,6 +17,7 @@ const FAILED_UNLOCKS: &str = "failed_unlocks";
 pub(super) const LAST_SYNC: &str = "last_sync_ms";
 const ENTRIES: &str = "entries";
 const RECENT_INDICATORS: &str = "recent_indicators";
+const SEEN: &str = "seen";
 
 /// The signed-in user, remembered (encrypted) so the app opens offline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,5 +129,22 @@ impl Store {
 
     pub async fn put_caseload_entries(&self, entries: &[CaseloadEntry]) -> Result<()> {
         self.put_json(CASELOAD, ENTRIES, &entries).await
+    }
+
+    /// The entries of a child's record this user had seen when they last had it open, by
+    /// section (entry ids only, sealed), so the record can say what is new since.
+    pub async fn seen(
+        &self,
+        child: &shared::ChildId,
+    ) -> Result<Option<std::collections::BTreeMap<String, Vec<String>>>> {
+        self.get_json(META, &format!("{SEEN}:{child}")).await
+    }
+
+    pub async fn put_seen(
+        &self,
+        child: &shared::ChildId,
+        seen: &std::collections::BTreeMap<String, Vec<String>>,
+    ) -> Result<()> {
+        self.put_json(META, &format!("{SEEN}:{child}"), seen).await
     }
 }

@@ -1,6 +1,7 @@
 //! The one form pattern, as a practitioner meets it: a form being typed into keeps every word
 //! while the entry it edits changes underneath (another agency's change arriving by sync), and
-//! saving it then keeps both people's work.
+//! saving it then keeps both people's work. The record's section index counts each part and
+//! says what is new since the practitioner last looked.
 
 use std::time::Duration;
 
@@ -80,6 +81,26 @@ async fn an_open_form_keeps_its_typing_while_the_entry_changes_by_sync() -> Resu
     ensure!(
         page.contains("Assessed at the health visit"),
         "Hana's assessment is shown"
+    );
+
+    // The section index counts what each part holds, and what is new since Sam last had the
+    // record open: Hana's new observation, synced while he was away.
+    let before: usize = sam.text("index-count-observations").await?.trim().parse()?;
+    sam.open(&server.url("/caseload")).await?;
+    hana.record(&ava, "Ava's health check: weight below the 2nd centile")?;
+    hana.sync_until_settled(within).await?;
+    sam.click("sync-now").await?;
+    sam.wait_text("pending-count", "0").await?;
+    sam.open(&server.url("/child/child-ava")).await?;
+    sam.wait_contains("index-new-observations", "1 new").await?;
+    let after: usize = sam.text("index-count-observations").await?.trim().parse()?;
+    ensure!(
+        after == before + 1,
+        "the count went from {before} to {after}"
+    );
+    ensure!(
+        !sam.exists("index-new-people").await?,
+        "nothing new among the people since Sam saw them"
     );
     sam.close().await?;
     Ok(())

@@ -25,6 +25,31 @@ const SMALL_TARGETS: &str = "
   }
   return small;";
 
+/// Body-map mark numbers as drawn: how many, how many under 14 px, and how many pairs of dots
+/// on the same outline overlap.
+const MARKS: &str = "
+  const texts = [...document.querySelectorAll('.mark-dot text')];
+  const small = texts.filter(t => {
+    const m = t.getScreenCTM();
+    return parseFloat(getComputedStyle(t).fontSize) * Math.min(Math.abs(m.a), Math.abs(m.d)) < 14;
+  }).length;
+  let overlapping = 0;
+  for (const svg of document.querySelectorAll('svg')) {
+    const rs = [...svg.querySelectorAll('.mark-dot circle')].map(c => c.getBoundingClientRect());
+    for (let i = 0; i < rs.length; i++) for (let j = i + 1; j < rs.length; j++) {
+      const [a, b] = [rs[i], rs[j]];
+      const d = Math.hypot(a.x + a.width / 2 - b.x - b.width / 2, a.y + a.height / 2 - b.y - b.height / 2);
+      if (d < Math.min(a.width, b.width) * 0.99) overlapping++;
+    }
+  }
+  return [texts.length, small, overlapping];";
+
+/// The deepest elements wider than the screen, for the message when a page is too wide.
+const TOO_WIDE: &str = "const w = arguments[0]; \
+    return [...document.querySelectorAll('body *')] \
+      .filter(e => e.getBoundingClientRect().right > w + 1 && ![...e.children].some(c => c.getBoundingClientRect().right > w + 1)) \
+      .slice(0, 6).map(e => e.tagName.toLowerCase() + '.' + (e.getAttribute('class') || '') + ' ' + Math.round(e.getBoundingClientRect().width) + 'px');";
+
 const SIDEWAYS: &str = "const d = document.documentElement; \
     return d.scrollWidth > d.clientWidth + 1 ? d.scrollWidth + ' > ' + d.clientWidth : '';";
 
@@ -35,11 +60,17 @@ async fn check_page(tablet: &Tablet, url: &str, ready: &str, size: (u32, u32)) -
         .client
         .execute("return window.innerWidth;", vec![])
         .await?;
-    ensure!(
-        width.as_u64() == Some(u64::from(size.0)),
-        "{url}: the viewport is {width} wide, not {}",
-        size.0
-    );
+    if width.as_u64() != Some(u64::from(size.0)) {
+        // A phone widens its layout to fit content that does not fit: name what is too wide.
+        let wide = tablet
+            .client
+            .execute(TOO_WIDE, vec![serde_json::json!(size.0)])
+            .await?;
+        anyhow::bail!(
+            "{url}: the page is {width} px wide on a {} px screen: {wide}",
+            size.0
+        );
+    }
     let sideways = tablet.client.execute(SIDEWAYS, vec![]).await?;
     ensure!(
         sideways.as_str() == Some(""),
@@ -144,6 +175,20 @@ async fn pages_fit_every_screen_and_recording_takes_few_keystrokes() -> Result<(
     let morgan = driver.tablet(pm.path()).await?;
     morgan.ready_for_visit(&server, "morgan.manager").await?;
 
+    // Two marks in the same place, on Mia's record.
+    sam.open(&server.url("/child/child-mia/new")).await?;
+    for _ in 0..2 {
+        sam.click("mark-place").await?;
+        sam.click("mark-add").await?;
+    }
+    sam.type_into(
+        "obs-narrative",
+        "Two bruises side by side on the upper arm.",
+    )
+    .await?;
+    sam.click("obs-save").await?;
+    sam.find("saved-message").await?;
+
     for size in SIZES {
         for tablet in [&sam, &morgan] {
             tablet.set_viewport(size.0, size.1).await?;
@@ -156,6 +201,18 @@ async fn pages_fit_every_screen_and_recording_takes_few_keystrokes() -> Result<(
             size,
         )
         .await?;
+        check_page(
+            &sam,
+            &server.url("/child/child-mia"),
+            "observation-list",
+            size,
+        )
+        .await?;
+        let marks = sam.client.execute(MARKS, vec![]).await?;
+        ensure!(
+            marks[0].as_u64() >= Some(2) && marks[1] == 0 && marks[2] == 0,
+            "at {size:?} the marks' numbers (drawn, under 14 px, overlapping) are {marks}"
+        );
         check_page(
             &sam,
             &server.url("/child/child-ava/new"),
