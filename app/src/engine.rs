@@ -35,6 +35,9 @@ pub struct Engine {
     actor: ActorId,
     caseload: RefCell<Caseload>,
     saved: RefCell<BTreeMap<ChildId, Saved>>,
+    /// The last record read from each document, with the heads it was read at: pages re-read
+    /// after every save and sync, and only a document that changed is read again.
+    read: RefCell<BTreeMap<ChildId, (Vec<ChangeHash>, Record)>>,
     /// A sync is running; a second request sets `again` instead of starting another.
     pub(super) running: Cell<bool>,
     pub(super) again: Cell<bool>,
@@ -88,6 +91,7 @@ impl Engine {
                 actor,
                 caseload: RefCell::new(caseload),
                 saved: RefCell::new(saved),
+                read: RefCell::new(BTreeMap::new()),
                 running: Cell::new(false),
                 again: Cell::new(false),
             },
@@ -135,10 +139,20 @@ impl Engine {
     /// Everything in one child's local record, or `None` if the tablet has no copy.
     pub fn read_record(&self, child: &ChildId) -> Option<Result<Record, String>> {
         let caseload = self.caseload.borrow();
-        caseload
-            .replicas
-            .get(child)
-            .map(|r| record::read_record(&r.doc).map_err(|e| e.to_string()))
+        let doc = &caseload.replicas.get(child)?.doc;
+        let heads = doc.get_heads();
+        if let Some((at, record)) = self.read.borrow().get(child) {
+            if *at == heads {
+                return Some(Ok(record.clone()));
+            }
+        }
+        let read = record::read_record(doc).map_err(|e| e.to_string());
+        if let Ok(record) = &read {
+            self.read
+                .borrow_mut()
+                .insert(child.clone(), (heads, record.clone()));
+        }
+        Some(read)
     }
 
     /// Writes an observation into the local record and saves it to the tablet.

@@ -1,7 +1,7 @@
 //! A practitioner's typing is never lost: an observation typed offline survives the idle lock,
 //! a reload and the browser being closed, is offered back each time, and is on disk only
 //! sealed; an inline form's draft survives Cancel; saving ends the draft. Signing out asks
-//! first, and "No" erases nothing.
+//! first, "No" erases nothing, and "Sign out and erase" erases the drafts too.
 
 use anyhow::{ensure, Result};
 use tests::{Driver, Server, Tablet, PASSWORD};
@@ -157,6 +157,25 @@ async fn a_draft_survives_the_idle_lock_a_reload_and_closing_the_browser() -> Re
     let (vault, docs, _) = quilt_store_counts(&tablet).await?;
     ensure!(vault && docs > 0, "nothing is erased on No");
     tablet.find("app-ready").await?;
+
+    // Yes: the drafts go with everything else (the scaling draft above was never saved).
+    let keys = "const done = arguments[0]; const o = indexedDB.open('quilt'); \
+        o.onsuccess = () => { const tx = o.result.transaction(['meta']); \
+        tx.objectStore('meta').getAllKeys().onsuccess = e => { \
+        done(e.target.result.filter(k => String(k).startsWith('draft:')).length); o.result.close(); }; };";
+    let before = tablet.client.execute_async(keys, vec![]).await?;
+    ensure!(
+        before.as_u64() >= Some(1),
+        "a draft is kept before signing out"
+    );
+    tablet.click("logout").await?;
+    tablet.click("signout-confirm").await?;
+    tablet.find("login-username").await?;
+    let after = tablet.client.execute_async(keys, vec![]).await?;
+    ensure!(
+        after.as_u64() == Some(0),
+        "signing out erases every draft, {after} left"
+    );
     tablet.close().await?;
     Ok(())
 }
