@@ -10,6 +10,71 @@ use sha2::{Digest, Sha256};
 #[error("hashing password: {0}")]
 pub struct HashError(String);
 
+/// Why a new password is refused, in words for the person choosing it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct WeakPassword(pub String);
+
+/// The shortest password a person may choose.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// Passwords people choose first, refused whatever their length.
+const COMMON: &[&str] = &[
+    "password",
+    "passw0rd",
+    "qwerty",
+    "letmein",
+    "welcome",
+    "123456",
+    "iloveyou",
+    "admin",
+    "changeme",
+    "safeguarding",
+    "quilt",
+    "monkey",
+    "football",
+    "sunshine",
+    "abc123",
+];
+
+/// Refuses a password that is short, mostly one character, a common password padded out, or
+/// the username (NCSC guidance: length and a deny list, no composition rules).
+pub fn check_strength(password: &str, username: &str) -> Result<(), WeakPassword> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(WeakPassword(format!(
+            "choose a password of at least {MIN_PASSWORD_CHARS} characters (three random words work well)"
+        )));
+    }
+    if chars > 256 {
+        return Err(WeakPassword(
+            "choose a password of at most 256 characters".into(),
+        ));
+    }
+    let lower = password.to_lowercase();
+    let mut distinct: Vec<char> = lower.chars().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 5 {
+        return Err(WeakPassword(
+            "choose a password with more different characters".into(),
+        ));
+    }
+    let stripped: String = lower.chars().filter(|c| c.is_alphabetic()).collect();
+    let username = username.trim().to_lowercase();
+    if (!username.is_empty() && lower.contains(&username))
+        || COMMON.iter().any(|c| {
+            stripped == *c || lower.trim_end_matches(|c: char| c.is_ascii_digit() || c == '!') == *c
+        })
+        || lower.contains("password")
+    {
+        return Err(WeakPassword(
+            "that password is too easy to guess; choose another (not your username)".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// An Argon2id hash of `password`, with a fresh salt.
 pub fn hash_password(password: &str) -> Result<String, HashError> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
@@ -59,6 +124,28 @@ mod tests {
         assert!(!verify_password("wrong", &h));
         assert!(!verify_password("x", "not a hash"));
         assert!(!verify_password("", dummy_hash()));
+    }
+
+    #[test]
+    fn weak_passwords_are_refused() {
+        for weak in [
+            "short",
+            "aaaaaaaaaaaaaaaa",
+            "password12345",
+            "Password123!",
+            "sam.social-2026",
+            "qwerty1234567",
+            "safeguarding!!",
+        ] {
+            assert!(check_strength(weak, "sam.social").is_err(), "{weak}");
+        }
+        for strong in [
+            "correct horse battery",
+            "tablet-river-orange-7",
+            "Kettle and 3 swans",
+        ] {
+            assert!(check_strength(strong, "sam.social").is_ok(), "{strong}");
+        }
     }
 
     #[test]

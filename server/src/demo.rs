@@ -35,6 +35,38 @@ pub const DEMO_USERS: &[(&str, &str, &str, Role)] = &[
         "Children's Social Care",
         Role::Manager,
     ),
+    ("ada.admin", "Ada Mensah", "Partnership IT", Role::Admin),
+];
+
+/// The demo's agency directory: (name, kind, remit, contact, can do, cannot do).
+const AGENCIES: &[(&str, &str, &str, &str, &str, &str)] = &[
+    (
+        "Children's Social Care",
+        "Local authority children's services",
+        "Assesses children in need and at risk of significant harm; leads child protection \
+         enquiries (section 47), plans and conferences.",
+        "Front door 0300 000 0000 (9-5); Emergency Duty Team 0300 000 0001 out of hours.",
+        "Open a child and family assessment; convene a strategy discussion; apply to court.",
+        "Cannot compel a family to engage without a court order.",
+    ),
+    (
+        "Health Visiting (NHS)",
+        "Community health",
+        "Visits every family with a child under 5; growth, development, feeding and \
+         parental health.",
+        "Health visiting hub 0300 000 0002, weekdays 8-6.",
+        "Home visits, developmental reviews, referral to GP and paediatrics.",
+        "Cannot enter a home without consent; not an emergency service.",
+    ),
+    (
+        "Police",
+        "Police public protection unit",
+        "Investigates crimes against children; joins strategy discussions; \
+         police protection powers.",
+        "999 in an emergency; public protection unit 101 ext 2000.",
+        "Take a child into police protection (up to 72 hours); joint visits under section 47.",
+        "Cannot share intelligence outside a strategy discussion without a lawful basis.",
+    ),
 ];
 
 const TEAM: &str = "north-team";
@@ -208,11 +240,31 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
             display_name: (*name).into(),
             agency: (*agency).into(),
             role: *role,
-            team_id: Some(TEAM.into()),
+            team_id: (*role != Role::Admin).then(|| TEAM.into()),
             password_hash: hash_password(DEMO_PASSWORD)?,
+            disabled_at_ms: None,
+            must_change_password: false,
         };
         state.store.create_user(&user).await?;
         users.push(user);
+    }
+    for (name, kind, remit, contact, can_do, cannot_do) in AGENCIES {
+        state
+            .store
+            .put_agency(&shared::api::partnership::Agency {
+                id: format!(
+                    "agency-{}",
+                    name.to_lowercase()
+                        .replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+                ),
+                name: (*name).into(),
+                kind: (*kind).into(),
+                remit: (*remit).into(),
+                contact: (*contact).into(),
+                can_do: (*can_do).into(),
+                cannot_do: (*cannot_do).into(),
+            })
+            .await?;
     }
     for (id, name, dob, status, allocated) in CHILDREN {
         let child_id: ChildId = id.parse()?;

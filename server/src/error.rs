@@ -19,6 +19,13 @@ pub enum ApiError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// The account was disabled: the tablet erases the records it holds.
+    #[error("this account has been disabled; the records on this device are erased")]
+    AccountDisabled,
+    #[error("choose a new password before going on")]
+    PasswordChangeRequired,
+    #[error("{0}")]
+    Conflict(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("the request is larger than the server accepts")]
@@ -39,6 +46,9 @@ impl ApiError {
             ApiError::Unauthorised => (StatusCode::UNAUTHORIZED, "unauthorised"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::AccountDisabled => (StatusCode::FORBIDDEN, "account_disabled"),
+            ApiError::PasswordChangeRequired => (StatusCode::FORBIDDEN, "password_change_required"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::TooSlow => (StatusCode::REQUEST_TIMEOUT, "too_slow"),
@@ -79,8 +89,27 @@ impl From<crate::sessions::Refused> for ApiError {
             Refused::RateLimited => ApiError::TooManyRequests,
             Refused::BadDevice(reason) => ApiError::BadRequest(reason),
             Refused::DeviceTaken => ApiError::Forbidden,
+            Refused::AccountDisabled => ApiError::AccountDisabled,
+            Refused::Weak(e) => ApiError::BadRequest(e.to_string()),
             Refused::Store(e) => e.into(),
             Refused::Internal(e) => ApiError::Internal(anyhow::anyhow!(e)),
+        }
+    }
+}
+
+impl From<crate::admin::Denied> for ApiError {
+    fn from(e: crate::admin::Denied) -> Self {
+        use crate::admin::Denied;
+        match e {
+            Denied::Forbidden => ApiError::Forbidden,
+            Denied::NotFound => ApiError::NotFound,
+            Denied::Invalid(s) => ApiError::BadRequest(s),
+            Denied::Weak(w) => ApiError::BadRequest(w.to_string()),
+            e @ (Denied::Conflict(_) | Denied::LikelyDuplicates(_)) => {
+                ApiError::Conflict(e.to_string())
+            }
+            Denied::Store(e) => e.into(),
+            Denied::Internal(e) => ApiError::Internal(anyhow::anyhow!(e)),
         }
     }
 }

@@ -3,6 +3,7 @@
 //!
 //! `app` builds the router (tests call it without a socket); `serve` runs it until shutdown.
 
+pub mod admin;
 pub mod audit;
 pub mod audit_log;
 pub mod auth;
@@ -63,6 +64,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::sync::router())
         .merge(routes::team::router())
         .merge(routes::children::router())
+        .merge(routes::admin::router())
         // Probes and metrics: no session, no record data, and never cached either.
         .merge(routes::ops::router())
         .route("/api", any(api_not_found))

@@ -75,6 +75,12 @@ enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Accounts, teams and imports, for operators (the first administrator, or someone locked
+    /// out of the web pages). Passwords are read from standard input, never from a flag.
+    Admin {
+        #[command(subcommand)]
+        command: server::admin::cli::AdminCommand,
+    },
     /// Records the server cannot load, which syncs answer as unavailable until repaired.
     Records {
         #[command(subcommand)]
@@ -114,6 +120,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if let Some(Command::Records { command }) = &args.command {
         return records(&args.database_url, command).await;
+    }
+    if let Some(Command::Admin { command }) = &args.command {
+        return server::admin::cli::run(&args.database_url, command).await;
     }
 
     if let Some(path) = args.database_url.strip_prefix("sqlite://") {

@@ -1,5 +1,6 @@
 //! HTTP routes, one module per resource, each exposing `router()`.
 
+pub mod admin;
 pub mod auth;
 pub mod children;
 pub mod ops;

@@ -15,7 +15,7 @@ use crate::clock::now_ms;
 use crate::credentials::{dummy_hash, new_token, token_hash, verify_password};
 use crate::limits::LoginLimiter;
 use crate::metrics::{Metrics, SignIn};
-use crate::store::{Accounts, NewRefresh, RefreshUse, Session, StoreError, User};
+use crate::store::{Accounts, Directory, NewRefresh, RefreshUse, Session, StoreError, User};
 
 /// Why a sign-in or refresh was not granted.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +32,12 @@ pub enum Refused {
     /// The device is registered to another user.
     #[error("device registered to another user")]
     DeviceTaken,
+    /// The account is disabled (a leaver): the tablet erases what it holds.
+    #[error("account disabled")]
+    AccountDisabled,
+    /// A new password that is too easy to guess.
+    #[error(transparent)]
+    Weak(#[from] crate::credentials::WeakPassword),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("password check: {0}")]
@@ -43,12 +49,29 @@ pub enum Refused {
 pub struct Lifetimes {
     pub session_ttl_ms: i64,
     pub refresh_ttl_ms: i64,
+    /// How long after an account is disabled its tablet may still upload what it holds
+    /// (`Access::Leaving`); after that every request is refused.
+    pub leaver_grace_ms: i64,
+}
+
+/// What a session may do, from its user's account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Active,
+    /// Signed in with a password an administrator set: only choosing a new one (and signing
+    /// out) is allowed until then.
+    MustChangePassword,
+    /// Disabled within the grace period: a sync that only uploads, answered "erase".
+    Leaving,
+    /// Disabled, the grace period over: nothing.
+    Disabled,
 }
 
 /// The accounts service; cheap to clone.
 #[derive(Clone)]
 pub struct Sessions {
     store: Arc<dyn Accounts>,
+    directory: Arc<dyn Directory>,
     audit: AuditLog,
     limiter: LoginLimiter,
     metrics: Arc<Metrics>,
@@ -68,6 +91,7 @@ pub fn user_info(user: &User) -> UserInfo {
 impl Sessions {
     pub fn new(
         store: Arc<dyn Accounts>,
+        directory: Arc<dyn Directory>,
         audit: AuditLog,
         limiter: LoginLimiter,
         metrics: Arc<Metrics>,
@@ -75,6 +99,7 @@ impl Sessions {
     ) -> Self {
         Sessions {
             store,
+            directory,
             audit,
             limiter,
             metrics,
@@ -121,6 +146,16 @@ impl Sessions {
             .await
             .map_err(|e| Refused::Internal(e.to_string()))?;
         let user = match user {
+            Some(u) if ok && u.disabled_at_ms.is_some() => {
+                // The password is right, so telling the tablet is safe: it erases this user's
+                // records. Not counted as a failure for the rate limit.
+                tracing::info!(user = %u.id, "sign-in refused: account disabled");
+                let mut event = Event::new("login", "refused").detail("account disabled");
+                event.user_id = Some(u.id.to_string());
+                event.device_id = device;
+                self.audit.record_or_log(event).await;
+                return Err(Refused::AccountDisabled);
+            }
             Some(u) if ok => u,
             other => {
                 tracing::info!("sign-in refused");
@@ -192,6 +227,7 @@ impl Sessions {
             user: user_info(user),
             refresh_token,
             refresh_expires_at_ms,
+            must_change_password: user.must_change_password,
         })
     }
 
@@ -211,6 +247,14 @@ impl Sessions {
                 device_id,
                 family_id,
             } => {
+                if self.access(&user) == Access::Disabled {
+                    self.store.revoke_family(&family_id).await?;
+                    let mut event = Event::new("refresh", "refused").detail("account disabled");
+                    event.user_id = Some(user.id.to_string());
+                    event.device_id = device_id;
+                    self.audit.record_or_log(event).await;
+                    return Err(Refused::AccountDisabled);
+                }
                 let response = self.issue(&user, device_id.as_deref(), &family_id).await?;
                 let mut event = Event::new("refresh", "ok");
                 event.user_id = Some(user.id.to_string());
@@ -247,5 +291,57 @@ impl Sessions {
     /// The live session a bearer token's hash names, if any.
     pub async fn session(&self, token_hash: &str) -> Result<Option<Session>, StoreError> {
         self.store.session_user(token_hash, now_ms()).await
+    }
+
+    /// What `user`'s sessions may do now.
+    pub fn access(&self, user: &User) -> Access {
+        match user.disabled_at_ms {
+            Some(at) if now_ms() < at.saturating_add(self.lifetimes.leaver_grace_ms) => {
+                Access::Leaving
+            }
+            Some(_) => Access::Disabled,
+            None if user.must_change_password => Access::MustChangePassword,
+            None => Access::Active,
+        }
+    }
+
+    /// The signed-in `user` chooses a new password: the current one is checked, the new one
+    /// must be strong, and every other sign-in of the user is revoked (this one, `family`,
+    /// stays signed in).
+    pub async fn change_password(
+        &self,
+        user: &User,
+        family: Option<&str>,
+        current: String,
+        new: String,
+    ) -> Result<(), Refused> {
+        let now = now_ms();
+        if self.limiter.is_blocked(&user.username, now) {
+            return Err(Refused::RateLimited);
+        }
+        let hash = user.password_hash.clone();
+        let ok = tokio::task::spawn_blocking(move || verify_password(&current, &hash))
+            .await
+            .map_err(|e| Refused::Internal(e.to_string()))?;
+        if !ok {
+            self.limiter.failed(&user.username, now);
+            let mut event =
+                Event::new("password.change", "refused").detail("current password wrong");
+            event.user_id = Some(user.id.to_string());
+            self.audit.record_or_log(event).await;
+            return Err(Refused::Credentials);
+        }
+        crate::credentials::check_strength(&new, &user.username)?;
+        let new_hash = tokio::task::spawn_blocking(move || crate::credentials::hash_password(&new))
+            .await
+            .map_err(|e| Refused::Internal(e.to_string()))?
+            .map_err(|e| Refused::Internal(e.to_string()))?;
+        self.directory
+            .set_password(&user.id, &new_hash, false, family)
+            .await?;
+        let mut event = Event::new("password.change", "ok");
+        event.user_id = Some(user.id.to_string());
+        self.audit.record_or_log(event).await;
+        Ok(())
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use axum::extract::FromRef;
 
+use crate::admin::Admin;
 use crate::audit_log::AuditLog;
 use crate::limits::{ItemisedRefusals, LoginLimiter};
 use crate::merge::{Documents, DocumentsConfig};
@@ -27,6 +28,8 @@ pub struct AppState {
     pub audit: AuditLog,
     /// Accounts and sessions: sign-in, tokens, sign-out (see `sessions`).
     pub sessions: Sessions,
+    /// Running the partnership: accounts, teams, agencies, children, core groups (see `admin`).
+    pub admin: Admin,
     /// How many children a user may not see each sync may name in the audit trail one by one.
     pub itemised_refusals: ItemisedRefusals,
     pub metrics: Arc<Metrics>,
@@ -41,6 +44,9 @@ pub struct Config {
     pub session_ttl_ms: i64,
     /// Refresh token lifetime: how long a tablet may stay offline and still resume.
     pub refresh_ttl_ms: i64,
+    /// How long after a leaver's account is disabled their tablet may still upload what it
+    /// holds before it erases it (`sessions::Access::Leaving`).
+    pub leaver_grace_ms: i64,
     /// Failed sign-ins per username within `login_window_ms` before further tries are refused.
     pub login_max_failures: usize,
     pub login_window_ms: i64,
@@ -75,6 +81,7 @@ impl Default for Config {
             static_dir: None,
             session_ttl_ms: 15 * 60 * 1000,
             refresh_ttl_ms: 14 * 24 * 60 * 60 * 1000,
+            leaver_grace_ms: 72 * 60 * 60 * 1000,
             login_max_failures: 5,
             login_window_ms: 15 * 60 * 1000,
             itemised_refusals_per_window: 20,
@@ -98,12 +105,14 @@ impl AppState {
         let audit = AuditLog::start(store.clone());
         let sessions = Sessions::new(
             store.clone(),
+            store.clone(),
             audit.clone(),
             LoginLimiter::new(config.login_window_ms, config.login_max_failures),
             metrics.clone(),
             Lifetimes {
                 session_ttl_ms: config.session_ttl_ms,
                 refresh_ttl_ms: config.refresh_ttl_ms,
+                leaver_grace_ms: config.leaver_grace_ms,
             },
         );
         let documents = Arc::new(Documents::start(
@@ -116,6 +125,7 @@ impl AppState {
             },
         ));
         AppState {
+            admin: Admin::new(store.clone(), audit.clone()),
             sessions,
             itemised_refusals: ItemisedRefusals::new(
                 config.itemised_refusals_window_ms,
@@ -163,5 +173,11 @@ impl FromRef<AppState> for Arc<Metrics> {
 impl FromRef<AppState> for Sessions {
     fn from_ref(state: &AppState) -> Self {
         state.sessions.clone()
+    }
+}
+
+impl FromRef<AppState> for Admin {
+    fn from_ref(state: &AppState) -> Self {
+        state.admin.clone()
     }
 }

@@ -8,6 +8,7 @@
 //! from ([`Store::commit_merge`]), so no two merges of one child interleave, whichever server
 //! process runs them: the later one finds the version moved, reloads and merges again.
 
+mod directory;
 pub mod postgres;
 mod sql;
 pub mod sqlite;
@@ -76,6 +77,11 @@ pub struct User {
     pub role: Role,
     pub team_id: Option<String>,
     pub password_hash: String,
+    /// When the account was disabled (a leaver): its sessions can do nothing but a last
+    /// upload during the grace period (`sessions::Sessions::session`).
+    pub disabled_at_ms: Option<i64>,
+    /// The password was set by an administrator and must be changed at the next sign-in.
+    pub must_change_password: bool,
 }
 
 /// A live access session.
@@ -284,7 +290,9 @@ pub type OnChange = std::sync::Arc<dyn Fn(&ChildId) + Send + Sync>;
 /// The whole store: every role, and what only the engine as a whole does. Services ask for
 /// the narrow role they use (`Documents` a `DocStore`, `AuditLog` an `AuditTrail`).
 #[async_trait]
-pub trait Store: Accounts + Caseloads + DocStore + AuditTrail + ReadModel + 'static {
+pub trait Store:
+    Accounts + Caseloads + Directory + DocStore + AuditTrail + ReadModel + 'static
+{
     /// Starts telling `on_change` of other processes' merges, where the engine can tell of
     /// them (PostgreSQL's LISTEN). The default hears nothing; waiting pages then poll.
     fn watch(&self, on_change: OnChange) {
@@ -332,6 +340,8 @@ pub trait Caseloads: Send + Sync {
     async fn caseload(&self, user: &User) -> Result<Vec<CaseloadEntry>>;
     async fn child(&self, child: &ChildId) -> Result<Option<CaseloadEntry>>;
 }
+
+pub use directory::{Directory, ImportRows};
 
 /// Children's documents: their stored changes and versions, merges, and records that cannot be
 /// loaded (see `merge/quarantine.rs`).

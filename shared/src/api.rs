@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChildId, UserId};
 
+pub mod partnership;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -59,6 +61,10 @@ pub struct LoginResponse {
     pub refresh_token: String,
     #[serde(default)]
     pub refresh_expires_at_ms: i64,
+    /// The password was set by an administrator: until the user chooses their own
+    /// (`POST /api/password`), this session can do nothing else.
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

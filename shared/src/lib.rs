@@ -12,6 +12,8 @@ pub mod catalogue;
 pub mod choice;
 pub mod chronology;
 pub mod ids;
+pub mod matching;
+pub mod nhs;
 pub mod record;
 pub mod sync;
 #[cfg(feature = "testing")]

@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use shared::api::{LoginResponse, RefreshRequest, UserInfo};
 
-use crate::auth::AuthUser;
+use crate::auth::{AnyUser, PasswordUser};
 use crate::error::{ApiError, ApiJson};
 use crate::sessions::{user_info, Sessions};
 use crate::state::AppState;
@@ -18,6 +18,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/logout", post(logout))
         .route("/api/refresh", post(refresh))
         .route("/api/me", get(me))
+        .route("/api/password", post(change_password))
 }
 
 /// A sign-in as it arrives: `shared::api::LoginRequest` with the device id still a string, so
@@ -51,7 +52,10 @@ async fn refresh(
     Ok(Json(sessions.refresh(&req.refresh_token).await?))
 }
 
-async fn logout(State(sessions): State<Sessions>, auth: AuthUser) -> Result<StatusCode, ApiError> {
+async fn logout(
+    State(sessions): State<Sessions>,
+    AnyUser(auth): AnyUser,
+) -> Result<StatusCode, ApiError> {
     sessions
         .sign_out(
             &auth.token_hash,
@@ -63,8 +67,36 @@ async fn logout(State(sessions): State<Sessions>, auth: AuthUser) -> Result<Stat
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn me(auth: AuthUser) -> Json<UserInfo> {
+async fn me(PasswordUser(auth): PasswordUser) -> Json<UserInfo> {
     Json(user_info(&auth.user))
+}
+
+/// The signed-in user chooses their own password (at the first sign-in, or after a reset,
+/// this is all their session can do). Other sign-ins of the user are revoked.
+async fn change_password(
+    State(sessions): State<Sessions>,
+    PasswordUser(auth): PasswordUser,
+    ApiJson(req): ApiJson<shared::api::partnership::PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    if req.current_password.len() > 1000 || req.new_password.len() > 1000 {
+        return Err(ApiError::BadRequest("that password is too long".into()));
+    }
+    sessions
+        .change_password(
+            &auth.user,
+            auth.family_id.as_deref(),
+            req.current_password,
+            req.new_password,
+        )
+        .await
+        .map_err(|e| match e {
+            // Not a 401: the session is fine, and the app would take a 401 to mean it is not.
+            crate::sessions::Refused::Credentials => {
+                ApiError::BadRequest("the current password is not right".into())
+            }
+            e => e.into(),
+        })?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

@@ -9,10 +9,11 @@ use shared::sync::{Answer, CaseloadSync, ChildResult, SyncRequest, SyncResponse}
 use shared::ChildId;
 
 use crate::audit::Event;
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, SyncUser};
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiJson};
 use crate::merge::MergeError;
+use crate::sessions::Access;
 use crate::state::AppState;
 
 /// The route template; `observe` times requests to it for the sync latency histogram.
@@ -24,9 +25,12 @@ pub fn router() -> Router<AppState> {
 
 async fn sync(
     State(state): State<AppState>,
-    auth: AuthUser,
+    SyncUser(auth): SyncUser,
     ApiJson(req): ApiJson<SyncRequest>,
 ) -> Result<Json<SyncResponse>, ApiError> {
+    // A leaver's tablet within the grace period: what it sends is merged (into the children
+    // still allocated to it), and nothing of any record goes back.
+    let leaving = auth.access == Access::Leaving;
     let caseload = state.store.caseload(&auth.user).await?;
     let plan = CaseloadSync::plan(&req, &caseload, state.config.max_children_per_sync)
         .map_err(|refusal| ApiError::BadRequest(refusal.to_string()))?;
@@ -48,8 +52,19 @@ async fn sync(
         });
     }
     let mut sent = Vec::new();
-    for child in plan.to_send() {
-        sent.push(state.documents.initial(child).await);
+    if !leaving {
+        for child in plan.to_send() {
+            sent.push(state.documents.initial(child).await);
+        }
+    }
+    if leaving {
+        for result in &mut merged {
+            match result {
+                ChildResult::Merged { changes, .. } => changes.clear(),
+                ChildResult::Fallback { sync_message, .. } => sync_message.0.clear(),
+                _ => {}
+            }
+        }
     }
     // Children the user may not see are each audited, up to a bound per user per window (a
     // request naming hundreds of made-up children must not flood the trail); the rest of this
@@ -98,12 +113,27 @@ async fn sync(
     }
     // One append for the whole sync, before the answer goes out.
     state.audit.record_all_or_log(&events).await;
-    tracing::info!(user = %auth.user.id, children = children.len(), accepted, refused = refused.len(), "sync");
+    tracing::info!(user = %auth.user.id, children = children.len(), accepted, refused = refused.len(), leaving, "sync");
+    if leaving {
+        state
+            .audit
+            .record_or_log(auth.audit("sync", "account_disabled").detail(format!(
+                "last upload of a disabled account: {accepted} change(s) stored; the device is told to erase"
+            )))
+            .await;
+        children.retain(|c| plan_named(&req, &c.child_id));
+    }
     Ok(Json(SyncResponse {
         children,
-        caseload,
+        caseload: if leaving { Vec::new() } else { caseload },
         server_time_ms: now_ms(),
+        account_disabled: leaving,
     }))
+}
+
+/// Whether the tablet named `child` in its request.
+fn plan_named(req: &SyncRequest, child: &ChildId) -> bool {
+    req.children.iter().any(|c| &c.child_id == child)
 }
 
 /// What a sync did with one child, for the audit trail: changes stored or rejected, access

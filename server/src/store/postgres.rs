@@ -445,3 +445,4 @@ async fn write_one(
 ) -> Result<()> {
     write_merges(tx, &[&(child.clone(), base, write.clone())], now_ms).await
 }
+super::directory::directory_store!(PgStore);

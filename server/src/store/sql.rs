@@ -14,8 +14,8 @@ use sqlx::{FromRow, Row};
 use super::{Result, StoreError, User};
 
 /// The columns [`user_from_row`] reads, of `users u`.
-pub const USER_COLUMNS: &str =
-    "u.id, u.username, u.display_name, u.agency, u.role, u.team_id, u.password_hash";
+pub const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.agency, u.role, u.team_id, \
+     u.password_hash, u.disabled_at_ms, u.must_change_password";
 
 /// What the audit reads select.
 pub const AUDIT_SELECT: &str =
@@ -31,6 +31,8 @@ pub struct UserRow {
     role: String,
     team_id: Option<String>,
     password_hash: String,
+    disabled_at_ms: Option<i64>,
+    must_change_password: bool,
 }
 
 impl TryFrom<UserRow> for User {
@@ -48,6 +50,8 @@ impl TryFrom<UserRow> for User {
                 .ok_or_else(|| StoreError::Corrupt("user role".into()))?,
             team_id: row.team_id,
             password_hash: row.password_hash,
+            disabled_at_ms: row.disabled_at_ms,
+            must_change_password: row.must_change_password,
         })
     }
 }
@@ -177,8 +181,8 @@ macro_rules! sql_store {
 
         async fn create_user(&self, user: &User) -> Result<()> {
             sqlx::query(
-                "INSERT INTO users (id, username, display_name, agency, role, team_id, password_hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO users (id, username, display_name, agency, role, team_id, password_hash, \
+                 disabled_at_ms, must_change_password) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(user.id.as_str())
             .bind(&user.username)
@@ -187,6 +191,8 @@ macro_rules! sql_store {
             .bind(user.role.code())
             .bind(&user.team_id)
             .bind(&user.password_hash)
+            .bind(user.disabled_at_ms)
+            .bind(user.must_change_password)
             .execute(&self.pool)
             .await?;
             Ok(())
@@ -382,23 +388,32 @@ macro_rules! sql_store {
         }
 
         async fn allocate(&self, child: &ChildId, user: &UserId) -> Result<()> {
+            let now = $crate::clock::now_ms();
+            let today = shared::calendar::Date::london_from_unix_ms(now).to_string();
             sqlx::query(
-                "INSERT INTO allocations (child_id, user_id) VALUES ($1, $2) \
-                 ON CONFLICT (child_id, user_id) DO NOTHING",
+                "INSERT INTO allocations (id, child_id, user_id, role, started_on, created_at_ms) \
+                 VALUES ($1, $2, $3, 'other', $4, $5) ON CONFLICT DO NOTHING",
             )
+            .bind(format!("alloc-{child}-{user}-{now}"))
             .bind(child.as_str())
             .bind(user.as_str())
+            .bind(today)
+            .bind(now)
             .execute(&self.pool)
             .await?;
             Ok(())
         }
 
         async fn deallocate(&self, child: &ChildId, user: &UserId) -> Result<()> {
-            sqlx::query("DELETE FROM allocations WHERE child_id = $1 AND user_id = $2")
-                .bind(child.as_str())
-                .bind(user.as_str())
-                .execute(&self.pool)
-                .await?;
+            let today = shared::calendar::Date::london_from_unix_ms($crate::clock::now_ms()).to_string();
+            sqlx::query(
+                "UPDATE allocations SET ended_on = $3 WHERE child_id = $1 AND user_id = $2 AND ended_on IS NULL",
+            )
+            .bind(child.as_str())
+            .bind(user.as_str())
+            .bind(today)
+            .execute(&self.pool)
+            .await?;
             Ok(())
         }
 
@@ -407,7 +422,8 @@ macro_rules! sql_store {
                 Role::Practitioner => {
                     sqlx::query(
                         "SELECT c.id, c.display_name, c.date_of_birth, c.legal_status FROM children c \
-                         JOIN allocations a ON a.child_id = c.id WHERE a.user_id = $1 ORDER BY c.display_name, c.id",
+                         JOIN allocations a ON a.child_id = c.id \
+                         WHERE a.user_id = $1 AND a.ended_on IS NULL AND c.merged_into IS NULL ORDER BY c.display_name, c.id",
                     )
                     .bind(user.id.as_str())
                     .fetch_all(&self.pool)
@@ -416,7 +432,7 @@ macro_rules! sql_store {
                 Role::Manager => {
                     sqlx::query(
                         "SELECT c.id, c.display_name, c.date_of_birth, c.legal_status FROM children c \
-                         WHERE c.team_id = $1 ORDER BY c.display_name, c.id",
+                         WHERE c.team_id = $1 AND c.merged_into IS NULL ORDER BY c.display_name, c.id",
                     )
                     .bind(&user.team_id)
                     .fetch_all(&self.pool)
@@ -451,10 +467,10 @@ macro_rules! sql_store {
                    (SELECT MAX(occurred) FROM observations o WHERE o.child_id = c.id) AS last_occurred, \
                    (SELECT ",
                 $allocated_names,
-                " FROM allocations a JOIN users u ON u.id = a.user_id WHERE a.child_id = c.id) AS allocated, \
+                " FROM allocations a JOIN users u ON u.id = a.user_id WHERE a.child_id = c.id AND a.ended_on IS NULL) AS allocated, \
                    p.record_json, CAST(COALESCE(p.unreadable_observations, 0) AS BIGINT) AS unreadable_observations \
                  FROM children c LEFT JOIN record_projection p ON p.child_id = c.id \
-                 WHERE c.team_id = $1 ORDER BY c.display_name, c.id",
+                 WHERE c.team_id = $1 AND c.merged_into IS NULL ORDER BY c.display_name, c.id",
             ))
             .bind(&manager.team_id)
             .fetch_all(&self.pool)

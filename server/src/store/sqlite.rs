@@ -231,7 +231,12 @@ impl SqliteStore {
 
 super::sql::shared_writes!(SqliteConnection);
 
-super::sql::sql_store!(SqliteStore, "", "", "GROUP_CONCAT(u.display_name, ', ')");
+super::sql::sql_store!(
+    SqliteStore,
+    "",
+    "",
+    "GROUP_CONCAT(u.display_name, ', ' ORDER BY a.user_id)"
+);
 
 #[async_trait::async_trait]
 impl Store for SqliteStore {
@@ -260,3 +265,4 @@ async fn write_one(
 ) -> Result<()> {
     write_merge(tx, child, write, now_ms).await
 }
+super::directory::directory_store!(SqliteStore);

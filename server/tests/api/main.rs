@@ -12,6 +12,7 @@ mod engines;
 mod headers;
 mod malicious;
 mod ops;
+mod partnership;
 mod processes;
 mod quarantine;
 mod record;

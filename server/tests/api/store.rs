@@ -61,6 +61,8 @@ fn user(name: &str, role: Role, team: Option<&str>) -> User {
         role,
         team_id: team.map(str::to_owned),
         password_hash: "not a real hash".into(),
+        disabled_at_ms: None,
+        must_change_password: false,
     }
 }
 

@@ -51,6 +51,11 @@ pub struct SyncResponse {
     /// Every child the user may now hold on the tablet, with the details the caseload shows.
     pub caseload: Vec<CaseloadEntry>,
     pub server_time_ms: i64,
+    /// The account was disabled (a leaver): the changes sent were merged as usual, nothing
+    /// of any record comes back, and the tablet erases everything it holds once nothing it
+    /// sent is left unstored (`Unavailable`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub account_disabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

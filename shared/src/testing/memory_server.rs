@@ -129,6 +129,7 @@ impl MemoryServer {
             children,
             caseload,
             server_time_ms: 0,
+            account_disabled: false,
         }
     }
 }

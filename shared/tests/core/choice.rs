@@ -1,6 +1,7 @@
 //! Every choice the tablet offers (`shared::choice`): each value's code is its serde name, the
 //! code reads back as the value, each value is offered once and has words.
 
+use shared::api::partnership::CoreRole;
 use shared::catalogue::Category;
 use shared::choice::Choice;
 use shared::record::people::{AgeGroup, AssessmentStatus, Household};
@@ -37,4 +38,5 @@ fn every_code_is_the_serde_name_of_its_value() {
     codes_are_serde_names::<Level>();
     codes_are_serde_names::<Suitability>();
     codes_are_serde_names::<Category>();
+    codes_are_serde_names::<CoreRole>();
 }

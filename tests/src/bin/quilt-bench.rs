@@ -129,6 +129,8 @@ async fn seed(state: &AppState, sizes: Sizes) -> Result<()> {
         role: Role::Practitioner,
         team_id: Some("north-team".into()),
         password_hash: server::credentials::hash_password(PASSWORD)?,
+        disabled_at_ms: None,
+        must_change_password: false,
     };
     state.store.create_user(&user).await?;
     for n in 0..sizes.caseload_children {
