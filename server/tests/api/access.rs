@@ -295,3 +295,273 @@ async fn refusals_of_children_one_may_not_see_are_audited_within_a_bound_and_all
     assert_eq!(hana_rows, 2);
     assert_eq!(server::audit::verify(&trail), Ok(()));
 }
+
+/// Every partnership endpoint × role: a practitioner (allocated to Ava), the north team's
+/// manager, another team's manager, and the administrator. Nothing is granted that should
+/// not be, and a child outside one's reach looks like one that does not exist.
+#[tokio::test]
+async fn every_partnership_endpoint_by_role() {
+    use serde_json::json;
+    let server = setup().await;
+    let south = server
+        .new_account(
+            "sid.south",
+            "Children's Social Care",
+            "manager",
+            Some("south-team"),
+        )
+        .await;
+    let _ = south;
+    // South's manager signs in with the first password, then chooses one.
+    let south_token = {
+        let (_, body) = server
+            .login_with("sid.south", "violet kettle harbour 42")
+            .await;
+        let token = body["token"].as_str().expect("token").to_owned();
+        let (status, _) = server
+            .post(
+                "/api/password",
+                Some(&token),
+                &json!({"current_password": "violet kettle harbour 42", "new_password": "south side seven gates"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        token
+    };
+    let target = server
+        .new_account("kim.target", "Police", "practitioner", None)
+        .await;
+    let sam_device = crate::support::device_id("sam.social");
+    let _ = server.login_on("sam.social", Some(&sam_device)).await;
+    let admin = server.login("ada.admin").await;
+    let (_, agency) = server
+        .post(
+            "/api/admin/agencies",
+            Some(&admin),
+            &json!({"name": "Riverside Primary", "kind": "School", "remit": "r", "contact": "c", "can_do": "", "cannot_do": ""}),
+        )
+        .await;
+    let agency = agency["id"].as_str().expect("agency").to_owned();
+    let roles = [
+        ("sam.social", server.login("sam.social").await),
+        ("sid.south", south_token),
+        ("morgan.manager", server.login("morgan.manager").await),
+        ("ada.admin", admin),
+    ];
+    use StatusCode as S;
+    // (method, path, body, expected for sam, south, morgan, ada)
+    let n = std::sync::atomic::AtomicUsize::new(0);
+    let fresh = || n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let cases: Vec<(&str, String, Box<dyn Fn() -> serde_json::Value>, [S; 4])> = vec![
+        (
+            "GET",
+            "/api/admin/users".into(),
+            Box::new(|| json!(null)),
+            [S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN, S::OK],
+        ),
+        (
+            "POST",
+            "/api/admin/users".into(),
+            Box::new(
+                || json!({"username": format!("new.user{}", fresh()), "display_name": "New", "agency": "Police", "role": "practitioner", "password": "violet kettle harbour 42"}),
+            ),
+            [S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN, S::CREATED],
+        ),
+        (
+            "PUT",
+            format!("/api/admin/users/{target}"),
+            Box::new(|| json!({"display_name": "Kim", "agency": "Police", "role": "practitioner"})),
+            [S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN, S::NO_CONTENT],
+        ),
+        (
+            "POST",
+            format!("/api/admin/users/{target}/password"),
+            Box::new(|| json!({"password": "violet kettle harbour 42"})),
+            [S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN, S::NO_CONTENT],
+        ),
+        (
+            "POST",
+            format!("/api/admin/users/{target}/disable"),
+            Box::new(|| json!({})),
+            [S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN, S::NO_CONTENT],
+        ),
+        (
+            "POST",
+            format!("/api/admin/users/{target}/enable"),
+            Box::new(|| json!({})),
+            [S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN, S::NO_CONTENT],
+        ),
+        (
+            "POST",
+            format!("/api/admin/devices/{sam_device}/release"),
+            Box::new(|| json!({})),
+            [S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN, S::NO_CONTENT],
+        ),
+        (
+            "GET",
+            "/api/admin/teams".into(),
+            Box::new(|| json!(null)),
+            [S::FORBIDDEN, S::OK, S::OK, S::OK],
+        ),
+        (
+            "POST",
+            "/api/admin/teams".into(),
+            Box::new(|| json!({"name": "East team"})),
+            [S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN, S::CREATED],
+        ),
+        (
+            "PUT",
+            "/api/admin/teams/south-team".into(),
+            Box::new(|| json!({"name": "South team"})),
+            [S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN, S::NO_CONTENT],
+        ),
+        (
+            "POST",
+            "/api/admin/agencies".into(),
+            Box::new(
+                || json!({"name": format!("Agency {}", fresh()), "kind": "k", "remit": "", "contact": "", "can_do": "", "cannot_do": ""}),
+            ),
+            [S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN, S::CREATED],
+        ),
+        (
+            "PUT",
+            format!("/api/admin/agencies/{agency}"),
+            Box::new(
+                || json!({"name": "Riverside Primary", "kind": "School", "remit": "r2", "contact": "c", "can_do": "", "cannot_do": ""}),
+            ),
+            [S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN, S::OK],
+        ),
+        (
+            "POST",
+            "/api/admin/import".into(),
+            Box::new(|| json!({"dry_run": true})),
+            [S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN, S::OK],
+        ),
+        (
+            "GET",
+            "/api/agencies".into(),
+            Box::new(|| json!(null)),
+            [S::OK, S::OK, S::OK, S::OK],
+        ),
+        (
+            "GET",
+            "/api/people".into(),
+            Box::new(|| json!(null)),
+            [S::FORBIDDEN, S::OK, S::OK, S::FORBIDDEN],
+        ),
+        (
+            "POST",
+            "/api/children".into(),
+            Box::new(
+                || json!({"display_name": format!("Child {}", fresh()), "date_of_birth": format!("2015-01-{:02}", fresh() % 28 + 1), "nhs_unknown_reason": "unknown", "team_id": "north-team", "not_duplicates": []}),
+            ),
+            [S::FORBIDDEN, S::FORBIDDEN, S::CREATED, S::CREATED],
+        ),
+        (
+            "POST",
+            "/api/children/search".into(),
+            Box::new(|| json!({"name": "ava"})),
+            [S::FORBIDDEN, S::OK, S::OK, S::OK],
+        ),
+        (
+            "GET",
+            "/api/children/child-ava/details".into(),
+            Box::new(|| json!(null)),
+            [S::NOT_FOUND, S::NOT_FOUND, S::OK, S::OK],
+        ),
+        (
+            "PUT",
+            "/api/children/child-ava/details".into(),
+            Box::new(
+                || json!({"display_name": "Ava Thompson", "date_of_birth": "2016-04-12", "nhs_unknown_reason": "not known", "legal_status": "Child protection plan (neglect)"}),
+            ),
+            [S::NOT_FOUND, S::NOT_FOUND, S::NO_CONTENT, S::NO_CONTENT],
+        ),
+        (
+            "GET",
+            "/api/children/child-ava/allocations".into(),
+            Box::new(|| json!(null)),
+            [S::OK, S::NOT_FOUND, S::OK, S::NOT_FOUND],
+        ),
+        (
+            "GET",
+            "/api/children/child-noah/allocations".into(),
+            Box::new(|| json!(null)),
+            [S::NOT_FOUND, S::NOT_FOUND, S::OK, S::NOT_FOUND],
+        ),
+        (
+            "GET",
+            "/api/children/child-south/allocations".into(),
+            Box::new(|| json!(null)),
+            [S::NOT_FOUND, S::OK, S::NOT_FOUND, S::NOT_FOUND],
+        ),
+        (
+            "POST",
+            "/api/children/child-noah/allocations".into(),
+            Box::new(|| json!({"user_id": "user-sam-social", "role": "social_worker"})),
+            [S::NOT_FOUND, S::NOT_FOUND, S::CREATED, S::NOT_FOUND],
+        ),
+        (
+            "POST",
+            "/api/children/child-ava/allocations/no-such/end".into(),
+            Box::new(|| json!({})),
+            [S::NOT_FOUND, S::NOT_FOUND, S::NOT_FOUND, S::NOT_FOUND],
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (method, path, body, expected) in &cases {
+        for ((username, token), expected) in roles.iter().zip(expected) {
+            let (status, answer) = match *method {
+                "GET" => server.get(path, Some(token)).await,
+                "PUT" => server.put(path, token, &body()).await,
+                _ => server.post(path, Some(token), &body()).await,
+            };
+            if status != *expected {
+                wrong.push(format!(
+                    "{username} {method} {path}: {status}, expected {expected}: {answer}"
+                ));
+            }
+        }
+    }
+    // Ending a real allocation: the team's manager only.
+    let (_, group) = server
+        .get("/api/children/child-noah/allocations", Some(&roles[2].1))
+        .await;
+    let id = group["current"]
+        .as_array()
+        .expect("current")
+        .iter()
+        .find(|a| a["user_id"] == "user-sam-social")
+        .expect("sam added")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let path = format!("/api/children/child-noah/allocations/{id}/end");
+    for ((username, token), expected) in
+        roles
+            .iter()
+            .zip([S::NOT_FOUND, S::NOT_FOUND, S::NO_CONTENT, S::NOT_FOUND])
+    {
+        let (status, _) = server.post(&path, Some(token), &json!({})).await;
+        if status != expected {
+            wrong.push(format!(
+                "{username} end allocation: {status}, expected {expected}"
+            ));
+        }
+    }
+    // No token: 401 everywhere.
+    for (method, path, _, _) in &cases {
+        let status = match *method {
+            "GET" => server.get(path, None).await.0,
+            _ => server.post(path, None, &json!({})).await.0,
+        };
+        if status != S::UNAUTHORIZED && !(*method == "PUT" && status == S::METHOD_NOT_ALLOWED) {
+            wrong.push(format!("anonymous {method} {path}: {status}"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "wrong grants or refusals:\n{}",
+        wrong.join("\n")
+    );
+}

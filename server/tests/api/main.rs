@@ -11,6 +11,7 @@ mod documents;
 mod engines;
 mod headers;
 mod malicious;
+mod operator;
 mod ops;
 mod partnership;
 mod processes;

@@ -320,7 +320,7 @@ async fn metrics_need_the_bearer_token_when_one_is_configured() {
 }
 
 /// The real `quilt-server` binary, killed when dropped.
-struct Process(std::process::Child);
+pub(crate) struct Process(std::process::Child);
 
 impl Drop for Process {
     fn drop(&mut self) {
@@ -329,7 +329,7 @@ impl Drop for Process {
     }
 }
 
-fn quilt_server() -> std::process::Command {
+pub(crate) fn quilt_server() -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_quilt-server"));
     for var in [
         "RUST_LOG",
@@ -347,6 +347,11 @@ fn quilt_server() -> std::process::Command {
 
 /// Starts the binary on port 0 with JSON logs going to `log`; returns it and its base URL.
 async fn start_binary(dir: &Path, log: &Path) -> (Process, String) {
+    start_binary_with(dir, log, &["--demo"]).await
+}
+
+/// [`start_binary`] with `extra` arguments instead of `--demo`.
+pub(crate) async fn start_binary_with(dir: &Path, log: &Path, extra: &[&str]) -> (Process, String) {
     let file = std::fs::File::create(log).expect("log file");
     let child = quilt_server()
         .arg("--listen")
@@ -355,7 +360,7 @@ async fn start_binary(dir: &Path, log: &Path) -> (Process, String) {
         .arg(format!("sqlite://{}", dir.join("quilt.db").display()))
         .arg("--static-dir")
         .arg(dir.join("no-client"))
-        .arg("--demo")
+        .args(extra)
         .arg("--log-format")
         .arg("json")
         .stdout(Stdio::from(file.try_clone().expect("log file")))
