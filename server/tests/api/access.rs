@@ -352,7 +352,13 @@ async fn every_partnership_endpoint_by_role() {
     // (method, path, body, expected for sam, south, morgan, ada)
     let n = std::sync::atomic::AtomicUsize::new(0);
     let fresh = || n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let cases: Vec<(&str, String, Box<dyn Fn() -> serde_json::Value>, [S; 4])> = vec![
+    type Case<'a> = (
+        &'a str,
+        String,
+        Box<dyn Fn() -> serde_json::Value + 'a>,
+        [S; 4],
+    );
+    let cases: Vec<Case> = vec![
         (
             "GET",
             "/api/admin/users".into(),
