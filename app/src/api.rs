@@ -22,6 +22,19 @@ pub enum ApiError {
     /// 403: signed in, but not allowed to see this.
     #[error("{0}")]
     Forbidden(String),
+    /// 403 `account_disabled`: the account was disabled; the tablet erases what it holds.
+    #[error("{0}")]
+    AccountDisabled(String),
+    /// 403 `password_change_required`: the user must choose their own password first.
+    #[error("{0}")]
+    PasswordChangeRequired(String),
+    /// 409: refused because of what is stored already (a taken username, a likely duplicate);
+    /// the body as it came, for the page to read more from.
+    #[error("{0}")]
+    Conflict(String, serde_json::Value),
+    /// 400: the request was refused as it stands; the sentence says why.
+    #[error("{0}")]
+    Invalid(String),
     #[error("the server could not be reached; check the connection and try again")]
     Network,
     #[error("{0}")]
@@ -42,14 +55,24 @@ async fn send(request: Request) -> Result<Response, ApiError> {
         return Ok(response);
     }
     let status = response.status();
-    let message = response
-        .json::<ErrorBody>()
+    let body = response
+        .json::<serde_json::Value>()
         .await
-        .map(|b| b.message)
-        .unwrap_or_else(|_| format!("the server answered with status {status}"));
-    Err(match status {
-        401 => ApiError::Unauthorised(message),
-        403 => ApiError::Forbidden(message),
+        .unwrap_or(serde_json::Value::Null);
+    let (code, message) = match serde_json::from_value::<ErrorBody>(body.clone()) {
+        Ok(b) => (b.error, b.message),
+        Err(_) => (
+            String::new(),
+            format!("the server answered with status {status}"),
+        ),
+    };
+    Err(match (status, code.as_str()) {
+        (401, _) => ApiError::Unauthorised(message),
+        (403, "account_disabled") => ApiError::AccountDisabled(message),
+        (403, "password_change_required") => ApiError::PasswordChangeRequired(message),
+        (403, _) => ApiError::Forbidden(message),
+        (409, _) => ApiError::Conflict(message, body),
+        (400, _) => ApiError::Invalid(message),
         _ => ApiError::Server(message),
     })
 }
@@ -99,6 +122,47 @@ pub async fn logout(token: &str) -> Result<(), ApiError> {
         .build()
         .map_err(|_| ApiError::Network)?;
     send(request).await.map(|_| ())
+}
+
+/// `GET path` with the token, decoded as `T`.
+pub async fn get_json<T: DeserializeOwned>(token: &str, path: &str) -> Result<T, ApiError> {
+    let request = with_auth(Request::get(path), token)
+        .header("Accept", "application/json")
+        .build()
+        .map_err(|_| ApiError::Network)?;
+    decode(send(request).await?).await
+}
+
+/// `POST path` (or `PUT` when `put`) with a JSON body and the token; the answer as `T` (use
+/// `serde_json::Value` for an empty one).
+pub async fn send_json<B: Serialize, T: DeserializeOwned>(
+    token: &str,
+    path: &str,
+    body: &B,
+    put: bool,
+) -> Result<T, ApiError> {
+    let builder = if put {
+        Request::put(path)
+    } else {
+        Request::post(path)
+    };
+    let request = json_request(with_auth(builder, token), body)?;
+    let response = send(request).await?;
+    if response.status() == 204 {
+        return serde_json::from_value(serde_json::Value::Null).map_err(|_| ApiError::Decode);
+    }
+    decode(response).await
+}
+
+/// The signed-in user chooses a new password.
+pub async fn change_password(token: &str, current: &str, new: &str) -> Result<(), ApiError> {
+    let body = shared::api::partnership::PasswordChange {
+        current_password: current.to_owned(),
+        new_password: new.to_owned(),
+    };
+    send_json::<_, serde_json::Value>(token, "/api/password", &body, false)
+        .await
+        .map(|_| ())
 }
 
 pub async fn sync(token: &str, body: &SyncRequest) -> Result<SyncResponse, ApiError> {

@@ -179,6 +179,10 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/team") view=pages::Team/>
                             <Route path=path!("/team/child/:id") view=pages::TeamChildOverview/>
                             <Route path=path!("/team/child/:id/supervision") view=pages::NewSupervision/>
+                            <Route path=path!("/team/child/:id/group") view=pages::CoreGroupPage/>
+                            <Route path=path!("/children") view=pages::Children/>
+                            <Route path=path!("/admin") view=pages::Admin/>
+                            <Route path=path!("/agencies") view=pages::Agencies/>
                         </Routes>
                     </Router>
                 </div>

@@ -1,8 +1,12 @@
 //! One component per route.
 
+pub(crate) mod admin;
+mod agencies;
 mod caseload;
 mod child;
+mod children;
 mod chronology;
+mod core_group;
 mod login;
 mod new_observation;
 mod overview;
@@ -10,8 +14,12 @@ mod supervision;
 mod team;
 mod unlock;
 
+pub use admin::Admin;
+pub use agencies::Agencies;
 pub use caseload::Caseload;
 pub use child::ChildRecord;
+pub use children::Children;
+pub use core_group::CoreGroupPage;
 pub use login::Login;
 pub use new_observation::NewObservation;
 pub use overview::TeamChildOverview;

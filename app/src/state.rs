@@ -128,11 +128,45 @@ impl AppState {
         self.engine.set_value(Some(engine));
     }
 
+    /// The signed-in user's role (tracked), if anyone is signed in.
+    pub fn role(&self) -> Option<Role> {
+        self.session.with(|s| s.as_ref().map(|s| s.user.role))
+    }
+
+    /// A team manager: the team pages. (Administrators manage accounts, not records.)
     pub fn is_manager(&self) -> bool {
-        self.session.with(|s| {
-            s.as_ref()
-                .is_some_and(|s| matches!(s.user.role, Role::Manager | Role::Admin))
-        })
+        self.role() == Some(Role::Manager)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role() == Some(Role::Admin)
+    }
+
+    /// A call to the server with a fresh access token, its failure as a sentence for the
+    /// person (a disabled account erases the tablet here, as in a sync).
+    pub async fn online<T>(
+        &self,
+        call: impl AsyncFnOnce(String) -> Result<T, crate::api::ApiError>,
+    ) -> Result<T, String> {
+        use crate::api::ApiError;
+        if !platform::is_online() {
+            return Err("This needs a connection to the server; the tablet is offline.".into());
+        }
+        let Some(token) = self.access_token().await else {
+            return Err("Sign in again to reach the server.".into());
+        };
+        match call(token).await {
+            Ok(v) => Ok(v),
+            Err(ApiError::AccountDisabled(_)) => {
+                self.account_disabled().await;
+                Err("This account has been disabled.".into())
+            }
+            Err(ApiError::Unauthorised(_)) => {
+                self.access_refused();
+                Err("The server asked to sign in again; try once more.".into())
+            }
+            Err(e) => Err(platform::sentence(&e.to_string())),
+        }
     }
 
     /// Who is writing, and when: the author of every entry and stamped value.
@@ -208,6 +242,10 @@ impl AppState {
             }
             Err(crate::api::ApiError::Unauthorised(_)) => {
                 self.token_refused().await;
+                None
+            }
+            Err(crate::api::ApiError::AccountDisabled(_)) => {
+                self.account_disabled().await;
                 None
             }
             Err(_) => {
@@ -393,6 +431,17 @@ impl AppState {
     /// Changes on this tablet not yet synced; signing out erases them.
     pub fn unsynced(&self) -> usize {
         self.engine().map_or(0, |e| e.pending())
+    }
+
+    /// The server says this account is disabled (a leaver): erase every record, draft, key and
+    /// token on this tablet, and open the sign-in page saying why. Whatever the server would
+    /// still accept was sent first (`sync::run`).
+    pub async fn account_disabled(&self) {
+        if let Some(store) = self.store() {
+            // If erasing fails the page still reloads; the next contact erases again.
+            let _ = store.wipe_all().await;
+        }
+        platform::reload("/?notice=account-disabled");
     }
 
     /// Signs out and erases this tablet's records, session and data key. The caller has warned

@@ -78,12 +78,34 @@ async fn run(app: AppState, engine: &Engine) {
                 app.token_refused().await;
                 return;
             }
+            // Disabled and the grace period over: nothing more is accepted.
+            Err(ApiError::AccountDisabled(_)) => {
+                app.account_disabled().await;
+                return;
+            }
             Err(e) => {
                 app.status.online.set(platform::is_online());
                 app.status.error.set(Some(format!("Sync failed: {e}")));
                 return;
             }
         };
+        if response.account_disabled {
+            // A leaver's last upload was merged. Erase, unless the server could not store
+            // some of it just now: then keep it and send it again at the next sync.
+            let unstored = response
+                .children
+                .iter()
+                .any(|c| matches!(c.result, shared::sync::ChildResult::Unavailable { .. }));
+            if !unstored {
+                app.account_disabled().await;
+                return;
+            }
+            app.status.error.set(Some(
+                "This account has been disabled. Some changes could not be stored just now;                  Quilt sends them again, then erases this tablet's records."
+                    .to_owned(),
+            ));
+            return;
+        }
         let outcome = engine.apply(&response);
         let now = platform::now_ms();
         let stored = engine.store_outcome(&response, &outcome, now).await;

@@ -41,6 +41,10 @@ struct Args {
     /// (their unsynced work waits on the tablet).
     #[arg(long, env = "QUILT_REFRESH_TTL_SECS", default_value_t = 14 * 24 * 60 * 60)]
     refresh_ttl_secs: i64,
+    /// How long after a leaver's account is disabled their tablet may still send what it holds
+    /// (it is then told to erase its records); after that it erases without sending.
+    #[arg(long, env = "QUILT_LEAVER_GRACE_SECS", default_value_t = 72 * 60 * 60)]
+    leaver_grace_secs: i64,
     /// Log lines as readable `text` or one `json` object per line (filter with `RUST_LOG`).
     #[arg(long, env = "QUILT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -141,6 +145,7 @@ async fn main() -> anyhow::Result<()> {
         static_dir: args.static_dir.is_dir().then_some(args.static_dir.clone()),
         session_ttl_ms: args.access_ttl_secs * 1000,
         refresh_ttl_ms: args.refresh_ttl_secs * 1000,
+        leaver_grace_ms: args.leaver_grace_secs * 1000,
         metrics_token: args.metrics_token.clone(),
         doc_cache_docs: args.doc_cache_docs,
         header_read_timeout: std::time::Duration::from_secs(args.header_timeout_secs),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 
@@ -35,6 +35,8 @@ pub struct Server {
     args: Vec<String>,
     /// The database; a SQLite file in `dir` unless given.
     database_url: Option<String>,
+    /// Started with `--demo` (the demo caseload when the database is empty).
+    demo: bool,
 }
 
 /// A fresh, empty database on the PostgreSQL cluster that `QUILT_TEST_DATABASE_URL` names
@@ -85,9 +87,60 @@ impl Server {
             process: None,
             args: args.iter().map(|a| (*a).to_owned()).collect(),
             database_url,
+            demo: true,
         };
         s.restart()?;
         Ok(s)
+    }
+
+    /// Starts the server on an empty SQLite database without `--demo`: a partnership's first
+    /// day. `admin` runs the operator's commands on it.
+    pub fn start_empty() -> Result<Self> {
+        let mut s = Server {
+            port: free_port()?,
+            dir: tempfile::tempdir()?,
+            process: None,
+            args: Vec::new(),
+            database_url: None,
+            demo: false,
+        };
+        s.restart()?;
+        Ok(s)
+    }
+
+    fn database(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.db_path().display()))
+    }
+
+    /// Runs `quilt-server admin <args>` on this server's database with `stdin` (a password)
+    /// on standard input; fails with its output when it fails.
+    pub fn admin(&self, args: &[&str], stdin: &str) -> Result<String> {
+        use std::io::Write;
+        let mut child = Command::new(env_path("QUILT_SERVER_BIN")?)
+            .arg("--database-url")
+            .arg(self.database())
+            .arg("admin")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("running quilt-server admin")?;
+        child
+            .stdin
+            .take()
+            .context("stdin")?
+            .write_all(stdin.as_bytes())?;
+        let out = child.wait_with_output()?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ensure!(out.status.success(), "quilt-server admin {args:?}: {text}");
+        Ok(text)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -106,15 +159,11 @@ impl Server {
             .append(true)
             .open(self.dir.path().join("server.log"))?;
         let child = Command::new(bin)
-            .arg("--demo")
+            .args(self.demo.then_some("--demo"))
             .arg("--listen")
             .arg(format!("127.0.0.1:{}", self.port))
             .arg("--database-url")
-            .arg(
-                self.database_url
-                    .clone()
-                    .unwrap_or_else(|| format!("sqlite://{}", self.db_path().display())),
-            )
+            .arg(self.database())
             .arg("--static-dir")
             .arg(dist)
             .args(&self.args)
@@ -338,13 +387,23 @@ impl Tablet {
 
     /// Waits for the app to be ready, unlocking the lock screen with the demo password.
     pub async fn wait_open(&self) -> Result<()> {
+        self.wait_open_with(PASSWORD).await
+    }
+
+    /// [`Tablet::open`] for a user whose password is not the demo one.
+    pub async fn open_with(&self, url: &str, password: &str) -> Result<()> {
+        self.client.goto(url).await?;
+        self.wait_open_with(password).await
+    }
+
+    async fn wait_open_with(&self, password: &str) -> Result<()> {
         let deadline = Instant::now() + WAIT;
         while Instant::now() < deadline {
             if self.exists("app-ready").await? {
                 return Ok(());
             }
             if self.exists("lock-screen").await? {
-                self.unlock(PASSWORD).await?;
+                self.unlock(password).await?;
                 self.find("app-ready").await?;
                 return Ok(());
             }
@@ -463,6 +522,27 @@ impl Tablet {
 
     pub async fn close(self) -> Result<()> {
         self.client.close().await?;
+        Ok(())
+    }
+
+    /// Cuts the page off the network (or restores it), as a tablet losing signal: the browser
+    /// reports itself offline and fires `offline` / `online`.
+    pub async fn set_offline(&self, offline: bool) -> Result<()> {
+        self.client
+            .issue_cmd(Cdp {
+                cmd: "Network.enable",
+                params: serde_json::json!({}),
+            })
+            .await?;
+        self.client
+            .issue_cmd(Cdp {
+                cmd: "Network.emulateNetworkConditions",
+                params: serde_json::json!({
+                    "offline": offline, "latency": 0,
+                    "downloadThroughput": -1, "uploadThroughput": -1,
+                }),
+            })
+            .await?;
         Ok(())
     }
 

@@ -124,6 +124,7 @@ fn run(root: &Path) -> Result<()> {
     println!("  sam.social      practitioner, Children's Social Care");
     println!("  hana.health     practitioner, Health Visiting (NHS)");
     println!("  morgan.manager  team manager");
+    println!("  ada.admin       administrator (accounts, teams, agencies, children, imports)");
     println!();
     sh(Command::new(root.join("target/debug/quilt-server"))
         .arg("--demo")

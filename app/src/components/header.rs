@@ -29,6 +29,7 @@ pub fn Header() -> impl IntoView {
         })
     };
     let manager = Memo::new(move |_| app.is_manager());
+    let admin = Memo::new(move |_| app.is_admin());
     let online_text = move || {
         if status.online.get() {
             "Online"
@@ -75,10 +76,19 @@ pub fn Header() -> impl IntoView {
             </div>
             <nav aria-label="Main">
                 <ul class="nav-list">
-                    <li><a href="/caseload" data-testid="nav-caseload">"Caseload"</a></li>
+                    <Show when=move || !admin.get()>
+                        <li><a href="/caseload" data-testid="nav-caseload">"Caseload"</a></li>
+                    </Show>
                     <Show when=move || manager.get()>
                         <li><a href="/team" data-testid="nav-team">"Team"</a></li>
                     </Show>
+                    <Show when=move || admin.get()>
+                        <li><a href="/admin" data-testid="nav-admin">"Administration"</a></li>
+                    </Show>
+                    <Show when=move || manager.get() || admin.get()>
+                        <li><a href="/children" data-testid="nav-children">"Children"</a></li>
+                    </Show>
+                    <li><a href="/agencies" data-testid="nav-agencies">"Agencies"</a></li>
                 </ul>
             </nav>
             <div class="sync-row">

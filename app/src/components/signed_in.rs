@@ -17,6 +17,12 @@ pub fn SignedIn(
     /// Only managers may see this page.
     #[prop(optional)]
     manager_only: bool,
+    /// Only administrators may see this page.
+    #[prop(optional)]
+    admin_only: bool,
+    /// Only managers and administrators (finding and adding children).
+    #[prop(optional)]
+    staff_only: bool,
 ) -> impl IntoView {
     let app = use_app();
     let signed_in = Memo::new(move |_| app.session.with(Option::is_some));
@@ -28,14 +34,25 @@ pub fn SignedIn(
         request_animation_frame(focus_heading);
     });
     let manager = Memo::new(move |_| app.is_manager());
+    let admin = Memo::new(move |_| app.is_admin());
     move || {
         if !signed_in.get() {
             return view! { <Redirect path="/"/> }.into_any();
         }
-        let body = if manager_only && !manager.get() {
+        let refused = (manager_only && !manager.get())
+            || (admin_only && !admin.get())
+            || (staff_only && !manager.get() && !admin.get());
+        let body = if refused {
+            let who = if admin_only {
+                "administrators"
+            } else if staff_only {
+                "managers and administrators"
+            } else {
+                "managers"
+            };
             view! {
                 <h1>"Not available"</h1>
-                <p>"Only managers can open the team pages."</p>
+                <p>{format!("Only {who} can open this page.")}</p>
             }
             .into_any()
         } else {

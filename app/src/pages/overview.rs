@@ -282,6 +282,9 @@ fn OverviewBody(loaded: Loaded, id: ChildId) -> impl IntoView {
                     <a class="button primary" data-testid="new-supervision" href=format!("/team/child/{id}/supervision")>
                         "Record supervision"
                     </a>
+                    <a class="button secondary" data-testid="core-group" href=format!("/team/child/{id}/group")>
+                        "Core group"
+                    </a>
                 </div>
             </div>
             {local_only.then(|| view! {

@@ -18,6 +18,7 @@ pub(super) const LAST_SYNC: &str = "last_sync_ms";
 const ENTRIES: &str = "entries";
 const RECENT_INDICATORS: &str = "recent_indicators";
 const SEEN: &str = "seen";
+const AGENCIES: &str = "agencies";
 
 /// The signed-in user, remembered (encrypted) so the app opens offline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,6 +122,15 @@ impl Store {
 
     pub async fn put_recent_indicators(&self, codes: &[String]) -> Result<()> {
         self.put_json(META, RECENT_INDICATORS, &codes).await
+    }
+
+    /// The partnership's agency directory as last read from the server, for reading offline.
+    pub async fn agencies(&self) -> Result<Vec<shared::api::partnership::Agency>> {
+        Ok(self.get_json(META, AGENCIES).await?.unwrap_or_default())
+    }
+
+    pub async fn put_agencies(&self, agencies: &[shared::api::partnership::Agency]) -> Result<()> {
+        self.put_json(META, AGENCIES, &agencies).await
     }
 
     pub async fn caseload_entries(&self) -> Result<Vec<CaseloadEntry>> {

@@ -7,6 +7,7 @@ mod support;
 
 mod access;
 mod audit;
+mod caseloads;
 mod documents;
 mod engines;
 mod headers;

@@ -1,8 +1,7 @@
 //! Running a partnership through the router, on both engines: accounts an administrator makes
-//! (first password changed at first sign-in), leavers (disabled at once; the tablet's last
-//! upload within the grace period is kept and it is told to erase), children's details with
-//! likely duplicates shown before a new record, core groups with history, and imports that
-//! store every row or none.
+//! (first password changed at first sign-in) and leavers (disabled at once; the tablet's last
+//! upload within the grace period is kept and it is told to erase). Children, core groups and
+//! imports: `caseloads.rs`.
 
 use crate::support::{Tablet, TestServer};
 use axum::body::Body;
@@ -11,7 +10,7 @@ use serde_json::{json, Value};
 use shared::api::LoginResponse;
 use shared::record;
 
-const STRONG: &str = "violet kettle harbour 42";
+pub(crate) const STRONG: &str = "violet kettle harbour 42";
 
 impl TestServer {
     pub async fn put(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
@@ -56,7 +55,11 @@ impl TestServer {
 }
 
 /// Signs in with the first password and chooses a new one; the token.
-async fn first_sign_in(server: &TestServer, username: &str, new_password: &str) -> String {
+pub(crate) async fn first_sign_in(
+    server: &TestServer,
+    username: &str,
+    new_password: &str,
+) -> String {
     let (status, body) = server.login_with(username, STRONG).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let login: LoginResponse = serde_json::from_value(body).expect("login");
@@ -72,7 +75,7 @@ async fn first_sign_in(server: &TestServer, username: &str, new_password: &str) 
     login.token
 }
 
-fn error(body: &Value) -> &str {
+pub(crate) fn error(body: &Value) -> &str {
     body["error"].as_str().unwrap_or("")
 }
 
@@ -337,368 +340,5 @@ async fn after_the_grace_period_a_leaver_can_do_nothing_and_enabling_means_signi
             .await
             .0,
         StatusCode::OK
-    );
-}
-
-fn mia(nhs: Option<&str>) -> Value {
-    json!({"display_name": "Mia Thompson", "date_of_birth": "2019-03-04",
-           "nhs_number": nhs, "nhs_unknown_reason": if nhs.is_none() { "not registered yet" } else { "" },
-           "address": "4 Canal Row", "school": "Riverside Primary"})
-}
-
-#[tokio::test]
-async fn a_new_child_is_checked_against_likely_duplicates_before_it_is_created() {
-    let server = TestServer::start().await;
-    let admin = server.login("ada.admin").await;
-    let mut first = mia(Some("9434765919"));
-    first["team_id"] = json!("north-team");
-    let (status, created) = server.post("/api/children", Some(&admin), &first).await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let first_id = created["child_id"].as_str().expect("id").to_owned();
-
-    // The same NHS number under another spelling: never a second record.
-    let mut again = json!({"display_name": "Myah Tomson", "date_of_birth": "2019-03-04",
-                           "nhs_number": "943 476 5919", "team_id": "north-team"});
-    let (status, body) = server.post("/api/children", Some(&admin), &again).await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert!(
-        body["message"].as_str().unwrap_or("").contains(&first_id),
-        "{body}"
-    );
-    again["not_duplicates"] = json!([first_id]);
-    assert_eq!(
-        server.post("/api/children", Some(&admin), &again).await.0,
-        StatusCode::CONFLICT
-    );
-
-    // A similar name on the same date of birth: shown, and created once judged different.
-    let mut similar = json!({"display_name": "Mia Thomson", "date_of_birth": "2019-03-04",
-                             "nhs_unknown_reason": "not known to the school", "team_id": "north-team"});
-    let (status, body) = server.post("/api/children", Some(&admin), &similar).await;
-    assert_eq!(
-        (status, error(&body)),
-        (StatusCode::CONFLICT, "likely_duplicates"),
-        "{body}"
-    );
-    assert_eq!(body["matches"][0]["child"]["child_id"], first_id.as_str());
-    assert_eq!(
-        body["matches"][0]["reasons"],
-        json!(["similar_name_same_date_of_birth"])
-    );
-    similar["not_duplicates"] = json!([first_id]);
-    let (status, body) = server.post("/api/children", Some(&admin), &similar).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-
-    // Bad details are refused with a sentence.
-    for (bad, says) in [
-        (
-            json!({"display_name": "", "date_of_birth": "2019-03-04", "nhs_unknown_reason": "x", "team_id": "north-team"}),
-            "name",
-        ),
-        (
-            json!({"display_name": "A", "date_of_birth": "2099-01-01", "nhs_unknown_reason": "x", "team_id": "north-team"}),
-            "future",
-        ),
-        (
-            json!({"display_name": "A", "date_of_birth": "2019-03-04", "team_id": "north-team"}),
-            "NHS number",
-        ),
-        (
-            json!({"display_name": "A", "date_of_birth": "2019-03-04", "nhs_unknown_reason": "x", "team_id": "no-team"}),
-            "team",
-        ),
-    ] {
-        let (status, body) = server.post("/api/children", Some(&admin), &bad).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
-        assert!(
-            body["message"].as_str().unwrap_or("").contains(says),
-            "{says}: {body}"
-        );
-    }
-    let (status, _) = server
-        .post(
-            "/api/children",
-            Some(&admin),
-            &json!({"display_name": "A", "date_of_birth": "2019-03-04", "nhs_number": "9434765918", "team_id": "north-team"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "a wrong check digit");
-
-    // An unborn child: an expected date of birth.
-    let manager = server.login("morgan.manager").await;
-    let today = shared::calendar::Date::london_from_unix_ms(server::clock::now_ms());
-    let (status, body) = server
-        .post(
-            "/api/children",
-            Some(&manager),
-            &json!({"display_name": "Unborn Clarke", "date_of_birth": today.add_days(90).to_string(),
-                    "unborn": true, "nhs_unknown_reason": "not born yet"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert_eq!(body["team_id"], "north-team", "a manager's own team");
-
-    // Search: by NHS number, by a name's beginning, by date of birth; likely duplicates first.
-    for (query, expected_first) in [
-        (json!({"nhs": "9434765919"}), first_id.as_str()),
-        (json!({"name": "mia thom"}), first_id.as_str()),
-        (
-            json!({"name": "Mia Thompson", "dob": "2019-03-04"}),
-            first_id.as_str(),
-        ),
-    ] {
-        let (status, body) = server
-            .post("/api/children/search", Some(&admin), &query)
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(
-            body["matches"][0]["child"]["child_id"], expected_first,
-            "{query}: {body}"
-        );
-    }
-    let (_, body) = server
-        .post(
-            "/api/children/search",
-            Some(&admin),
-            &json!({"dob": "2019-03-04"}),
-        )
-        .await;
-    assert_eq!(body["matches"].as_array().map(Vec::len), Some(2), "{body}");
-    // What was searched for is never in the audit trail.
-    let trail = server.state.store.audit_all().await.expect("audit");
-    assert!(trail.iter().any(|e| e.event.action == "children.search"));
-    assert!(!trail
-        .iter()
-        .any(|e| e.event.detail.contains("Thompson") || e.event.detail.contains("9434765919")));
-
-    // Editing keeps NHS numbers unique.
-    let second = similar_id(&server, &admin).await;
-    let mut edit = mia(Some("9434765919"));
-    edit["display_name"] = json!("Mia Thomson");
-    let (status, _) = server
-        .put(&format!("/api/children/{second}/details"), &admin, &edit)
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT);
-}
-
-async fn similar_id(server: &TestServer, token: &str) -> String {
-    let (_, body) = server
-        .post(
-            "/api/children/search",
-            Some(token),
-            &json!({"name": "Mia Thomson"}),
-        )
-        .await;
-    body["matches"]
-        .as_array()
-        .expect("matches")
-        .iter()
-        .find(|m| m["child"]["display_name"] == "Mia Thomson")
-        .expect("found")["child"]["child_id"]
-        .as_str()
-        .expect("id")
-        .to_owned()
-}
-
-#[tokio::test]
-async fn a_manager_builds_the_core_group_and_tablets_gain_and_drop_the_child() {
-    let server = TestServer::start().await;
-    let manager = server.login("morgan.manager").await;
-    let (status, child) = server
-        .post("/api/children", Some(&manager), &mia(None))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{child}");
-    let child = child["child_id"].as_str().expect("id").to_owned();
-    let pat = server
-        .new_account("pat.police", "Police", "practitioner", None)
-        .await;
-    first_sign_in(&server, "pat.police", "blue tractor seven lanes").await;
-
-    let (status, people) = server.get("/api/people", Some(&manager)).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(people
-        .as_array()
-        .expect("people")
-        .iter()
-        .any(|p| p["id"] == pat.as_str()));
-    let add =
-        |user: &str, role: &str| json!({"user_id": user, "role": role, "started_on": "2026-11-02"});
-    let path = format!("/api/children/{child}/allocations");
-    let (status, hana_alloc) = server
-        .post(
-            &path,
-            Some(&manager),
-            &add("user-hana-health", "health_visitor"),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{hana_alloc}");
-    assert_eq!(
-        server
-            .post(&path, Some(&manager), &add(&pat, "police"))
-            .await
-            .0,
-        StatusCode::CREATED
-    );
-    assert_eq!(
-        server
-            .post(&path, Some(&manager), &add("user-hana-health", "gp"))
-            .await
-            .0,
-        StatusCode::CONFLICT,
-        "already in the core group"
-    );
-    assert_eq!(
-        server
-            .post(&path, Some(&manager), &add("user-ada-admin", "other"))
-            .await
-            .0,
-        StatusCode::BAD_REQUEST,
-        "administrators hold no records"
-    );
-
-    // Hana's tablet gains the child at its next sync and records; the manager sees it.
-    let mut hana = Tablet::sign_in(&server, "hana.health").await;
-    hana.sync(&server).await;
-    let id: shared::ChildId = child.parse().expect("id");
-    let obs = crate::support::observation("hv-visit", "user-hana-health");
-    let replica = hana
-        .caseload
-        .replicas
-        .get_mut(&id)
-        .expect("the new child is on Hana's tablet");
-    record::add_observation(&mut replica.doc, &obs, obs.recorded_at_ms).expect("record");
-    hana.sync(&server).await;
-    assert_eq!(server.chronology_ids(&child).await, ["hv-visit"]);
-
-    // The core group, read by a member; ended allocations stay in its history.
-    let (status, group) = server.get(&path, Some(&hana.token)).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        group["current"].as_array().map(Vec::len),
-        Some(2),
-        "{group}"
-    );
-    let alloc = hana_alloc["id"].as_str().expect("id");
-    let (status, _) = server
-        .post(
-            &format!("{path}/{alloc}/end"),
-            Some(&manager),
-            &json!({"ended_on": "2026-11-01"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "before it started");
-    let (status, _) = server
-        .post(&format!("{path}/{alloc}/end"), Some(&manager), &json!({}))
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    hana.sync(&server).await;
-    assert!(
-        !hana.caseload.replicas.contains_key(&id),
-        "dropped at the next sync"
-    );
-    let (_, group) = server.get(&path, Some(&manager)).await;
-    assert_eq!(group["ended"][0]["user_id"], "user-hana-health", "{group}");
-    assert_eq!(group["ended"][0]["role"], "health_visitor");
-    // And she can join again.
-    assert_eq!(
-        server
-            .post(
-                &path,
-                Some(&manager),
-                &add("user-hana-health", "health_visitor")
-            )
-            .await
-            .0,
-        StatusCode::CREATED
-    );
-}
-
-const CHILDREN_CSV: &str =
-    "child_id,name,date_of_birth,nhs_number,nhs_unknown_reason,team,other_names,school\n\
-LCS-1001,Ruby Hart,12/05/2017,4010232137,,North safeguarding team,Rubes,Hill School\n\
-LCS-1002,Theo Hart,2020-01-30,,not registered,north-team,,\n";
-
-const ALLOCATIONS_CSV: &str = "child_id,username,role,started_on\n\
-LCS-1001,sam.social,Lead social worker,2026-10-01\n\
-LCS-1002,hana.health,health_visitor,\n";
-
-#[tokio::test]
-async fn an_import_reports_every_bad_row_and_stores_all_or_nothing() {
-    let server = TestServer::start().await;
-    let admin = server.login("ada.admin").await;
-    let bad_children = format!("{CHILDREN_CSV}LCS-1003,Ivy Hart,2019-02-30,,unknown,north-team,,\n\"LCS-1004\",\"Hart, Noel\",2018-01-01,9434765918,,north-team,,\n");
-    let bad_allocations =
-        format!("{ALLOCATIONS_CSV}LCS-1001,nobody.here,police,\nLCS-9999,sam.social,police,\n");
-    let (status, report) = server
-        .post(
-            "/api/admin/import",
-            Some(&admin),
-            &json!({"children_csv": bad_children, "allocations_csv": bad_allocations}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{report}");
-    assert_eq!(report["imported"], false);
-    let problems: Vec<(String, u64)> = report["problems"]
-        .as_array()
-        .expect("problems")
-        .iter()
-        .map(|p| {
-            (
-                p["file"].as_str().unwrap_or("").to_owned(),
-                p["line"].as_u64().unwrap_or(0),
-            )
-        })
-        .collect();
-    assert_eq!(
-        problems,
-        [
-            ("children".to_owned(), 4),
-            ("children".to_owned(), 5),
-            ("allocations".to_owned(), 4),
-            ("allocations".to_owned(), 5)
-        ],
-        "{report}"
-    );
-    let found = |nhs: &str| {
-        let server = &server;
-        let admin = admin.clone();
-        let nhs = nhs.to_owned();
-        async move {
-            let (_, body) = server
-                .post("/api/children/search", Some(&admin), &json!({"nhs": nhs}))
-                .await;
-            body["matches"].as_array().map_or(0, Vec::len)
-        }
-    };
-    assert_eq!(found("4010232137").await, 0, "nothing imported");
-
-    // A dry run of the good files reports and stores nothing; then the import.
-    let good =
-        json!({"children_csv": CHILDREN_CSV, "allocations_csv": ALLOCATIONS_CSV, "dry_run": true});
-    let (_, report) = server.post("/api/admin/import", Some(&admin), &good).await;
-    assert_eq!(
-        (report["children"].as_u64(), report["imported"].as_bool()),
-        (Some(2), Some(false)),
-        "{report}"
-    );
-    assert_eq!(found("4010232137").await, 0);
-    let mut good = good;
-    good["dry_run"] = json!(false);
-    let (_, report) = server.post("/api/admin/import", Some(&admin), &good).await;
-    assert_eq!(report["imported"], true, "{report}");
-    assert_eq!(found("4010232137").await, 1);
-    let mut sam = Tablet::sign_in(&server, "sam.social").await;
-    sam.sync(&server).await;
-    assert!(sam
-        .caseload
-        .replicas
-        .contains_key(&"LCS-1001".parse().expect("id")));
-    // The same file again: every row is held already, nothing changes.
-    let (_, report) = server.post("/api/admin/import", Some(&admin), &good).await;
-    assert_eq!(report["imported"], false);
-    assert_eq!(
-        report["problems"].as_array().map(Vec::len),
-        Some(4),
-        "{report}"
     );
 }

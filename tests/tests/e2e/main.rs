@@ -11,6 +11,7 @@ mod forms;
 mod layout;
 mod live;
 mod offline_loop;
+mod partnership;
 mod record_overview;
 mod scan;
 mod trust;

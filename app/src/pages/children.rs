@@ -1,0 +1,271 @@
+//! Finding and adding children (managers and administrators, online): search by name, date of
+//! birth or NHS number, and a new record whose likely duplicates are shown, each to be judged
+//! a different child, before it is created. A manager then builds its core group.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::partnership::{
+    ChildDetails, ChildFields, ChildMatch, ChildSearch, ChildSearchResponse, NewChildRequest, Team,
+};
+use shared::ChildId;
+
+use crate::api::{self, ApiError};
+use crate::components::form::{CheckInput, SelectText, TextInput};
+use crate::components::SignedIn;
+use crate::state::use_app;
+
+#[component]
+pub fn Children() -> impl IntoView {
+    view! {
+        <SignedIn staff_only=true>
+            <h1>"Children"</h1>
+            <p class="lede">"Find a child's record before adding one: a second record for the same child splits their history."</p>
+            <Search/>
+            <NewChild/>
+        </SignedIn>
+    }
+}
+
+/// One found child, with why they may be the one.
+fn match_view(m: ChildMatch, manager: bool) -> impl IntoView {
+    let c = m.child;
+    let reasons: Vec<&str> = m.reasons.iter().map(|r| r.label()).collect();
+    let nhs = c.fields.nhs_number.as_ref().map_or_else(
+        || "NHS number not known".to_owned(),
+        |n| format!("NHS {}", n.spaced()),
+    );
+    let born = if c.fields.unborn { "expected" } else { "born" };
+    let id = c.child_id.clone();
+    view! {
+        <li class="card" data-testid=format!("found-{}", c.child_id)>
+            <h3>{c.fields.display_name.clone()}</h3>
+            <p>{format!("{born} {} · {nhs} · {}", crate::components::form::show_date(&c.fields.date_of_birth), c.fields.school)}</p>
+            {(!c.fields.other_names.is_empty()).then(|| view! { <p class="hint">{format!("Also known as {}", c.fields.other_names.join(", "))}</p> })}
+            {(!reasons.is_empty()).then(|| view! { <p class="badge" data-testid=format!("reasons-{id}")>{format!("Likely the same child: {}", reasons.join("; "))}</p> })}
+            {manager.then(|| view! { <p><a href=format!("/team/child/{id}/group") data-testid=format!("group-{id}")>"Core group"</a></p> })}
+        </li>
+    }
+}
+
+#[component]
+fn Search() -> impl IntoView {
+    let app = use_app();
+    let name = RwSignal::new(String::new());
+    let dob = RwSignal::new(String::new());
+    let nhs = RwSignal::new(String::new());
+    let found = RwSignal::new(None::<Vec<ChildMatch>>);
+    let error = RwSignal::new(None::<String>);
+    let manager = app.is_manager();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let q = ChildSearch {
+            name: name.get_untracked(),
+            dob: dob.get_untracked(),
+            nhs: nhs.get_untracked(),
+        };
+        spawn_local(async move {
+            // A search is a POST: names and NHS numbers never go in a URL.
+            match app
+                .online(async |token| {
+                    api::send_json::<_, ChildSearchResponse>(
+                        &token,
+                        "/api/children/search",
+                        &q,
+                        false,
+                    )
+                    .await
+                })
+                .await
+            {
+                Ok(r) => {
+                    found.set(Some(r.matches));
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="search-heading">
+            <h2 id="search-heading">"Find a child"</h2>
+            <form on:submit=submit novalidate>
+                <TextInput id="search-name" label="Name" value=name/>
+                <TextInput id="search-dob" label="Date of birth" value=dob kind="date"/>
+                <TextInput id="search-nhs" label="NHS number" value=nhs/>
+                <button type="submit" class="button primary" data-testid="search-submit">"Search"</button>
+            </form>
+            <div role="status" aria-live="polite" class="status-region">
+                {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
+                {move || found.get().map(|list| view! {
+                    <p>{format!("{} found", list.len())}</p>
+                    <ul class="card-list" data-testid="search-results">
+                        {list.into_iter().map(|m| match_view(m, manager)).collect_view()}
+                    </ul>
+                })}
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn NewChild() -> impl IntoView {
+    let app = use_app();
+    let name = RwSignal::new(String::new());
+    let other = RwSignal::new(String::new());
+    let dob = RwSignal::new(String::new());
+    let unborn = RwSignal::new(false);
+    let nhs = RwSignal::new(String::new());
+    let reason = RwSignal::new(String::new());
+    let address = RwSignal::new(String::new());
+    let school = RwSignal::new(String::new());
+    let status = RwSignal::new("Child in need".to_owned());
+    let team = RwSignal::new(String::new());
+    let teams = RwSignal::new(Vec::<Team>::new());
+    let duplicates = RwSignal::new(Vec::<ChildMatch>::new());
+    let judged = RwSignal::new(Vec::<ChildId>::new());
+    let error = RwSignal::new(None::<String>);
+    let created = RwSignal::new(None::<ChildDetails>);
+    let admin = app.is_admin();
+    let manager = app.is_manager();
+    if admin {
+        spawn_local(async move {
+            if let Ok(list) = app
+                .online(async |token| api::get_json::<Vec<Team>>(&token, "/api/admin/teams").await)
+                .await
+            {
+                if let Some(first) = list.first() {
+                    team.set(first.id.clone());
+                }
+                teams.set(list);
+            }
+        });
+    }
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let nhs_text = nhs.get_untracked();
+        let nhs_number = if nhs_text.trim().is_empty() {
+            None
+        } else {
+            match nhs_text.parse() {
+                Ok(n) => Some(n),
+                Err(e) => {
+                    error.set(Some(format!("{e}.")));
+                    return;
+                }
+            }
+        };
+        let fields = ChildFields {
+            display_name: name.get_untracked(),
+            other_names: other
+                .get_untracked()
+                .split(';')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            date_of_birth: dob.get_untracked(),
+            unborn: unborn.get_untracked(),
+            nhs_number,
+            nhs_unknown_reason: reason.get_untracked(),
+            address: address.get_untracked(),
+            school: school.get_untracked(),
+            legal_status: status.get_untracked(),
+        };
+        if let Err(e) = fields.validate(crate::components::form::today()) {
+            error.set(Some(format!("{}.", e.0)));
+            return;
+        }
+        let req = NewChildRequest {
+            fields,
+            team_id: admin.then(|| team.get_untracked()),
+            not_duplicates: judged.get_untracked(),
+        };
+        spawn_local(async move {
+            let result = app
+                .online(async |token| {
+                    match api::send_json::<_, ChildDetails>(&token, "/api/children", &req, false)
+                        .await
+                    {
+                        Err(ApiError::Conflict(message, body))
+                            if body["error"] == "likely_duplicates" =>
+                        {
+                            let found: ChildSearchResponse =
+                                serde_json::from_value(body).unwrap_or_default();
+                            duplicates.set(found.matches);
+                            Err(ApiError::Invalid(message))
+                        }
+                        other => other,
+                    }
+                })
+                .await;
+            match result {
+                Ok(details) => {
+                    created.set(Some(details));
+                    duplicates.set(Vec::new());
+                    judged.set(Vec::new());
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="new-child-heading">
+            <h2 id="new-child-heading">"Add a child"</h2>
+            <form on:submit=submit novalidate data-testid="new-child">
+                <TextInput id="child-name" label="Name" value=name required=true hint="For an unborn child, \"Unborn\" and the mother's surname"/>
+                <TextInput id="child-other-names" label="Other names" value=other hint="Previous names, other spellings; separate with ;"/>
+                <TextInput id="child-dob" label="Date of birth (or expected date of birth)" value=dob kind="date" required=true/>
+                <CheckInput id="child-unborn" label="Not born yet: the date is the expected date of birth" value=unborn/>
+                <TextInput id="child-nhs" label="NHS number" value=nhs hint="10 digits; checked as you save"/>
+                <TextInput id="child-nhs-reason" label="If the NHS number is not known, why" value=reason/>
+                <TextInput id="child-address" label="Address" value=address/>
+                <TextInput id="child-school" label="School or nursery" value=school/>
+                <TextInput id="child-status" label="Legal status" value=status/>
+                {admin.then_some(move || {
+                    let options = teams.get().into_iter().map(|t| (t.id, t.name)).collect();
+                    view! { <SelectText id="child-team" label="Team that holds the record" value=team options/> }
+                })}
+                <Show when=move || duplicates.with(|d| !d.is_empty())>
+                    <div class="notice" role="alert" data-testid="likely-duplicates">
+                        <p>"These records may be the same child. Open them first; tick each one that is a different child to create a new record."</p>
+                        <ul class="card-list">
+                            <For each=move || duplicates.get() key=|m| m.child.child_id.clone() let:m>
+                                {
+                                    let id = m.child.child_id.clone();
+                                    let ticked = RwSignal::new(judged.with_untracked(|j| j.contains(&id)));
+                                    Effect::new(move |_| {
+                                        let on = ticked.get();
+                                        let id = id.clone();
+                                        judged.update(|j| {
+                                            j.retain(|x| x != &id);
+                                            if on {
+                                                j.push(id);
+                                            }
+                                        });
+                                    });
+                                    view! {
+                                        {match_view(m.clone(), manager)}
+                                        <CheckInput id=format!("not-duplicate-{}", m.child.child_id) label="This is a different child" value=ticked/>
+                                    }
+                                }
+                            </For>
+                        </ul>
+                    </div>
+                </Show>
+                <div role="alert" class="error-region">
+                    {move || error.get().map(|e| view! { <p class="error" data-testid="new-child-error">{e}</p> })}
+                </div>
+                <button type="submit" class="button primary" data-testid="create-child">"Create the record"</button>
+            </form>
+            <div role="status" aria-live="polite" class="status-region">
+                {move || created.get().map(|c| view! {
+                    <p class="success" data-testid="child-created">
+                        {format!("{}'s record is created. ", c.fields.display_name)}
+                        {manager.then(|| view! { <a href=format!("/team/child/{}/group", c.child_id) data-testid="created-group">"Build the core group"</a> })}
+                    </p>
+                })}
+            </div>
+        </section>
+    }
+}
