@@ -11,9 +11,14 @@ pub const GENESIS_ACTOR_PREFIX: &[u8] = b"quilt-genesis:";
 /// The bytes that begin every actor of the server's demo caseload (`server/src/demo.rs`).
 pub const DEMO_ACTOR_PREFIX: &[u8] = b"demo-seed-";
 
+/// The bytes that begin the actor a same-child merge copies entries with
+/// (`record::same_child`).
+pub const MERGE_ACTOR_PREFIX: &[u8] = b"quilt-merge:";
+
 /// Actors only the server writes with. No device id may begin with one of these (see
 /// [`DeviceId`]): a tablet's actors begin with its device id, so it can never write as them.
-pub const RESERVED_ACTOR_PREFIXES: &[&[u8]] = &[GENESIS_ACTOR_PREFIX, DEMO_ACTOR_PREFIX];
+pub const RESERVED_ACTOR_PREFIXES: &[&[u8]] =
+    &[GENESIS_ACTOR_PREFIX, DEMO_ACTOR_PREFIX, MERGE_ACTOR_PREFIX];
 
 /// Why an id string was refused. The message names the rule, never the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -35,6 +35,7 @@ pub mod corrections;
 pub mod entries;
 pub mod people;
 pub mod plan;
+pub mod same_child;
 pub mod stamped;
 pub mod supervision;
 
@@ -458,7 +459,9 @@ impl Observation {
 }
 
 /// The actor prefixes only the server writes with are defined with the ids they constrain.
-pub use crate::ids::{DEMO_ACTOR_PREFIX, GENESIS_ACTOR_PREFIX, RESERVED_ACTOR_PREFIXES};
+pub use crate::ids::{
+    DEMO_ACTOR_PREFIX, GENESIS_ACTOR_PREFIX, MERGE_ACTOR_PREFIX, RESERVED_ACTOR_PREFIXES,
+};
 
 /// The actor that writes every record's genesis change. Derived from the child id, so every
 /// replica creates a byte-identical first change and nobody's `observations` map shadows

@@ -11,7 +11,7 @@ use super::{RecordError, ValidationError, MAX_SHORT_LEN, MAX_TEXT_LEN};
 
 pub const ACTIONS: &str = "plan_actions";
 pub const CONFERENCES: &str = "conferences";
-const PLAN_KEY: &str = "plan";
+pub const PLAN_KEY: &str = "plan";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
 #[serde(rename_all = "snake_case")]

@@ -168,12 +168,22 @@ async fn check_manifest(server: &Server) -> Result<()> {
 async fn pages_fit_every_screen_and_recording_takes_few_keystrokes() -> Result<()> {
     let server = Server::start()?;
     let driver = Driver::start()?;
-    let (ps, pm) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let (ps, pm, pa) = (
+        tempfile::tempdir()?,
+        tempfile::tempdir()?,
+        tempfile::tempdir()?,
+    );
     check_manifest(&server).await?;
     let sam = driver.tablet(ps.path()).await?;
     sam.ready_for_visit(&server, "sam.social").await?;
     let morgan = driver.tablet(pm.path()).await?;
     morgan.ready_for_visit(&server, "morgan.manager").await?;
+    let ada = driver.tablet(pa.path()).await?;
+    ada.open(&server.url("/")).await?;
+    ada.type_into("login-username", "ada.admin").await?;
+    ada.type_into("login-password", tests::PASSWORD).await?;
+    ada.click("login-submit").await?;
+    ada.find("new-account").await?;
 
     // Two marks in the same place, on Mia's record.
     sam.open(&server.url("/child/child-mia/new")).await?;
@@ -190,7 +200,7 @@ async fn pages_fit_every_screen_and_recording_takes_few_keystrokes() -> Result<(
     sam.find("saved-message").await?;
 
     for size in SIZES {
-        for tablet in [&sam, &morgan] {
+        for tablet in [&sam, &morgan, &ada] {
             tablet.set_viewport(size.0, size.1).await?;
         }
         check_page(&sam, &server.url("/caseload"), "caseload-list", size).await?;
@@ -228,6 +238,16 @@ async fn pages_fit_every_screen_and_recording_takes_few_keystrokes() -> Result<(
             size,
         )
         .await?;
+        check_page(
+            &morgan,
+            &server.url("/team/child/child-ava/group"),
+            "core-group-current",
+            size,
+        )
+        .await?;
+        check_page(&morgan, &server.url("/children"), "new-child", size).await?;
+        check_page(&sam, &server.url("/agencies"), "agency-list", size).await?;
+        check_page(&ada, &server.url("/admin"), "account-sam.social", size).await?;
     }
 
     // The practitioner's caseload shows each child's flags and last visit, like the manager's.
