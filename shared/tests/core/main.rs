@@ -7,5 +7,6 @@ mod choice;
 mod convergence;
 mod merge_rules;
 mod reissue;
+mod same_child;
 mod scenario;
 mod validate;
