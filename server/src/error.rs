@@ -26,6 +26,9 @@ pub enum ApiError {
     PasswordChangeRequired,
     #[error("{0}")]
     Conflict(String),
+    /// The record was merged into another ("same child"): it is at this path now.
+    #[error("this record was merged into another record of the same child")]
+    Moved(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("the request is larger than the server accepts")]
@@ -49,6 +52,7 @@ impl ApiError {
             ApiError::AccountDisabled => (StatusCode::FORBIDDEN, "account_disabled"),
             ApiError::PasswordChangeRequired => (StatusCode::FORBIDDEN, "password_change_required"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Moved(_) => (StatusCode::PERMANENT_REDIRECT, "moved"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::TooSlow => (StatusCode::REQUEST_TIMEOUT, "too_slow"),
@@ -135,7 +139,15 @@ impl IntoResponse for ApiError {
             error: code.to_owned(),
             message: self.to_string(),
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let ApiError::Moved(path) = &self {
+            if let Ok(location) = axum::http::HeaderValue::from_str(path) {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::LOCATION, location);
+            }
+        }
+        response
     }
 }
 

@@ -278,6 +278,27 @@ impl Documents {
         }
     }
 
+    /// A same-child merge's copy: every entry of `from`'s record that `into`'s lacks is
+    /// appended to `into`'s (`shared::record::same_child`), through the same write path as
+    /// sync. Run again after a late sync into `from`, it copies only what is new.
+    pub async fn copy_same_child(
+        &self,
+        from: &ChildId,
+        into: &ChildId,
+    ) -> Result<shared::record::same_child::Copied, MergeError> {
+        let source = self.current(from, None).await?.doc;
+        let at = crate::clock::now_ms();
+        let mut copied = Ok(shared::record::same_child::Copied::default());
+        self.append(into, |doc| {
+            copied = shared::record::same_child::copy_entries(&source, doc, into, at);
+        })
+        .await?;
+        copied.map_err(|e| {
+            tracing::error!(error = %e, "copying a merged record's entries failed");
+            MergeError::Internal("copying the merged record's entries failed")
+        })
+    }
+
     /// Gives every child stored before document versions existed a version and a fresh read
     /// model (the migration that added versions emptied the old one). Run at start-up; a
     /// no-op once every child has a version. Returns how many children were projected. A

@@ -103,7 +103,81 @@ fn Search() -> impl IntoView {
                     </ul>
                 })}
             </div>
+            <Show when=move || found.with(|f| f.as_ref().is_some_and(|l| l.len() >= 2))>
+                <SameChild found/>
+            </Show>
         </section>
+    }
+}
+
+/// "Same child": two records found that are one child become one. Every entry of the record
+/// merged away is copied into the one that stays; the old record's address redirects; the
+/// core group moves; tablets holding either converge at their next sync. Audited.
+#[component]
+fn SameChild(found: RwSignal<Option<Vec<ChildMatch>>>) -> impl IntoView {
+    let app = use_app();
+    let from = RwSignal::new(String::new());
+    let into = RwSignal::new(String::new());
+    let sure = RwSignal::new(false);
+    let message = RwSignal::new(None::<(bool, String)>);
+    let options = move || {
+        std::iter::once((String::new(), "Choose a record".to_owned()))
+            .chain(found.get().unwrap_or_default().into_iter().map(|m| {
+                let c = m.child;
+                (
+                    c.child_id.to_string(),
+                    format!(
+                        "{} (born {})",
+                        c.fields.display_name, c.fields.date_of_birth
+                    ),
+                )
+            }))
+            .collect::<Vec<_>>()
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (goes, stays) = (from.get_untracked(), into.get_untracked());
+        if goes.is_empty() || stays.is_empty() || goes == stays {
+            message.set(Some((false, "Choose two different records.".to_owned())));
+            return;
+        }
+        if !sure.get_untracked() {
+            message.set(Some((
+                false,
+                "Confirm that you have checked they are the same child.".to_owned(),
+            )));
+            return;
+        }
+        let body = serde_json::json!({ "into": stays });
+        crate::pages::admin::act(
+            app,
+            message,
+            "Merged: one record now holds every entry, and the old record's address leads to it."
+                .to_owned(),
+            async move |token| {
+                api::send_json::<_, serde_json::Value>(
+                    &token,
+                    &format!("/api/children/{goes}/merge"),
+                    &body,
+                    false,
+                )
+                .await
+            },
+            |_| {},
+        );
+    };
+    view! {
+        <form on:submit=submit novalidate data-testid="same-child">
+            <h3>"Two records of the same child?"</h3>
+            <p class="hint">"Check names, dates of birth, addresses and family before merging: it cannot be undone from the page."</p>
+            {move || view! {
+                <SelectText id="merge-from" label="Merge this record" value=from options=options()/>
+                <SelectText id="merge-into" label="into this one, which stays" value=into options=options()/>
+            }}
+            <CheckInput id="merge-confirm" label="I have checked these are the same child" value=sure/>
+            <crate::pages::admin::Outcome message testid="same-child"/>
+            <button type="submit" class="button primary" data-testid="merge-submit">"Merge the records"</button>
+        </form>
     }
 }
 

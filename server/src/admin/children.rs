@@ -339,4 +339,88 @@ impl Admin {
             .await;
         Ok(())
     }
+
+    /// Checks a "same child" merge of `duplicate` into `survivor` before its entries are
+    /// copied: both exist, neither is merged already, and the actor administers, or manages
+    /// the team holding both. Refusals are audited.
+    pub async fn check_merge(
+        &self,
+        by: &Actor,
+        duplicate: &ChildId,
+        survivor: &ChildId,
+    ) -> Result<(), Denied> {
+        let (Some(dup), Some(stays)) = (
+            self.store().child_details(duplicate).await?,
+            self.store().child_details(survivor).await?,
+        ) else {
+            return Err(Denied::NotFound);
+        };
+        let allowed = match by.user() {
+            None => true,
+            Some(u) => match u.role {
+                Role::Admin => true,
+                Role::Manager => {
+                    u.team_id.as_deref() == Some(dup.team_id.as_str())
+                        && u.team_id.as_deref() == Some(stays.team_id.as_str())
+                }
+                Role::Practitioner => false,
+            },
+        };
+        if !allowed {
+            self.audit()
+                .record_or_log(by.event("children.merge", "refused").child(duplicate))
+                .await;
+            return Err(Denied::NotFound);
+        }
+        if duplicate == survivor {
+            return Err(invalid("a record cannot be merged into itself"));
+        }
+        if dup.merged_into.is_some() || stays.merged_into.is_some() {
+            return Err(Denied::Conflict(
+                "one of these records has been merged already".into(),
+            ));
+        }
+        if let (Some(a), Some(b)) = (&dup.fields.nhs_number, &stays.fields.nhs_number) {
+            if a != b {
+                return Err(invalid(
+                    "the two records have different NHS numbers: they are different children",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends a merge whose entries are copied: `duplicate` now redirects to `survivor`, and its
+    /// core group moves there (ended on the old record, kept in its history).
+    pub async fn finish_merge(
+        &self,
+        by: &Actor,
+        duplicate: &ChildId,
+        survivor: &ChildId,
+        copied: usize,
+    ) -> Result<(), Denied> {
+        let today = today().to_string();
+        if !self
+            .store()
+            .mark_merged(duplicate, survivor, &today, now_ms())
+            .await?
+        {
+            return Err(Denied::Conflict(
+                "the record was merged by someone else meanwhile".into(),
+            ));
+        }
+        let event = by
+            .event("children.merge", "ok")
+            .child(duplicate)
+            .detail(format!(
+            "same child: merged into {survivor}, {copied} entr(ies) copied; the core group moved"
+        ));
+        self.audit().record_or_log(event).await;
+        let event = by
+            .event("children.merge", "ok")
+            .child(survivor)
+            .detail(format!("same child: {duplicate} merged into this record"));
+        self.audit().record_or_log(event).await;
+        Ok(())
+    }
 }

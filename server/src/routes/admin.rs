@@ -56,6 +56,44 @@ pub fn router() -> Router<AppState> {
             "/api/children/{child_id}/allocations/{allocation_id}/end",
             post(end_allocation),
         )
+        .route("/api/children/{child_id}/merge", post(merge))
+}
+
+#[derive(serde::Deserialize)]
+struct MergeRequest {
+    /// The record that stays.
+    into: String,
+}
+
+/// "Same child": the record `child_id` is merged into `into` (every entry copied, the old id
+/// redirects, the core group moves).
+async fn merge(
+    State(admin): State<Admin>,
+    State(documents): State<std::sync::Arc<crate::merge::Documents>>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<MergeRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (dup, stays) = (child_id(&id)?, child_id(&req.into)?);
+    let by = auth.actor();
+    admin.check_merge(&by, &dup, &stays).await?;
+    let copied = documents.copy_same_child(&dup, &stays).await?;
+    admin
+        .finish_merge(&by, &dup, &stays, copied.entries)
+        .await?;
+    // A tablet may have synced into the old record between the copy and the mark: copy what
+    // came meanwhile (later syncs into the old record are copied by the sync itself).
+    let late = documents.copy_same_child(&dup, &stays).await?;
+    let copied = shared::record::same_child::Copied {
+        entries: copied.entries + late.entries,
+        ..copied
+    };
+    Ok(Json(serde_json::json!({
+        "merged_into": stays,
+        "copied": copied.entries,
+        "already": copied.already,
+        "plan_copied": copied.plan,
+    })))
 }
 
 fn user_id(s: &str) -> Result<UserId, ApiError> {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{header, Uri};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -24,7 +24,7 @@ use crate::error::ApiError;
 use crate::live;
 use crate::merge::Documents;
 use crate::state::AppState;
-use crate::store::{Caseloads, Page, Store};
+use crate::store::{Page, Store};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -54,9 +54,10 @@ async fn changes(
     State(documents): State<Arc<Documents>>,
     auth: AuthUser,
     Path(child_id): Path<String>,
+    uri: Uri,
     axum::extract::Query(q): axum::extract::Query<ChangesQuery>,
 ) -> Result<Json<ChangesResponse>, ApiError> {
-    let child = readable(store.as_ref(), &auth, &child_id).await?;
+    let child = readable(store.as_ref(), &auth, &child_id, &uri).await?;
     let wait = q
         .wait
         .map_or(live::MAX_WAIT, std::time::Duration::from_secs)
@@ -81,16 +82,30 @@ pub const MAX_CHRONOLOGY_PAGE: i64 = 1_000;
 
 /// The child, if this user may read them.
 async fn readable(
-    store: &dyn Caseloads,
+    store: &dyn Store,
     auth: &AuthUser,
     child_id: &str,
+    uri: &Uri,
 ) -> Result<CaseloadEntry, ApiError> {
     let child_id: ChildId = child_id.parse().map_err(|_| ApiError::NotFound)?;
     let caseload = store.caseload(&auth.user).await?;
-    caseload
-        .into_iter()
-        .find(|c| c.child_id == child_id)
-        .ok_or(ApiError::NotFound)
+    if let Some(c) = caseload.iter().find(|c| c.child_id == child_id) {
+        return Ok(c.clone());
+    }
+    // A record merged into another ("same child") redirects there, for whoever may read it.
+    let merged = store.merged_into(std::slice::from_ref(&child_id)).await?;
+    match merged.get(&child_id) {
+        Some(survivor) if caseload.iter().any(|c| &c.child_id == survivor) => {
+            let path = uri.path().replacen(
+                &format!("/children/{child_id}/"),
+                &format!("/children/{survivor}/"),
+                1,
+            );
+            let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+            Err(ApiError::Moved(format!("{path}{query}")))
+        }
+        _ => Err(ApiError::NotFound),
+    }
 }
 
 async fn chronology(
@@ -98,9 +113,10 @@ async fn chronology(
     State(audit): State<AuditLog>,
     auth: AuthUser,
     Path(child_id): Path<String>,
+    uri: Uri,
     axum::extract::Query(q): axum::extract::Query<ChronologyQuery>,
 ) -> Result<Json<ChronologyResponse>, ApiError> {
-    let child = readable(store.as_ref(), &auth, &child_id).await?;
+    let child = readable(store.as_ref(), &auth, &child_id, &uri).await?;
     let limit = match q.limit {
         None => i64::MAX,
         Some(n) if (1..=MAX_CHRONOLOGY_PAGE).contains(&n) => n,
@@ -137,8 +153,9 @@ async fn record(
     State(documents): State<Arc<Documents>>,
     auth: AuthUser,
     Path(child_id): Path<String>,
+    uri: Uri,
 ) -> Result<Json<RecordResponse>, ApiError> {
-    let child = readable(store.as_ref(), &auth, &child_id).await?;
+    let child = readable(store.as_ref(), &auth, &child_id, &uri).await?;
     audit
         .record(auth.audit("read.record", "ok").child(&child.child_id))
         .await?;
@@ -174,11 +191,12 @@ async fn audit_trail(
     State(audit): State<AuditLog>,
     auth: AuthUser,
     Path(child_id): Path<String>,
+    uri: Uri,
 ) -> Result<Json<AuditResponse>, ApiError> {
     if auth.user.role != shared::api::Role::Manager {
         return Err(ApiError::Forbidden);
     }
-    let child = readable(store.as_ref(), &auth, &child_id).await?;
+    let child = readable(store.as_ref(), &auth, &child_id, &uri).await?;
     audit
         .record(auth.audit("read.audit", "ok").child(&child.child_id))
         .await?;
@@ -206,8 +224,9 @@ async fn chronology_csv(
     State(audit): State<AuditLog>,
     auth: AuthUser,
     Path(child_id): Path<String>,
+    uri: Uri,
 ) -> Result<impl IntoResponse, ApiError> {
-    let child = readable(store.as_ref(), &auth, &child_id).await?;
+    let child = readable(store.as_ref(), &auth, &child_id, &uri).await?;
     audit
         .record(
             auth.audit("export.chronology_csv", "ok")

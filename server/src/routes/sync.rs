@@ -1,6 +1,6 @@
 //! `POST /api/sync`: the whole caseload in one request and response.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use axum::extract::State;
 use axum::routing::post;
@@ -32,7 +32,15 @@ async fn sync(
     // still allocated to it), and nothing of any record goes back.
     let leaving = auth.access == Access::Leaving;
     let caseload = state.store.caseload(&auth.user).await?;
-    let plan = CaseloadSync::plan(&req, &caseload, state.config.max_children_per_sync)
+    // Children the tablet names that were merged into one on its caseload ("same child"):
+    // what it sends is stored into the old record as usual, then copied into the one that
+    // stays, and the tablet is told to drop the old one (it holds the one that stays).
+    let redirected = redirected(&state, &req, &caseload).await?;
+    let mut planned = caseload.clone();
+    for dup in redirected.keys() {
+        planned.extend(state.store.child(dup).await?);
+    }
+    let plan = CaseloadSync::plan(&req, &planned, state.config.max_children_per_sync)
         .map_err(|refusal| ApiError::BadRequest(refusal.to_string()))?;
     let sender = auth.sender();
     let to_merge = plan.to_merge();
@@ -50,6 +58,26 @@ async fn sync(
             }
             Err(e) => return Err(e.into()),
         });
+    }
+    for (req, result) in to_merge.iter().zip(merged.iter_mut()) {
+        let Some(survivor) = redirected.get(&req.child_id) else {
+            continue;
+        };
+        let ChildResult::Merged { accepted, .. } = result else {
+            continue;
+        };
+        if *accepted > 0 {
+            if let Err(e) = state
+                .documents
+                .copy_same_child(&req.child_id, survivor)
+                .await
+            {
+                // Stored in the old record; the next sync (or a manager's merge) copies it.
+                tracing::error!(error = %e, child = %req.child_id, "copying into the merged record failed");
+                continue;
+            }
+        }
+        *result = ChildResult::Revoked;
     }
     let mut sent = Vec::new();
     if !leaving {
@@ -129,6 +157,28 @@ async fn sync(
         server_time_ms: now_ms(),
         account_disabled: leaving,
     }))
+}
+
+/// The children `req` names that are not on `caseload` but were merged into one that is:
+/// each with the child it was merged into.
+async fn redirected(
+    state: &AppState,
+    req: &SyncRequest,
+    caseload: &[shared::api::CaseloadEntry],
+) -> Result<HashMap<ChildId, ChildId>, ApiError> {
+    let held = |c: &ChildId| caseload.iter().any(|e| &e.child_id == c);
+    let off: Vec<ChildId> = req
+        .children
+        .iter()
+        .map(|c| c.child_id.clone())
+        .filter(|c| !held(c))
+        .collect();
+    if off.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut merged = state.store.merged_into(&off).await?;
+    merged.retain(|_, survivor| held(survivor));
+    Ok(merged)
 }
 
 /// Whether the tablet named `child` in its request.

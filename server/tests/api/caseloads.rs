@@ -371,3 +371,161 @@ async fn an_import_reports_every_bad_row_and_stores_all_or_nothing() {
         "{report}"
     );
 }
+
+#[tokio::test]
+async fn a_same_child_merge_keeps_every_entry_redirects_and_tablets_converge() {
+    let server = TestServer::start().await;
+    let manager = server.login("morgan.manager").await;
+    let (status, stays) = server
+        .post("/api/children", Some(&manager), &mia(Some("9434765919")))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{stays}");
+    let stays = stays["child_id"].as_str().expect("id").to_owned();
+    let mut other = json!({"display_name": "Mia Thomson", "date_of_birth": "2019-03-04",
+                           "nhs_unknown_reason": "not known to health", "not_duplicates": [stays]});
+    let (status, goes) = server.post("/api/children", Some(&manager), &other).await;
+    assert_eq!(status, StatusCode::CREATED, "{goes}");
+    let goes = goes["child_id"].as_str().expect("id").to_owned();
+    for (child, user, role) in [
+        (&stays, "user-sam-social", "social_worker"),
+        (&goes, "user-hana-health", "health_visitor"),
+    ] {
+        let (status, body) = server
+            .post(
+                &format!("/api/children/{child}/allocations"),
+                Some(&manager),
+                &json!({"user_id": user, "role": role}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let record = |tablet: &mut Tablet, child: &str, id: &str, author: &str| {
+        let obs = crate::support::observation(id, author);
+        let replica = tablet
+            .caseload
+            .replicas
+            .get_mut(&child.parse().expect("id"))
+            .expect("on the tablet");
+        record::add_observation(&mut replica.doc, &obs, obs.recorded_at_ms).expect("record");
+    };
+    let mut sam = Tablet::sign_in(&server, "sam.social").await;
+    sam.sync(&server).await;
+    record(&mut sam, &stays, "a-visit", "user-sam-social");
+    sam.sync(&server).await;
+    let mut hana = Tablet::sign_in(&server, "hana.health").await;
+    hana.sync(&server).await;
+    record(&mut hana, &goes, "b-visit", "user-hana-health");
+    hana.sync(&server).await;
+    // Hana records again and has not synced when the records are merged.
+    record(&mut hana, &goes, "b-late", "user-hana-health");
+
+    let path = format!("/api/children/{goes}/merge");
+    let (status, _) = server
+        .post(&path, Some(&sam.token), &json!({"into": stays}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "practitioners cannot merge");
+    let (status, body) = server
+        .post(&path, Some(&manager), &json!({"into": goes}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "not into itself: {body}");
+    let (status, body) = server
+        .post(&path, Some(&manager), &json!({"into": stays}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["copied"], 1, "{body}");
+    assert_eq!(
+        server.chronology_ids(&stays).await,
+        ["a-visit", "b-visit"],
+        "one record with every entry"
+    );
+    // The old id redirects; it leaves every caseload and dashboard.
+    let (status, _) = server
+        .get(&format!("/api/children/{goes}/record"), Some(&manager))
+        .await;
+    assert_eq!(status, StatusCode::PERMANENT_REDIRECT);
+    let req = axum::http::Request::get(format!("/api/children/{goes}/chronology?limit=5"))
+        .header("authorization", format!("Bearer {manager}"))
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let resp = tower::ServiceExt::oneshot(server.router.clone(), req)
+        .await
+        .expect("router");
+    assert_eq!(
+        resp.headers()["location"],
+        format!("/api/children/{stays}/chronology?limit=5").as_str()
+    );
+    let (_, team) = server.get("/api/team", Some(&manager)).await;
+    assert!(
+        !team.to_string().contains(&goes),
+        "the old record is off the dashboard"
+    );
+
+    // Hana's tablet: her late entry is stored and copied, the old record dropped, and the
+    // record that stays (with every entry) arrives.
+    hana.sync(&server).await;
+    let (g, s): (shared::ChildId, shared::ChildId) =
+        (goes.parse().expect("id"), stays.parse().expect("id"));
+    assert!(
+        !hana.caseload.replicas.contains_key(&g),
+        "the old record is dropped"
+    );
+    let on_tablet = record::read_record(&hana.caseload.replicas[&s].doc).expect("read");
+    let mut ids: Vec<&str> = on_tablet
+        .observations
+        .iter()
+        .map(|o| o.id.as_str())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["a-visit", "b-late", "b-visit"]);
+    assert_eq!(
+        server.chronology_ids(&stays).await,
+        ["a-visit", "b-late", "b-visit"]
+    );
+    // Sam's tablet converges on the same record.
+    sam.sync(&server).await;
+    let on_sam = record::read_record(&sam.caseload.replicas[&s].doc).expect("read");
+    assert_eq!(on_sam.observations.len(), 3);
+    // The core group moved; the old record's is in its history.
+    let (_, group) = server
+        .get(
+            &format!("/api/children/{stays}/allocations"),
+            Some(&manager),
+        )
+        .await;
+    assert_eq!(
+        group["current"].as_array().map(Vec::len),
+        Some(2),
+        "{group}"
+    );
+
+    // Once merged, never again; records with different NHS numbers are different children.
+    assert_eq!(
+        server
+            .post(&path, Some(&manager), &json!({"into": stays}))
+            .await
+            .0,
+        StatusCode::CONFLICT
+    );
+    other["display_name"] = json!("Mia Thompsen");
+    other["nhs_number"] = json!("4010232137");
+    other["not_duplicates"] = json!([stays]);
+    let (status, third) = server.post("/api/children", Some(&manager), &other).await;
+    assert_eq!(status, StatusCode::CREATED, "{third}");
+    let third = third["child_id"].as_str().expect("id");
+    let (status, _) = server
+        .post(
+            &format!("/api/children/{third}/merge"),
+            Some(&manager),
+            &json!({"into": stays}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let trail = server.state.store.audit_all().await.expect("audit");
+    assert_eq!(
+        trail
+            .iter()
+            .filter(|e| e.event.action == "children.merge" && e.event.outcome == "ok")
+            .count(),
+        2
+    );
+}
