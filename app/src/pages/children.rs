@@ -14,6 +14,88 @@ use crate::components::form::{CheckInput, SelectText, TextInput};
 use crate::components::SignedIn;
 use crate::state::use_app;
 
+/// A child's details as a form holds them: one signal per field.
+#[derive(Clone, Copy)]
+struct DetailFields {
+    name: RwSignal<String>,
+    other: RwSignal<String>,
+    dob: RwSignal<String>,
+    unborn: RwSignal<bool>,
+    nhs: RwSignal<String>,
+    reason: RwSignal<String>,
+    address: RwSignal<String>,
+    school: RwSignal<String>,
+    status: RwSignal<String>,
+}
+
+impl DetailFields {
+    fn new(f: &ChildFields) -> Self {
+        DetailFields {
+            name: RwSignal::new(f.display_name.clone()),
+            other: RwSignal::new(f.other_names.join("; ")),
+            dob: RwSignal::new(f.date_of_birth.clone()),
+            unborn: RwSignal::new(f.unborn),
+            nhs: RwSignal::new(
+                f.nhs_number
+                    .as_ref()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default(),
+            ),
+            reason: RwSignal::new(f.nhs_unknown_reason.clone()),
+            address: RwSignal::new(f.address.clone()),
+            school: RwSignal::new(f.school.clone()),
+            status: RwSignal::new(f.legal_status.clone()),
+        }
+    }
+
+    /// The details typed, checked as the server checks them, or why they cannot be saved.
+    fn read(&self) -> Result<ChildFields, String> {
+        let nhs_text = self.nhs.get_untracked();
+        let nhs_number = if nhs_text.trim().is_empty() {
+            None
+        } else {
+            Some(nhs_text.parse().map_err(|e| format!("{e}."))?)
+        };
+        let fields = ChildFields {
+            display_name: self.name.get_untracked(),
+            other_names: self
+                .other
+                .get_untracked()
+                .split(';')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            date_of_birth: self.dob.get_untracked(),
+            unborn: self.unborn.get_untracked(),
+            nhs_number,
+            nhs_unknown_reason: self.reason.get_untracked(),
+            address: self.address.get_untracked(),
+            school: self.school.get_untracked(),
+            legal_status: self.status.get_untracked(),
+        };
+        fields
+            .validate(crate::components::form::today())
+            .map_err(|e| format!("{}.", e.0))?;
+        Ok(fields)
+    }
+
+    /// The fields; `key` keeps their ids apart when several forms are on the page.
+    fn view(self, key: &str) -> impl IntoView {
+        view! {
+            <TextInput id=format!("{key}name") label="Name" value=self.name required=true hint="For an unborn child, \"Unborn\" and the mother's surname"/>
+            <TextInput id=format!("{key}other-names") label="Other names" value=self.other hint="Previous names, other spellings; separate with ;"/>
+            <TextInput id=format!("{key}dob") label="Date of birth (or expected date of birth)" value=self.dob kind="date" required=true/>
+            <CheckInput id=format!("{key}unborn") label="Not born yet: the date is the expected date of birth" value=self.unborn/>
+            <TextInput id=format!("{key}nhs") label="NHS number" value=self.nhs hint="10 digits; checked as you save"/>
+            <TextInput id=format!("{key}nhs-reason") label="If the NHS number is not known, why" value=self.reason/>
+            <TextInput id=format!("{key}address") label="Address" value=self.address/>
+            <TextInput id=format!("{key}school") label="School or nursery" value=self.school/>
+            <TextInput id=format!("{key}status") label="Legal status" value=self.status/>
+        }
+    }
+}
+
 #[component]
 pub fn Children() -> impl IntoView {
     view! {
@@ -43,7 +125,54 @@ fn match_view(m: ChildMatch, manager: bool) -> impl IntoView {
             {(!c.fields.other_names.is_empty()).then(|| view! { <p class="hint">{format!("Also known as {}", c.fields.other_names.join(", "))}</p> })}
             {(!reasons.is_empty()).then(|| view! { <p class="badge" data-testid=format!("reasons-{id}")>{format!("Likely the same child: {}", reasons.join("; "))}</p> })}
             {manager.then(|| view! { <p><a href=format!("/team/child/{id}/group") data-testid=format!("group-{id}")>"Core group"</a></p> })}
+            <details>
+                <summary data-testid=format!("edit-{}", c.child_id)>"Edit details"</summary>
+                <EditChild child=c.clone()/>
+            </details>
         </li>
+    }
+}
+
+/// Changing a child's details (a move, a new school, a legal status, an NHS number found).
+#[component]
+fn EditChild(child: ChildDetails) -> impl IntoView {
+    let app = use_app();
+    let fields = DetailFields::new(&child.fields);
+    let message = RwSignal::new(None::<(bool, String)>);
+    let id = child.child_id.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = match fields.read() {
+            Ok(f) => f,
+            Err(e) => {
+                message.set(Some((false, e)));
+                return;
+            }
+        };
+        let id = id.clone();
+        crate::pages::admin::act(
+            app,
+            message,
+            "The details are saved.".to_owned(),
+            async move |token| {
+                api::send_json::<_, serde_json::Value>(
+                    &token,
+                    &format!("/api/children/{id}/details"),
+                    &body,
+                    true,
+                )
+                .await
+            },
+            |_| {},
+        );
+    };
+    let key = format!("edit-{}-", child.child_id);
+    view! {
+        <form on:submit=submit novalidate>
+            {fields.view(&key)}
+            <crate::pages::admin::Outcome message testid=key.clone()/>
+            <button type="submit" class="button primary" data-testid=format!("{key}save")>"Save the details"</button>
+        </form>
     }
 }
 
@@ -184,15 +313,10 @@ fn SameChild(found: RwSignal<Option<Vec<ChildMatch>>>) -> impl IntoView {
 #[component]
 fn NewChild() -> impl IntoView {
     let app = use_app();
-    let name = RwSignal::new(String::new());
-    let other = RwSignal::new(String::new());
-    let dob = RwSignal::new(String::new());
-    let unborn = RwSignal::new(false);
-    let nhs = RwSignal::new(String::new());
-    let reason = RwSignal::new(String::new());
-    let address = RwSignal::new(String::new());
-    let school = RwSignal::new(String::new());
-    let status = RwSignal::new("Child in need".to_owned());
+    let fields = DetailFields::new(&ChildFields {
+        legal_status: "Child in need".into(),
+        ..Default::default()
+    });
     let team = RwSignal::new(String::new());
     let teams = RwSignal::new(Vec::<Team>::new());
     let duplicates = RwSignal::new(Vec::<ChildMatch>::new());
@@ -216,39 +340,13 @@ fn NewChild() -> impl IntoView {
     }
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let nhs_text = nhs.get_untracked();
-        let nhs_number = if nhs_text.trim().is_empty() {
-            None
-        } else {
-            match nhs_text.parse() {
-                Ok(n) => Some(n),
-                Err(e) => {
-                    error.set(Some(format!("{e}.")));
-                    return;
-                }
+        let fields = match fields.read() {
+            Ok(f) => f,
+            Err(e) => {
+                error.set(Some(e));
+                return;
             }
         };
-        let fields = ChildFields {
-            display_name: name.get_untracked(),
-            other_names: other
-                .get_untracked()
-                .split(';')
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            date_of_birth: dob.get_untracked(),
-            unborn: unborn.get_untracked(),
-            nhs_number,
-            nhs_unknown_reason: reason.get_untracked(),
-            address: address.get_untracked(),
-            school: school.get_untracked(),
-            legal_status: status.get_untracked(),
-        };
-        if let Err(e) = fields.validate(crate::components::form::today()) {
-            error.set(Some(format!("{}.", e.0)));
-            return;
-        }
         let req = NewChildRequest {
             fields,
             team_id: admin.then(|| team.get_untracked()),
@@ -287,15 +385,7 @@ fn NewChild() -> impl IntoView {
         <section class="card" aria-labelledby="new-child-heading">
             <h2 id="new-child-heading">"Add a child"</h2>
             <form on:submit=submit novalidate data-testid="new-child">
-                <TextInput id="child-name" label="Name" value=name required=true hint="For an unborn child, \"Unborn\" and the mother's surname"/>
-                <TextInput id="child-other-names" label="Other names" value=other hint="Previous names, other spellings; separate with ;"/>
-                <TextInput id="child-dob" label="Date of birth (or expected date of birth)" value=dob kind="date" required=true/>
-                <CheckInput id="child-unborn" label="Not born yet: the date is the expected date of birth" value=unborn/>
-                <TextInput id="child-nhs" label="NHS number" value=nhs hint="10 digits; checked as you save"/>
-                <TextInput id="child-nhs-reason" label="If the NHS number is not known, why" value=reason/>
-                <TextInput id="child-address" label="Address" value=address/>
-                <TextInput id="child-school" label="School or nursery" value=school/>
-                <TextInput id="child-status" label="Legal status" value=status/>
+                {fields.view("child-")}
                 {admin.then_some(move || {
                     let options = teams.get().into_iter().map(|t| (t.id, t.name)).collect();
                     view! { <SelectText id="child-team" label="Team that holds the record" value=team options/> }

@@ -33,9 +33,14 @@ pub fn Teams(teams: RwSignal<Vec<Team>>, refresh: Refresh) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="teams-heading">
             <h2 id="teams-heading">"Teams"</h2>
-            <ul data-testid="team-list">
+            <ul class="card-list" data-testid="team-list">
                 <For each=move || teams.get() key=|t| (t.id.clone(), t.name.clone()) let:t>
-                    <li>{t.name}</li>
+                    <li>
+                        <details>
+                            <summary>{t.name.clone()}</summary>
+                            <RenameTeam team=t.clone() refresh/>
+                        </details>
+                    </li>
                 </For>
             </ul>
             <form on:submit=submit novalidate>
@@ -44,6 +49,41 @@ pub fn Teams(teams: RwSignal<Vec<Team>>, refresh: Refresh) -> impl IntoView {
                 <button type="submit" class="button primary" data-testid="create-team">"Create the team"</button>
             </form>
         </section>
+    }
+}
+
+#[component]
+fn RenameTeam(team: Team, refresh: Refresh) -> impl IntoView {
+    let app = use_app();
+    let name = RwSignal::new(team.name.clone());
+    let message = RwSignal::new(None::<(bool, String)>);
+    let id = team.id.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = serde_json::json!({ "name": name.get_untracked() });
+        let id = id.clone();
+        act(
+            app,
+            message,
+            format!("The team is now called {}.", name.get_untracked()),
+            async move |token| {
+                api::send_json::<_, serde_json::Value>(
+                    &token,
+                    &format!("/api/admin/teams/{id}"),
+                    &body,
+                    true,
+                )
+                .await
+            },
+            move |_| refresh.bump(),
+        );
+    };
+    view! {
+        <form on:submit=submit novalidate>
+            <TextInput id=format!("team-name-{}", team.id) label="Team's name" value=name required=true/>
+            <Outcome message testid=format!("team-{}", team.id)/>
+            <button type="submit" class="button primary" data-testid=format!("team-save-{}", team.id)>"Rename"</button>
+        </form>
     }
 }
 
