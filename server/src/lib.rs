@@ -49,6 +49,48 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; worker-src 'self'; \
      manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// Whether a file name is one `cargo xtask dist` names by its content (`app-<16 hex>.wasm`,
+/// `boot-<16 hex>.js`): a new build is a new name, so it can be cached for good.
+pub fn content_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or("");
+    let Some((stem, ext)) = name.rsplit_once('.') else {
+        return false;
+    };
+    let Some((_, hash)) = stem.rsplit_once('-') else {
+        return false;
+    };
+    matches!(ext, "js" | "wasm")
+        && hash.len() == 16
+        && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Caching of the client's files: content-hashed ones for a year and immutable, the rest
+/// (`index.html`, `sw.js`, the manifest, styles, icons) revalidated every time; each varies by
+/// the encoding asked for. API responses keep their own `no-store`. A hashed name that is not
+/// there (an old build's) gets the app shell, which is never marked immutable.
+async fn static_cache(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    let path = req.uri().path().to_owned();
+    let mut response = next.run(req).await;
+    if path == "/api" || path.starts_with("/api/") {
+        return response;
+    }
+    let is_file = response.status().is_success()
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|t| t.to_str().ok())
+            .is_some_and(|t| !t.starts_with("text/html"));
+    let headers = response.headers_mut();
+    if is_file && content_hashed(&path) {
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        );
+    }
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    response
+}
+
 async fn api_not_found() -> error::ApiError {
     error::ApiError::NotFound
 }
@@ -78,11 +120,19 @@ pub fn app(state: AppState) -> Router {
 
     let mut router = api.with_state(state.clone());
     if let Some(dir) = &state.config.static_dir {
-        // Unknown paths get the app shell, so client-side routes survive a reload.
-        let shell = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
+        // Unknown paths get the app shell, so client-side routes survive a reload. Files are
+        // served as `cargo xtask dist` compressed them (`.br`, `.gz`), never per request.
+        let index = ServeFile::new(dir.join("index.html"))
+            .precompressed_br()
+            .precompressed_gzip();
+        let shell = ServeDir::new(dir)
+            .precompressed_br()
+            .precompressed_gzip()
+            .fallback(index);
         router = router.fallback_service(shell);
     }
     router
+        .layer(axum::middleware::from_fn(static_cache))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),

@@ -1,6 +1,8 @@
 //! Builds the client into `dist/`: the wasm app through wasm-bindgen, content-hashed file
 //! names, `public/` copied over, and a service worker whose precache list names the exact
-//! shell files of this build. `dist/icons.rs` draws the raster install icons.
+//! shell files of this build with each one's hash (so an update fetches only what changed);
+//! every text and wasm file precompressed beside it (`.br`, `.gz`) for the server to send as
+//! asked. `dist/icons.rs` draws the raster install icons.
 
 mod icons;
 
@@ -161,44 +163,82 @@ pub fn build(root: &Path) -> Result<PathBuf> {
     if !sw.contains("\"__QUILT_VERSION__\"") || !sw.contains("__QUILT_PRECACHE__") {
         bail!("public/sw.js must contain \"__QUILT_VERSION__\" and __QUILT_PRECACHE__");
     }
-    // The version hashes every shell file, so any change installs a new shell.
+    // The version hashes every shell file, so any change installs a new shell; each file's
+    // own hash lets the new service worker fetch only the files that changed.
     let mut all = Sha256::new();
-    let mut precache = vec!["/".to_owned()];
+    let index_hash = short_hash(
+        files
+            .get("index.html")
+            .context("public/index.html is missing")?,
+    );
+    let mut precache = vec![("/".to_owned(), index_hash)];
     for (name, bytes) in &files {
         all.update(name.as_bytes());
         all.update(bytes);
         // The install prompt's screenshots are fetched by the browser when it offers to
         // install, never needed offline.
         if !name.starts_with("screenshot-") {
-            precache.push(format!("/{name}"));
+            precache.push((format!("/{name}"), short_hash(bytes)));
         }
     }
+    // The worker's own code too: a change to it is a new shell.
+    all.update(sw.as_bytes());
     let version = hex::encode(&all.finalize()[..8]);
     let list = format!(
-        "[{}]",
+        "[\n{}\n]",
         precache
             .iter()
-            .map(|p| format!("\"{p}\""))
+            .map(|(url, hash)| format!("  {{\"url\": \"{url}\", \"hash\": \"{hash}\"}}"))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(",\n")
     );
     let sw = sw
         .replace("\"__QUILT_VERSION__\"", &format!("\"{version}\""))
         .replace("__QUILT_PRECACHE__", &list);
-    std::fs::write(dist.join("sw.js"), sw)?;
+    std::fs::write(dist.join("sw.js"), &sw)?;
+    files.insert("sw.js".to_owned(), sw.into_bytes());
+
+    // Precompressed beside each file, so the server never compresses per request.
+    let mut wasm_brotli = 0;
+    for (name, bytes) in &files {
+        if !compressible(name) {
+            continue;
+        }
+        let br = brotli(bytes)?;
+        if name == &wasm_name {
+            wasm_brotli = br.len();
+        }
+        std::fs::write(dist.join(format!("{name}.br")), br)?;
+        std::fs::write(dist.join(format!("{name}.gz")), gzip(bytes)?)?;
+    }
 
     let wasm_bytes = std::fs::read(dist.join(&wasm_name))?;
     eprintln!(
         "dist/: shell version {version}, {} files, wasm {:.2} MB raw, {:.2} MB brotli",
         precache.len() - 1,
         wasm_bytes.len() as f64 / 1e6,
-        brotli_size(&wasm_bytes)? as f64 / 1e6
+        wasm_brotli as f64 / 1e6
     );
     Ok(dist)
 }
 
-/// Size after brotli at the quality a web server would use for static files.
-pub fn brotli_size(bytes: &[u8]) -> Result<usize> {
+/// Text and wasm compress well; PNG images are compressed already.
+fn compressible(name: &str) -> bool {
+    [
+        ".js",
+        ".wasm",
+        ".css",
+        ".html",
+        ".webmanifest",
+        ".svg",
+        ".json",
+    ]
+    .iter()
+    .any(|ext| name.ends_with(ext))
+}
+
+/// Brotli at the quality a web server would use for static files.
+fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let params = brotli::enc::BrotliEncoderParams {
         quality: 11,
@@ -206,7 +246,19 @@ pub fn brotli_size(bytes: &[u8]) -> Result<usize> {
         ..Default::default()
     };
     brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).context("brotli")?;
-    Ok(out.len())
+    Ok(out)
+}
+
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes)?;
+    Ok(gz.finish()?)
+}
+
+/// Size after brotli at the quality a web server would use for static files.
+pub fn brotli_size(bytes: &[u8]) -> Result<usize> {
+    Ok(brotli(bytes)?.len())
 }
 
 /// The packaged client's wasm size in `dist`: (raw bytes, brotli bytes).

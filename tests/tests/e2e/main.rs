@@ -14,4 +14,5 @@ mod offline_loop;
 mod partnership;
 mod record_overview;
 mod scan;
+mod shell;
 mod trust;
