@@ -301,6 +301,18 @@ impl Tablet {
         Ok(())
     }
 
+    /// Slows the page's CPU by `rate` (1 is full speed), as Chromium's DevTools do to stand in
+    /// for a slow tablet.
+    pub async fn throttle_cpu(&self, rate: f64) -> Result<()> {
+        self.client
+            .issue_cmd(Cdp {
+                cmd: "Emulation.setCPUThrottlingRate",
+                params: serde_json::json!({ "rate": rate }),
+            })
+            .await?;
+        Ok(())
+    }
+
     /// Cuts the page off the network (or restores it), as a tablet losing signal: the browser
     /// reports itself offline and fires `offline` / `online`.
     pub async fn set_offline(&self, offline: bool) -> Result<()> {

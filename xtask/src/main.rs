@@ -194,6 +194,7 @@ fn test(root: &Path) -> Result<()> {
             "--smoke",
             "--postgres",
         ])
+        .env("QUILT_DIST", root.join("dist"))
         .env("QUILT_TEST_DATABASE_URL", &postgres))?;
     eprintln!("xtask test: everything passed in {:.0?}", started.elapsed());
     Ok(())
@@ -217,6 +218,7 @@ fn bench(root: &Path) -> Result<()> {
             "--postgres",
         ])
         .env("QUILT_TEST_DATABASE_URL", &postgres)
+        .env("QUILT_DIST", &dist)
         .env("QUILT_WASM_RAW", format!("{:.2} MB", raw as f64 / 1e6))
         .env(
             "QUILT_WASM_BROTLI",

@@ -2,7 +2,7 @@
 //! same run. `cargo xtask bench` builds it in release and runs it (`--postgres` adds a fresh
 //! database on the cluster `QUILT_TEST_DATABASE_URL` names); `--smoke` runs every
 //! measurement at a tiny size so the suite proves the benchmark still works (its numbers mean
-//! nothing). `--only merge,latency` (names: caseload, merge, latency, chronology, save) runs
+//! nothing). `--only merge,latency` (names: caseload, merge, latency, chronology, save, start) runs
 //! only those measurements and `--no-sqlite` skips SQLite, for profiling one of them.
 //!
 //! The server runs in this process on a real TCP port with a real database (a SQLite file, and
@@ -28,6 +28,9 @@ use shared::api::{CaseloadEntry, Role};
 use shared::record;
 use shared::ChildId;
 use tests::sim::{observation, SimTablet};
+
+#[path = "quilt-bench/start.rs"]
+mod start;
 
 const PASSWORD: &str = demo::DEMO_PASSWORD;
 const BENCH_USER: &str = "bench.practitioner";
@@ -98,7 +101,12 @@ impl Drop for Running {
 
 async fn start(url: &str, sizes: Sizes) -> Result<Running> {
     let store = open_store(url).await?;
-    let state = AppState::new(store, Config::default());
+    // The built client, for the offline start in Chromium (`cargo xtask bench` sets it).
+    let config = Config {
+        static_dir: std::env::var_os("QUILT_DIST").map(std::path::PathBuf::from),
+        ..Config::default()
+    };
+    let state = AppState::new(store, config);
     demo::seed_if_empty(&state).await?;
     seed(&state, sizes).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -710,6 +718,9 @@ async fn main() -> Result<()> {
         }
         if wanted("save") {
             tablet_save(&run, sizes, &mut rows).await?;
+        }
+        if wanted("start") {
+            start::offline_start(&run, sizes.repeats.max(3), &mut rows).await?;
         }
         drop(run);
     }
