@@ -226,6 +226,8 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
         .await?
         .is_some()
     {
+        // A demo database from before there was a demo administrator gets one.
+        add_missing_demo_users(state).await?;
         return Ok(false);
     }
     state
@@ -233,18 +235,8 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
         .create_team(TEAM, "North safeguarding team")
         .await?;
     let mut users = Vec::new();
-    for (username, name, agency, role) in DEMO_USERS {
-        let user = User {
-            id: format!("user-{}", username.replace('.', "-")).parse()?,
-            username: (*username).into(),
-            display_name: (*name).into(),
-            agency: (*agency).into(),
-            role: *role,
-            team_id: (*role != Role::Admin).then(|| TEAM.into()),
-            password_hash: hash_password(DEMO_PASSWORD)?,
-            disabled_at_ms: None,
-            must_change_password: false,
-        };
+    for account in DEMO_USERS {
+        let user = demo_user(account)?;
         state.store.create_user(&user).await?;
         users.push(user);
     }
@@ -334,6 +326,32 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
     }
     seed_plans(state, &users).await?;
     Ok(true)
+}
+
+/// Demo accounts a demo database seeded by an older version lacks (the administrator).
+async fn add_missing_demo_users(state: &AppState) -> anyhow::Result<()> {
+    for account in DEMO_USERS {
+        if state.store.user_by_username(account.0).await?.is_none() {
+            state.store.create_user(&demo_user(account)?).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A demo account: its id from the username, the demo password, the demo team (but for the
+/// administrator, who holds no records).
+fn demo_user((username, name, agency, role): &(&str, &str, &str, Role)) -> anyhow::Result<User> {
+    Ok(User {
+        id: format!("user-{}", username.replace('.', "-")).parse()?,
+        username: (*username).into(),
+        display_name: (*name).into(),
+        agency: (*agency).into(),
+        role: *role,
+        team_id: (*role != Role::Admin).then(|| TEAM.into()),
+        password_hash: hash_password(DEMO_PASSWORD)?,
+        disabled_at_ms: None,
+        must_change_password: false,
+    })
 }
 
 /// People, plans, conferences and scalings for the Thompson children, so the dashboard shows

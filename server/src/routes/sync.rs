@@ -59,6 +59,9 @@ async fn sync(
             Err(e) => return Err(e.into()),
         });
     }
+    // Merged-away children answered `revoked` once what they brought is stored: how many
+    // changes each brought, for the audit trail.
+    let mut moved: HashMap<ChildId, usize> = HashMap::new();
     for (req, result) in to_merge.iter().zip(merged.iter_mut()) {
         let Some(survivor) = redirected.get(&req.child_id) else {
             continue;
@@ -66,6 +69,7 @@ async fn sync(
         let ChildResult::Merged { accepted, .. } = result else {
             continue;
         };
+        moved.insert(req.child_id.clone(), *accepted);
         if *accepted > 0 {
             if let Err(e) = state
                 .documents
@@ -114,7 +118,17 @@ async fn sync(
         sent,
     } in plan.answer(merged, sent)
     {
-        if !not_itemised.contains(&response.child_id) {
+        if let Some(n) = moved.get(&response.child_id) {
+            let into = redirected.get(&response.child_id).map(ToString::to_string);
+            events.push(
+                auth.audit("sync", "ok")
+                    .child(&response.child_id)
+                    .detail(format!(
+                        "{n} change(s) stored into a record merged into {}, copied there; the device drops it",
+                        into.unwrap_or_default()
+                    )),
+            );
+        } else if !not_itemised.contains(&response.child_id) {
             events.extend(audit_event(
                 &auth,
                 &response.child_id,

@@ -528,4 +528,18 @@ async fn a_same_child_merge_keeps_every_entry_redirects_and_tablets_converge() {
             .count(),
         2
     );
+    // Hana's late change for the old record is audited as stored and copied, not refused.
+    let old: Vec<_> = trail
+        .iter()
+        .filter(|e| e.event.child_id.as_deref() == Some(goes.as_str()) && e.event.action == "sync")
+        .filter(|e| e.event.user_id.as_deref() == Some("user-hana-health"))
+        .collect();
+    assert!(
+        old.iter().any(|e| e.event.outcome == "ok"
+            && e.event
+                .detail
+                .starts_with("1 change(s) stored into a record merged into")),
+        "{old:?}"
+    );
+    assert!(!old.iter().any(|e| e.event.outcome == "refused"), "{old:?}");
 }

@@ -342,3 +342,26 @@ async fn after_the_grace_period_a_leaver_can_do_nothing_and_enabling_means_signi
         StatusCode::OK
     );
 }
+
+/// A demo database seeded before there was a demo administrator gets one at the next start.
+#[tokio::test]
+async fn an_older_demo_database_gains_the_demo_administrator() {
+    let server = TestServer::start().await;
+    server
+        .raw_execute("DELETE FROM users WHERE username = 'ada.admin'")
+        .await
+        .expect("delete");
+    assert!(
+        !server::demo::seed_if_empty(&server.state)
+            .await
+            .expect("seed"),
+        "not seeded again"
+    );
+    assert_eq!(
+        server
+            .login_with("ada.admin", server::demo::DEMO_PASSWORD)
+            .await
+            .0,
+        StatusCode::OK
+    );
+}
