@@ -82,21 +82,18 @@ impl Admin {
         Ok(found)
     }
 
-    /// The likely duplicates of `fields` that `acknowledged` does not name.
-    async fn unjudged_duplicates(
-        &self,
-        fields: &ChildFields,
-        acknowledged: &[ChildId],
-    ) -> Result<Vec<ChildMatch>, Denied> {
+    /// The likely duplicates of `fields`, strongest first.
+    async fn duplicates(&self, fields: &ChildFields) -> Result<Vec<ChildMatch>, Denied> {
         let probe = Probe {
             name: &fields.display_name,
             other_names: &fields.other_names,
             date_of_birth: fields.date_of_birth.parse().ok(),
             nhs_number: fields.nhs_number.as_ref(),
         };
-        let mut found = matching::likely_duplicates(&probe, &self.candidates(&probe).await?);
-        found.retain(|m| !acknowledged.contains(&m.child.child_id));
-        Ok(found)
+        Ok(matching::likely_duplicates(
+            &probe,
+            &self.candidates(&probe).await?,
+        ))
     }
 
     /// A new child: refused while a likely duplicate has not been judged a different child;
@@ -121,24 +118,18 @@ impl Admin {
         let mut fields = req.fields;
         fields.display_name = fields.display_name.trim().to_owned();
         fields.validate(today()).map_err(|e| invalid(e.0))?;
-        let duplicates = self
-            .unjudged_duplicates(&fields, &req.not_duplicates)
-            .await?;
-        let same_nhs = |m: &ChildMatch| {
+        let mut duplicates = self.duplicates(&fields).await?;
+        // Another child's NHS number is never judged away.
+        if let Some(m) = duplicates.iter().find(|m| {
             m.reasons
                 .contains(&shared::api::partnership::MatchReason::SameNhsNumber)
-        };
-        if let Some(m) = self
-            .unjudged_duplicates(&fields, &[])
-            .await?
-            .iter()
-            .find(|m| same_nhs(m))
-        {
+        }) {
             return Err(Denied::Conflict(format!(
                 "this NHS number is already {}'s ({}): open that record instead",
                 m.child.fields.display_name, m.child.child_id
             )));
         }
+        duplicates.retain(|m| !req.not_duplicates.contains(&m.child.child_id));
         if !duplicates.is_empty() {
             return Err(Denied::LikelyDuplicates(duplicates));
         }

@@ -214,6 +214,27 @@ macro_rules! directory_store {
                 };
             }
 
+            /// Revokes every refresh token and access session of user `$id` but those of the
+            /// sign-in `$keep` (`""` keeps none: no family id is empty).
+            macro_rules! revoke_tokens {
+                ($tx:expr, $id:expr, $keep:expr) => {
+                    sqlx::query(
+                        "UPDATE refresh_tokens SET revoked = TRUE WHERE user_id = $1 AND family_id <> $2",
+                    )
+                    .bind($id.as_str())
+                    .bind($keep)
+                    .execute(&mut **$tx)
+                    .await?;
+                    sqlx::query(
+                        "DELETE FROM sessions WHERE user_id = $1 AND (family_id IS NULL OR family_id <> $2)",
+                    )
+                    .bind($id.as_str())
+                    .bind($keep)
+                    .execute(&mut **$tx)
+                    .await?;
+                };
+            }
+
             macro_rules! insert_allocation {
                 ($exec:expr, $a:expr, $now:expr) => {
                     sqlx::query(
@@ -312,21 +333,7 @@ macro_rules! directory_store {
                     .bind(must_change)
                     .execute(&mut *tx)
                     .await?;
-                    let keep = keep_family.unwrap_or("");
-                    sqlx::query(
-                        "UPDATE refresh_tokens SET revoked = TRUE WHERE user_id = $1 AND family_id <> $2",
-                    )
-                    .bind(id.as_str())
-                    .bind(keep)
-                    .execute(&mut *tx)
-                    .await?;
-                    sqlx::query(
-                        "DELETE FROM sessions WHERE user_id = $1 AND (family_id IS NULL OR family_id <> $2)",
-                    )
-                    .bind(id.as_str())
-                    .bind(keep)
-                    .execute(&mut *tx)
-                    .await?;
+                    revoke_tokens!(&mut tx, id, keep_family.unwrap_or(""));
                     tx.commit().await?;
                     Ok(done.rows_affected() > 0)
                 }
@@ -339,14 +346,7 @@ macro_rules! directory_store {
                         .execute(&mut *tx)
                         .await?;
                     if at_ms.is_none() {
-                        sqlx::query("UPDATE refresh_tokens SET revoked = TRUE WHERE user_id = $1")
-                            .bind(id.as_str())
-                            .execute(&mut *tx)
-                            .await?;
-                        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                            .bind(id.as_str())
-                            .execute(&mut *tx)
-                            .await?;
+                        revoke_tokens!(&mut tx, id, "");
                     }
                     tx.commit().await?;
                     Ok(done.rows_affected() > 0)
