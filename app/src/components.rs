@@ -10,6 +10,7 @@ mod header;
 pub mod indicator_picker;
 pub mod observation_card;
 pub mod observation_list;
+pub mod online;
 pub mod overview_panel;
 pub mod people;
 pub mod plan;

@@ -1,6 +1,6 @@
 //! One component per route.
 
-pub(crate) mod admin;
+mod admin;
 mod agencies;
 mod caseload;
 mod child;

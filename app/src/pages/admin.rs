@@ -14,56 +14,10 @@ use shared::UserId;
 
 use crate::api;
 use crate::components::form::{SelectText, TextInput};
+use crate::components::online::{act, Outcome, Refresh};
 use crate::components::SignedIn;
 use crate::platform;
-use crate::state::{use_app, AppState};
-
-/// A reload counter the sections bump after a change.
-#[derive(Clone, Copy)]
-pub(crate) struct Refresh(pub RwSignal<u32>);
-
-impl Refresh {
-    pub fn bump(&self) {
-        self.0.update(|n| *n += 1);
-    }
-}
-
-/// Runs an administrator's call and reports it: `done` on success, the server's sentence on
-/// failure.
-pub(crate) fn act<T: 'static>(
-    app: AppState,
-    message: RwSignal<Option<(bool, String)>>,
-    done: String,
-    call: impl AsyncFnOnce(String) -> Result<T, api::ApiError> + 'static,
-    then: impl FnOnce(T) + 'static,
-) {
-    spawn_local(async move {
-        match app.online(call).await {
-            Ok(v) => {
-                message.set(Some((true, done)));
-                then(v);
-            }
-            Err(e) => message.set(Some((false, e))),
-        }
-    });
-}
-
-/// The outcome of the last action, in a live region.
-#[component]
-pub(crate) fn Outcome(
-    message: RwSignal<Option<(bool, String)>>,
-    /// Names the region for tests: `outcome-<testid>`.
-    #[prop(into)]
-    testid: String,
-) -> impl IntoView {
-    view! {
-        <div role="status" aria-live="polite" class="status-region" data-testid=format!("outcome-{testid}")>
-            {move || message.get().map(|(ok, m)| view! {
-                <p class=if ok { "success" } else { "error" }>{m}</p>
-            })}
-        </div>
-    }
-}
+use crate::state::use_app;
 
 fn role_options() -> Vec<(String, String)> {
     [

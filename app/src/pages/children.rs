@@ -150,7 +150,7 @@ fn EditChild(child: ChildDetails) -> impl IntoView {
             }
         };
         let id = id.clone();
-        crate::pages::admin::act(
+        crate::components::online::act(
             app,
             message,
             "The details are saved.".to_owned(),
@@ -170,7 +170,7 @@ fn EditChild(child: ChildDetails) -> impl IntoView {
     view! {
         <form on:submit=submit novalidate>
             {fields.view(&key)}
-            <crate::pages::admin::Outcome message testid=key.clone()/>
+            <crate::components::online::Outcome message testid=key.clone()/>
             <button type="submit" class="button primary" data-testid=format!("{key}save")>"Save the details"</button>
         </form>
     }
@@ -278,7 +278,7 @@ fn SameChild(found: RwSignal<Option<Vec<ChildMatch>>>) -> impl IntoView {
             return;
         }
         let body = serde_json::json!({ "into": stays });
-        crate::pages::admin::act(
+        crate::components::online::act(
             app,
             message,
             "Merged: one record now holds every entry, and the old record's address leads to it."
@@ -304,7 +304,7 @@ fn SameChild(found: RwSignal<Option<Vec<ChildMatch>>>) -> impl IntoView {
                 <SelectText id="merge-into" label="into this one, which stays" value=into options=options()/>
             }}
             <CheckInput id="merge-confirm" label="I have checked these are the same child" value=sure/>
-            <crate::pages::admin::Outcome message testid="same-child"/>
+            <crate::components::online::Outcome message testid="same-child"/>
             <button type="submit" class="button primary" data-testid="merge-submit">"Merge the records"</button>
         </form>
     }

@@ -10,8 +10,8 @@ use shared::ChildId;
 
 use crate::api;
 use crate::components::form::{show_date, today, SelectInput, SelectText, TextInput};
+use crate::components::online::{act, Outcome, Refresh};
 use crate::components::SignedIn;
-use crate::pages::admin::{act, Outcome, Refresh};
 use crate::state::use_app;
 
 #[component]

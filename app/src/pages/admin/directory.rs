@@ -4,9 +4,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::partnership::{Agency, Team};
 
-use super::{act, Outcome, Refresh};
 use crate::api;
 use crate::components::form::{TextArea, TextInput};
+use crate::components::online::{act, Outcome, Refresh};
 use crate::state::use_app;
 
 #[component]
