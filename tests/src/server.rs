@@ -68,45 +68,34 @@ impl Server {
 
     /// Starts the server on `database_url` (a SQLite file of its own when `None`).
     pub fn start_on(database_url: Option<String>, args: &[&str]) -> Result<Self> {
+        Self::launch(database_url, args, true, None)
+    }
+
+    /// Starts the server on an empty SQLite database without `--demo`: a partnership's first
+    /// day. `admin` runs the operator's commands on it.
+    pub fn start_empty() -> Result<Self> {
+        Self::launch(None, &[], false, None)
+    }
+
+    /// Starts the demo server serving the client in `dir` (a copy of the build a test changes).
+    pub fn start_serving(dir: &Path) -> Result<Self> {
+        Self::launch(None, &[], true, Some(dir.to_path_buf()))
+    }
+
+    fn launch(
+        database_url: Option<String>,
+        args: &[&str],
+        demo: bool,
+        static_dir: Option<PathBuf>,
+    ) -> Result<Self> {
         let mut s = Server {
             port: free_port()?,
             dir: tempfile::tempdir()?,
             process: None,
             args: args.iter().map(|a| (*a).to_owned()).collect(),
             database_url,
-            demo: true,
-            static_dir: None,
-        };
-        s.restart()?;
-        Ok(s)
-    }
-
-    /// Starts the server on an empty SQLite database without `--demo`: a partnership's first
-    /// day. `admin` runs the operator's commands on it.
-    pub fn start_empty() -> Result<Self> {
-        let mut s = Server {
-            port: free_port()?,
-            dir: tempfile::tempdir()?,
-            process: None,
-            args: Vec::new(),
-            database_url: None,
-            demo: false,
-            static_dir: None,
-        };
-        s.restart()?;
-        Ok(s)
-    }
-
-    /// Starts the demo server serving the client in `dir` (a copy of the build a test changes).
-    pub fn start_serving(dir: &Path) -> Result<Self> {
-        let mut s = Server {
-            port: free_port()?,
-            dir: tempfile::tempdir()?,
-            process: None,
-            args: Vec::new(),
-            database_url: None,
-            demo: true,
-            static_dir: Some(dir.to_path_buf()),
+            demo,
+            static_dir,
         };
         s.restart()?;
         Ok(s)

@@ -250,6 +250,14 @@ async fn pages_fit_every_screen_and_recording_takes_few_keystrokes() -> Result<(
         check_page(&ada, &server.url("/admin"), "account-sam.social", size).await?;
     }
 
+    // The agency directory, read once online above, opens with no network.
+    sam.set_viewport(800, 1280).await?;
+    sam.set_offline(true).await?;
+    sam.open(&server.url("/agencies")).await?;
+    sam.wait_contains("agency-agency-children-s-social-care", "Front door")
+        .await?;
+    sam.set_offline(false).await?;
+
     // The practitioner's caseload shows each child's flags and last visit, like the manager's.
     sam.open(&server.url("/caseload")).await?;
     sam.wait_contains("caseload-flags-child-ava", "not assessed")
