@@ -36,9 +36,10 @@ async fn sync(
     // what it sends is stored into the old record as usual, then copied into the one that
     // stays, and the tablet is told to drop the old one (it holds the one that stays).
     let redirected = redirected(&state, &req, &caseload).await?;
-    let mut planned = caseload.clone();
+    // The caseload itself, unless some merged-away children are planned with it.
+    let mut planned = std::borrow::Cow::Borrowed(&caseload[..]);
     for dup in redirected.keys() {
-        planned.extend(state.store.child(dup).await?);
+        planned.to_mut().extend(state.store.child(dup).await?);
     }
     let plan = CaseloadSync::plan(&req, &planned, state.config.max_children_per_sync)
         .map_err(|refusal| ApiError::BadRequest(refusal.to_string()))?;
