@@ -369,6 +369,16 @@ async fn seed_plans(state: &AppState, users: &[User]) -> anyhow::Result<()> {
     let Some(sam) = users.iter().find(|u| u.username == "sam.social") else {
         return Ok(());
     };
+    let morgan = users
+        .iter()
+        .find(|u| u.username == "morgan.manager")
+        .unwrap_or(sam);
+    let manager_stamp = |date: &str| Stamp {
+        by: morgan.id.clone(),
+        by_name: morgan.display_name.clone(),
+        at_ms: shared::calendar::Date::parse_prefix(date)
+            .map_or(0, |d| d.days_since_epoch() as i64 * 86_400_000 + 36_000_000),
+    };
     let stamp = |date: &str| Stamp {
         by: sam.id.clone(),
         by_name: sam.display_name.clone(),
@@ -464,6 +474,8 @@ async fn seed_plans(state: &AppState, users: &[User]) -> anyhow::Result<()> {
                                 date: date.into(),
                                 outcome: outcome.into(),
                                 added: stamp(date),
+                                no_further_action: false,
+                                categories: Vec::new(),
                             },
                         )?;
                     }
@@ -479,6 +491,7 @@ async fn seed_plans(state: &AppState, users: &[User]) -> anyhow::Result<()> {
                         },
                         &stamp("2025-11-10"),
                     )?;
+                    demo_episodes(doc, &manager_stamp)?;
                     plan::add_action(
                         doc,
                         &ActionBase {
@@ -535,6 +548,66 @@ async fn seed_plans(state: &AppState, users: &[User]) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         if let Some(e) = failure {
             anyhow::bail!("demo plan for {child}: {e}");
+        }
+    }
+    Ok(())
+}
+
+/// The Thompson children's plan history: a child in need plan, a child protection plan for
+/// emotional abuse that ended, and the current one for neglect (`episode-cp-2025`).
+fn demo_episodes(
+    doc: &mut shared::record::Automerge,
+    stamp: &dyn Fn(&str) -> shared::record::stamped::Stamp,
+) -> Result<(), Box<shared::record::RecordError>> {
+    use shared::record::episodes::{
+        self, EndReason, EpisodeBase, EpisodeEnding, EpisodeKind, PlanCategory,
+    };
+    let history = [
+        (
+            "episode-cin-2019",
+            EpisodeKind::ChildInNeed,
+            PlanCategory::None,
+            "2019-03-04",
+            Some(("2020-01-20", EndReason::SteppedDown)),
+        ),
+        (
+            "episode-cp-2021",
+            EpisodeKind::ChildProtection,
+            PlanCategory::Emotional,
+            "2021-06-14",
+            Some(("2022-07-11", EndReason::RiskReduced)),
+        ),
+        (
+            "episode-cp-2025",
+            EpisodeKind::ChildProtection,
+            PlanCategory::Neglect,
+            "2025-11-10",
+            None,
+        ),
+    ];
+    for (id, kind, category, started_on, ended) in history {
+        episodes::start(
+            doc,
+            &EpisodeBase {
+                id: id.into(),
+                kind,
+                category,
+                started_on: started_on.into(),
+                detail: String::new(),
+                added: stamp(started_on),
+            },
+        )?;
+        if let Some((ended_on, reason)) = ended {
+            episodes::end(
+                doc,
+                id,
+                &EpisodeEnding {
+                    ended_on: ended_on.into(),
+                    reason,
+                    note: String::new(),
+                },
+                &stamp(ended_on),
+            )?;
         }
     }
     Ok(())

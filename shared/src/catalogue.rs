@@ -9,7 +9,20 @@ use serde::{Deserialize, Serialize};
 /// Version of the catalogue data below; bump when entries are added.
 pub const CATALOGUE_VERSION: u32 = 2;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    autosurgeon::Reconcile,
+    autosurgeon::Hydrate,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     Physical,

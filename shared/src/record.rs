@@ -9,6 +9,8 @@
 //! - `plan` (a stamped value), `plan_actions`, `conferences` ([`plan`])
 //! - `scalings`, `neglect_assessments` ([`assessments`])
 //! - `supervisions` ([`supervision`])
+//! - added later by one canonical change ([`schema`]): `episodes`, `episode_events`
+//!   ([`episodes`])
 //!
 //! Entries live in maps keyed by their id, so two tablets that add entries concurrently
 //! never collide. Long free text is stored as plain strings, not Automerge Text, which keeps
@@ -33,9 +35,11 @@ pub use automerge::Automerge;
 pub mod assessments;
 pub mod corrections;
 pub mod entries;
+pub mod episodes;
 pub mod people;
 pub mod plan;
 pub mod same_child;
+pub mod schema;
 pub mod stamped;
 pub mod supervision;
 
@@ -51,6 +55,12 @@ pub const ENTRY_MAPS: &[&str] = &[
     assessments::NEGLECT,
     supervision::MAP,
 ];
+
+/// Every entry map: genesis's and the added ones ([`schema::ADDED_MAPS`]), which a record
+/// holds once upgraded.
+pub fn all_entry_maps() -> impl Iterator<Item = &'static str> {
+    ENTRY_MAPS.iter().chain(schema::ADDED_MAPS).copied()
+}
 
 /// Current schema version written by this code.
 pub const SCHEMA_VERSION: u64 = 1;
@@ -593,6 +603,9 @@ pub struct Record {
     pub scalings: Vec<assessments::Scaling>,
     pub neglect: Vec<assessments::NeglectAssessment>,
     pub supervisions: Vec<supervision::Supervision>,
+    /// Every episode (plan periods, looked after, pre-proceedings), oldest first.
+    pub episodes: Vec<episodes::Episode>,
+    pub episode_events: Vec<episodes::EpisodeEvent>,
     /// Entries this version could not read (written by a newer client); never silently zero.
     pub unreadable: usize,
 }
@@ -626,6 +639,8 @@ pub fn read_record_except_observations(doc: &Automerge) -> Result<Record, Record
     let (scalings, s) = assessments::read_scalings(doc)?;
     let (neglect, n) = assessments::read_neglect(doc)?;
     let (supervisions, su) = supervision::read(doc)?;
+    let (episodes, ep) = episodes::read(doc)?;
+    let (episode_events, ev) = episodes::read_events(doc)?;
     Ok(Record {
         observations: Vec::new(),
         amendments,
@@ -637,7 +652,9 @@ pub fn read_record_except_observations(doc: &Automerge) -> Result<Record, Record
         scalings,
         neglect,
         supervisions,
-        unreadable: a + w + p + ac + c + s + n + su,
+        episodes,
+        episode_events,
+        unreadable: a + w + p + ac + c + s + n + su + ep + ev,
     })
 }
 

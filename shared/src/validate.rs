@@ -34,7 +34,11 @@
 //!   to its key, and names the sender (user id, display name, agency) wherever it names an
 //!   author. A correction names an observation that exists; a withdrawal is keyed by the
 //!   observation it withdraws and comes from that observation's author or a manager;
-//!   supervision needs the manager role.
+//!   supervision and episodes (a plan's start and end, what happens within it) need the
+//!   manager role; an episode event names an episode of a kind it fits.
+//! - **The canonical upgrade change** that makes the maps added after genesis
+//!   (`record::schema`) is accepted from anyone by its hash: it is byte-identical wherever it
+//!   is made.
 
 use std::collections::BTreeMap;
 
@@ -147,7 +151,8 @@ pub fn check(
     last_seq: &dyn Fn(&ActorId) -> u64,
     policy: Policy,
 ) -> Result<Automerge, Rejection> {
-    check_header(changes, sender, last_seq, policy)?;
+    let own = without_upgrade(before, changes);
+    check_header(&own, sender, last_seq, policy)?;
     let mut after = before.clone();
     let blocked = apply_ready(&mut after, changes.to_vec()).map_err(|e| match e {
         ApplyError::Sequence => Rejection::BadSequence,
@@ -157,8 +162,18 @@ pub fn check(
     if !blocked.is_empty() {
         return Err(Rejection::Unapplicable);
     }
-    judge(before, &after, changes, sender, policy)?;
+    judge(before, &after, &own, sender, policy)?;
     Ok(after)
+}
+
+/// `changes` without the record's canonical upgrade change ([`record::schema`]), which any
+/// sender may pass on: it is the same bytes whoever made it, and judged by its hash alone.
+fn without_upgrade(doc: &Automerge, changes: &[Change]) -> Vec<Change> {
+    changes
+        .iter()
+        .filter(|c| !record::schema::is_upgrade(doc, c))
+        .cloned()
+        .collect()
 }
 
 /// The same rules as [`check`] for changes the caller has already applied: `after` is `before`
@@ -173,8 +188,9 @@ pub fn check_applied(
     last_seq: &dyn Fn(&ActorId) -> u64,
     policy: Policy,
 ) -> Result<Checked, Rejection> {
-    check_header(changes, sender, last_seq, policy)?;
-    judge(before, after, changes, sender, policy)
+    let own = without_upgrade(before, changes);
+    check_header(&own, sender, last_seq, policy)?;
+    judge(before, after, &own, sender, policy)
 }
 
 /// What [`check_applied`] found acceptable.
@@ -214,6 +230,9 @@ const MESSAGES: &[&str] = &[
     "scaling",
     "neglect assessment",
     "supervision",
+    "episode",
+    "episode ending",
+    "episode event",
     "re-issued",
 ];
 

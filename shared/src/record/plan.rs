@@ -181,6 +181,8 @@ pub enum ConferenceKind {
     InitialConference,
     CoreGroup,
     ReviewConference,
+    /// A looked-after child's review, chaired by the independent reviewing officer.
+    LookedAfterReview,
 }
 
 crate::choice::choice!(ConferenceKind {
@@ -188,6 +190,7 @@ crate::choice::choice!(ConferenceKind {
     InitialConference = "initial_conference",
     CoreGroup = "core_group",
     ReviewConference = "review_conference",
+    LookedAfterReview = "looked_after_review",
 });
 
 impl ConferenceKind {
@@ -197,6 +200,7 @@ impl ConferenceKind {
             ConferenceKind::InitialConference => "Initial child protection conference",
             ConferenceKind::CoreGroup => "Core group",
             ConferenceKind::ReviewConference => "Review child protection conference",
+            ConferenceKind::LookedAfterReview => "Looked-after review",
         }
     }
 }
@@ -206,6 +210,12 @@ impl Conference {
         check_id(&self.id)?;
         check_date(&self.date)?;
         check_len(&self.outcome, MAX_TEXT_LEN, "outcome")?;
+        let mut seen = self.categories.clone();
+        seen.sort();
+        seen.dedup();
+        if seen.len() != self.categories.len() {
+            return Err(ValidationError::OutOfRange("categories"));
+        }
         check_len(&self.added.by_name, MAX_SHORT_LEN, "author name")
     }
 }
@@ -219,6 +229,17 @@ pub struct Conference {
     pub date: String,
     pub outcome: String,
     pub added: Stamp,
+    /// The meeting decided no further action: the timescales it would have started (an
+    /// initial conference after a strategy discussion, a plan's core groups and reviews after
+    /// a conference) are not due.
+    #[autosurgeon(missing = "bool::default")]
+    #[serde(default)]
+    pub no_further_action: bool,
+    /// The categories of concern a strategy discussion considered; empty means every one
+    /// (and is how discussions recorded before categories read).
+    #[autosurgeon(missing = "Vec::new")]
+    #[serde(default)]
+    pub categories: Vec<crate::catalogue::Category>,
 }
 
 pub fn set_plan(

@@ -12,7 +12,7 @@
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, AutomergeError, ObjId, ObjType, Prop, ReadDoc, Value, ROOT};
 
-use super::{Automerge, ENTRY_MAPS};
+use super::Automerge;
 use crate::ids::{ChildId, MERGE_ACTOR_PREFIX};
 
 /// What a merge copied.
@@ -120,12 +120,15 @@ pub fn copy_entries(
     at_ms: i64,
 ) -> Result<Copied, AutomergeError> {
     let mut copied = Copied::default();
+    if super::schema::is_upgraded(from) {
+        super::schema::upgrade(into).map_err(|_| AutomergeError::Fail)?;
+    }
     let previous = into.get_actor().clone();
     into.set_actor(merge_actor(child));
     let result = into.transact_with::<_, _, AutomergeError, _>(
         |_| CommitOptions::default().with_time(at_ms / 1000),
         |tx| {
-            for map in ENTRY_MAPS {
+            for map in super::all_entry_maps() {
                 let (Some(source), Some(target)) = (map_obj(from, map)?, map_obj_tx(tx, map)?)
                 else {
                     continue;

@@ -85,10 +85,14 @@ pub fn reissue(
     if sender.actor_prefix.is_empty() || !actor.to_bytes().starts_with(&sender.actor_prefix) {
         return Err(ReissueError::ForeignActor);
     }
-    let base = local
+    let mut base = local
         .fork_at(server_heads)
         .map_err(|_| ReissueError::UnknownServerHeads)?
         .with_actor(actor.clone());
+    // The maps added after genesis come by their one canonical change, never re-issued.
+    if record::schema::is_upgraded(local) {
+        record::schema::upgrade(&mut base).map_err(|_| ReissueError::UnknownServerHeads)?;
+    }
     let unacknowledged = local.get_changes_meta(server_heads);
     if unacknowledged.iter().any(|m| *m.actor == actor) {
         return Err(ReissueError::ActorNotFresh);
@@ -205,7 +209,7 @@ impl Run<'_> {
                 self.one(&place, vec![edit])?;
             }
             if let Some(obj) = diff.same_object {
-                if record::ENTRY_MAPS.contains(&key.as_str()) {
+                if record::all_entry_maps().any(|m| m == key) {
                     self.entries(&key, &obj)?;
                 } else if differs(self.local, &self.base, &obj)? {
                     self.one(&place, vec![Edit::Match { obj }])?;

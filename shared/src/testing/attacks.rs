@@ -29,6 +29,9 @@ use crate::record::supervision::{self, Supervision, SupervisionAction};
 use crate::record::{self, BodyMark, IndicatorEntry, Level, Observation, Suitability};
 use crate::validate::{Rejection, Sender, ACTOR_SUFFIX_LEN};
 
+mod episodes;
+pub use episodes::target_episode;
+
 /// Someone who writes to the record: their identity and their tablet's actor.
 #[derive(Debug, Clone)]
 pub struct Party {
@@ -52,6 +55,8 @@ pub struct Target<'a> {
     pub person: String,
     pub action: String,
     pub scaling: String,
+    /// An open child protection episode, started by the manager ([`target_episode`]).
+    pub episode: String,
 }
 
 /// Who sends a case.
@@ -282,6 +287,8 @@ fn conference(p: &Party) -> Conference {
         date: "2026-11-20".into(),
         outcome: "Plan continues.".into(),
         added: stamp(p),
+        no_further_action: false,
+        categories: Vec::new(),
     }
 }
 
@@ -2622,6 +2629,9 @@ pub fn attacks() -> Vec<Attack> {
             },
         ),
     ]
+    .into_iter()
+    .chain(episodes::attacks())
+    .collect()
 }
 
 /// Honest writes through Quilt's own writers, each of which must be accepted.
@@ -2775,4 +2785,7 @@ pub fn honest() -> Vec<Honest> {
             })
         }),
     ]
+    .into_iter()
+    .chain(episodes::honest())
+    .collect()
 }

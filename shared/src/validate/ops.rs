@@ -8,7 +8,7 @@ use automerge::legacy::{ElementId, Key, ObjectId, OpId, OpType};
 use automerge::{ActorId, Automerge, Change, ChangeHash, ObjId, ObjType, Prop, ReadDoc, ROOT};
 
 use super::{Rejection, Sender, MAX_DEPTH};
-use crate::record::{self, corrections, people, plan};
+use crate::record::{self, corrections, episodes, people, plan};
 
 /// An entry or stamped value the changes made, for [`super::values`] to read back and judge.
 #[derive(Debug)]
@@ -30,6 +30,7 @@ pub(super) enum StampedKind {
     PersonDetails,
     PersonAssessment,
     ActionStatus,
+    EpisodeEnding,
 }
 
 /// The stamped field at `key` of an entry in `map`, if there is one.
@@ -38,6 +39,7 @@ pub(super) fn stamped_kind(map: &str, key: &str) -> Option<StampedKind> {
         (people::MAP, "details") => Some(StampedKind::PersonDetails),
         (people::MAP, "assessment") => Some(StampedKind::PersonAssessment),
         (plan::ACTIONS, "status") => Some(StampedKind::ActionStatus),
+        (episodes::EPISODES, "ending") => Some(StampedKind::EpisodeEnding),
         _ => None,
     }
 }
@@ -74,7 +76,7 @@ pub(super) fn judge(
     changes: &[Change],
     sender: &Sender,
 ) -> Result<Vec<Written>, Rejection> {
-    let maps = entry_maps(before)?;
+    let maps = entry_maps(before, after)?;
     let mut created: HashSet<(&'static str, String)> = HashSet::new();
     let mut written = Vec::new();
     for change in changes {
@@ -225,15 +227,26 @@ fn kind_of(action: &OpType) -> Result<Kind, Rejection> {
     }
 }
 
-/// The object ids of the record's entry maps (made by genesis), by name.
-fn entry_maps(before: &Automerge) -> Result<HashMap<OpKey, &'static str>, Rejection> {
+/// The object ids of the record's entry maps, by name: genesis's, which every record holds,
+/// and the added ones if the record holds them after the changes (only the canonical upgrade
+/// change can have made them: every other write at the root is refused).
+fn entry_maps(
+    before: &Automerge,
+    after: &Automerge,
+) -> Result<HashMap<OpKey, &'static str>, Rejection> {
     let mut out = HashMap::new();
+    let found = |doc: &Automerge, map: &str| match doc.get(ROOT, map) {
+        Ok(Some((automerge::Value::Object(ObjType::Map), ObjId::Id(c, a, _)))) => Some((c, a)),
+        _ => None,
+    };
     for map in record::ENTRY_MAPS {
-        match before.get(ROOT, *map) {
-            Ok(Some((automerge::Value::Object(ObjType::Map), ObjId::Id(c, a, _)))) => {
-                out.insert((c, a), *map);
-            }
-            _ => return Err(Rejection::Structure),
+        let id = found(before, map).ok_or(Rejection::Structure)?;
+        out.insert(id, *map);
+    }
+    if record::schema::is_upgraded(after) {
+        for map in record::schema::ADDED_MAPS {
+            let id = found(after, map).ok_or(Rejection::Structure)?;
+            out.insert(id, *map);
         }
     }
     Ok(out)
@@ -272,7 +285,7 @@ fn refusal_inside(
                 Rejection::OthersObservation
             }
         }
-        [root] if !record::ENTRY_MAPS.contains(&root.as_str()) && root != "plan" => {
+        [root] if !record::all_entry_maps().any(|m| m == root) && root != "plan" => {
             Rejection::Structure
         }
         _ => Rejection::ImmutableEntry,
@@ -289,10 +302,12 @@ fn may_add_at(
     key: &str,
     deps: &[ChangeHash],
 ) -> Result<bool, Rejection> {
-    if before
-        .get(map_obj, key)
-        .map_err(|_| Rejection::Structure)?
-        .is_none()
+    // An added map the same batch made (by the canonical upgrade) holds nothing before.
+    if before.object_type(map_obj).is_err()
+        || before
+            .get(map_obj, key)
+            .map_err(|_| Rejection::Structure)?
+            .is_none()
     {
         return Ok(true);
     }

@@ -13,6 +13,9 @@ use super::{Policy, Rejection, Sender};
 use crate::api::Role;
 use crate::record::assessments::{NeglectAssessment, Scaling, NEGLECT, SCALINGS};
 use crate::record::corrections::{Amendment, Withdrawal, AMENDMENTS, WITHDRAWALS};
+use crate::record::episodes::{
+    self, EpisodeBase, EpisodeEnding, EpisodeEvent, EPISODES, EPISODE_EVENTS,
+};
 use crate::record::people::{self, Assessment, PersonBase, PersonDetails};
 use crate::record::plan::{self, ActionBase, ActionStatus, Conference, PlanDetails};
 use crate::record::stamped::Stamp;
@@ -83,9 +86,7 @@ impl Judge<'_> {
                 }
             }
             supervision::MAP => {
-                if self.sender.role != Role::Manager {
-                    return Err(Rejection::ManagerOnly);
-                }
+                self.manager()?;
                 let s: Supervision = self.read(obj)?;
                 valid(s.validate())?;
                 same(&s.id, key)?;
@@ -128,9 +129,42 @@ impl Judge<'_> {
                 self.stamp(&b.added)?;
                 self.stamped(StampedKind::ActionStatus, &status)?;
             }
+            EPISODES => {
+                self.manager()?;
+                let [base, ending] = self.fields(obj, ["base", "ending"])?;
+                let b: EpisodeBase = self.read(&base)?;
+                valid(b.validate())?;
+                same(&b.id, key)?;
+                self.stamp(&b.added)?;
+                self.stamped(StampedKind::EpisodeEnding, &ending)?;
+            }
+            EPISODE_EVENTS => {
+                self.manager()?;
+                let e: EpisodeEvent = self.read(obj)?;
+                valid(e.validate())?;
+                same(&e.id, key)?;
+                self.stamp(&e.added)?;
+                let (all, _) = episodes::read(self.doc).map_err(|_| Rejection::Structure)?;
+                let episode = all
+                    .iter()
+                    .find(|x| x.base.id == e.episode_id)
+                    .ok_or(Rejection::UnknownEntry)?;
+                if !e.fits(episode.base.kind) {
+                    return Err(Rejection::Malformed);
+                }
+            }
             _ => return Err(Rejection::Structure),
         }
         Ok(())
+    }
+
+    /// Plans, episodes and supervision are recorded by managers.
+    fn manager(&self) -> Result<(), Rejection> {
+        if self.sender.role == Role::Manager {
+            Ok(())
+        } else {
+            Err(Rejection::ManagerOnly)
+        }
     }
 
     /// A stamped value: exactly `value` and `stamp`, the stamp the sender's.
@@ -143,6 +177,10 @@ impl Judge<'_> {
             StampedKind::PersonDetails => valid(self.read::<PersonDetails>(&value)?.validate()),
             StampedKind::PersonAssessment => valid(self.read::<Assessment>(&value)?.validate()),
             StampedKind::ActionStatus => valid(self.read::<ActionStatus>(&value)?.validate()),
+            StampedKind::EpisodeEnding => {
+                self.manager()?;
+                valid(self.read::<EpisodeEnding>(&value)?.validate())
+            }
         }
     }
 

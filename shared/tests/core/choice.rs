@@ -4,6 +4,7 @@
 use shared::api::partnership::CoreRole;
 use shared::catalogue::Category;
 use shared::choice::Choice;
+use shared::record::episodes::{EndReason, EpisodeKind, EventKind, PlanCategory};
 use shared::record::people::{AgeGroup, AssessmentStatus, Household};
 use shared::record::plan::{ActionState, ConferenceKind, PlanKind};
 use shared::record::{BodyView, Level, MarkKind, Side, Source, Suitability};
@@ -39,4 +40,8 @@ fn every_code_is_the_serde_name_of_its_value() {
     codes_are_serde_names::<Suitability>();
     codes_are_serde_names::<Category>();
     codes_are_serde_names::<CoreRole>();
+    codes_are_serde_names::<EpisodeKind>();
+    codes_are_serde_names::<PlanCategory>();
+    codes_are_serde_names::<EndReason>();
+    codes_are_serde_names::<EventKind>();
 }

@@ -309,6 +309,8 @@ fn twelve_years_no_disclosure() {
                 date: date.into(),
                 outcome: outcome.into(),
                 added: stamp(3, date),
+                no_further_action: false,
+                categories: Vec::new(),
             },
         )
         .expect("conference");

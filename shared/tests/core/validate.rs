@@ -46,7 +46,7 @@ fn stamp(p: &Party) -> Stamp {
 /// The stored record: a scaling, a person, a plan and an action by Alice, then one
 /// observation each by Alice and Bob (after the rest, so a copy from before the person was
 /// added has neither).
-fn stored(alice: &Party, bob: &Party) -> Automerge {
+fn stored(alice: &Party, bob: &Party, morgan: &Party) -> Automerge {
     let child: ChildId = "c1".parse().expect("id");
     let mut doc = record::new_replica(&child, alice.actor.clone());
     assessments::add_scaling(
@@ -88,6 +88,10 @@ fn stored(alice: &Party, bob: &Party) -> Automerge {
         added: stamp(alice),
     };
     plan::add_action(&mut doc, &base).expect("action");
+    doc.set_actor(morgan.actor.clone());
+    shared::record::episodes::start(&mut doc, &attacks::target_episode(&morgan.sender))
+        .expect("episode");
+    doc.set_actor(alice.actor.clone());
     record::add_observation(&mut doc, &attacks::observation("o-alice", alice), 1).expect("add");
     doc.set_actor(bob.actor.clone());
     record::add_observation(&mut doc, &attacks::observation("o-bob", bob), 2).expect("add");
@@ -106,7 +110,7 @@ fn fixture() -> Fixture {
     let bob = party("bob", Role::Practitioner);
     let morgan = party("morgan", Role::Manager);
     Fixture {
-        doc: stored(&alice, &bob),
+        doc: stored(&alice, &bob, &morgan),
         alice,
         bob,
         morgan,
@@ -130,6 +134,7 @@ impl Fixture {
             person: "p1".into(),
             action: "a1".into(),
             scaling: "s1".into(),
+            episode: "episode-target".into(),
         }
     }
 }
@@ -622,4 +627,64 @@ proptest! {
         }
         prop_assert_eq!(whole(&doc), Ok(()));
     }
+}
+
+/// A record from before the added maps: the first episode a manager's tablet writes carries
+/// the canonical upgrade change, which the policy accepts from anyone; the same maps made by
+/// any other change are refused, and two tablets upgrading offline converge on one map.
+#[test]
+fn the_canonical_upgrade_is_accepted_and_nothing_else_makes_root_maps() {
+    use shared::record::{episodes, schema};
+    let f = fixture();
+    let child: ChildId = "c2".parse().expect("id");
+    let mut server = record::new_replica(&child, f.alice.actor.clone());
+    record::add_observation(&mut server, &attacks::observation("o-1", &f.alice), 1).expect("add");
+    assert!(!schema::is_upgraded(&server));
+    let heads = server.get_heads();
+
+    let mut manager = server.fork().with_actor(f.morgan.actor.clone());
+    let mut base = attacks::target_episode(&f.morgan.sender);
+    base.id = "episode-1".into();
+    episodes::start(&mut manager, &base).expect("episode");
+    let sent = manager.get_changes(&heads);
+    assert_eq!(sent.len(), 2, "the upgrade and the episode");
+    let after = judge(&server, &sent, &f.morgan)
+        .expect("no panic")
+        .expect("accepted");
+    assert_eq!(record::read_record(&after).expect("read").episodes.len(), 1);
+
+    // A practitioner's tablet may pass the upgrade on too (it carries no entry of its own).
+    let mut practitioner = server.fork().with_actor(f.alice.actor.clone());
+    schema::upgrade(&mut practitioner).expect("upgrade");
+    let only_upgrade = practitioner.get_changes(&heads);
+    assert!(judge(&server, &only_upgrade, &f.alice)
+        .expect("no panic")
+        .is_ok());
+
+    // The same maps made by the sender's own change: refused.
+    let mut forged = server.fork().with_actor(actor(&f.morgan.sender, 3));
+    let mut tx = forged.transaction();
+    for map in schema::ADDED_MAPS {
+        automerge::transaction::Transactable::put_object(
+            &mut tx,
+            automerge::ROOT,
+            *map,
+            automerge::ObjType::Map,
+        )
+        .expect("map");
+    }
+    tx.commit_with(automerge::transaction::CommitOptions::default().with_message("episode"));
+    let forged = forged.get_changes(&heads);
+    assert_eq!(
+        judge(&server, &forged, &f.morgan).expect("no panic").err(),
+        Some(Rejection::Structure)
+    );
+
+    // Two tablets that upgraded offline, one with an episode: one map, every entry shows.
+    let mut merged = after.clone();
+    merged.merge(&mut practitioner).expect("merge");
+    assert_eq!(
+        record::read_record(&merged).expect("read").episodes.len(),
+        1
+    );
 }

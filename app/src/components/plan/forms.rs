@@ -117,6 +117,8 @@ pub fn ActionForm(child: ChildId, forms: Forms<Open>) -> impl IntoView {
             due,
             success_measure: measure.get_untracked().trim().to_owned(),
             added,
+            no_further_action: false,
+            categories: Vec::new(),
         };
         state.save(
             app,

@@ -39,6 +39,7 @@ pub fn target(f: &Fixture) -> Target<'_> {
         person: "person-dean".into(),
         action: "action-heating".into(),
         scaling: "scale-3".into(),
+        episode: "episode-cp-2025".into(),
     }
 }
 
