@@ -214,8 +214,16 @@ pub async fn changes(
 }
 
 /// The child's chronology as CSV text, for conferences and courts.
-pub async fn chronology_csv(token: &str, child: &ChildId) -> Result<String, ApiError> {
-    let url = format!("/api/children/{child}/chronology.csv");
+pub async fn chronology_csv(
+    token: &str,
+    child: &ChildId,
+    anonymised: bool,
+) -> Result<String, ApiError> {
+    let url = if anonymised {
+        format!("/api/children/{child}/chronology-anonymised.csv")
+    } else {
+        format!("/api/children/{child}/chronology.csv")
+    };
     let request = with_auth(Request::get(&url), token)
         .header("Accept", "text/csv")
         .build()

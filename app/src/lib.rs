@@ -180,6 +180,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/team/child/:id") view=pages::TeamChildOverview/>
                             <Route path=path!("/team/child/:id/supervision") view=pages::NewSupervision/>
                             <Route path=path!("/team/child/:id/group") view=pages::CoreGroupPage/>
+                            <Route path=path!("/team/child/:id/print") view=pages::PrintChronology/>
                             <Route path=path!("/children") view=pages::Children/>
                             <Route path=path!("/admin") view=pages::Admin/>
                             <Route path=path!("/agencies") view=pages::Agencies/>

@@ -14,10 +14,16 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::Date;
 use crate::catalogue::{self, Category};
 use crate::choice::Choice;
-use crate::record::plan::{ConferenceKind, PlanKind};
-use crate::record::{Observation, Record};
+use crate::record::episodes::EpisodeKind;
+use crate::record::plan::ConferenceKind;
+use crate::record::Record;
 
+mod chronology;
+pub mod episodes;
+pub mod export;
 mod flag;
+pub use chronology::{chronology, Amended, ChronologyItem, ItemKind};
+pub use episodes::{legal_status, previous_plans, EpisodeView};
 pub use flag::{Flag, FlagKind};
 
 /// How indicators accumulate into a prompt. Configurable per deployment.
@@ -25,9 +31,36 @@ pub use flag::{Flag, FlagKind};
 pub struct Thresholds {
     /// Indicators of one category needed within the window.
     pub indicators: usize,
-    /// Distinct sources (authors) they must come from.
+    /// Distinct informants they must come from (see [`Informants`]).
     pub sources: usize,
     pub window_days: i32,
+    /// What makes two pieces of evidence come from different informants.
+    #[serde(default)]
+    pub informants: Informants,
+}
+
+/// What "two different sources" means. The default is two informants: evidence from
+/// different agencies, or of different kinds (the child said, a carer said, observed directly,
+/// a third party reported), so one practitioner who hears it from the child and from a carer
+/// has two sources, while two practitioners of one agency who both saw it have one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Informants {
+    /// A different agency or a different kind of source.
+    #[default]
+    AgencyOrKind,
+    /// Different practitioners (the rule before informants were defined).
+    Authors,
+}
+
+impl Informants {
+    /// The key two pieces of evidence share when they come from the same informant.
+    fn key(self, e: &Evidence) -> String {
+        match self {
+            Informants::AgencyOrKind => format!("{}\u{1f}{}", e.agency, e.source_kind),
+            Informants::Authors => e.author_id.clone(),
+        }
+    }
 }
 
 impl Default for Thresholds {
@@ -36,147 +69,9 @@ impl Default for Thresholds {
             indicators: 3,
             sources: 2,
             window_days: 180,
+            informants: Informants::default(),
         }
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Chronology
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemKind {
-    PlanStarted,
-    Conference,
-    Observation,
-    SupervisionDecision,
-    PlanEnded,
-}
-
-/// One line of the child's chronology.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChronologyItem {
-    pub kind: ItemKind,
-    /// `YYYY-MM-DD` (or with time, for observations).
-    pub date: String,
-    pub approximate: bool,
-    /// The entry it comes from (observation, conference, supervision or plan).
-    pub ref_id: String,
-    pub author: String,
-    pub agency: String,
-    /// A short factual headline.
-    pub headline: String,
-    /// Significance for the child: indicators seen, conference outcome, decision.
-    pub significance: Vec<String>,
-    /// Indicator categories (for filtering).
-    pub categories: Vec<Category>,
-    pub withdrawn: bool,
-    pub amendments: usize,
-}
-
-/// Every significant event in date order: observations, plan events, conferences and
-/// supervision decisions.
-pub fn chronology(record: &Record) -> Vec<ChronologyItem> {
-    let mut items = Vec::new();
-    for o in &record.observations {
-        let e = crate::chronology::entry(o);
-        items.push(ChronologyItem {
-            kind: ItemKind::Observation,
-            date: o.occurred.clone(),
-            approximate: o.occurred_approx,
-            ref_id: o.id.to_string(),
-            author: o.author_name.clone(),
-            agency: o.agency.clone(),
-            headline: e.headline,
-            significance: e.indicators,
-            categories: categories_of(o),
-            withdrawn: record.is_withdrawn(&o.id),
-            amendments: record
-                .amendments
-                .iter()
-                .filter(|a| a.observation_id == o.id)
-                .count(),
-        });
-    }
-    for (n, plan) in record.plan.values.iter().enumerate() {
-        let p = &plan.value;
-        let base = ChronologyItem {
-            kind: ItemKind::PlanStarted,
-            date: p.started_on.clone(),
-            approximate: false,
-            ref_id: format!("plan-{n}"),
-            author: plan.stamp.by_name.clone(),
-            agency: String::new(),
-            headline: format!("{} started", p.kind.label()),
-            significance: vec![format!("Contingency: {}", p.contingency)],
-            categories: Vec::new(),
-            withdrawn: false,
-            amendments: 0,
-        };
-        if !p.is_active() {
-            items.push(ChronologyItem {
-                kind: ItemKind::PlanEnded,
-                date: p.ended_on.clone(),
-                headline: format!("{} ended", p.kind.label()),
-                significance: Vec::new(),
-                ..base.clone()
-            });
-        }
-        items.push(base);
-    }
-    for c in &record.conferences {
-        items.push(ChronologyItem {
-            kind: ItemKind::Conference,
-            date: c.date.clone(),
-            approximate: false,
-            ref_id: c.id.clone(),
-            author: c.added.by_name.clone(),
-            agency: String::new(),
-            headline: c.kind.label().to_owned(),
-            significance: (!c.outcome.is_empty())
-                .then(|| c.outcome.clone())
-                .into_iter()
-                .collect(),
-            categories: Vec::new(),
-            withdrawn: false,
-            amendments: 0,
-        });
-    }
-    for s in &record.supervisions {
-        for (i, d) in s.decisions.iter().enumerate() {
-            items.push(ChronologyItem {
-                kind: ItemKind::SupervisionDecision,
-                date: s.date.clone(),
-                approximate: false,
-                ref_id: format!("{}#{i}", s.id),
-                author: s.added.by_name.clone(),
-                agency: String::new(),
-                headline: format!("Supervision decision: {d}"),
-                significance: vec![d.clone()],
-                categories: Vec::new(),
-                withdrawn: false,
-                amendments: 0,
-            });
-        }
-    }
-    items.sort_by(|a, b| {
-        (a.date.get(..10), a.kind, a.date.as_str(), &a.ref_id).cmp(&(
-            b.date.get(..10),
-            b.kind,
-            b.date.as_str(),
-            &b.ref_id,
-        ))
-    });
-    items
-}
-
-fn categories_of(o: &Observation) -> Vec<Category> {
-    let set: BTreeSet<Category> = o
-        .indicators
-        .iter()
-        .filter_map(|i| catalogue::find(&i.code).map(|c| c.category))
-        .collect();
-    set.into_iter().collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,8 +89,13 @@ pub struct Evidence {
     pub author: String,
     pub agency: String,
     pub source: String,
+    /// Where it came from, by kind: a formal disclosure counts as the child saying it.
+    pub source_kind: String,
 }
 
+/// Every indicator of every observation that is not withdrawn, under each category it counts
+/// toward (its own, and any other its catalogue entry names: a child's harmful sexual
+/// behaviour is also a possible sign of their own sexual abuse).
 fn evidence(record: &Record) -> Vec<(Category, Evidence)> {
     let mut out = Vec::new();
     for o in &record.observations {
@@ -209,20 +109,25 @@ fn evidence(record: &Record) -> Vec<(Category, Evidence)> {
             let Some(ind) = catalogue::find(&i.code) else {
                 continue;
             };
-            out.push((
-                ind.category,
-                Evidence {
-                    observation_id: o.id.to_string(),
-                    date,
-                    code: i.code.clone(),
-                    label: ind.label.to_owned(),
-                    level: i.level.label().to_owned(),
-                    author_id: o.author_id.to_string(),
-                    author: o.author_name.clone(),
-                    agency: o.agency.clone(),
-                    source: o.source.label().to_owned(),
-                },
-            ));
+            let kind = match o.source {
+                crate::record::Source::FormalDisclosure => crate::record::Source::ChildSaid,
+                other => other,
+            };
+            let e = Evidence {
+                observation_id: o.id.to_string(),
+                date,
+                code: i.code.clone(),
+                label: ind.label.to_owned(),
+                level: i.level.label().to_owned(),
+                author_id: o.author_id.to_string(),
+                author: o.author_name.clone(),
+                agency: o.agency.clone(),
+                source: o.source.label().to_owned(),
+                source_kind: kind.code().to_owned(),
+            };
+            for &category in std::iter::once(&ind.category).chain(ind.also_counts) {
+                out.push((category, e.clone()));
+            }
         }
     }
     out.sort_by(|a, b| {
@@ -288,22 +193,22 @@ pub fn indicator_overview(record: &Record) -> Vec<CategoryOverview> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Prompt {
     pub category: Category,
-    /// The day the threshold was first crossed.
+    /// The day the threshold was first crossed by this cluster.
     pub first_crossed: Date,
     /// The indicators in the most recent window that crosses the threshold.
     pub evidence: Vec<Evidence>,
-    /// A strategy discussion held on or after the threshold was crossed, if any.
+    /// Distinct informants of the evidence, by the thresholds' rule.
+    #[serde(default)]
+    pub informants: usize,
+    /// A strategy discussion of this category held on or after the threshold was crossed,
+    /// which acted on this cluster.
     pub strategy_discussion_on: Option<Date>,
 }
 
 impl Prompt {
-    /// Distinct authors of the evidence.
+    /// Distinct informants of the evidence.
     pub fn sources(&self) -> usize {
-        self.evidence
-            .iter()
-            .map(|e| &e.author_id)
-            .collect::<BTreeSet<_>>()
-            .len()
+        self.informants
     }
 
     pub fn message(&self) -> String {
@@ -316,16 +221,28 @@ impl Prompt {
     }
 }
 
-/// Categories whose indicators crossed the threshold in a window ending within the last
-/// `window_days` before `today`. Only entries dated on or before `today` count.
-pub fn prompts(record: &Record, today: Date, t: &Thresholds) -> Vec<Prompt> {
-    let ev = evidence(record);
-    let strategies: Vec<Date> = record
+/// Strategy discussions held on or before `today` that considered `category` (one that
+/// names no category considered every one), oldest first.
+fn discussions_of(record: &Record, category: Category, today: Date) -> Vec<Date> {
+    let mut v: Vec<Date> = record
         .conferences
         .iter()
         .filter(|c| c.kind == ConferenceKind::StrategyDiscussion)
+        .filter(|c| c.categories.is_empty() || c.categories.contains(&category))
         .filter_map(|c| c.date.parse().ok())
+        .filter(|d| *d <= today)
         .collect();
+    v.sort();
+    v
+}
+
+/// Each category is judged on its own, cluster by cluster: a strategy discussion of the
+/// category acts on its indicators up to the discussion's date, and indicators after it
+/// start a new cluster, which prompts again when it crosses the threshold. A cluster shows
+/// while its latest window ends within `window_days` before `today`; only entries dated on or
+/// before `today` count.
+pub fn prompts(record: &Record, today: Date, t: &Thresholds) -> Vec<Prompt> {
+    let ev = evidence(record);
     let mut out = Vec::new();
     for &category in Category::ALL {
         let mine: Vec<&Evidence> = ev
@@ -333,46 +250,105 @@ pub fn prompts(record: &Record, today: Date, t: &Thresholds) -> Vec<Prompt> {
             .filter(|(c, e)| *c == category && e.date <= today)
             .map(|(_, e)| e)
             .collect();
-        let mut first_crossed = None;
-        let mut latest_window: Option<Vec<Evidence>> = None;
-        for (i, end) in mine.iter().enumerate() {
-            // Every indicator dated the same day as `end` belongs in its window too.
-            let end_date = end.date;
-            if mine.get(i + 1).is_some_and(|next| next.date == end_date) {
-                continue;
-            }
-            let window: Vec<Evidence> = mine[..=i]
+        let discussions = discussions_of(record, category, today);
+        // Clusters: the evidence between one discussion and the next.
+        let mut start = 0;
+        let mut bounds: Vec<Option<Date>> = discussions.iter().copied().map(Some).collect();
+        bounds.push(None);
+        for bound in bounds {
+            let end = mine[start..]
                 .iter()
-                .filter(|e| e.date.days_until(end_date) <= t.window_days)
-                .map(|e| (*e).clone())
-                .collect();
-            let sources = window
-                .iter()
-                .map(|e| &e.author_id)
-                .collect::<BTreeSet<_>>()
-                .len();
-            if window.len() >= t.indicators && sources >= t.sources {
-                first_crossed.get_or_insert(end_date);
-                latest_window = Some(window);
+                .position(|e| bound.is_some_and(|b| e.date > b))
+                .map_or(mine.len(), |n| start + n);
+            if let Some(p) = cluster(&mine[start..end], category, bound, today, t) {
+                out.push(p);
             }
-        }
-        if let (Some(first), Some(window)) = (first_crossed, latest_window) {
-            let last = window.last().map_or(first, |e| e.date);
-            if last.days_until(today) <= t.window_days {
-                out.push(Prompt {
-                    category,
-                    first_crossed: first,
-                    evidence: window,
-                    strategy_discussion_on: strategies
-                        .iter()
-                        .copied()
-                        .filter(|d| *d >= first && *d <= today)
-                        .max(),
-                });
-            }
+            start = end;
         }
     }
     out
+}
+
+/// The prompt one cluster of a category's evidence raises, if it crosses the threshold.
+/// `acted_on` is the discussion that closed the cluster, if one did.
+fn cluster(
+    mine: &[&Evidence],
+    category: Category,
+    acted_on: Option<Date>,
+    today: Date,
+    t: &Thresholds,
+) -> Option<Prompt> {
+    let mut first_crossed = None;
+    let mut latest: Option<(Vec<Evidence>, usize)> = None;
+    for (i, end) in mine.iter().enumerate() {
+        // Every indicator dated the same day as `end` belongs in its window too.
+        let end_date = end.date;
+        if mine.get(i + 1).is_some_and(|next| next.date == end_date) {
+            continue;
+        }
+        let window: Vec<Evidence> = mine[..=i]
+            .iter()
+            .filter(|e| e.date.days_until(end_date) <= t.window_days)
+            .map(|e| (*e).clone())
+            .collect();
+        let informants = window
+            .iter()
+            .map(|e| t.informants.key(e))
+            .collect::<BTreeSet<_>>()
+            .len();
+        if window.len() >= t.indicators && informants >= t.sources {
+            first_crossed.get_or_insert(end_date);
+            latest = Some((window, informants));
+        }
+    }
+    let (first, (window, informants)) = (first_crossed?, latest?);
+    let last = window.last().map_or(first, |e| e.date);
+    (last.days_until(today) <= t.window_days).then(|| Prompt {
+        category,
+        first_crossed: first,
+        evidence: window,
+        informants,
+        strategy_discussion_on: acted_on.filter(|d| *d >= first),
+    })
+}
+
+/// Harmful behaviour by the child towards others: entries of indicators that harm others,
+/// the latest within the window before `today`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HarmToOthers {
+    pub since: Date,
+    pub last: Date,
+    pub entries: usize,
+    pub agencies: usize,
+}
+
+pub fn harm_to_others(record: &Record, today: Date, t: &Thresholds) -> Option<HarmToOthers> {
+    let mut seen = BTreeSet::new();
+    let hits: Vec<Evidence> = evidence(record)
+        .into_iter()
+        .map(|(_, e)| e)
+        .filter(|e| e.date <= today)
+        .filter(|e| catalogue::find(&e.code).is_some_and(|i| i.harms_others))
+        .filter(|e| seen.insert((e.observation_id.clone(), e.code.clone())))
+        .collect();
+    let last = hits.last()?.date;
+    if last.days_until(today) > t.window_days {
+        return None;
+    }
+    Some(HarmToOthers {
+        since: hits.first()?.date,
+        last,
+        entries: hits
+            .iter()
+            .map(|e| &e.observation_id)
+            .collect::<BTreeSet<_>>()
+            .len(),
+        agencies: hits
+            .iter()
+            .map(|e| &e.agency)
+            .collect::<BTreeSet<_>>()
+            .len(),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -385,6 +361,9 @@ pub struct UnassessedAdult {
     pub relationship: String,
     /// People disagree about the assessment (shown as unassessed until resolved).
     pub disputed: bool,
+    /// When the person was added to the record.
+    #[serde(default = "Date::epoch")]
+    pub added_on: Date,
 }
 
 pub fn unassessed_adults(record: &Record) -> Vec<UnassessedAdult> {
@@ -403,6 +382,7 @@ pub fn unassessed_adults(record: &Record) -> Vec<UnassessedAdult> {
                 .map(|d| d.value.relationship.clone())
                 .unwrap_or_default(),
             disputed: p.assessment.is_conflict(),
+            added_on: Date::london_from_unix_ms(p.added.at_ms),
         })
         .collect()
 }
@@ -410,23 +390,70 @@ pub fn unassessed_adults(record: &Record) -> Vec<UnassessedAdult> {
 // ---------------------------------------------------------------------------------------------
 // Timescales
 
+/// What a timescale is for, and so whose action it is. Carries no record content, so a flag
+/// can name it on the dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimescaleKind {
+    InitialConference,
+    FirstCoreGroup,
+    FirstReview,
+    Review,
+    FirstLookedAfterReview,
+    SecondLookedAfterReview,
+    LookedAfterReview,
+    PlanAction,
+}
+
+impl TimescaleKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            TimescaleKind::InitialConference => "Initial child protection conference",
+            TimescaleKind::FirstCoreGroup => "First core group",
+            TimescaleKind::FirstReview => "First review conference",
+            TimescaleKind::Review => "Review conference",
+            TimescaleKind::FirstLookedAfterReview => "First looked-after review",
+            TimescaleKind::SecondLookedAfterReview => "Second looked-after review",
+            TimescaleKind::LookedAfterReview => "Looked-after review",
+            TimescaleKind::PlanAction => "Plan action",
+        }
+    }
+
+    /// Whose action it is.
+    pub fn owner(self) -> &'static str {
+        match self {
+            TimescaleKind::InitialConference
+            | TimescaleKind::FirstReview
+            | TimescaleKind::Review => "child protection chair",
+            TimescaleKind::FirstCoreGroup => "lead social worker",
+            TimescaleKind::FirstLookedAfterReview
+            | TimescaleKind::SecondLookedAfterReview
+            | TimescaleKind::LookedAfterReview => "independent reviewing officer",
+            TimescaleKind::PlanAction => "the action's owner",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timescale {
+    pub kind: TimescaleKind,
     pub what: String,
     pub due: Date,
     pub done_on: Option<Date>,
     pub overdue: bool,
 }
 
-/// Statutory child protection dates and plan actions, with what is overdue as of `today`.
+/// Statutory dates (child protection conferences, looked-after reviews) and plan actions,
+/// with what is overdue as of `today`. A meeting that decided no further action ends the
+/// timescales it would have started.
 pub fn timescales(record: &Record, today: Date) -> Vec<Timescale> {
     let mut out = Vec::new();
-    let dated = |kind: ConferenceKind| -> Vec<Date> {
-        let mut v: Vec<Date> = record
+    let dated = |kind: ConferenceKind| -> Vec<(Date, bool)> {
+        let mut v: Vec<(Date, bool)> = record
             .conferences
             .iter()
             .filter(|c| c.kind == kind)
-            .filter_map(|c| c.date.parse().ok())
+            .filter_map(|c| c.date.parse().ok().map(|d| (d, c.no_further_action)))
             .collect();
         v.sort();
         v
@@ -435,8 +462,10 @@ pub fn timescales(record: &Record, today: Date) -> Vec<Timescale> {
     let initials = dated(ConferenceKind::InitialConference);
     let core_groups = dated(ConferenceKind::CoreGroup);
     let reviews = dated(ConferenceKind::ReviewConference);
-    let mut push = |what: &str, due: Date, done_on: Option<Date>| {
+    let la_reviews = dated(ConferenceKind::LookedAfterReview);
+    let mut push = |kind: TimescaleKind, what: &str, due: Date, done_on: Option<Date>| {
         out.push(Timescale {
+            kind,
             what: what.to_owned(),
             due,
             done_on,
@@ -444,52 +473,71 @@ pub fn timescales(record: &Record, today: Date) -> Vec<Timescale> {
         });
     };
 
-    if let Some(&s) = strategies.last() {
-        let held = initials.iter().copied().find(|d| *d >= s);
-        push(
-            "Initial child protection conference (15 working days from strategy discussion)",
-            s.add_working_days(15),
-            held,
-        );
-    }
-    let plan = record.plan.latest().map(|p| &p.value);
-    let cp_active = plan.is_some_and(|p| {
-        p.is_active() && !matches!(p.kind, PlanKind::ChildInNeed | PlanKind::LookedAfter)
-    });
-    if let Some(&i) = initials.last() {
-        let core = core_groups.iter().copied().find(|d| *d >= i);
-        push(
-            "First core group (10 working days from initial conference)",
-            i.add_working_days(10),
-            core,
-        );
-        if cp_active {
-            // First review 3 months after the initial conference, then at most every 6 months.
-            let mut due = i.add_months(3);
-            let mut first = true;
-            for r in reviews.iter().copied().filter(|d| *d > i) {
-                push(
-                    if first {
-                        "First review conference (3 months)"
-                    } else {
-                        "Review conference (6 months)"
-                    },
-                    due,
-                    Some(r),
-                );
-                due = r.add_months(6);
-                first = false;
-            }
+    if let Some(&(s, nfa)) = strategies.last() {
+        if !nfa {
+            let held = initials.iter().map(|c| c.0).find(|d| *d >= s);
             push(
-                if first {
-                    "First review conference (3 months)"
-                } else {
-                    "Review conference (6 months)"
-                },
-                due,
-                None,
+                TimescaleKind::InitialConference,
+                "Initial child protection conference (15 working days from strategy discussion)",
+                s.add_working_days(15),
+                held,
             );
         }
+    }
+    let all_episodes = episodes::episodes(record);
+    let cp_active = all_episodes
+        .iter()
+        .any(|e| e.kind == EpisodeKind::ChildProtection && e.is_open_on(today));
+    if let Some(&(i, nfa)) = initials.last() {
+        if !nfa {
+            let core = core_groups.iter().map(|c| c.0).find(|d| *d >= i);
+            push(
+                TimescaleKind::FirstCoreGroup,
+                "First core group (10 working days from initial conference)",
+                i.add_working_days(10),
+                core,
+            );
+        }
+        if cp_active && !nfa {
+            // First review 3 months after the initial conference, then at most every 6
+            // months, until a review ends the plan.
+            let mut due = i.add_months(3);
+            let mut first = true;
+            let mut ended = false;
+            for &(r, ends) in reviews.iter().filter(|r| r.0 > i) {
+                let (kind, what) = review_words(first);
+                push(kind, what, due, Some(r));
+                due = r.add_months(6);
+                first = false;
+                if ends {
+                    ended = true;
+                    break;
+                }
+            }
+            if !ended {
+                let (kind, what) = review_words(first);
+                push(kind, what, due, None);
+            }
+        }
+    }
+    for la in all_episodes
+        .iter()
+        .filter(|e| e.kind == EpisodeKind::LookedAfter && e.is_open_on(today))
+    {
+        // First review within 20 working days of becoming looked after, the second within
+        // 3 months of the first, then every 6 months.
+        let mut due = la.started_on.add_working_days(20);
+        let mut n = 0;
+        for &(r, _) in la_reviews.iter().filter(|r| r.0 >= la.started_on) {
+            push(la_review_kind(n), la_review_words(n), due, Some(r));
+            due = if n == 0 {
+                r.add_months(3)
+            } else {
+                r.add_months(6)
+            };
+            n += 1;
+        }
+        push(la_review_kind(n), la_review_words(n), due, None);
     }
     for a in &record.actions {
         let Ok(due) = a.base.due.parse::<Date>() else {
@@ -499,6 +547,7 @@ pub fn timescales(record: &Record, today: Date) -> Vec<Timescale> {
             .then(|| a.status.latest().map(|s| Date::from_unix_ms(s.stamp.at_ms)))
             .flatten();
         out.push(Timescale {
+            kind: TimescaleKind::PlanAction,
             what: format!("Plan action: {} ({})", a.base.what, a.base.who),
             due,
             done_on: done,
@@ -507,6 +556,33 @@ pub fn timescales(record: &Record, today: Date) -> Vec<Timescale> {
     }
     out.sort_by(|a, b| (a.due, &a.what).cmp(&(b.due, &b.what)));
     out
+}
+
+fn review_words(first: bool) -> (TimescaleKind, &'static str) {
+    if first {
+        (
+            TimescaleKind::FirstReview,
+            "First review conference (3 months)",
+        )
+    } else {
+        (TimescaleKind::Review, "Review conference (6 months)")
+    }
+}
+
+fn la_review_kind(n: usize) -> TimescaleKind {
+    match n {
+        0 => TimescaleKind::FirstLookedAfterReview,
+        1 => TimescaleKind::SecondLookedAfterReview,
+        _ => TimescaleKind::LookedAfterReview,
+    }
+}
+
+fn la_review_words(n: usize) -> &'static str {
+    match n {
+        0 => "First looked-after review (20 working days from becoming looked after)",
+        1 => "Second looked-after review (3 months after the first)",
+        _ => "Looked-after review (6 months)",
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -519,39 +595,44 @@ pub fn days_since_first_concern(record: &Record, today: Date) -> Option<i32> {
         .map(|(_, e)| e.date.days_until(today))
 }
 
+/// The plan open today that started last (child in need, protection or looked after).
+fn current_plan(record: &Record, today: Date) -> Option<episodes::EpisodeView> {
+    episodes::episodes(record)
+        .into_iter()
+        .filter(|e| e.is_open_on(today) && e.kind != EpisodeKind::PreProceedings)
+        .max_by_key(|e| e.started_on)
+}
+
 /// Days on the current (active) plan.
 pub fn days_on_plan(record: &Record, today: Date) -> Option<i32> {
-    let plan = record.plan.latest()?;
-    if !plan.value.is_active() {
-        return None;
-    }
-    plan.value
-        .started_on
-        .parse::<Date>()
-        .ok()
-        .map(|s| s.days_until(today))
+    current_plan(record, today).map(|p| p.started_on.days_until(today))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Drift {
     pub reasons: Vec<String>,
+    /// The first scaling or assessment of the window that has not improved.
+    #[serde(default = "Date::epoch")]
+    pub since: Date,
 }
 
 /// While a plan is active: the safety scale has not improved over the last three scalings, or
 /// neglect scores have not improved over the last two assessments. Calls for the manager to
 /// consider escalation.
 pub fn drift(record: &Record, today: Date) -> Option<Drift> {
-    let plan = record.plan.latest()?;
-    if !plan.value.is_active() {
-        return None;
-    }
-    let start: Date = plan.value.started_on.parse().ok()?;
+    let start = current_plan(record, today)?.started_on;
     let in_plan = |d: &str| {
         d.parse::<Date>()
             .ok()
             .is_some_and(|d| d >= start && d <= today)
     };
     let mut reasons = Vec::new();
+    let mut since: Option<Date> = None;
+    let mut from = |d: &str| {
+        if let Ok(d) = d.parse::<Date>() {
+            since = Some(since.map_or(d, |s: Date| s.min(d)));
+        }
+    };
     let scalings: Vec<_> = record
         .scalings
         .iter()
@@ -559,6 +640,7 @@ pub fn drift(record: &Record, today: Date) -> Option<Drift> {
         .collect();
     if let [.., first, _, last] = scalings.as_slice() {
         if last.score <= first.score {
+            from(&first.date);
             reasons.push(format!(
                 "Safety scale has not improved over the last three scalings ({} on {} → {} on {})",
                 first.score, first.date, last.score, last.date
@@ -568,6 +650,7 @@ pub fn drift(record: &Record, today: Date) -> Option<Drift> {
     let neglect: Vec<_> = record.neglect.iter().filter(|n| in_plan(&n.date)).collect();
     if let [.., prev, last] = neglect.as_slice() {
         if last.total() >= prev.total() {
+            from(&prev.date);
             reasons.push(format!(
                 "Neglect scores have not improved over the last two assessments (total {} on {} → {} on {})",
                 prev.total(),
@@ -577,7 +660,10 @@ pub fn drift(record: &Record, today: Date) -> Option<Drift> {
             ));
         }
     }
-    (!reasons.is_empty()).then_some(Drift { reasons })
+    (!reasons.is_empty()).then(|| Drift {
+        reasons,
+        since: since.unwrap_or(today),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -598,6 +684,18 @@ pub struct Overview {
     /// Fields with unresolved concurrent edits.
     pub conflicts: usize,
     pub unreadable: usize,
+    /// The child's harmful behaviour towards others, if recent.
+    #[serde(default)]
+    pub harm_to_others: Option<HarmToOthers>,
+    /// Every episode, oldest first.
+    #[serde(default)]
+    pub episodes: Vec<EpisodeView>,
+    /// From the episodes open today; `None` when the record has none.
+    #[serde(default)]
+    pub legal_status: Option<String>,
+    /// The plans before the current ones, one line per kind: shown first.
+    #[serde(default)]
+    pub previous_plans: Vec<String>,
 }
 
 pub fn overview(record: &Record, today: Date, t: &Thresholds) -> Overview {
@@ -612,7 +710,12 @@ pub fn overview(record: &Record, today: Date, t: &Thresholds) -> Overview {
             .iter()
             .filter(|a| a.status.is_conflict())
             .count()
-        + record.plan.is_conflict() as usize;
+        + record.plan.is_conflict() as usize
+        + record
+            .episodes
+            .iter()
+            .filter(|e| e.ending.is_conflict())
+            .count();
     Overview {
         today,
         prompts: prompts(record, today, t),
@@ -625,6 +728,10 @@ pub fn overview(record: &Record, today: Date, t: &Thresholds) -> Overview {
         indicators: indicator_overview(record),
         conflicts,
         unreadable: record.unreadable,
+        harm_to_others: harm_to_others(record, today, t),
+        episodes: episodes::episodes(record),
+        legal_status: legal_status(record, today),
+        previous_plans: previous_plans(record, today),
     }
 }
 
@@ -632,9 +739,9 @@ pub fn overview(record: &Record, today: Date, t: &Thresholds) -> Overview {
 mod tests {
     use super::*;
     use crate::record::assessments::Scaling;
-    use crate::record::plan::PlanDetails;
+    use crate::record::plan::{PlanDetails, PlanKind};
     use crate::record::stamped::{Field, Stamp, Stamped};
-    use crate::record::{IndicatorEntry, Level, Source};
+    use crate::record::{IndicatorEntry, Level, Observation, Source};
 
     fn d(s: &str) -> Date {
         s.parse().expect("date")
@@ -838,7 +945,7 @@ mod tests {
             kinds,
             [
                 (ItemKind::Observation, "2025-12-31"),
-                (ItemKind::PlanStarted, "2026-01-01"),
+                (ItemKind::EpisodeStarted, "2026-01-01"),
                 (ItemKind::Observation, "2026-01-01T15:00")
             ]
         );

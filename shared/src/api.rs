@@ -111,8 +111,9 @@ pub struct ErrorBody {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChronologyResponse {
     pub child: CaseloadEntry,
-    /// Oldest first: the whole chronology, or the page asked for.
-    pub entries: Vec<crate::chronology::ChronologyEntry>,
+    /// Oldest first: the whole chronology (`analytics::chronology`, the same items the page,
+    /// the CSV and the print view list), or the page asked for.
+    pub entries: Vec<crate::analytics::ChronologyItem>,
     /// Where this page starts, and how many entries the whole chronology has.
     pub offset: i64,
     pub total: i64,

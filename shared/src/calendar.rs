@@ -36,6 +36,11 @@ impl Date {
         Some(Date(era * 146_097 + doe - 719_468))
     }
 
+    /// 1970-01-01: what a date missing from an older message reads as.
+    pub fn epoch() -> Date {
+        Date(0)
+    }
+
     pub fn ymd(self) -> (i32, u32, u32) {
         let z = self.0 + 719_468;
         let era = if z >= 0 { z } else { z - 146_096 } / 146_097;

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Version of the catalogue data below; bump when entries are added.
-pub const CATALOGUE_VERSION: u32 = 2;
+pub const CATALOGUE_VERSION: u32 = 3;
 
 #[derive(
     Debug,
@@ -55,6 +55,28 @@ impl Category {
     }
 }
 
+/// The three facets of the CSA Centre's signs and indicators template: what is seen in the
+/// child, what is known about an adult, and what is known about the family and its context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Facet {
+    ChildSign,
+    AdultIndicator,
+    FamilyFactor,
+}
+
+impl Facet {
+    pub const ALL: [Facet; 3] = [Facet::ChildSign, Facet::AdultIndicator, Facet::FamilyFactor];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Facet::ChildSign => "Signs in the child",
+            Facet::AdultIndicator => "Indicators about an adult",
+            Facet::FamilyFactor => "Family and context",
+        }
+    }
+}
+
 /// One sign or symptom practitioners can record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Indicator {
@@ -62,6 +84,12 @@ pub struct Indicator {
     pub label: &'static str,
     pub category: Category,
     pub description: &'static str,
+    /// Other categories it also counts toward (a child's harmful sexual behaviour is also a
+    /// possible sign of their own sexual abuse).
+    pub also_counts: &'static [Category],
+    /// Behaviour that harms other children: raises the harm-to-others flag.
+    pub harms_others: bool,
+    pub facet: Facet,
 }
 
 const fn ind(
@@ -75,7 +103,18 @@ const fn ind(
         label,
         category,
         description,
+        also_counts: &[],
+        harms_others: false,
+        facet: match category {
+            Category::ParentChildInteraction => Facet::AdultIndicator,
+            _ => Facet::ChildSign,
+        },
     }
+}
+
+/// An indicator of the `facet` other than its category's usual one.
+const fn with_facet(i: Indicator, facet: Facet) -> Indicator {
+    Indicator { facet, ..i }
 }
 
 use Category::*;
@@ -120,16 +159,20 @@ pub const INDICATORS: &[Indicator] = &[
         "Medical, dental or developmental care not sought or not followed up."),
     ind("NEG-UNSUPERVISED", Neglect, "Left unsupervised for their age",
         "Left alone, or in the care of someone too young or unfit to care for them."),
-    ind("NEG-HOME-CONDITIONS", Neglect, "Home conditions unsafe or unsanitary",
-        "Hazards within reach, no working heating, rotting food, animal waste."),
+    with_facet(ind("NEG-HOME-CONDITIONS", Neglect, "Home conditions unsafe or unsanitary",
+        "Hazards within reach, no working heating, rotting food, animal waste."), Facet::FamilyFactor),
     ind("BEH-AGGRESSION", Behaviour, "Aggression",
         "Repeated violent or aggressive behaviour towards others."),
     ind("BEH-SELF-HARM", Behaviour, "Self-harm",
         "Cutting, burning, overdose or other deliberate self-injury."),
     ind("BEH-RUNNING-AWAY", Behaviour, "Running away or missing episodes",
         "The child goes missing from home or care."),
-    ind("BEH-HARMFUL-SEXUAL", Behaviour, "Harmful sexual behaviour towards others",
-        "Sexual behaviour towards siblings or peers that is coercive or age-inappropriate."),
+    Indicator {
+        also_counts: &[Sexual],
+        harms_others: true,
+        ..ind("BEH-HARMFUL-SEXUAL", Behaviour, "Harmful sexual behaviour towards others",
+            "Sexual behaviour towards siblings or peers that is coercive or age-inappropriate.")
+    },
     ind("PCI-HOSTILE", ParentChildInteraction, "Carer hostile or rejecting",
         "The carer speaks to or about the child with contempt, blame or rejection."),
     ind("PCI-UNREALISTIC", ParentChildInteraction, "Carer expects too much for the child's age",
@@ -156,8 +199,8 @@ pub const INDICATORS: &[Indicator] = &[
         "Indirect remarks, drawings or play that suggest something sexual has happened, without a full account."),
     ind("SEX-FEAR-PERSON-PLACE", Sexual, "Fear of a particular person or place",
         "Reluctance to be alone with someone, or distress about going somewhere, without a clear reason."),
-    ind("SEX-OLDER-PARTNER", Sexual, "Relationship with a much older person",
-        "An adolescent in a relationship with an adult, or with someone who has power over them."),
+    with_facet(ind("SEX-OLDER-PARTNER", Sexual, "Relationship with a much older person",
+        "An adolescent in a relationship with an adult, or with someone who has power over them."), Facet::AdultIndicator),
     ind("SEX-ONLINE-CONTACT", Sexual, "Concerning online contact",
         "Requests for images, secret chats or meetings arranged with people met online."),
     ind("SEX-EXPLOITATION-SIGNS", Sexual, "Signs of sexual exploitation",
@@ -168,8 +211,8 @@ pub const INDICATORS: &[Indicator] = &[
         "Loss of toileting skills or other regression with no other explanation."),
     ind("EMO-SELF-BLAME", Emotional, "Child blames themself for the family's problems",
         "The child takes responsibility for adults' conflict, violence or unhappiness."),
-    ind("EMO-DOMESTIC-ABUSE", Emotional, "Exposure to domestic abuse",
-        "The child sees or hears violence, threats or coercive control between adults."),
+    with_facet(ind("EMO-DOMESTIC-ABUSE", Emotional, "Exposure to domestic abuse",
+        "The child sees or hears violence, threats or coercive control between adults."), Facet::FamilyFactor),
     ind("EMO-SCAPEGOATED", Emotional, "Child singled out or scapegoated",
         "One child treated worse than siblings, blamed or excluded."),
     ind("EMO-PARENTIFIED", Emotional, "Child caring for adults or siblings beyond their age",
@@ -186,14 +229,14 @@ pub const INDICATORS: &[Indicator] = &[
         "Frequent unexplained absence or lateness, or not registered with a school."),
     ind("NEG-DEVELOPMENT-DELAY", Neglect, "Developmental delay linked to lack of stimulation",
         "Speech, play or motor skills behind what is expected, improving with stimulation."),
-    ind("NEG-CARER-SUBSTANCE", Neglect, "Carer incapacitated by alcohol or drugs",
-        "A carer too intoxicated to supervise or respond to the child."),
-    ind("NEG-NO-SAFE-SLEEP", Neglect, "No safe place to sleep",
-        "No bed or cot, shared unsafe sleeping, or bedding soiled or infested."),
+    with_facet(ind("NEG-CARER-SUBSTANCE", Neglect, "Carer incapacitated by alcohol or drugs",
+        "A carer too intoxicated to supervise or respond to the child."), Facet::AdultIndicator),
+    with_facet(ind("NEG-NO-SAFE-SLEEP", Neglect, "No safe place to sleep",
+        "No bed or cot, shared unsafe sleeping, or bedding soiled or infested."), Facet::FamilyFactor),
     ind("NEG-MEDICATION", Neglect, "Prescribed treatment not given",
         "Medication, therapy or equipment for a known condition not given or used."),
-    ind("NEG-DANGERS-ACCESSIBLE", Neglect, "Dangerous items within reach",
-        "Drugs, needles, weapons, chemicals or unsafe animals accessible to the child."),
+    with_facet(ind("NEG-DANGERS-ACCESSIBLE", Neglect, "Dangerous items within reach",
+        "Drugs, needles, weapons, chemicals or unsafe animals accessible to the child."), Facet::FamilyFactor),
     ind("BEH-SUBSTANCE-MISUSE", Behaviour, "Alcohol or drug use by the child",
         "Use at an early age, or in a way that puts the child at risk."),
     ind("BEH-SLEEP-NIGHTMARES", Behaviour, "Persistent sleep problems or nightmares",
@@ -218,6 +261,15 @@ pub const INDICATORS: &[Indicator] = &[
         "The carer swings between warmth and rejection, so the child cannot predict their response."),
     ind("PCI-DISGUISED-COMPLIANCE", ParentChildInteraction, "Carer agrees to plans but nothing changes",
         "Apparent cooperation with professionals without any change for the child."),
+    with_facet(ind("SEX-ADULT-BOUNDARIES", Sexual, "An adult who ignores boundaries with the child",
+        "Seeks time alone with the child, secrecy, sleeping or bathing arrangements, gifts or favours."),
+        Facet::AdultIndicator),
+    with_facet(ind("SEX-ADULT-OFFENCE", Sexual, "An adult with a sexual offence or allegation in contact",
+        "A person convicted of, or alleged to have committed, a sexual offence has contact with the child."),
+        Facet::AdultIndicator),
+    with_facet(ind("SEX-FAMILY-CONTEXT", Sexual, "Family or context where sexual abuse has happened before",
+        "Previous sexual abuse in the family, or a sibling or parent who was abused, with risks unaddressed."),
+        Facet::FamilyFactor),
     ind("PCI-PREVENTS-ACCESS", ParentChildInteraction, "Carer prevents professionals seeing the child",
         "Missed visits, the child unavailable, or the child not seen alone."),
 ];

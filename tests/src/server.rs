@@ -218,7 +218,8 @@ impl Server {
             .as_array()
             .context("entries")?
             .iter()
-            .filter_map(|e| e["observation_id"].as_str().map(str::to_owned))
+            .filter(|e| e["kind"] == "observation")
+            .filter_map(|e| e["ref_id"].as_str().map(str::to_owned))
             .collect())
     }
 
@@ -237,6 +238,7 @@ impl Server {
             .as_array()
             .context("entries")?
             .iter()
+            .filter(|e| e["kind"] == "observation")
             .filter_map(|e| e["narrative"].as_str().map(str::to_owned))
             .collect())
     }

@@ -19,7 +19,7 @@ fn days(n: i32) -> String {
     }
 }
 
-fn prompt_flag(p: Prompt) -> impl IntoView {
+fn prompt_flag(p: Prompt, detail: String) -> impl IntoView {
     let code = p.category.code();
     let heading_id = format!("flag-prompt-{code}-heading");
     let labelled = heading_id.clone();
@@ -27,6 +27,7 @@ fn prompt_flag(p: Prompt) -> impl IntoView {
         <li data-testid="flag-item" class="flag flag-prompt">
             <section data-testid=format!("flag-prompt-{code}") aria-labelledby=labelled>
                 <h3 id=heading_id>{platform::sentence(&p.message())}</h3>
+                <p class="flag-detail" data-testid="flag-detail">{detail}</p>
                 <p>
                     {format!(
                         "Indicators of {} concern crossed the threshold on {}. This is advice: decide with your manager whether a strategy discussion is needed. No disclosure is required.",
@@ -78,18 +79,20 @@ fn flags(o: Overview) -> impl IntoView {
 }
 
 fn flag_item(o: &Overview, flag: Flag) -> Option<AnyView> {
+    let detail = flag.detail(o.today);
     Some(match flag {
         Flag::StrategyDiscussion { category, .. } => {
             let prompt = o
                 .prompts
                 .iter()
                 .find(|p| p.category == category && p.strategy_discussion_on.is_none())?;
-            prompt_flag(prompt.clone()).into_any()
+            prompt_flag(prompt.clone(), detail).into_any()
         }
         Flag::Unassessed { adults: n, .. } => view! {
             <li data-testid="flag-item" class="flag">
                 <section data-testid="flag-unassessed" aria-label="Adults not assessed">
                     <h3>{if n == 1 { "1 adult not assessed".to_owned() } else { format!("{n} adults not assessed") }}</h3>
+                    <p class="flag-detail" data-testid="flag-detail">{detail.clone()}</p>
                     <p>"Every adult around the child needs an assessment as a risk, protective, or both."</p>
                     <ul>
                         {o.unassessed_adults.iter().map(|a| {
@@ -112,6 +115,7 @@ fn flag_item(o: &Overview, flag: Flag) -> Option<AnyView> {
             <li data-testid="flag-item" class="flag">
                 <section data-testid="flag-overdue" aria-label="Overdue">
                     <h3>{format!("{count} overdue")}</h3>
+                    <p class="flag-detail" data-testid="flag-detail">{detail.clone()}</p>
                     <ul>
                         {o.timescales.iter().filter(|t| t.overdue).map(|t| view! {
                             <li>{format!("{}: due {}", t.what, date(t.due))}</li>
@@ -122,12 +126,23 @@ fn flag_item(o: &Overview, flag: Flag) -> Option<AnyView> {
             </li>
         }
         .into_any(),
-        Flag::Drift => {
+        Flag::HarmToOthers { entries, agencies, .. } => view! {
+            <li data-testid="flag-item" class="flag">
+                <section data-testid="flag-harm-to-others" aria-label="Harm to others">
+                    <h3>"Harmful behaviour towards other children"</h3>
+                    <p class="flag-detail" data-testid="flag-detail">{detail.clone()}</p>
+                    <p>{format!("Recorded in {entries} entries by {agencies} agencies. Think about the other children's safety as well as this child's: harmful sexual behaviour can be a sign that the child has been abused.")}</p>
+                </section>
+            </li>
+        }
+        .into_any(),
+        Flag::Drift { .. } => {
             let reasons = o.drift.as_ref().map(|d| d.reasons.clone()).unwrap_or_default();
             view! {
                 <li data-testid="flag-item" class="flag">
                     <section data-testid="flag-drift" aria-label="Drift">
                         <h3>"Drift: consider escalation"</h3>
+                        <p class="flag-detail" data-testid="flag-detail">{detail.clone()}</p>
                         <p>"Risks are not reducing while the plan is active. Talk to your manager about escalating."</p>
                         <ul>{reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
                     </section>
@@ -139,6 +154,7 @@ fn flag_item(o: &Overview, flag: Flag) -> Option<AnyView> {
             <li data-testid="flag-item" class="flag">
                 <section data-testid="flag-conflict" aria-label="Conflicting edits">
                     <h3>{if count == 1 { "1 conflicting edit".to_owned() } else { format!("{count} conflicting edits") }}</h3>
+                    <p class="flag-detail" data-testid="flag-detail">{detail.clone()}</p>
                     <p>"People changed the same thing while offline. Every version is shown below with who set it and when; choose one to resolve it."</p>
                 </section>
             </li>

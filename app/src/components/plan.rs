@@ -3,6 +3,7 @@
 //! The section shows; its forms are in [`forms`], each action in [`action_item`].
 
 mod action_item;
+mod episodes;
 mod forms;
 
 use leptos::prelude::*;
@@ -44,6 +45,11 @@ pub enum Open {
     Plan,
     Action,
     Conference,
+    Episode,
+    /// Ending the episode with this id.
+    EpisodeEnd(String),
+    /// A category change or placement move of the episode with this id.
+    EpisodeEvent(String),
 }
 
 #[component]
@@ -144,6 +150,7 @@ pub fn PlanSection(
     view! {
         <SavedMessage message=forms.saved/>
         <FormError state=forms.state/>
+        <episodes::Episodes record child=child.clone() forms/>
         <h3>"Plan details"</h3>
         {plan_view}
         <div class="section-actions">

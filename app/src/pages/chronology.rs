@@ -18,22 +18,16 @@ use crate::pages::team::with_token;
 use crate::platform;
 use crate::state::use_app;
 
-fn kind_label(kind: ItemKind) -> &'static str {
-    match kind {
-        ItemKind::PlanStarted => "Plan started",
-        ItemKind::Conference => "Conference",
-        ItemKind::Observation => "Observation",
-        ItemKind::SupervisionDecision => "Supervision decision",
-        ItemKind::PlanEnded => "Plan ended",
-    }
-}
-
 fn kind_class(kind: ItemKind) -> &'static str {
     match kind {
-        ItemKind::PlanStarted | ItemKind::PlanEnded => "kind-plan",
+        ItemKind::EpisodeStarted | ItemKind::EpisodeChanged | ItemKind::EpisodeEnded => "kind-plan",
         ItemKind::Conference => "kind-conference",
         ItemKind::Observation => "kind-observation",
         ItemKind::SupervisionDecision => "kind-supervision",
+        ItemKind::PersonAdded | ItemKind::PersonAssessed => "kind-person",
+        ItemKind::Scaling | ItemKind::NeglectAssessment | ItemKind::ActionStatus => {
+            "kind-assessment"
+        }
     }
 }
 
@@ -146,7 +140,7 @@ pub fn ChronologySection(
     };
 
     let export_child = child.clone();
-    let export = move |_| {
+    let export = move |anonymised: bool| {
         if exporting.get_untracked() {
             return;
         }
@@ -154,9 +148,13 @@ pub fn ChronologySection(
         export_status.set(None);
         let child = export_child.clone();
         spawn_local(async move {
-            let filename = format!("chronology-{child}.csv");
+            let filename = if anonymised {
+                format!("chronology-anonymised-{child}.csv")
+            } else {
+                format!("chronology-{child}.csv")
+            };
             let csv = with_token(app, |token| async move {
-                api::chronology_csv(&token, &child).await
+                api::chronology_csv(&token, &child, anonymised).await
             })
             .await;
             let outcome = csv
@@ -166,6 +164,7 @@ pub fn ChronologySection(
             exporting.set(false);
         });
     };
+    let export_anonymised = export.clone();
     let print = move |_| {
         if let Some(w) = web_sys::window() {
             let _ = w.print();
@@ -178,10 +177,15 @@ pub fn ChronologySection(
                 <h2 id="chronology-heading">"Chronology"</h2>
                 <div class="head-actions no-print">
                     <button type="button" class="button secondary" data-testid="export-csv"
-                        on:click=export disabled=move || exporting.get()>
+                        on:click=move |_| export(false) disabled=move || exporting.get()>
                         {move || if exporting.get() { "Exporting…" } else { "Export CSV" }}
                     </button>
+                    <button type="button" class="button secondary" data-testid="export-anonymised"
+                        on:click=move |_| export_anonymised(true) disabled=move || exporting.get()>
+                        "Anonymised CSV for a case review"
+                    </button>
                     <button type="button" class="button secondary" data-testid="print" on:click=print>"Print"</button>
+                    <a class="button secondary" data-testid="print-view" href=format!("/team/child/{child}/print")>"Print view (whole chronology)"</a>
                 </div>
             </div>
             <div class="status-region no-print" role="status" aria-live="polite">
@@ -292,22 +296,29 @@ fn entry(e: ChronologyItem, obs: Option<Observation>) -> impl IntoView {
         .collect::<Vec<_>>()
         .join(", ");
     view! {
-        <li class=format!("chronology-entry {}", kind_class(e.kind)) class:withdrawn=e.withdrawn data-testid="chronology-entry">
+        <li class=format!("chronology-entry {}", kind_class(e.kind)) class:withdrawn=e.withdrawn data-testid="chronology-entry" data-ref=e.ref_id.clone()>
             <article>
                 <h3 class="entry-date">
                     {platform::format_occurred(&e.date)}
                     {e.approximate.then(|| view! { " " <span class="approx">"approx."</span> })}
-                    " "<span class="kind-label">{kind_label(e.kind)}</span>
+                    " "<span class="kind-label">{e.kind.label()}</span>
                 </h3>
                 <p class="observation-meta">
                     <span class="visually-hidden">"Source: "</span>
                     {if source.is_empty() { "Source not recorded".to_owned() } else { source }}
                 </p>
                 {e.withdrawn.then(|| view! {
-                    <p class="warning chron-withdrawn">"Withdrawn: recorded in error. Kept here so the record stays complete."</p>
+                    <p class="warning chron-withdrawn">{format!("Withdrawn: {}. Kept here so the record stays complete.", if e.withdrawn_reason.trim().is_empty() { "recorded in error" } else { e.withdrawn_reason.trim() })}</p>
                 })}
-                {(e.amendments > 0).then(|| view! {
-                    <p class="hint">{format!("Amended {} time{}; the original stays on the record.", e.amendments, if e.amendments == 1 { "" } else { "s" })}</p>
+                {(!e.amendments.is_empty()).then(|| view! {
+                    <div class="amendments">
+                        <p class="hint">{format!("Amended {} time{}; the original stays on the record.", e.amendments.len(), if e.amendments.len() == 1 { "" } else { "s" })}</p>
+                        <ul>
+                            {e.amendments.iter().map(|a| view! {
+                                <li>{format!("{} corrected to \u{201c}{}\u{201d} by {} ({})", a.field, a.corrected, a.by, a.reason)}</li>
+                            }).collect_view()}
+                        </ul>
+                    </div>
                 })}
                 {(!headline.is_empty()).then(|| view! { <p class="headline">{headline.clone()}</p> })}
                 {(!tags.is_empty()).then(|| view! {

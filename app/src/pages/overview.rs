@@ -298,13 +298,13 @@ fn OverviewBody(loaded: Loaded, id: ChildId) -> impl IntoView {
                     record.unreadable, if record.unreadable == 1 { "y" } else { "ies" }
                 )}</p>
             })}
+            {history_view(&overview)}
             <dl class="details child-details overview-facts">
                 <div><dt>"Date of birth"</dt><dd>
                     {platform::format_occurred(&child.date_of_birth)}
                     {age.map(|a| format!(" (age {a})"))}
                 </dd></div>
-                <div><dt>"Legal status"</dt><dd>{child.legal_status.clone()}</dd></div>
-                <div><dt>"Current plan"</dt><dd>{plan.as_ref().filter(|p| p.is_active()).map_or_else(|| "None active".to_owned(), |p| p.kind.label().to_owned())}</dd></div>
+                <div><dt>"Legal status"</dt><dd data-testid="legal-status">{overview.legal_status.clone().unwrap_or_else(|| child.legal_status.clone())}</dd></div>
                 <div><dt>"Days since first concern"</dt><dd data-testid="days-since-first-concern">{days(overview.days_since_first_concern, "No concern recorded")}</dd></div>
                 <div><dt>"Days on current plan"</dt><dd data-testid="days-on-plan">{days(overview.days_on_plan, "Not on a plan")}</dd></div>
                 <div><dt>"As of"</dt><dd>{platform::format_occurred(&today.to_string())}</dd></div>
@@ -366,6 +366,50 @@ fn OverviewBody(loaded: Loaded, id: ChildId) -> impl IntoView {
 
             <ChronologySection child=id.clone() items=chronology observations=record.observations.clone()/>
         </article>
+    }
+}
+
+/// The child's plan history, previous plans first: a new plan never hides the old ones.
+fn history_view(o: &Overview) -> impl IntoView {
+    let today = o.today;
+    let previous = o.previous_plans.clone();
+    let episodes = o.episodes.clone();
+    view! {
+        <section class="overview-section plan-history" aria-labelledby="history-heading">
+            <h2 id="history-heading">"Plan history"</h2>
+            {if previous.is_empty() {
+                view! { <p class="hint" data-testid="previous-plans">"No previous plans recorded."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="previous-plans" data-testid="previous-plans">
+                        {previous.into_iter().map(|line| view! { <li><strong>{line}</strong></li> }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            {(!episodes.is_empty()).then(|| view! {
+                <ol class="episodes" reversed data-testid="episodes">
+                    {episodes.into_iter().rev().map(|e| {
+                        let open = e.is_open_on(today);
+                        let mut words = format!("{}: {}", e.label(), e.period());
+                        if !open && e.end_reason != shared::record::episodes::EndReason::Open {
+                            words.push_str(&format!(" ({})", e.end_reason.label().to_lowercase()));
+                        }
+                        if e.categories.len() > 1 {
+                            let changes: Vec<String> = e.categories.iter().skip(1)
+                                .map(|(d, c)| format!("{} from {}", c.label(), d.dmy())).collect();
+                            words.push_str(&format!("; category changed: {}", changes.join(", ")));
+                        }
+                        if !e.placements.is_empty() {
+                            words.push_str(&format!("; {} placement move(s)", e.placements.len()));
+                        }
+                        if e.disputed_ending {
+                            words.push_str("; recorded as ended differently by two people");
+                        }
+                        view! { <li class:current=open data-testid="episode">{words}</li> }
+                    }).collect_view()}
+                </ol>
+            })}
+        </section>
     }
 }
 

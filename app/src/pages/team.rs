@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use shared::analytics::{Flag, FlagKind};
 use shared::api::TeamCaseloadRow;
+use shared::calendar::Date;
 
 use crate::api::{self, ApiError};
 use crate::components::SignedIn;
@@ -51,10 +52,14 @@ fn badge_class(flag: &Flag) -> String {
     format!("flag-badge {level} flag-{}", flag.kind().code())
 }
 
-/// A flag as a badge whose text is exactly the flag's label.
+/// A flag as a badge: its label, then what, since when, by when and whose action.
 pub fn flag_badge(flag: Flag, testid: &'static str) -> impl IntoView {
+    let detail = flag.detail(platform::today_date());
     view! {
-        <li class=badge_class(&flag) data-testid=testid>{flag.label()}</li>
+        <li class=badge_class(&flag) data-testid=testid>
+            {flag.label()}
+            <span class="flag-detail" data-testid="flag-detail">{detail}</span>
+        </li>
     }
 }
 
@@ -68,10 +73,11 @@ enum FlagFilter {
 
 impl FlagFilter {
     /// In the order the filter offers them: the prompt and drift first.
-    const OPTIONS: [FlagFilter; 7] = [
+    const OPTIONS: [FlagFilter; 8] = [
         FlagFilter::All,
         FlagFilter::Any,
         FlagFilter::Kind(FlagKind::StrategyDiscussion),
+        FlagFilter::Kind(FlagKind::HarmToOthers),
         FlagFilter::Kind(FlagKind::Drift),
         FlagFilter::Kind(FlagKind::Overdue),
         FlagFilter::Kind(FlagKind::Unassessed),
@@ -92,6 +98,7 @@ impl FlagFilter {
             FlagFilter::All => "All children",
             FlagFilter::Any => "Any flag",
             FlagFilter::Kind(FlagKind::StrategyDiscussion) => "Strategy discussion prompt",
+            FlagFilter::Kind(FlagKind::HarmToOthers) => "Harm to others",
             FlagFilter::Kind(FlagKind::Drift) => "Drift",
             FlagFilter::Kind(FlagKind::Overdue) => "Overdue",
             FlagFilter::Kind(FlagKind::Unassessed) => "Unassessed adults",
@@ -117,7 +124,8 @@ impl FlagFilter {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SortKey {
-    /// Escalation flags first, then any flags, then name: the order a manager triages in.
+    /// The most urgent flag first (longest overdue, then soonest due), then escalation
+    /// flags, then name: the order a manager triages in.
     Priority,
     Name,
     Flags,
@@ -133,7 +141,7 @@ impl SortKey {
 
     fn label(self) -> &'static str {
         match self {
-            SortKey::Priority => "priority (escalation flags first)",
+            SortKey::Priority => "urgency (most overdue first)",
             SortKey::Name => "name",
             SortKey::Flags => "number of flags",
             SortKey::Observations => "number of observations",
@@ -170,6 +178,14 @@ impl Sort {
     }
 }
 
+fn urgency(row: &TeamCaseloadRow, today: Date) -> i64 {
+    row.flags
+        .iter()
+        .map(|f| f.urgency(today))
+        .max()
+        .unwrap_or(-1)
+}
+
 fn escalations(row: &TeamCaseloadRow) -> usize {
     row.flags.iter().filter(|f| f.is_escalation()).count()
 }
@@ -188,6 +204,7 @@ fn arrange(
     search: &str,
     filter: FlagFilter,
     sort: Sort,
+    today: Date,
 ) -> Vec<TeamCaseloadRow> {
     let needle = search.trim().to_lowercase();
     let mut out: Vec<TeamCaseloadRow> = rows
@@ -198,8 +215,9 @@ fn arrange(
         .collect();
     out.sort_by(|a, b| {
         let primary = match sort.key {
-            SortKey::Priority => escalations(b)
-                .cmp(&escalations(a))
+            SortKey::Priority => urgency(b, today)
+                .cmp(&urgency(a, today))
+                .then(escalations(b).cmp(&escalations(a)))
                 .then(b.flags.len().cmp(&a.flags.len())),
             SortKey::Name => by_name(a, b),
             SortKey::Flags => a.flags.len().cmp(&b.flags.len()),
@@ -259,6 +277,7 @@ fn TeamList() -> impl IntoView {
                 &search.get(),
                 FlagFilter::from_code(&filter.get()),
                 sort.get(),
+                platform::today_date(),
             )
         });
         let summary = move || {
@@ -440,10 +459,13 @@ mod tests {
                 2,
                 None,
                 &[
-                    Flag::Drift,
+                    Flag::Drift {
+                        since: date("2026-03-01"),
+                    },
                     Flag::Overdue {
+                        what: shared::analytics::TimescaleKind::Review,
                         count: 2,
-                        since: date("2026-02-01"),
+                        due: date("2026-02-01"),
                     },
                 ],
             ),
@@ -457,10 +479,17 @@ mod tests {
                     since: date("2026-04-01"),
                     indicators: 3,
                     sources: 2,
+                    due: date("2026-04-02"),
                 }],
             ),
         ];
-        let out = arrange(&rows, search, FlagFilter::from_code(filter), sort);
+        let out = arrange(
+            &rows,
+            search,
+            FlagFilter::from_code(filter),
+            sort,
+            date("2026-06-01"),
+        );
         assert_eq!(names(&out), expected, "{search:?} {filter} {sort:?}");
     }
 

@@ -11,7 +11,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use shared::analytics::{self, Thresholds};
+use shared::analytics::{self, export, Thresholds};
 use shared::api::{CaseloadEntry, ChangesResponse, ChronologyResponse, RecordResponse};
 use shared::calendar::Date;
 use shared::ChildId;
@@ -24,7 +24,7 @@ use crate::error::ApiError;
 use crate::live;
 use crate::merge::Documents;
 use crate::state::AppState;
-use crate::store::{Page, Store};
+use crate::store::Store;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -32,6 +32,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/children/{child_id}/chronology.csv",
             get(chronology_csv),
+        )
+        .route(
+            "/api/children/{child_id}/chronology-anonymised.csv",
+            get(chronology_anonymised_csv),
         )
         .route("/api/children/{child_id}/record", get(record))
         .route("/api/children/{child_id}/audit", get(audit_trail))
@@ -129,21 +133,27 @@ async fn chronology(
     audit
         .record(auth.audit("read.chronology", "ok").child(&child.child_id))
         .await?;
-    let page = store
-        .chronology(
-            &child.child_id,
-            Page {
-                offset: q.offset.unwrap_or(0),
-                limit,
-            },
-        )
-        .await?;
+    // The same items as the page, the CSV and the print view: the analytics' chronology of
+    // the record, paged.
+    let record = store.record(&child.child_id).await?;
+    let all = analytics::chronology(&record);
+    let total = all.len() as i64;
+    let start = if q.offset.unwrap_or(0) < 0 {
+        (total + q.offset.unwrap_or(0)).max(0)
+    } else {
+        q.offset.unwrap_or(0).min(total)
+    };
+    let entries: Vec<_> = all
+        .into_iter()
+        .skip(start as usize)
+        .take(limit.min(total) as usize)
+        .collect();
     tracing::info!(user = %auth.user.id, child = %child.child_id, "chronology read");
     Ok(Json(ChronologyResponse {
         child,
-        entries: page.entries,
-        offset: page.offset,
-        total: page.total,
+        entries,
+        offset: start,
+        total,
     }))
 }
 
@@ -168,6 +178,10 @@ async fn record(
         &Thresholds::default(),
     );
     let chronology = analytics::chronology(&record);
+    let mut child = child;
+    if let Some(status) = &overview.legal_status {
+        child.legal_status = status.clone();
+    }
     tracing::info!(user = %auth.user.id, child = %child.child_id, "record read");
     Ok(Json(RecordResponse {
         child,
@@ -208,17 +222,21 @@ async fn audit_trail(
     }))
 }
 
-/// One CSV field, quoted; cells that a spreadsheet would run as a formula are neutralised.
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    format!("\"{}\"", s.replace('"', "\"\""))
+/// A CSV download.
+fn csv_download(name: String, body: String) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
 }
 
-/// The full chronology for conferences and courts, as CSV.
+/// The full chronology for conferences and courts, as CSV: every column a reviewer needs.
 async fn chronology_csv(
     State(store): State<Arc<dyn Store>>,
     State(audit): State<AuditLog>,
@@ -234,57 +252,38 @@ async fn chronology_csv(
         )
         .await?;
     let record = store.record(&child.child_id).await?;
-    let mut out = String::from(
-        "Date,Approximate,Type,Author,Agency,Headline,Significance,Withdrawn,Amendments\r\n",
-    );
-    for item in analytics::chronology(&record) {
-        let kind = match item.kind {
-            analytics::ItemKind::Observation => "Observation",
-            analytics::ItemKind::Conference => "Conference",
-            analytics::ItemKind::SupervisionDecision => "Supervision decision",
-            analytics::ItemKind::PlanStarted => "Plan started",
-            analytics::ItemKind::PlanEnded => "Plan ended",
-        };
-        let row = [
-            item.date.as_str(),
-            if item.approximate { "yes" } else { "no" },
-            kind,
-            &item.author,
-            &item.agency,
-            &item.headline,
-            &item.significance.join("; "),
-            if item.withdrawn { "yes" } else { "no" },
-            &item.amendments.to_string(),
-        ];
-        out.push_str(
-            &row.iter()
-                .map(|f| csv_field(f))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        out.push_str("\r\n");
-    }
+    let body = export::csv(&analytics::chronology(&record));
     tracing::info!(user = %auth.user.id, child = %child.child_id, "chronology exported");
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"chronology-{}.csv\"", child.child_id),
-            ),
-        ],
-        out,
+    Ok(csv_download(
+        format!("chronology-{}.csv", child.child_id),
+        body,
     ))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::csv_field;
-
-    #[test]
-    fn csv_quoting() {
-        assert_eq!(csv_field("plain"), "\"plain\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
-    }
+/// The chronology for a case review: every name replaced, consistently, by the person's role.
+async fn chronology_anonymised_csv(
+    State(store): State<Arc<dyn Store>>,
+    State(audit): State<AuditLog>,
+    auth: AuthUser,
+    Path(child_id): Path<String>,
+    uri: Uri,
+) -> Result<impl IntoResponse, ApiError> {
+    let child = readable(store.as_ref(), &auth, &child_id, &uri).await?;
+    audit
+        .record(
+            auth.audit("export.chronology_anonymised", "ok")
+                .child(&child.child_id),
+        )
+        .await?;
+    let record = store.record(&child.child_id).await?;
+    let items = export::anonymise(
+        &child.display_name,
+        &record,
+        &analytics::chronology(&record),
+    );
+    tracing::info!(user = %auth.user.id, child = %child.child_id, "anonymised chronology exported");
+    Ok(csv_download(
+        format!("chronology-anonymised-{}.csv", child.child_id),
+        export::csv(&items),
+    ))
 }

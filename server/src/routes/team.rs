@@ -1,4 +1,5 @@
-//! `GET /api/team`: the manager's team caseload with each child's flags, from the read model.
+//! `GET /api/team`: the manager's team caseload with each child's flags, from the read model,
+//! most urgent first, with the legal status the episodes give today.
 
 use std::sync::Arc;
 
@@ -27,18 +28,36 @@ async fn team(
         return Err(ApiError::Forbidden);
     }
     let today = Date::london_from_unix_ms(now_ms());
-    let rows = store
+    let mut rows: Vec<(i64, TeamCaseloadRow)> = store
         .team_caseload(&auth.user)
         .await?
         .into_iter()
         .map(|child| {
             let overview = analytics::overview(&child.record, today, &Thresholds::default());
-            TeamCaseloadRow {
+            let mut row = TeamCaseloadRow {
                 flags: overview.flags(),
                 ..child.row
+            };
+            // The legal status is what the episodes say today; the directory's words stand
+            // only for a record with none.
+            if let Some(status) = overview.legal_status {
+                row.child.legal_status = status;
             }
+            let urgency = row
+                .flags
+                .iter()
+                .map(|f| f.urgency(today))
+                .max()
+                .unwrap_or(-1);
+            (urgency, row)
         })
         .collect();
+    // By real urgency: the most overdue first, then what falls due soonest.
+    rows.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| a.1.child.display_name.cmp(&b.1.child.display_name))
+    });
+    let rows: Vec<TeamCaseloadRow> = rows.into_iter().map(|(_, r)| r).collect();
     tracing::info!(user = %auth.user.id, "team caseload read");
     Ok(Json(rows))
 }

@@ -61,11 +61,14 @@ async fn dashboard_flags_overview_and_csv_follow_the_merged_record() {
         .expect("mia");
     // Ryan is Mia's only adult and nobody has assessed him; her two observations are too few
     // for a prompt and she has no plan, so nothing else is flagged whatever today is.
+    let added = shared::calendar::Date::london_from_unix_ms(stamp.at_ms);
     assert_eq!(
         mia.flags,
         [Flag::Unassessed {
             adults: 1,
-            disputed: 0
+            disputed: 0,
+            since: added,
+            due: added.add_working_days(45),
         }]
     );
     assert_eq!(mia.flags[0].label(), "1 adult(s) not assessed");
@@ -77,7 +80,13 @@ async fn dashboard_flags_overview_and_csv_follow_the_merged_record() {
         .expect("mia");
     assert_eq!(
         wire["flags"],
-        serde_json::json!([{"kind": "unassessed", "adults": 1, "disputed": 0}]),
+        serde_json::json!([{
+            "kind": "unassessed",
+            "adults": 1,
+            "disputed": 0,
+            "since": added.to_string(),
+            "due": added.add_working_days(45).to_string(),
+        }]),
         "flags travel typed, not as English"
     );
 
@@ -88,7 +97,17 @@ async fn dashboard_flags_overview_and_csv_follow_the_merged_record() {
     let rec: RecordResponse = serde_json::from_value(body).expect("record");
     assert_eq!(rec.record.scalings.len(), 1);
     assert_eq!(rec.overview.unassessed_adults[0].name, "Ryan");
-    assert_eq!(rec.chronology.len(), 2, "the two demo observations");
+    let kinds: Vec<_> = rec.chronology.iter().map(|i| i.kind).collect();
+    use shared::analytics::ItemKind;
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == ItemKind::Observation)
+            .count(),
+        2,
+        "the two demo observations"
+    );
+    assert!(kinds.contains(&ItemKind::PersonAdded) && kinds.contains(&ItemKind::Scaling));
 
     let resp = server
         .request(
@@ -100,8 +119,12 @@ async fn dashboard_flags_overview_and_csv_follow_the_merged_record() {
         .await;
     assert_eq!(resp.0, StatusCode::OK);
     let csv = resp.1.as_str().expect("csv text").to_owned();
-    assert!(csv.starts_with("Date,Approximate,Type"));
-    assert_eq!(csv.lines().count(), 3);
+    assert!(csv.starts_with("\"Date\",\"Approximate\",\"Recorded at (UTC)\",\"Type\""));
+    assert_eq!(
+        csv.lines().count(),
+        1 + rec.chronology.len(),
+        "a row per item"
+    );
 
     let hana = server.login("hana.health").await;
     let (status, _) = server

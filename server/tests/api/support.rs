@@ -310,7 +310,11 @@ impl TestServer {
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let page: ChronologyResponse = serde_json::from_value(body).expect("chronology response");
-        page.entries.into_iter().map(|e| e.observation_id).collect()
+        page.entries
+            .into_iter()
+            .filter(|e| e.kind == shared::analytics::ItemKind::Observation)
+            .map(|e| e.ref_id)
+            .collect()
     }
 
     /// The stored bytes of a child's document, to prove a refused request changed nothing.

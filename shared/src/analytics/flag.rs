@@ -1,36 +1,65 @@
 //! Flags: the short list of what a manager must not miss on a record, as the dashboard sends it
 //! and both the dashboard and the tablet's overview show it.
 //!
-//! A flag is typed on the wire (a stable `kind` tag with its data), so the English label is
-//! made once, here, and rewording it never changes what a flag is taken to be. Flags carry
-//! dates and counts only, never record contents: the dashboard lists every team child at once,
-//! and reading a record's contents is audited per child.
+//! A flag is typed on the wire (a stable `kind` tag with its data), so the English words are
+//! made once, here, and rewording them never changes what a flag is taken to be. Each flag
+//! says what, since when, by when and whose action it is ([`Flag::detail`]), and how urgent it
+//! is ([`Flag::urgency`]), which orders the dashboard. Flags carry dates, counts and kinds only,
+//! never record contents: the dashboard lists every team child at once, and reading a
+//! record's contents is audited per child.
 
 use serde::{Deserialize, Serialize};
 
-use super::Overview;
+use super::{Overview, TimescaleKind};
 use crate::calendar::Date;
 use crate::catalogue::Category;
+
+/// Working days a strategy-discussion prompt or harm to others gives the manager to decide
+/// (Working Together: decisions about a child at risk are made within one working day).
+pub const DECIDE_WITHIN_WORKING_DAYS: u32 = 1;
+/// Working days an adult around the child may stay unassessed: the child and family
+/// assessment's 45 working days.
+pub const ASSESS_WITHIN_WORKING_DAYS: u32 = 45;
 
 /// One flag on a record, from `Overview::flags`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Flag {
     /// Indicators of `category` crossed the threshold on `since` (`indicators` of them, from
-    /// `sources` authors, in the latest window) and no strategy discussion has been held since.
+    /// `sources` informants, in the latest window) and no strategy discussion of the category
+    /// has been held since; to be decided by `due`.
     StrategyDiscussion {
         category: Category,
         since: Date,
         indicators: usize,
         sources: usize,
+        due: Date,
+    },
+    /// The child's harmful behaviour towards others, recorded since `since` in `entries`
+    /// entries from `agencies` agencies.
+    HarmToOthers {
+        since: Date,
+        entries: usize,
+        agencies: usize,
+        due: Date,
     },
     /// Adults around the child with no assessment, `disputed` of them because assessments
-    /// disagree.
-    Unassessed { adults: usize, disputed: usize },
-    /// Timescales and plan actions past their due date; `since` is the earliest missed one.
-    Overdue { count: usize, since: Date },
-    /// Risks are not reducing while the plan is active.
-    Drift,
+    /// disagree; the first was added on `since`.
+    Unassessed {
+        adults: usize,
+        disputed: usize,
+        since: Date,
+        due: Date,
+    },
+    /// `count` timescales and plan actions past their due date; `what` is the most overdue,
+    /// due on `due`.
+    Overdue {
+        what: TimescaleKind,
+        due: Date,
+        count: usize,
+    },
+    /// Risks are not reducing while the plan is active, since `since`.
+    Drift { since: Date },
     /// Fields with unresolved concurrent edits.
     Conflicts { count: usize },
 }
@@ -40,6 +69,7 @@ pub enum Flag {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FlagKind {
     StrategyDiscussion,
+    HarmToOthers,
     Unassessed,
     Overdue,
     Drift,
@@ -47,8 +77,9 @@ pub enum FlagKind {
 }
 
 impl FlagKind {
-    pub const ALL: [FlagKind; 5] = [
+    pub const ALL: [FlagKind; 6] = [
         FlagKind::StrategyDiscussion,
+        FlagKind::HarmToOthers,
         FlagKind::Unassessed,
         FlagKind::Overdue,
         FlagKind::Drift,
@@ -58,6 +89,7 @@ impl FlagKind {
     pub fn code(self) -> &'static str {
         match self {
             FlagKind::StrategyDiscussion => "strategy_discussion",
+            FlagKind::HarmToOthers => "harm_to_others",
             FlagKind::Unassessed => "unassessed",
             FlagKind::Overdue => "overdue",
             FlagKind::Drift => "drift",
@@ -70,13 +102,22 @@ impl FlagKind {
     }
 }
 
+fn days(n: i32) -> String {
+    if n == 1 {
+        "1 day".to_owned()
+    } else {
+        format!("{n} days")
+    }
+}
+
 impl Flag {
     pub fn kind(&self) -> FlagKind {
         match self {
             Flag::StrategyDiscussion { .. } => FlagKind::StrategyDiscussion,
+            Flag::HarmToOthers { .. } => FlagKind::HarmToOthers,
             Flag::Unassessed { .. } => FlagKind::Unassessed,
             Flag::Overdue { .. } => FlagKind::Overdue,
-            Flag::Drift => FlagKind::Drift,
+            Flag::Drift { .. } => FlagKind::Drift,
             Flag::Conflicts { .. } => FlagKind::Conflicts,
         }
     }
@@ -88,10 +129,131 @@ impl Flag {
                 "Consider strategy discussion ({})",
                 category.label().to_lowercase()
             ),
+            Flag::HarmToOthers { .. } => "Harm to others".to_owned(),
             Flag::Unassessed { adults, .. } => format!("{adults} adult(s) not assessed"),
             Flag::Overdue { count, .. } => format!("{count} overdue"),
-            Flag::Drift => "Drift: escalate".to_owned(),
+            Flag::Drift { .. } => "Drift: escalate".to_owned(),
             Flag::Conflicts { count } => format!("{count} conflicting edit(s)"),
+        }
+    }
+
+    /// Since when the flag has stood.
+    pub fn since(&self) -> Option<Date> {
+        match self {
+            Flag::StrategyDiscussion { since, .. }
+            | Flag::HarmToOthers { since, .. }
+            | Flag::Unassessed { since, .. }
+            | Flag::Drift { since } => Some(*since),
+            Flag::Overdue { due, .. } => Some(*due),
+            Flag::Conflicts { .. } => None,
+        }
+    }
+
+    /// By when it must be acted on.
+    pub fn due(&self) -> Option<Date> {
+        match self {
+            Flag::StrategyDiscussion { due, .. }
+            | Flag::HarmToOthers { due, .. }
+            | Flag::Unassessed { due, .. }
+            | Flag::Overdue { due, .. } => Some(*due),
+            // Escalate now: responses to drift are their own work (a later issue).
+            Flag::Drift { since } => Some(*since),
+            Flag::Conflicts { .. } => None,
+        }
+    }
+
+    /// Whose action it is.
+    pub fn owner(&self) -> &'static str {
+        match self {
+            Flag::StrategyDiscussion { .. } | Flag::HarmToOthers { .. } | Flag::Drift { .. } => {
+                "team manager"
+            }
+            Flag::Unassessed { .. } => "lead social worker",
+            Flag::Overdue { what, .. } => what.owner(),
+            Flag::Conflicts { .. } => "whoever edited, or the team manager",
+        }
+    }
+
+    /// What, since when, by when, whose action: "Review conference due 28/04/2026, overdue
+    /// by 12 days (child protection chair)".
+    pub fn detail(&self, today: Date) -> String {
+        let when = |due: Date| {
+            let n = due.days_until(today);
+            if n > 0 {
+                format!("due {}, overdue by {}", due.dmy(), days(n))
+            } else if n == 0 {
+                format!("due today, {}", due.dmy())
+            } else {
+                format!("due {}, in {}", due.dmy(), days(-n))
+            }
+        };
+        let what = match self {
+            Flag::StrategyDiscussion {
+                category,
+                since,
+                indicators,
+                sources,
+                due,
+            } => format!(
+                "{indicators} indicators of {} concern from {sources} sources since {}: decide on a strategy discussion, {}",
+                category.label().to_lowercase(),
+                since.dmy(),
+                when(*due)
+            ),
+            Flag::HarmToOthers {
+                since,
+                entries,
+                agencies,
+                due,
+            } => format!(
+                "Harmful behaviour towards other children in {entries} entries from {agencies} agencies since {}: consider the other children's safety, {}",
+                since.dmy(),
+                when(*due)
+            ),
+            Flag::Unassessed {
+                adults,
+                disputed,
+                since,
+                due,
+            } => {
+                let disputed = if *disputed > 0 {
+                    format!(" ({disputed} disputed)")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{adults} adult(s){disputed} not assessed, the first added {}: assess, {}",
+                    since.dmy(),
+                    when(*due)
+                )
+            }
+            Flag::Overdue { what, due, count } => {
+                let more = if *count > 1 {
+                    format!(" (and {} more overdue)", count - 1)
+                } else {
+                    String::new()
+                };
+                format!("{} {}{more}", what.label(), when(*due))
+            }
+            Flag::Drift { since } => format!(
+                "Risks not reducing on the plan since {}: escalate now",
+                since.dmy()
+            ),
+            Flag::Conflicts { count } => {
+                format!("{count} field(s) edited differently offline: choose which stands")
+            }
+        };
+        format!("{what} ({})", self.owner())
+    }
+
+    /// How urgent the flag is on `today`: larger is more urgent. Overdue work first (the
+    /// longer overdue the sooner), then what falls due soonest, then the rest by age; a flag
+    /// with no date last.
+    pub fn urgency(&self, today: Date) -> i64 {
+        match self.due() {
+            Some(due) if due <= today => 1_000_000 + i64::from(due.days_until(today)),
+            Some(due) => 500_000 - i64::from(today.days_until(due)),
+            None => 0,
         }
     }
 
@@ -113,24 +275,36 @@ impl Overview {
                     since: p.first_crossed,
                     indicators: p.evidence.len(),
                     sources: p.sources(),
+                    due: p.first_crossed.add_working_days(DECIDE_WITHIN_WORKING_DAYS),
                 });
             }
         }
-        if !self.unassessed_adults.is_empty() {
+        if let Some(h) = &self.harm_to_others {
+            f.push(Flag::HarmToOthers {
+                since: h.since,
+                entries: h.entries,
+                agencies: h.agencies,
+                due: h.last.add_working_days(DECIDE_WITHIN_WORKING_DAYS),
+            });
+        }
+        if let Some(since) = self.unassessed_adults.iter().map(|a| a.added_on).min() {
             f.push(Flag::Unassessed {
                 adults: self.unassessed_adults.len(),
                 disputed: self.unassessed_adults.iter().filter(|a| a.disputed).count(),
-            });
-        }
-        let overdue = self.timescales.iter().filter(|t| t.overdue);
-        if let Some(since) = overdue.clone().map(|t| t.due).min() {
-            f.push(Flag::Overdue {
-                count: overdue.count(),
                 since,
+                due: since.add_working_days(ASSESS_WITHIN_WORKING_DAYS),
             });
         }
-        if self.drift.is_some() {
-            f.push(Flag::Drift);
+        let overdue: Vec<_> = self.timescales.iter().filter(|t| t.overdue).collect();
+        if let Some(first) = overdue.iter().min_by_key(|t| (t.due, t.kind)) {
+            f.push(Flag::Overdue {
+                what: first.kind,
+                due: first.due,
+                count: overdue.len(),
+            });
+        }
+        if let Some(d) = &self.drift {
+            f.push(Flag::Drift { since: d.since });
         }
         if self.conflicts > 0 {
             f.push(Flag::Conflicts {
@@ -142,209 +316,4 @@ impl Overview {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::analytics::{Drift, Prompt, Timescale, UnassessedAdult};
-
-    fn d(s: &str) -> Date {
-        s.parse().expect("date")
-    }
-
-    /// The flag's label, and that it crosses the wire as itself under its kind's code.
-    fn check(flag: Flag, expected_label: &str) {
-        assert_eq!(flag.label(), expected_label, "{flag:?}");
-        let wire = serde_json::to_value(&flag).expect("serialise");
-        assert_eq!(wire["kind"], flag.kind().code(), "{wire}");
-        assert_eq!(FlagKind::from_code(flag.kind().code()), Some(flag.kind()));
-        let back: Flag = serde_json::from_value(wire).expect("deserialise");
-        assert_eq!(back, flag);
-    }
-
-    #[test]
-    fn labels() {
-        check(
-            Flag::StrategyDiscussion {
-                category: Category::Sexual,
-                since: d("2026-03-01"),
-                indicators: 3,
-                sources: 2,
-            },
-            "Consider strategy discussion (sexual)",
-        );
-        check(
-            Flag::StrategyDiscussion {
-                category: Category::ParentChildInteraction,
-                since: d("2026-03-01"),
-                indicators: 4,
-                sources: 3,
-            },
-            "Consider strategy discussion (parent-child interaction)",
-        );
-        check(
-            Flag::Unassessed {
-                adults: 2,
-                disputed: 1,
-            },
-            "2 adult(s) not assessed",
-        );
-        check(
-            Flag::Overdue {
-                count: 3,
-                since: d("2026-01-05"),
-            },
-            "3 overdue",
-        );
-        check(Flag::Drift, "Drift: escalate");
-        check(Flag::Conflicts { count: 1 }, "1 conflicting edit(s)");
-    }
-
-    #[test]
-    fn escalation() {
-        for kind in FlagKind::ALL {
-            let flag = match kind {
-                FlagKind::StrategyDiscussion => Flag::StrategyDiscussion {
-                    category: Category::Neglect,
-                    since: d("2026-01-01"),
-                    indicators: 3,
-                    sources: 2,
-                },
-                FlagKind::Unassessed => Flag::Unassessed {
-                    adults: 1,
-                    disputed: 0,
-                },
-                FlagKind::Overdue => Flag::Overdue {
-                    count: 1,
-                    since: d("2026-01-01"),
-                },
-                FlagKind::Drift => Flag::Drift,
-                FlagKind::Conflicts => Flag::Conflicts { count: 1 },
-            };
-            assert_eq!(flag.kind(), kind);
-            assert_eq!(
-                flag.is_escalation(),
-                kind != FlagKind::Conflicts,
-                "{kind:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn wire_format_is_stable() {
-        let flag = Flag::StrategyDiscussion {
-            category: Category::ParentChildInteraction,
-            since: d("2026-03-01"),
-            indicators: 3,
-            sources: 2,
-        };
-        assert_eq!(
-            serde_json::to_value(&flag).expect("serialise"),
-            serde_json::json!({
-                "kind": "strategy_discussion",
-                "category": "parent_child_interaction",
-                "since": "2026-03-01",
-                "indicators": 3,
-                "sources": 2,
-            })
-        );
-        assert_eq!(
-            serde_json::to_value(Flag::Drift).expect("serialise"),
-            serde_json::json!({"kind": "drift"})
-        );
-    }
-
-    fn evidence(author: &str) -> crate::analytics::Evidence {
-        crate::analytics::Evidence {
-            observation_id: "o".into(),
-            date: d("2026-02-01"),
-            code: "SEX-KNOWLEDGE".into(),
-            label: String::new(),
-            level: "Consider".into(),
-            author_id: author.into(),
-            author: author.into(),
-            agency: String::new(),
-            source: String::new(),
-        }
-    }
-
-    fn timescale(due: &str, overdue: bool) -> Timescale {
-        Timescale {
-            what: "Plan action: visit (Sam)".into(),
-            due: d(due),
-            done_on: None,
-            overdue,
-        }
-    }
-
-    fn adult(disputed: bool) -> UnassessedAdult {
-        UnassessedAdult {
-            person_id: "p".into(),
-            name: "Ryan".into(),
-            relationship: String::new(),
-            disputed,
-        }
-    }
-
-    #[test]
-    fn flags_of_an_overview() {
-        let prompt = |category, held: Option<&str>| Prompt {
-            category,
-            first_crossed: d("2026-02-01"),
-            evidence: vec![evidence("a"), evidence("a"), evidence("b")],
-            strategy_discussion_on: held.map(d),
-        };
-        let overview = Overview {
-            today: d("2026-06-01"),
-            prompts: vec![
-                prompt(Category::Sexual, None),
-                prompt(Category::Neglect, Some("2026-02-10")),
-            ],
-            unassessed_adults: vec![adult(false), adult(true)],
-            timescales: vec![
-                timescale("2026-01-01", false),
-                timescale("2026-04-01", true),
-                timescale("2026-03-01", true),
-                timescale("2026-07-01", false),
-            ],
-            overdue: 2,
-            days_since_first_concern: Some(120),
-            days_on_plan: Some(100),
-            drift: Some(Drift {
-                reasons: vec!["Safety scale has not improved".into()],
-            }),
-            indicators: Vec::new(),
-            conflicts: 3,
-            unreadable: 0,
-        };
-        assert_eq!(
-            overview.flags(),
-            [
-                Flag::StrategyDiscussion {
-                    category: Category::Sexual,
-                    since: d("2026-02-01"),
-                    indicators: 3,
-                    sources: 2,
-                },
-                Flag::Unassessed {
-                    adults: 2,
-                    disputed: 1,
-                },
-                Flag::Overdue {
-                    count: 2,
-                    since: d("2026-03-01"),
-                },
-                Flag::Drift,
-                Flag::Conflicts { count: 3 },
-            ]
-        );
-        let quiet = Overview {
-            prompts: vec![prompt(Category::Sexual, Some("2026-02-02"))],
-            unassessed_adults: Vec::new(),
-            timescales: vec![timescale("2026-07-01", false)],
-            overdue: 0,
-            drift: None,
-            conflicts: 0,
-            ..overview
-        };
-        assert_eq!(quiet.flags(), Vec::<Flag>::new());
-    }
-}
+mod tests;

@@ -63,7 +63,19 @@ impl EpisodeKind {
 
 /// The category of a child protection plan (Working Together's four, or more than one).
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    Reconcile,
+    Hydrate,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum PlanCategory {

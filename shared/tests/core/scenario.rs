@@ -167,7 +167,8 @@ fn twelve_years_no_disclosure() {
         "Drawing with sexual content in class.",
     );
     assert!(f.sexual_prompt("2019-03-01").is_none());
-    // Three from one source within 180 days is not yet corroborated.
+    // Three from one informant (the school, observing) within 180 days is not yet
+    // corroborated: a second informant is another agency or another kind of source.
     f.observe(
         1,
         "2020-09-10",
@@ -179,8 +180,8 @@ fn twelve_years_no_disclosure() {
         1,
         "2020-10-20",
         &["SEX-KNOWLEDGE"],
-        Source::ChildSaid,
-        "Used adult sexual words.",
+        Source::Observed,
+        "Used adult sexual words in class.",
     );
     f.observe(
         1,
@@ -204,8 +205,8 @@ fn twelve_years_no_disclosure() {
         1,
         "2023-02-15",
         &["SEX-SECRECY-GIFTS"],
-        Source::ChildSaid,
-        "Talks of an older 'friend' with money.",
+        Source::Observed,
+        "Seen with money from an older 'friend'.",
     );
     assert!(
         f.sexual_prompt("2023-02-15").is_none(),
@@ -491,7 +492,7 @@ fn twelve_years_no_disclosure() {
     assert_eq!(
         items
             .iter()
-            .filter(|i| i.kind == ItemKind::PlanStarted)
+            .filter(|i| i.kind == ItemKind::EpisodeStarted)
             .count(),
         1
     );

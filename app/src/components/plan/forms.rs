@@ -9,7 +9,7 @@ use shared::ChildId;
 use super::Open;
 use crate::components::draft::field;
 use crate::components::form::{
-    today, FormState, Forms, InlineForm, SelectInput, TextArea, TextInput,
+    today, CheckInput, FormState, Forms, InlineForm, SelectInput, SelectText, TextArea, TextInput,
 };
 use crate::platform;
 use crate::state::use_app;
@@ -117,8 +117,6 @@ pub fn ActionForm(child: ChildId, forms: Forms<Open>) -> impl IntoView {
             due,
             success_measure: measure.get_untracked().trim().to_owned(),
             added,
-            no_further_action: false,
-            categories: Vec::new(),
         };
         state.save(
             app,
@@ -147,6 +145,8 @@ pub fn ConferenceForm(child: ChildId, forms: Forms<Open>) -> impl IntoView {
     let kind = RwSignal::new(ConferenceKind::StrategyDiscussion);
     let date = RwSignal::new(platform::today());
     let outcome = RwSignal::new(String::new());
+    let nfa = RwSignal::new(false);
+    let category = RwSignal::new(String::new());
 
     let state = FormState::keeping(
         format!("conference:{child}"),
@@ -156,6 +156,19 @@ pub fn ConferenceForm(child: ChildId, forms: Forms<Open>) -> impl IntoView {
             field("outcome", outcome),
         ],
     );
+    let category_options: Vec<(String, String)> =
+        std::iter::once((String::new(), "Every category".to_owned()))
+            .chain(
+                <shared::catalogue::Category as shared::choice::Choice>::ALL
+                    .iter()
+                    .map(|c| {
+                        (
+                            shared::choice::Choice::code(*c).to_owned(),
+                            c.label().to_owned(),
+                        )
+                    }),
+            )
+            .collect();
     let on_save = Callback::new(move |()| {
         let date = date.get_untracked();
         if date.parse::<Date>().is_err() {
@@ -171,6 +184,12 @@ pub fn ConferenceForm(child: ChildId, forms: Forms<Open>) -> impl IntoView {
             date,
             outcome: outcome.get_untracked().trim().to_owned(),
             added,
+            no_further_action: nfa.get_untracked(),
+            categories: <shared::catalogue::Category as shared::choice::Choice>::from_code(
+                &category.get_untracked(),
+            )
+            .into_iter()
+            .collect(),
         };
         state.save(
             app,
@@ -187,6 +206,10 @@ pub fn ConferenceForm(child: ChildId, forms: Forms<Open>) -> impl IntoView {
                 <TextInput id="conference-date" label="Date held" kind="date" value=date required=true/>
             </div>
             <TextArea id="conference-outcome" label="Outcome" value=outcome rows=2/>
+            <SelectText id="conference-category" label="Concern considered (strategy discussion)"
+                value=category options=category_options
+                hint="A strategy discussion acts on the indicators of this category up to its date; later ones can prompt again."/>
+            <CheckInput id="conference-nfa" label="No further action was decided" value=nfa/>
         </InlineForm>
     }
 }
