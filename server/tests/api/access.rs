@@ -14,7 +14,12 @@ enum Expect {
 use Expect::*;
 
 /// Child-scoped read endpoints.
-const READS: &[&str] = &["chronology", "record", "chronology.csv"];
+const READS: &[&str] = &[
+    "chronology",
+    "record",
+    "chronology.csv",
+    "chronology-anonymised.csv",
+];
 
 async fn setup() -> TestServer {
     let server = TestServer::start().await;

@@ -132,3 +132,46 @@ async fn dashboard_flags_overview_and_csv_follow_the_merged_record() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "not allocated to Hana");
 }
+
+/// Ava's chronology for a case review: every name of the child, the adults around her and the
+/// practitioners replaced, the same way each time; agencies kept; formula cells neutralised.
+#[tokio::test]
+async fn the_anonymised_chronology_names_roles_not_people() {
+    let server = TestServer::start().await;
+    let morgan = server.login("morgan.manager").await;
+    let get = |path: &'static str| {
+        let token = morgan.clone();
+        let server = &server;
+        async move {
+            server
+                .request(
+                    axum::http::Request::get(path)
+                        .header("authorization", format!("Bearer {token}"))
+                        .body(axum::body::Body::empty())
+                        .expect("request"),
+                )
+                .await
+        }
+    };
+    let (status, plain) = get("/api/children/child-ava/chronology.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    let plain = plain.as_str().expect("csv").to_owned();
+    let (status, anonymised) = get("/api/children/child-ava/chronology-anonymised.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    let anonymised = anonymised.as_str().expect("csv").to_owned();
+    assert_eq!(
+        plain.lines().count(),
+        anonymised.lines().count(),
+        "the same entries"
+    );
+    for name in ["Kerry", "Dean Walsh", "Sam Okafor", "Hana", "Leo Thompson"] {
+        assert!(plain.contains(name), "the plain export names {name}");
+        assert!(!anonymised.contains(name), "{name} in:\n{anonymised}");
+    }
+    assert!(anonymised.contains("[Mother]") && anonymised.contains("[Mother's partner]"));
+    assert!(anonymised.contains("Practitioner 1") && anonymised.contains("Practitioner 2 ("));
+    assert!(
+        anonymised.contains("Children's Social Care"),
+        "agencies stay"
+    );
+}

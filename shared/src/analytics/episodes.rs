@@ -34,7 +34,25 @@ impl EpisodeView {
         self.started_on <= day && self.ended_on.is_none_or(|end| end > day)
     }
 
-    /// "Child protection plan (neglect)", "Looked after", …
+    /// The category it had on `day` (the first one before it started).
+    pub fn category_on(&self, day: Date) -> PlanCategory {
+        self.categories
+            .iter()
+            .take_while(|(from, _)| *from <= day)
+            .last()
+            .or(self.categories.first())
+            .map_or(self.category, |c| c.1)
+    }
+
+    /// What it was on `day`: "Child protection plan (neglect)", "Looked after", …
+    pub fn label_on(&self, day: Date) -> String {
+        match self.category_on(day) {
+            PlanCategory::None => self.kind.label().to_owned(),
+            c => format!("{} ({})", self.kind.label(), c.label()),
+        }
+    }
+
+    /// "Child protection plan (neglect)", "Looked after", … with its current category.
     pub fn label(&self) -> String {
         match self.category {
             PlanCategory::None => self.kind.label().to_owned(),
@@ -175,7 +193,7 @@ pub fn legal_status(record: &Record, today: Date) -> Option<String> {
     Some(
         open.iter()
             .filter(|e| !(protected && e.kind == EpisodeKind::ChildInNeed))
-            .map(|e| e.label())
+            .map(|e| e.label_on(today))
             .collect::<Vec<_>>()
             .join("; "),
     )

@@ -209,10 +209,15 @@ pub fn anonymise(
     for i in items {
         if !i.author.is_empty() && !authors.iter().any(|(a, _)| a == &i.author) {
             let n = authors.len() + 1;
-            let role = if i.agency.is_empty() {
+            // The agency any of their entries names (meetings and plans carry none).
+            let agency = items
+                .iter()
+                .find(|x| x.author == i.author && !x.agency.is_empty())
+                .map_or("", |x| x.agency.as_str());
+            let role = if agency.is_empty() {
                 format!("Practitioner {n}")
             } else {
-                format!("Practitioner {n} ({})", i.agency)
+                format!("Practitioner {n} ({agency})")
             };
             authors.push((i.author.clone(), role));
         }

@@ -10,3 +10,4 @@ mod reissue;
 mod same_child;
 mod scenario;
 mod validate;
+mod whole_story;
