@@ -16,3 +16,4 @@ mod record_overview;
 mod scan;
 mod shell;
 mod trust;
+mod whole_story;
