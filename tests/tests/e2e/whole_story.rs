@@ -109,7 +109,10 @@ async fn previous_plans_first_flag_details_and_one_chronology() -> Result<()> {
         .iter()
         .filter_map(|e| e["ref_id"].as_str().map(str::to_owned))
         .collect();
-    ensure!(api.len() > 10, "the demo record has a long chronology: {api:?}");
+    ensure!(
+        api.len() > 10,
+        "the demo record has a long chronology: {api:?}"
+    );
     ensure!(page == api, "page {page:?}\nAPI  {api:?}");
     let csv = http
         .get(server.url("/api/children/child-ava/chronology.csv"))
