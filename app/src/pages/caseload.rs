@@ -18,6 +18,8 @@ use crate::state::use_app;
 struct Glance {
     flags: Vec<Flag>,
     last_visit: Option<String>,
+    /// From the episodes open today; `None` keeps the directory's words.
+    legal_status: Option<String>,
 }
 
 fn glance(record: &shared::record::Record, today: shared::calendar::Date) -> Glance {
@@ -27,8 +29,10 @@ fn glance(record: &shared::record::Record, today: shared::calendar::Date) -> Gla
             .iter()
             .any(|w| w.observation_id == id.as_str())
     };
+    let overview = analytics::overview(record, today, &Thresholds::default());
     Glance {
-        flags: analytics::overview(record, today, &Thresholds::default()).flags(),
+        flags: overview.flags(),
+        legal_status: overview.legal_status,
         last_visit: record
             .observations
             .iter()
@@ -94,7 +98,10 @@ fn CaseloadList() -> impl IntoView {
                             </h2>
                             <dl class="details">
                                 <div><dt>"Date of birth"</dt><dd>{crate::platform::format_occurred(&entry.date_of_birth)}</dd></div>
-                                <div><dt>"Legal status"</dt><dd>{entry.legal_status.clone()}</dd></div>
+                                <div><dt>"Legal status"</dt><dd>{
+                                    let directory = entry.legal_status.clone();
+                                    move || seen.with(|g| g.as_ref().and_then(|g| g.legal_status.clone())).unwrap_or_else(|| directory.clone())
+                                }</dd></div>
                                 <div>
                                     <dt>"Last visit"</dt>
                                     <dd>{move || seen.with(|g| g.as_ref().and_then(|g| g.last_visit.as_deref()).map_or_else(|| "None recorded".to_owned(), platform::format_occurred))}</dd>

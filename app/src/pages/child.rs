@@ -193,7 +193,10 @@ fn ChildView() -> impl IntoView {
                     {move || entry().map(|e| view! {
                         <dl class="details child-details">
                             <div><dt>"Date of birth"</dt><dd>{crate::platform::format_occurred(&e.date_of_birth)}</dd></div>
-                            <div><dt>"Legal status"</dt><dd>{e.legal_status}</dd></div>
+                            <div><dt>"Legal status"</dt><dd data-testid="legal-status">{
+                                let directory = e.legal_status.clone();
+                                move || overview.with(|o| o.as_ref().and_then(|o| o.legal_status.clone())).unwrap_or_else(|| directory.clone())
+                            }</dd></div>
                         </dl>
                     })}
                     <div role="status" aria-live="polite" class="status-region">

@@ -351,17 +351,15 @@ mod tests {
 
     fn item(date: &str, author: &str, agency: &str, categories: &[Category]) -> ChronologyItem {
         ChronologyItem {
-            kind: ItemKind::Observation,
-            date: date.into(),
-            approximate: false,
-            ref_id: "o".into(),
             author: author.into(),
             agency: agency.into(),
-            headline: String::new(),
-            significance: vec![],
             categories: categories.to_vec(),
-            withdrawn: false,
-            amendments: 0,
+            ..ChronologyItem::new(
+                ItemKind::Observation,
+                date.into(),
+                "o".into(),
+                String::new(),
+            )
         }
     }
 

@@ -107,7 +107,8 @@ pub struct ChronologyItem {
 }
 
 impl ChronologyItem {
-    fn new(kind: ItemKind, date: String, ref_id: String, headline: String) -> Self {
+    /// An item with only its kind, date, entry and headline; every other column empty.
+    pub fn new(kind: ItemKind, date: String, ref_id: String, headline: String) -> Self {
         ChronologyItem {
             kind,
             date,

@@ -103,7 +103,7 @@ fn urgency_puts_the_longest_overdue_first_then_the_soonest_due() {
         due: d(due),
         count: 1,
     };
-    let mut flags = vec![
+    let mut flags = [
         Flag::Conflicts { count: 1 },
         overdue("2026-06-01"),
         overdue("2026-05-01"),
