@@ -8,6 +8,7 @@ pub mod audit;
 pub mod audit_log;
 pub mod auth;
 pub mod backup;
+pub mod chronologies;
 pub mod clock;
 pub mod cpu;
 pub mod credentials;

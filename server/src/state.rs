@@ -1,6 +1,7 @@
 //! The application state: the services composed, cloned into every handler, and the
 //! runtime settings.
 
+use crate::chronologies::Chronologies;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +34,8 @@ pub struct AppState {
     /// How many children a user may not see each sync may name in the audit trail one by one.
     pub itemised_refusals: ItemisedRefusals,
     pub metrics: Arc<Metrics>,
+    /// Chronologies built for reading, by stored version (see `chronologies`).
+    pub chronologies: Chronologies,
 }
 
 /// Runtime settings the routes need (the binary fills them from flags and environment).
@@ -125,6 +128,7 @@ impl AppState {
             },
         ));
         AppState {
+            chronologies: Chronologies::new(documents.clone(), store.clone()),
             admin: Admin::new(store.clone(), audit.clone()),
             sessions,
             itemised_refusals: ItemisedRefusals::new(
@@ -173,6 +177,12 @@ impl FromRef<AppState> for Arc<Metrics> {
 impl FromRef<AppState> for Sessions {
     fn from_ref(state: &AppState) -> Self {
         state.sessions.clone()
+    }
+}
+
+impl FromRef<AppState> for Chronologies {
+    fn from_ref(s: &AppState) -> Self {
+        s.chronologies.clone()
     }
 }
 

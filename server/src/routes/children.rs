@@ -19,6 +19,7 @@ use shared::ChildId;
 use crate::audit;
 use crate::audit_log::AuditLog;
 use crate::auth::AuthUser;
+use crate::chronologies::Chronologies;
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::live;
@@ -115,6 +116,7 @@ async fn readable(
 async fn chronology(
     State(store): State<Arc<dyn Store>>,
     State(audit): State<AuditLog>,
+    State(chronologies): State<Chronologies>,
     auth: AuthUser,
     Path(child_id): Path<String>,
     uri: Uri,
@@ -134,9 +136,8 @@ async fn chronology(
         .record(auth.audit("read.chronology", "ok").child(&child.child_id))
         .await?;
     // The same items as the page, the CSV and the print view: the analytics' chronology of
-    // the record, paged.
-    let record = store.record(&child.child_id).await?;
-    let all = analytics::chronology(&record);
+    // the record, paged, built once per stored version.
+    let all = chronologies.read(&child.child_id).await?;
     let total = all.len() as i64;
     let start = if q.offset.unwrap_or(0) < 0 {
         (total + q.offset.unwrap_or(0)).max(0)
@@ -144,9 +145,10 @@ async fn chronology(
         q.offset.unwrap_or(0).min(total)
     };
     let entries: Vec<_> = all
-        .into_iter()
+        .iter()
         .skip(start as usize)
         .take(limit.min(total) as usize)
+        .cloned()
         .collect();
     tracing::info!(user = %auth.user.id, child = %child.child_id, "chronology read");
     Ok(Json(ChronologyResponse {

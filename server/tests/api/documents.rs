@@ -426,6 +426,19 @@ async fn a_long_chronology_is_read_a_page_at_a_time() {
         let (status, body) = page(bad).await;
         assert_eq!(status, axum::http::StatusCode::BAD_REQUEST, "{bad}: {body}");
     }
+
+    // Pages of one version are built once; the next version is never served the old list.
+    record_on(&mut sam, |doc| {
+        let obs = observation("page-late", "user-sam-social");
+        record::add_observation(doc, &obs, obs.recorded_at_ms).expect("add");
+    });
+    sam.sync(&server).await;
+    let (_, after) = page("").await;
+    assert!(
+        ids(&after).contains(&"page-late".to_owned()),
+        "the new entry shows at once"
+    );
+    assert_eq!(after["total"], all.len() + 1);
 }
 
 /// A colleague's changes reach the tablet as the server stored them, not rebuilt from the
