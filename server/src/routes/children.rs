@@ -224,20 +224,6 @@ async fn audit_trail(
     }))
 }
 
-/// A CSV download.
-fn csv_download(name: String, body: String) -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        body,
-    )
-}
-
 /// The full chronology for conferences and courts, as CSV: every column a reviewer needs.
 async fn chronology_csv(
     State(store): State<Arc<dyn Store>>,
@@ -246,20 +232,7 @@ async fn chronology_csv(
     Path(child_id): Path<String>,
     uri: Uri,
 ) -> Result<impl IntoResponse, ApiError> {
-    let child = readable(store.as_ref(), &auth, &child_id, &uri).await?;
-    audit
-        .record(
-            auth.audit("export.chronology_csv", "ok")
-                .child(&child.child_id),
-        )
-        .await?;
-    let record = store.record(&child.child_id).await?;
-    let body = export::csv(&analytics::chronology(&record));
-    tracing::info!(user = %auth.user.id, child = %child.child_id, "chronology exported");
-    Ok(csv_download(
-        format!("chronology-{}.csv", child.child_id),
-        body,
-    ))
+    export_csv(store.as_ref(), &audit, &auth, &child_id, &uri, false).await
 }
 
 /// The chronology for a case review: every name replaced, consistently, by the person's role.
@@ -270,22 +243,41 @@ async fn chronology_anonymised_csv(
     Path(child_id): Path<String>,
     uri: Uri,
 ) -> Result<impl IntoResponse, ApiError> {
-    let child = readable(store.as_ref(), &auth, &child_id, &uri).await?;
+    export_csv(store.as_ref(), &audit, &auth, &child_id, &uri, true).await
+}
+
+/// Either export, audited under its own action.
+async fn export_csv(
+    store: &dyn Store,
+    audit: &AuditLog,
+    auth: &AuthUser,
+    child_id: &str,
+    uri: &Uri,
+    anonymised: bool,
+) -> Result<impl IntoResponse, ApiError> {
+    let child = readable(store, auth, child_id, uri).await?;
+    let (action, name) = if anonymised {
+        ("export.chronology_anonymised", "chronology-anonymised")
+    } else {
+        ("export.chronology_csv", "chronology")
+    };
     audit
-        .record(
-            auth.audit("export.chronology_anonymised", "ok")
-                .child(&child.child_id),
-        )
+        .record(auth.audit(action, "ok").child(&child.child_id))
         .await?;
     let record = store.record(&child.child_id).await?;
-    let items = export::anonymise(
-        &child.display_name,
-        &record,
-        &analytics::chronology(&record),
-    );
-    tracing::info!(user = %auth.user.id, child = %child.child_id, "anonymised chronology exported");
-    Ok(csv_download(
-        format!("chronology-anonymised-{}.csv", child.child_id),
+    let mut items = analytics::chronology(&record);
+    if anonymised {
+        items = export::anonymise(&child.display_name, &record, &items);
+    }
+    tracing::info!(user = %auth.user.id, child = %child.child_id, anonymised, "chronology exported");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}-{}.csv\"", child.child_id),
+            ),
+        ],
         export::csv(&items),
     ))
 }

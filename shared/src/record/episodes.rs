@@ -298,8 +298,9 @@ pub struct Episode {
 }
 
 impl Episode {
-    /// Open unless every current ending says it ended (two disagreeing endings: still open
-    /// until someone settles it, as the conservative reading).
+    /// Open unless every current ending says it ended: if one of two concurrent endings
+    /// leaves it open, it is open; if both end it (differently), it ended, and the overview
+    /// counts the disagreement as a conflict until someone settles it.
     pub fn is_open(&self) -> bool {
         self.ending.values.is_empty() || self.ending.values.iter().any(|e| e.value.is_open())
     }

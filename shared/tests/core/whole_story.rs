@@ -488,3 +488,59 @@ fn no_further_action_closes_the_timescales_it_made_unnecessary() {
         "the conference was held; nothing else is due"
     );
 }
+
+/// Two managers end the same plan offline, differently: after merging, both endings show,
+/// the plan reads as ended (both say so) with its ending disputed, and the overview counts a
+/// conflict until one of them settles it.
+#[test]
+fn concurrent_endings_both_show_until_settled() {
+    let mut kai = Kai::new();
+    kai.episode(
+        "ep-cp",
+        EpisodeKind::ChildProtection,
+        PlanCategory::Neglect,
+        "2024-01-08",
+        None,
+    );
+    let mut other = kai
+        .doc
+        .fork()
+        .with_actor(ActorId::from(b"other-tablet".to_vec()));
+    let end = |reason, date: &str| EpisodeEnding {
+        ended_on: date.into(),
+        reason,
+        note: String::new(),
+    };
+    episodes::end(
+        &mut kai.doc,
+        "ep-cp",
+        &end(EndReason::RiskReduced, "2024-09-02"),
+        &stamp(MANAGER, "2024-09-02"),
+    )
+    .expect("one ending");
+    episodes::end(
+        &mut other,
+        "ep-cp",
+        &end(EndReason::SteppedDown, "2024-09-03"),
+        &stamp(SOCIAL_WORKER, "2024-09-03"),
+    )
+    .expect("the other");
+    kai.doc.merge(&mut other).expect("merge");
+    let r = kai.record();
+    assert_eq!(r.episodes[0].ending.values.len(), 2, "both endings kept");
+    let view = &analytics::episodes::episodes(&r)[0];
+    assert!(view.disputed_ending && view.ended_on.is_some());
+    let overview = analytics::overview(&r, d("2024-10-01"), &Thresholds::default());
+    assert_eq!(overview.conflicts, 1);
+    // Settling: a new ending written after seeing both supersedes them.
+    episodes::end(
+        &mut kai.doc,
+        "ep-cp",
+        &end(EndReason::RiskReduced, "2024-09-02"),
+        &stamp(MANAGER, "2024-10-01"),
+    )
+    .expect("settle");
+    let view = &analytics::episodes::episodes(&kai.record())[0];
+    assert!(!view.disputed_ending);
+    assert_eq!(view.ended_on, Some(d("2024-09-02")));
+}
