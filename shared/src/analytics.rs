@@ -22,9 +22,11 @@ mod chronology;
 pub mod episodes;
 pub mod export;
 mod flag;
+pub mod lessons;
 pub use chronology::{chronology, Amended, ChronologyItem, ItemKind};
 pub use episodes::{legal_status, previous_plans, EpisodeView};
 pub use flag::{Flag, FlagKind};
+pub use lessons::{Lessons, Practice};
 
 /// How indicators accumulate into a prompt. Configurable per deployment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +39,9 @@ pub struct Thresholds {
     /// What makes two pieces of evidence come from different informants.
     #[serde(default)]
     pub informants: Informants,
+    /// Visit cadence, debriefs, avoidance, challenge clocks ([`lessons`]).
+    #[serde(default)]
+    pub practice: Practice,
 }
 
 /// What "two different sources" means. The default is two informants: evidence from
@@ -70,6 +75,7 @@ impl Default for Thresholds {
             sources: 2,
             window_days: 180,
             informants: Informants::default(),
+            practice: Practice::default(),
         }
     }
 }
@@ -696,9 +702,14 @@ pub struct Overview {
     /// The plans before the current ones, one line per kind: shown first.
     #[serde(default)]
     pub previous_plans: Vec<String>,
+    /// Seen and heard, difficult visits, drift's response, challenges.
+    #[serde(default)]
+    pub lessons: Lessons,
 }
 
-pub fn overview(record: &Record, today: Date, t: &Thresholds) -> Overview {
+/// Everything the overview shows, on `today`, for a child born on `born` (the caseload's
+/// date of birth; `None` when unknown).
+pub fn overview(record: &Record, today: Date, t: &Thresholds, born: Option<Date>) -> Overview {
     let timescales = timescales(record, today);
     let conflicts = record
         .people
@@ -716,6 +727,8 @@ pub fn overview(record: &Record, today: Date, t: &Thresholds) -> Overview {
             .iter()
             .filter(|e| e.ending.is_conflict())
             .count();
+    let drift = drift(record, today);
+    let lessons = lessons::lessons(record, today, born, drift.as_ref(), &t.practice);
     Overview {
         today,
         prompts: prompts(record, today, t),
@@ -724,7 +737,7 @@ pub fn overview(record: &Record, today: Date, t: &Thresholds) -> Overview {
         timescales,
         days_since_first_concern: days_since_first_concern(record, today),
         days_on_plan: days_on_plan(record, today),
-        drift: drift(record, today),
+        drift,
         indicators: indicator_overview(record),
         conflicts,
         unreadable: record.unreadable,
@@ -732,6 +745,7 @@ pub fn overview(record: &Record, today: Date, t: &Thresholds) -> Overview {
         episodes: episodes::episodes(record),
         legal_status: legal_status(record, today),
         previous_plans: previous_plans(record, today),
+        lessons,
     }
 }
 

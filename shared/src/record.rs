@@ -9,8 +9,9 @@
 //! - `plan` (a stamped value), `plan_actions`, `conferences` ([`plan`])
 //! - `scalings`, `neglect_assessments` ([`assessments`])
 //! - `supervisions` ([`supervision`])
-//! - added later by one canonical change ([`schema`]): `episodes`, `episode_events`
-//!   ([`episodes`])
+//! - added later by canonical changes ([`schema`]): `episodes`, `episode_events`
+//!   ([`episodes`]); `visits`, `debriefs` ([`visits`]); `drift_responses`, `challenges`,
+//!   `challenge_steps` ([`escalation`])
 //!
 //! Entries live in maps keyed by their id, so two tablets that add entries concurrently
 //! never collide. Long free text is stored as plain strings, not Automerge Text, which keeps
@@ -36,12 +37,14 @@ pub mod assessments;
 pub mod corrections;
 pub mod entries;
 pub mod episodes;
+pub mod escalation;
 pub mod people;
 pub mod plan;
 pub mod same_child;
 pub mod schema;
 pub mod stamped;
 pub mod supervision;
+pub mod visits;
 
 /// Root-level entry maps, created by genesis so no two replicas ever create them concurrently.
 pub const ENTRY_MAPS: &[&str] = &[
@@ -606,6 +609,13 @@ pub struct Record {
     /// Every episode (plan periods, looked after, pre-proceedings), oldest first.
     pub episodes: Vec<episodes::Episode>,
     pub episode_events: Vec<episodes::EpisodeEvent>,
+    /// Visits, with whether the child was seen (alone, at home, the bedroom) and what made
+    /// one difficult; in date order.
+    pub visits: Vec<visits::Visit>,
+    pub debriefs: Vec<visits::Debrief>,
+    pub drift_responses: Vec<escalation::DriftResponse>,
+    pub challenges: Vec<escalation::Challenge>,
+    pub challenge_steps: Vec<escalation::ChallengeStep>,
     /// Entries this version could not read (written by a newer client); never silently zero.
     pub unreadable: usize,
 }
@@ -641,6 +651,11 @@ pub fn read_record_except_observations(doc: &Automerge) -> Result<Record, Record
     let (supervisions, su) = supervision::read(doc)?;
     let (episodes, ep) = episodes::read(doc)?;
     let (episode_events, ev) = episodes::read_events(doc)?;
+    let (visits, vi) = visits::read_visits(doc)?;
+    let (debriefs, de) = visits::read_debriefs(doc)?;
+    let (drift_responses, dr) = escalation::read_drift_responses(doc)?;
+    let (challenges, ch) = escalation::read_challenges(doc)?;
+    let (challenge_steps, cs) = escalation::read_steps(doc)?;
     Ok(Record {
         observations: Vec::new(),
         amendments,
@@ -654,7 +669,12 @@ pub fn read_record_except_observations(doc: &Automerge) -> Result<Record, Record
         supervisions,
         episodes,
         episode_events,
-        unreadable: a + w + p + ac + c + s + n + su + ep + ev,
+        visits,
+        debriefs,
+        drift_responses,
+        challenges,
+        challenge_steps,
+        unreadable: a + w + p + ac + c + s + n + su + ep + ev + vi + de + dr + ch + cs,
     })
 }
 

@@ -233,6 +233,11 @@ const MESSAGES: &[&str] = &[
     "episode",
     "episode ending",
     "episode event",
+    "visit",
+    "debrief",
+    "drift response",
+    "challenge",
+    "challenge step",
     "re-issued",
 ];
 

@@ -29,10 +29,14 @@ pub enum ItemKind {
     ActionStatus,
     SupervisionDecision,
     EpisodeEnded,
+    Visit,
+    Debrief,
+    DriftResponse,
+    Challenge,
 }
 
 impl ItemKind {
-    pub const ALL: [ItemKind; 11] = [
+    pub const ALL: [ItemKind; 15] = [
         ItemKind::EpisodeStarted,
         ItemKind::EpisodeChanged,
         ItemKind::Conference,
@@ -44,6 +48,10 @@ impl ItemKind {
         ItemKind::ActionStatus,
         ItemKind::SupervisionDecision,
         ItemKind::EpisodeEnded,
+        ItemKind::Visit,
+        ItemKind::Debrief,
+        ItemKind::DriftResponse,
+        ItemKind::Challenge,
     ];
 
     pub fn label(self) -> &'static str {
@@ -59,6 +67,10 @@ impl ItemKind {
             ItemKind::ActionStatus => "Plan action status",
             ItemKind::SupervisionDecision => "Supervision decision",
             ItemKind::EpisodeEnded => "Plan or episode ended",
+            ItemKind::Visit => "Visit",
+            ItemKind::Debrief => "Visit debrief",
+            ItemKind::DriftResponse => "Response to drift",
+            ItemKind::Challenge => "Professional challenge",
         }
     }
 }
@@ -150,6 +162,7 @@ pub fn chronology(record: &Record) -> Vec<ChronologyItem> {
         items.push(observation(record, o));
     }
     episodes(record, &mut items);
+    lessons(record, &mut items);
     for c in &record.conferences {
         let mut item = ChronologyItem::new(
             ItemKind::Conference,
@@ -376,6 +389,83 @@ fn episodes(record: &Record, items: &mut Vec<ChronologyItem>) {
         )
         .by(&ev.added);
         item.narrative = ev.note.clone();
+        items.push(item);
+    }
+}
+
+/// Visits and their debriefs, responses to drift, challenges and their steps.
+fn lessons(record: &Record, items: &mut Vec<ChronologyItem>) {
+    for v in &record.visits {
+        let mut item =
+            ChronologyItem::new(ItemKind::Visit, v.date.clone(), v.id.clone(), v.headline())
+                .by(&v.added);
+        item.agency = v.agency.clone();
+        item.child_words = v.child_words.clone();
+        item.narrative = v.note.clone();
+        item.significance = v
+            .difficulties
+            .iter()
+            .map(|d| d.label().to_owned())
+            .collect();
+        items.push(item);
+    }
+    for d in &record.debriefs {
+        let mut item = ChronologyItem::new(
+            ItemKind::Debrief,
+            d.date.clone(),
+            d.id.clone(),
+            "Difficult visit debriefed".to_owned(),
+        )
+        .by(&d.added);
+        item.narrative = d.note.clone();
+        item.significance = record
+            .visits
+            .iter()
+            .find(|v| v.id == d.visit_id)
+            .map(|v| format!("The visit of {} by {}", v.date, v.added.by_name))
+            .into_iter()
+            .collect();
+        items.push(item);
+    }
+    for r in &record.drift_responses {
+        let mut item = ChronologyItem::new(
+            ItemKind::DriftResponse,
+            r.date.clone(),
+            r.id.clone(),
+            format!("Drift answered: {}", r.action.label().to_lowercase()),
+        )
+        .by(&r.added);
+        item.narrative = r.reason.clone();
+        item.action = format!("Review on {}", r.review_on);
+        item.significance = vec![format!("Review on {}", r.review_on)];
+        items.push(item);
+    }
+    for c in &record.challenges {
+        let mut item = ChronologyItem::new(
+            ItemKind::Challenge,
+            c.raised_on.clone(),
+            c.id.clone(),
+            format!("Challenge raised by {}: {}", c.agency, c.about),
+        )
+        .by(&c.added);
+        item.agency = c.agency.clone();
+        item.narrative = c.reason.clone();
+        items.push(item);
+    }
+    for s in &record.challenge_steps {
+        let what = match s.outcome {
+            crate::record::escalation::Outcome::None => s.kind.label().to_owned(),
+            o => format!("{}: {}", s.kind.label(), o.label().to_lowercase()),
+        };
+        let mut item = ChronologyItem::new(
+            ItemKind::Challenge,
+            s.date.clone(),
+            s.id.clone(),
+            format!("Challenge {}", what.to_lowercase()),
+        )
+        .by(&s.added);
+        item.agency = s.agency.clone();
+        item.narrative = s.note.clone();
         items.push(item);
     }
 }

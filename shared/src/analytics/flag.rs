@@ -10,9 +10,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lessons::{DriftState, Stage};
 use super::{Overview, TimescaleKind};
 use crate::calendar::Date;
 use crate::catalogue::Category;
+use crate::record::episodes::EpisodeKind;
 
 /// Working days a strategy-discussion prompt or harm to others gives the manager to decide
 /// (Working Together: decisions about a child at risk are made within one working day).
@@ -58,10 +60,46 @@ pub enum Flag {
         due: Date,
         count: usize,
     },
-    /// Risks are not reducing while the plan is active, since `since`.
-    Drift { since: Date },
+    /// Risks are not reducing while the plan is active, since `since`; whether and how a
+    /// manager has answered.
+    Drift {
+        since: Date,
+        #[serde(default)]
+        response: DriftState,
+    },
     /// Fields with unresolved concurrent edits.
     Conflicts { count: usize },
+    /// No agency has seen the child since `since` (the last sighting, or the start of the
+    /// `plan`), and its cadence wanted them seen by `due`.
+    NotSeen {
+        since: Date,
+        due: Date,
+        plan: EpisodeKind,
+    },
+    /// The child (old enough) was not seen alone in any of the last `visits` visits.
+    NotSeenAlone { visits: usize, since: Date },
+    /// On a neglect plan, `visits` visits since the last conference (`since`) and the
+    /// bedroom seen in none.
+    BedroomNotSeen { visits: usize, since: Date },
+    /// The last `visits` sightings of the child were all at school.
+    SeenOnlyAtSchool { visits: usize, since: Date },
+    /// `open` difficult visits not yet debriefed; the first made on `since`, its debrief due.
+    Debrief { open: usize, since: Date, due: Date },
+    /// `count` of the last `of` visits refused, cut short or without the child.
+    Avoidance {
+        count: usize,
+        of: usize,
+        since: Date,
+        due: Date,
+    },
+    /// `open` professional challenges; the most pressing at `stage`, raised on `since`, its
+    /// next move due.
+    Challenge {
+        open: usize,
+        stage: Stage,
+        since: Date,
+        due: Date,
+    },
 }
 
 /// What a flag is about, without its data: for filtering and styling. `code()` is the flag's
@@ -74,16 +112,30 @@ pub enum FlagKind {
     Overdue,
     Drift,
     Conflicts,
+    NotSeen,
+    NotSeenAlone,
+    BedroomNotSeen,
+    SeenOnlyAtSchool,
+    Debrief,
+    Avoidance,
+    Challenge,
 }
 
 impl FlagKind {
-    pub const ALL: [FlagKind; 6] = [
+    pub const ALL: [FlagKind; 13] = [
         FlagKind::StrategyDiscussion,
         FlagKind::HarmToOthers,
         FlagKind::Unassessed,
         FlagKind::Overdue,
         FlagKind::Drift,
         FlagKind::Conflicts,
+        FlagKind::NotSeen,
+        FlagKind::NotSeenAlone,
+        FlagKind::BedroomNotSeen,
+        FlagKind::SeenOnlyAtSchool,
+        FlagKind::Debrief,
+        FlagKind::Avoidance,
+        FlagKind::Challenge,
     ];
 
     pub fn code(self) -> &'static str {
@@ -94,6 +146,13 @@ impl FlagKind {
             FlagKind::Overdue => "overdue",
             FlagKind::Drift => "drift",
             FlagKind::Conflicts => "conflicts",
+            FlagKind::NotSeen => "not_seen",
+            FlagKind::NotSeenAlone => "not_seen_alone",
+            FlagKind::BedroomNotSeen => "bedroom_not_seen",
+            FlagKind::SeenOnlyAtSchool => "seen_only_at_school",
+            FlagKind::Debrief => "debrief",
+            FlagKind::Avoidance => "avoidance",
+            FlagKind::Challenge => "challenge",
         }
     }
 
@@ -119,6 +178,13 @@ impl Flag {
             Flag::Overdue { .. } => FlagKind::Overdue,
             Flag::Drift { .. } => FlagKind::Drift,
             Flag::Conflicts { .. } => FlagKind::Conflicts,
+            Flag::NotSeen { .. } => FlagKind::NotSeen,
+            Flag::NotSeenAlone { .. } => FlagKind::NotSeenAlone,
+            Flag::BedroomNotSeen { .. } => FlagKind::BedroomNotSeen,
+            Flag::SeenOnlyAtSchool { .. } => FlagKind::SeenOnlyAtSchool,
+            Flag::Debrief { .. } => FlagKind::Debrief,
+            Flag::Avoidance { .. } => FlagKind::Avoidance,
+            Flag::Challenge { .. } => FlagKind::Challenge,
         }
     }
 
@@ -132,8 +198,21 @@ impl Flag {
             Flag::HarmToOthers { .. } => "Harm to others".to_owned(),
             Flag::Unassessed { adults, .. } => format!("{adults} adult(s) not assessed"),
             Flag::Overdue { count, .. } => format!("{count} overdue"),
-            Flag::Drift { .. } => "Drift: escalate".to_owned(),
+            Flag::Drift { response, .. } => match response {
+                DriftState::Unanswered => "Drift: escalate".to_owned(),
+                DriftState::Answered { review_on, .. } => {
+                    format!("Drift: answered, review {}", review_on.dmy())
+                }
+                DriftState::ReviewDue { .. } => "Drift: review due".to_owned(),
+            },
             Flag::Conflicts { count } => format!("{count} conflicting edit(s)"),
+            Flag::NotSeen { .. } => "Child not seen".to_owned(),
+            Flag::NotSeenAlone { .. } => "Not seen alone".to_owned(),
+            Flag::BedroomNotSeen { .. } => "Bedroom not seen".to_owned(),
+            Flag::SeenOnlyAtSchool { .. } => "Seen only at school".to_owned(),
+            Flag::Debrief { open, .. } => format!("{open} visit debrief(s) due"),
+            Flag::Avoidance { count, of, .. } => format!("Avoidance: {count} of {of} visits"),
+            Flag::Challenge { open, .. } => format!("{open} open challenge(s)"),
         }
     }
 
@@ -143,7 +222,14 @@ impl Flag {
             Flag::StrategyDiscussion { since, .. }
             | Flag::HarmToOthers { since, .. }
             | Flag::Unassessed { since, .. }
-            | Flag::Drift { since } => Some(*since),
+            | Flag::Drift { since, .. }
+            | Flag::NotSeen { since, .. }
+            | Flag::NotSeenAlone { since, .. }
+            | Flag::BedroomNotSeen { since, .. }
+            | Flag::SeenOnlyAtSchool { since, .. }
+            | Flag::Debrief { since, .. }
+            | Flag::Avoidance { since, .. }
+            | Flag::Challenge { since, .. } => Some(*since),
             Flag::Overdue { due, .. } => Some(*due),
             Flag::Conflicts { .. } => None,
         }
@@ -155,22 +241,41 @@ impl Flag {
             Flag::StrategyDiscussion { due, .. }
             | Flag::HarmToOthers { due, .. }
             | Flag::Unassessed { due, .. }
-            | Flag::Overdue { due, .. } => Some(*due),
-            // Escalate now: responses to drift are their own work (a later issue).
-            Flag::Drift { since } => Some(*since),
-            Flag::Conflicts { .. } => None,
+            | Flag::Overdue { due, .. }
+            | Flag::NotSeen { due, .. }
+            | Flag::Debrief { due, .. }
+            | Flag::Avoidance { due, .. }
+            | Flag::Challenge { due, .. } => Some(*due),
+            // Unanswered drift is due now; an answer is looked at again on its review date.
+            Flag::Drift { since, response } => Some(match response {
+                DriftState::Unanswered => *since,
+                DriftState::Answered { review_on, .. }
+                | DriftState::ReviewDue { review_on, .. } => *review_on,
+            }),
+            // Patterns for the next visit to put right: no date of their own.
+            Flag::NotSeenAlone { .. }
+            | Flag::BedroomNotSeen { .. }
+            | Flag::SeenOnlyAtSchool { .. }
+            | Flag::Conflicts { .. } => None,
         }
     }
 
     /// Whose action it is.
     pub fn owner(&self) -> &'static str {
         match self {
-            Flag::StrategyDiscussion { .. } | Flag::HarmToOthers { .. } | Flag::Drift { .. } => {
-                "team manager"
-            }
-            Flag::Unassessed { .. } => "lead social worker",
+            Flag::StrategyDiscussion { .. }
+            | Flag::HarmToOthers { .. }
+            | Flag::Drift { .. }
+            | Flag::Debrief { .. }
+            | Flag::Avoidance { .. } => "team manager",
+            Flag::Unassessed { .. }
+            | Flag::NotSeen { .. }
+            | Flag::NotSeenAlone { .. }
+            | Flag::BedroomNotSeen { .. }
+            | Flag::SeenOnlyAtSchool { .. } => "lead social worker",
             Flag::Overdue { what, .. } => what.owner(),
             Flag::Conflicts { .. } => "whoever edited, or the team manager",
+            Flag::Challenge { stage, .. } => stage.owner(),
         }
     }
 
@@ -235,13 +340,83 @@ impl Flag {
                 };
                 format!("{} {}{more}", what.label(), when(*due))
             }
-            Flag::Drift { since } => format!(
-                "Risks not reducing on the plan since {}: escalate now",
-                since.dmy()
-            ),
+            Flag::Drift { since, response } => match response {
+                DriftState::Unanswered => format!(
+                    "Risks not reducing on the plan since {}: unanswered for {}; escalate or record why the plan continues",
+                    since.dmy(),
+                    days(since.days_until(today).max(0))
+                ),
+                DriftState::Answered {
+                    action,
+                    review_on,
+                    responses,
+                } => {
+                    let both = if *responses > 1 {
+                        format!(" ({responses} responses)")
+                    } else {
+                        String::new()
+                    };
+                    format!(
+                        "Risks not reducing since {}: {}{both}; review {}",
+                        since.dmy(),
+                        action.label().to_lowercase(),
+                        when(*review_on)
+                    )
+                }
+                DriftState::ReviewDue { action, review_on } => format!(
+                    "Risks still not reducing since {}: the response ({}) was to be reviewed, {}",
+                    since.dmy(),
+                    action.label().to_lowercase(),
+                    when(*review_on)
+                ),
+            },
             Flag::Conflicts { count } => {
                 format!("{count} field(s) edited differently offline: choose which stands")
             }
+            Flag::NotSeen { since, due, plan } => format!(
+                "Not seen by any agency since {} ({}): to be seen, {}",
+                since.dmy(),
+                plan.label().to_lowercase(),
+                when(*due)
+            ),
+            Flag::NotSeenAlone { visits, since } => format!(
+                "Not seen alone in the last {visits} visits (since {}): see the child alone at the next visit",
+                since.dmy()
+            ),
+            Flag::BedroomNotSeen { visits, since } => format!(
+                "Bedroom not seen in {visits} visit(s) since the conference of {}: see where the child sleeps",
+                since.dmy()
+            ),
+            Flag::SeenOnlyAtSchool { visits, since } => format!(
+                "The last {visits} sightings since {} were all at school: see the child at home",
+                since.dmy()
+            ),
+            Flag::Debrief { open, since, due } => format!(
+                "{open} hostile or difficult visit(s) since {} to debrief with the practitioner, {}",
+                since.dmy(),
+                when(*due)
+            ),
+            Flag::Avoidance {
+                count,
+                of,
+                since,
+                due,
+            } => format!(
+                "{count} of the last {of} visits since {} refused, cut short or without the child: consider what the family is avoiding, {}",
+                since.dmy(),
+                when(*due)
+            ),
+            Flag::Challenge {
+                open,
+                stage,
+                since,
+                due,
+            } => format!(
+                "{open} professional challenge(s); the one raised {} is {}: next step {}",
+                since.dmy(),
+                stage.label(),
+                when(*due)
+            ),
         };
         format!("{what} ({})", self.owner())
     }
@@ -258,9 +433,16 @@ impl Flag {
     }
 
     /// Flags that call for the manager to consider escalating. Conflicting edits only need
-    /// someone to choose a version.
+    /// someone to choose a version; answered drift waits for its review.
     pub fn is_escalation(&self) -> bool {
-        !matches!(self, Flag::Conflicts { .. })
+        !matches!(
+            self,
+            Flag::Conflicts { .. }
+                | Flag::Drift {
+                    response: DriftState::Answered { .. },
+                    ..
+                }
+        )
     }
 }
 
@@ -304,7 +486,65 @@ impl Overview {
             });
         }
         if let Some(d) = &self.drift {
-            f.push(Flag::Drift { since: d.since });
+            f.push(Flag::Drift {
+                since: d.since,
+                response: self.lessons.drift.clone().unwrap_or_default(),
+            });
+        }
+        let l = &self.lessons;
+        if let Some(n) = &l.not_seen {
+            f.push(Flag::NotSeen {
+                since: n.since,
+                due: n.due,
+                plan: n.plan,
+            });
+        }
+        if let Some(p) = &l.not_seen_alone {
+            f.push(Flag::NotSeenAlone {
+                visits: p.visits,
+                since: p.since,
+            });
+        }
+        if let Some(p) = &l.bedroom_not_seen {
+            f.push(Flag::BedroomNotSeen {
+                visits: p.visits,
+                since: p.since,
+            });
+        }
+        if let Some(p) = &l.seen_only_at_school {
+            f.push(Flag::SeenOnlyAtSchool {
+                visits: p.visits,
+                since: p.since,
+            });
+        }
+        let open: Vec<_> = l.open_debriefs().collect();
+        if let Some(first) = open.iter().min_by_key(|d| (d.due, d.visit_date)) {
+            f.push(Flag::Debrief {
+                open: open.len(),
+                since: first.visit_date,
+                due: first.due,
+            });
+        }
+        if let Some(a) = &l.avoidance {
+            f.push(Flag::Avoidance {
+                count: a.count,
+                of: a.of,
+                since: a.since,
+                due: a.last.add_working_days(DECIDE_WITHIN_WORKING_DAYS),
+            });
+        }
+        let open: Vec<_> = l.open_challenges().collect();
+        if let Some(first) = open
+            .iter()
+            .filter_map(|c| c.due.map(|due| (due, c)))
+            .min_by_key(|(due, c)| (*due, c.challenge.raised_on.clone()))
+        {
+            f.push(Flag::Challenge {
+                open: open.len(),
+                stage: first.1.stage,
+                since: first.1.challenge.raised_on.parse().unwrap_or(first.0),
+                due: first.0,
+            });
         }
         if self.conflicts > 0 {
             f.push(Flag::Conflicts {

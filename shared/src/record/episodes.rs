@@ -363,7 +363,7 @@ pub fn add_event(doc: &mut Automerge, event: &EpisodeEvent) -> Result<(), Record
 
 /// Every episode, oldest first; a record that was never upgraded has none.
 pub fn read(doc: &Automerge) -> Result<(Vec<Episode>, usize), RecordError> {
-    if !super::schema::is_upgraded(doc) {
+    if !super::schema::has_map(doc, EPISODES) {
         return Ok((Vec::new(), 0));
     }
     let map = map_obj(doc, EPISODES)?;
@@ -396,7 +396,7 @@ pub fn read(doc: &Automerge) -> Result<(Vec<Episode>, usize), RecordError> {
 
 /// Every event within an episode, in date order.
 pub fn read_events(doc: &Automerge) -> Result<(Vec<EpisodeEvent>, usize), RecordError> {
-    if !super::schema::is_upgraded(doc) {
+    if !super::schema::has_map(doc, EPISODE_EVENTS) {
         return Ok((Vec::new(), 0));
     }
     let (mut v, bad) = entries::read_all::<EpisodeEvent>(doc, EPISODE_EVENTS)?;

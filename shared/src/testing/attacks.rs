@@ -30,7 +30,9 @@ use crate::record::{self, BodyMark, IndicatorEntry, Level, Observation, Suitabil
 use crate::validate::{Rejection, Sender, ACTOR_SUFFIX_LEN};
 
 mod episodes;
+mod lessons;
 pub use episodes::target_episode;
+pub use lessons::target_visit;
 
 /// Someone who writes to the record: their identity and their tablet's actor.
 #[derive(Debug, Clone)]
@@ -2631,6 +2633,7 @@ pub fn attacks() -> Vec<Attack> {
     ]
     .into_iter()
     .chain(episodes::attacks())
+    .chain(lessons::attacks())
     .collect()
 }
 
@@ -2787,5 +2790,6 @@ pub fn honest() -> Vec<Honest> {
     ]
     .into_iter()
     .chain(episodes::honest())
+    .chain(lessons::honest())
     .collect()
 }

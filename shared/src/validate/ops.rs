@@ -243,9 +243,8 @@ fn entry_maps(
         let id = found(before, map).ok_or(Rejection::Structure)?;
         out.insert(id, *map);
     }
-    if record::schema::is_upgraded(after) {
-        for map in record::schema::ADDED_MAPS {
-            let id = found(after, map).ok_or(Rejection::Structure)?;
+    for map in record::schema::ADDED_MAPS {
+        if let Some(id) = found(after, map) {
             out.insert(id, *map);
         }
     }

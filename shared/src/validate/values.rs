@@ -16,10 +16,14 @@ use crate::record::corrections::{Amendment, Withdrawal, AMENDMENTS, WITHDRAWALS}
 use crate::record::episodes::{
     self, EpisodeBase, EpisodeEnding, EpisodeEvent, EPISODES, EPISODE_EVENTS,
 };
+use crate::record::escalation::{
+    Challenge, ChallengeStep, DriftResponse, CHALLENGES, CHALLENGE_STEPS, DRIFT_RESPONSES,
+};
 use crate::record::people::{self, Assessment, PersonBase, PersonDetails};
 use crate::record::plan::{self, ActionBase, ActionStatus, Conference, PlanDetails};
 use crate::record::stamped::Stamp;
 use crate::record::supervision::{self, Supervision};
+use crate::record::visits::{Debrief, Visit, DEBRIEFS, VISITS};
 use crate::record::{self, Observation, ValidationError};
 
 /// Checks everything in `written`; new observations go into `observations`.
@@ -153,12 +157,57 @@ impl Judge<'_> {
                     return Err(Rejection::Malformed);
                 }
             }
+            VISITS => {
+                let v: Visit = self.read(obj)?;
+                valid(v.validate())?;
+                same(&v.id, key)?;
+                self.stamp(&v.added)?;
+                self.agency(&v.agency)?;
+            }
+            DEBRIEFS => {
+                self.manager()?;
+                let d: Debrief = self.read(obj)?;
+                valid(d.validate())?;
+                same(&d.id, key)?;
+                self.stamp(&d.added)?;
+                self.exists(VISITS, &d.visit_id)?;
+            }
+            DRIFT_RESPONSES => {
+                self.manager()?;
+                let r: DriftResponse = self.read(obj)?;
+                valid(r.validate())?;
+                same(&r.id, key)?;
+                self.stamp(&r.added)?;
+            }
+            CHALLENGES => {
+                let c: Challenge = self.read(obj)?;
+                valid(c.validate())?;
+                same(&c.id, key)?;
+                self.stamp(&c.added)?;
+                self.agency(&c.agency)?;
+            }
+            CHALLENGE_STEPS => {
+                let s: ChallengeStep = self.read(obj)?;
+                valid(s.validate())?;
+                same(&s.id, key)?;
+                self.stamp(&s.added)?;
+                self.agency(&s.agency)?;
+                self.exists(CHALLENGES, &s.challenge_id)?;
+            }
             _ => return Err(Rejection::Structure),
         }
         Ok(())
     }
 
-    /// Plans, episodes and supervision are recorded by managers.
+    /// The entry `id` of `map` that a new entry names.
+    fn exists(&self, map: &str, id: &str) -> Result<(), Rejection> {
+        match record::entries::contains(self.doc, map, id) {
+            Ok(true) => Ok(()),
+            _ => Err(Rejection::UnknownEntry),
+        }
+    }
+
+    /// Plans, episodes, supervision, debriefs and drift responses are recorded by managers.
     fn manager(&self) -> Result<(), Rejection> {
         if self.sender.role == Role::Manager {
             Ok(())

@@ -5,6 +5,8 @@ use shared::api::partnership::CoreRole;
 use shared::catalogue::Category;
 use shared::choice::Choice;
 use shared::record::episodes::{EndReason, EpisodeKind, EventKind, PlanCategory};
+use shared::record::escalation::{DriftAction, Outcome, StepKind};
+use shared::record::visits::{Difficulty, VisitPlace};
 use shared::record::people::{AgeGroup, AssessmentStatus, Household};
 use shared::record::plan::{ActionState, ConferenceKind, PlanKind};
 use shared::record::{BodyView, Level, MarkKind, Side, Source, Suitability};
@@ -44,4 +46,9 @@ fn every_code_is_the_serde_name_of_its_value() {
     codes_are_serde_names::<PlanCategory>();
     codes_are_serde_names::<EndReason>();
     codes_are_serde_names::<EventKind>();
+    codes_are_serde_names::<VisitPlace>();
+    codes_are_serde_names::<Difficulty>();
+    codes_are_serde_names::<DriftAction>();
+    codes_are_serde_names::<StepKind>();
+    codes_are_serde_names::<Outcome>();
 }

@@ -114,7 +114,7 @@ impl Family {
     fn overview(&mut self, today: &str) -> analytics::Overview {
         let doc = self.merged();
         let rec = record::read_record(&doc).expect("read");
-        analytics::overview(&rec, d(today), &Thresholds::default())
+        analytics::overview(&rec, d(today), &Thresholds::default(), None)
     }
 
     fn sexual_prompt(&mut self, today: &str) -> Option<analytics::Prompt> {
@@ -436,7 +436,7 @@ fn twelve_years_no_disclosure() {
     let today = "2026-11-26";
     let doc = f.merged();
     let rec = record::read_record(&doc).expect("read");
-    let overview = analytics::overview(&rec, d(today), &Thresholds::default());
+    let overview = analytics::overview(&rec, d(today), &Thresholds::default(), None);
 
     // Two adult men linked to the household are flagged as not assessed; the mother is not.
     let names: Vec<&str> = overview

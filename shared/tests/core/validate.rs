@@ -647,7 +647,11 @@ fn the_canonical_upgrade_is_accepted_and_nothing_else_makes_root_maps() {
     base.id = "episode-1".into();
     episodes::start(&mut manager, &base).expect("episode");
     let sent = manager.get_changes(&heads);
-    assert_eq!(sent.len(), 2, "the upgrade and the episode");
+    assert_eq!(
+        sent.len(),
+        schema::STEPS.len() + 1,
+        "the upgrade (one change per step) and the episode"
+    );
     let after = judge(&server, &sent, &f.morgan)
         .expect("no panic")
         .expect("accepted");
@@ -686,5 +690,39 @@ fn the_canonical_upgrade_is_accepted_and_nothing_else_makes_root_maps() {
     assert_eq!(
         record::read_record(&merged).expect("read").episodes.len(),
         1
+    );
+
+    // A record an older release upgraded (episodes only): a practitioner's first visit
+    // carries the later step, accepted; the later step's maps made by hand are not.
+    let mut older = server.fork();
+    older
+        .apply_changes([schema::upgrade_change(&child)])
+        .expect("schema 2");
+    let older_heads = older.get_heads();
+    let mut tablet = older.fork().with_actor(f.alice.actor.clone());
+    let mut v = attacks::target_visit(&f.alice.sender);
+    v.id = "visit-1".into();
+    shared::record::visits::add_visit(&mut tablet, &v).expect("visit");
+    let sent = tablet.get_changes(&older_heads);
+    assert_eq!(sent.len(), 2, "schema 3 and the visit");
+    let after = judge(&older, &sent, &f.alice)
+        .expect("no panic")
+        .expect("accepted");
+    assert_eq!(record::read_record(&after).expect("read").visits.len(), 1);
+    let mut forged = older.fork().with_actor(actor(&f.alice.sender, 3));
+    let mut tx = forged.transaction();
+    automerge::transaction::Transactable::put_object(
+        &mut tx,
+        automerge::ROOT,
+        schema::VISITS,
+        automerge::ObjType::Map,
+    )
+    .expect("map");
+    tx.commit_with(automerge::transaction::CommitOptions::default().with_message("visit"));
+    assert_eq!(
+        judge(&older, &forged.get_changes(&older_heads), &f.alice)
+            .expect("no panic")
+            .err(),
+        Some(Rejection::Structure)
     );
 }

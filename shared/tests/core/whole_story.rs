@@ -140,7 +140,7 @@ impl Kai {
     }
 
     fn flags(&self, today: &str) -> Vec<Flag> {
-        analytics::overview(&self.record(), d(today), &Thresholds::default()).flags()
+        analytics::overview(&self.record(), d(today), &Thresholds::default(), None).flags()
     }
 
     fn prompt(&self, category: Category, today: &str) -> Vec<analytics::Prompt> {
@@ -530,7 +530,7 @@ fn concurrent_endings_both_show_until_settled() {
     assert_eq!(r.episodes[0].ending.values.len(), 2, "both endings kept");
     let view = &analytics::episodes::episodes(&r)[0];
     assert!(view.disputed_ending && view.ended_on.is_some());
-    let overview = analytics::overview(&r, d("2024-10-01"), &Thresholds::default());
+    let overview = analytics::overview(&r, d("2024-10-01"), &Thresholds::default(), None);
     assert_eq!(overview.conflicts, 1);
     // Settling: a new ending written after seeing both supersedes them.
     episodes::end(

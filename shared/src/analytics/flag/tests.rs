@@ -1,7 +1,9 @@
 //! Flags' words, wire form, details and urgency.
 
 use super::*;
+use crate::analytics::lessons::Lessons;
 use crate::analytics::{Drift, Evidence, HarmToOthers, Prompt, Timescale, UnassessedAdult};
+use crate::record::escalation::DriftAction;
 
 fn d(s: &str) -> Date {
     s.parse().expect("date")
@@ -35,8 +37,58 @@ fn every_kind() -> Vec<Flag> {
         },
         Flag::Drift {
             since: d("2026-02-10"),
+            response: DriftState::Unanswered,
         },
         Flag::Conflicts { count: 1 },
+        Flag::Drift {
+            since: d("2026-02-10"),
+            response: DriftState::Answered {
+                action: DriftAction::LegalPlanningMeeting,
+                review_on: d("2026-05-20"),
+                responses: 2,
+            },
+        },
+        Flag::Drift {
+            since: d("2026-02-10"),
+            response: DriftState::ReviewDue {
+                action: DriftAction::Continue,
+                review_on: d("2026-05-01"),
+            },
+        },
+        Flag::NotSeen {
+            since: d("2026-04-20"),
+            due: d("2026-05-05"),
+            plan: EpisodeKind::ChildProtection,
+        },
+        Flag::NotSeenAlone {
+            visits: 3,
+            since: d("2026-03-01"),
+        },
+        Flag::BedroomNotSeen {
+            visits: 2,
+            since: d("2026-04-01"),
+        },
+        Flag::SeenOnlyAtSchool {
+            visits: 3,
+            since: d("2026-02-01"),
+        },
+        Flag::Debrief {
+            open: 1,
+            since: d("2026-05-07"),
+            due: d("2026-05-11"),
+        },
+        Flag::Avoidance {
+            count: 3,
+            of: 5,
+            since: d("2026-03-03"),
+            due: d("2026-05-06"),
+        },
+        Flag::Challenge {
+            open: 1,
+            stage: Stage::Managers,
+            since: d("2026-05-01"),
+            due: d("2026-05-08"),
+        },
     ]
 }
 
@@ -48,18 +100,28 @@ fn each_kind_crosses_the_wire_as_itself() {
         assert_eq!(FlagKind::from_code(flag.kind().code()), Some(flag.kind()));
         let back: Flag = serde_json::from_value(wire).expect("deserialise");
         assert_eq!(back, flag);
+        let answered = matches!(
+            flag,
+            Flag::Drift {
+                response: DriftState::Answered { .. },
+                ..
+            }
+        );
         assert_eq!(
             flag.is_escalation(),
-            flag.kind() != FlagKind::Conflicts,
+            flag.kind() != FlagKind::Conflicts && !answered,
             "{flag:?}"
         );
     }
+    let legacy: Flag =
+        serde_json::from_value(serde_json::json!({"kind": "drift", "since": "2026-02-10"}))
+            .expect("a drift flag from before responses");
     assert_eq!(
-        serde_json::to_value(Flag::Drift {
-            since: d("2026-02-10")
-        })
-        .expect("serialise"),
-        serde_json::json!({"kind": "drift", "since": "2026-02-10"})
+        legacy,
+        Flag::Drift {
+            since: d("2026-02-10"),
+            response: DriftState::Unanswered
+        }
     );
 }
 
@@ -79,9 +141,29 @@ fn details_say_what_since_when_by_when_and_whose() {
              09/03/2026, overdue by 62 days (lead social worker)",
             "Review conference due 28/04/2026, overdue by 12 days (and 2 more overdue) \
              (child protection chair)",
-            "Risks not reducing on the plan since 10/02/2026: escalate now (team manager)",
+            "Risks not reducing on the plan since 10/02/2026: unanswered for 89 days; escalate \
+             or record why the plan continues (team manager)",
             "1 field(s) edited differently offline: choose which stands (whoever edited, or the \
              team manager)",
+            "Risks not reducing since 10/02/2026: legal planning meeting (2 responses); review \
+             due 20/05/2026, in 10 days (team manager)",
+            "Risks still not reducing since 10/02/2026: the response (continue with the plan) was \
+             to be reviewed, due 01/05/2026, overdue by 9 days (team manager)",
+            "Not seen by any agency since 20/04/2026 (child protection plan): to be seen, due \
+             05/05/2026, overdue by 5 days (lead social worker)",
+            "Not seen alone in the last 3 visits (since 01/03/2026): see the child alone at the \
+             next visit (lead social worker)",
+            "Bedroom not seen in 2 visit(s) since the conference of 01/04/2026: see where the \
+             child sleeps (lead social worker)",
+            "The last 3 sightings since 01/02/2026 were all at school: see the child at home \
+             (lead social worker)",
+            "1 hostile or difficult visit(s) since 07/05/2026 to debrief with the practitioner, \
+             due 11/05/2026, in 1 day (team manager)",
+            "3 of the last 5 visits since 03/03/2026 refused, cut short or without the child: \
+             consider what the family is avoiding, due 06/05/2026, overdue by 4 days (team \
+             manager)",
+            "1 professional challenge(s); the one raised 01/05/2026 is with managers: next step \
+             due 08/05/2026, overdue by 2 days (the agencies' managers)",
         ]
     );
     let ahead = Flag::Overdue {
@@ -200,6 +282,7 @@ fn flags_of_an_overview() {
         episodes: Vec::new(),
         legal_status: None,
         previous_plans: Vec::new(),
+        lessons: Lessons::default(),
     };
     assert_eq!(
         overview.flags(),
@@ -229,7 +312,8 @@ fn flags_of_an_overview() {
                 count: 2,
             },
             Flag::Drift {
-                since: d("2026-02-10")
+                since: d("2026-02-10"),
+                response: DriftState::Unanswered,
             },
             Flag::Conflicts { count: 3 },
         ]
