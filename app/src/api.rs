@@ -188,6 +188,19 @@ pub async fn chronology(token: &str, child: &ChildId) -> Result<ChronologyRespon
     decode(send(request).await?).await
 }
 
+/// Tells the server what this user saw of a child's record on this tablet ("new since you
+/// last looked", kept per user on the server too).
+pub async fn seen(
+    token: &str,
+    child: &ChildId,
+    keys: &std::collections::BTreeSet<String>,
+) -> Result<(), ApiError> {
+    let body = serde_json::json!({ "keys": keys });
+    send_json::<_, serde_json::Value>(token, &format!("/api/children/{child}/seen"), &body, false)
+        .await
+        .map(|_| ())
+}
+
 /// Everything the manager's child overview shows: record, overview and chronology.
 pub async fn record(token: &str, child: &ChildId) -> Result<shared::api::RecordResponse, ApiError> {
     let url = format!("/api/children/{child}/record");

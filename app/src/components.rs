@@ -5,6 +5,7 @@ pub mod body_map;
 mod charts;
 pub mod conflict;
 pub mod draft;
+pub mod escalation;
 pub mod form;
 mod header;
 pub mod indicator_picker;
@@ -15,12 +16,14 @@ pub mod overview_panel;
 pub mod people;
 pub mod plan;
 mod signed_in;
+pub mod visits;
 
 pub use assessments::{NeglectSection, ScalingSection};
 pub use body_map::BodyMapEditor;
 pub use charts::{
     CategorySeries, IndicatorChart, PlanChart, PlanCounts, ScalingChart, ScalingPoint,
 };
+pub use escalation::EscalationSection;
 pub use header::Header;
 pub use indicator_picker::{IndicatorPicker, Selection};
 pub use observation_card::ObservationCard;
@@ -29,3 +32,4 @@ pub use overview_panel::OverviewPanel;
 pub use people::PeopleSection;
 pub use plan::PlanSection;
 pub use signed_in::SignedIn;
+pub use visits::VisitsSection;

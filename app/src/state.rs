@@ -169,6 +169,36 @@ impl AppState {
         }
     }
 
+    /// The partnership's thresholds and practice standards, as the server sent them at
+    /// sign-in (the defaults before then), so the tablet's flags are the server's.
+    pub fn thresholds(&self) -> shared::analytics::Thresholds {
+        self.session
+            .with_untracked(|s| s.as_ref().map(|s| s.user.thresholds))
+            .unwrap_or_default()
+    }
+
+    /// The signed-in user's agency, which their visits and challenges are recorded under.
+    pub fn agency(&self) -> String {
+        self.session
+            .with_untracked(|s| s.as_ref().map(|s| s.user.agency.clone()))
+            .unwrap_or_default()
+    }
+
+    /// The signed-in user's id, if anyone is signed in.
+    pub fn user_id(&self) -> Option<String> {
+        self.session
+            .with_untracked(|s| s.as_ref().map(|s| s.user.id.to_string()))
+    }
+
+    /// The child's date of birth, as the caseload lists it.
+    pub fn born(&self, child: &ChildId) -> Option<shared::calendar::Date> {
+        self.entries.with_untracked(|es| {
+            es.iter()
+                .find(|e| &e.child_id == child)
+                .and_then(|e| e.date_of_birth.parse().ok())
+        })
+    }
+
     /// Who is writing, and when: the author of every entry and stamped value.
     pub fn stamp(&self) -> Result<Stamp, String> {
         self.session.with_untracked(|s| {

@@ -21,6 +21,7 @@ pub mod logging;
 pub mod merge;
 pub mod metrics;
 pub mod observe;
+pub mod practice;
 pub mod routes;
 pub mod sessions;
 pub mod state;
@@ -107,6 +108,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::sync::router())
         .merge(routes::team::router())
         .merge(routes::children::router())
+        .merge(routes::seen::router())
         .merge(routes::admin::router())
         // Probes and metrics: no session, no record data, and never cached either.
         .merge(routes::ops::router())

@@ -54,6 +54,11 @@ struct Args {
     metrics_token: Option<MetricsToken>,
     /// How many children's documents each process keeps in memory between merges; a merge of
     /// a child not kept rebuilds its document from the database.
+    /// A JSON file of the partnership's thresholds and practice standards (visit cadence per
+    /// plan, debrief and challenge clocks, the strategy-discussion prompt); every field may be
+    /// left out for its default. See docs/OPERATIONS.md.
+    #[arg(long, env = "QUILT_PRACTICE_FILE")]
+    practice_file: Option<std::path::PathBuf>,
     #[arg(long, env = "QUILT_DOC_CACHE_DOCS", default_value_t = 2_000)]
     doc_cache_docs: usize,
     /// Seconds a client has to send a request's head; also how long an idle connection is
@@ -141,7 +146,17 @@ async fn main() -> anyhow::Result<()> {
     let store = server::store::open_store(&args.database_url)
         .await
         .context("opening the database")?;
+    let thresholds = match &args.practice_file {
+        None => shared::analytics::Thresholds::default(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the practice file {}", path.display()))?;
+            server::practice::parse(&text)
+                .with_context(|| format!("the practice file {}", path.display()))?
+        }
+    };
     let config = Config {
+        thresholds,
         static_dir: args.static_dir.is_dir().then_some(args.static_dir.clone()),
         session_ttl_ms: args.access_ttl_secs * 1000,
         refresh_ttl_ms: args.refresh_ttl_secs * 1000,

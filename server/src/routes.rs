@@ -4,5 +4,6 @@ pub mod admin;
 pub mod auth;
 pub mod children;
 pub mod ops;
+pub mod seen;
 pub mod sync;
 pub mod team;

@@ -76,16 +76,7 @@ pub struct Sessions {
     limiter: LoginLimiter,
     metrics: Arc<Metrics>,
     lifetimes: Lifetimes,
-}
-
-pub fn user_info(user: &User) -> UserInfo {
-    UserInfo {
-        id: user.id.clone(),
-        username: user.username.clone(),
-        display_name: user.display_name.clone(),
-        agency: user.agency.clone(),
-        role: user.role,
-    }
+    thresholds: shared::analytics::Thresholds,
 }
 
 impl Sessions {
@@ -96,6 +87,7 @@ impl Sessions {
         limiter: LoginLimiter,
         metrics: Arc<Metrics>,
         lifetimes: Lifetimes,
+        thresholds: shared::analytics::Thresholds,
     ) -> Self {
         Sessions {
             store,
@@ -104,6 +96,19 @@ impl Sessions {
             limiter,
             metrics,
             lifetimes,
+            thresholds,
+        }
+    }
+
+    /// Who `user` is, as their tablet keeps it, with the partnership's thresholds.
+    pub fn user_info(&self, user: &User) -> UserInfo {
+        UserInfo {
+            id: user.id.clone(),
+            username: user.username.clone(),
+            display_name: user.display_name.clone(),
+            agency: user.agency.clone(),
+            role: user.role,
+            thresholds: self.thresholds,
         }
     }
 
@@ -224,7 +229,7 @@ impl Sessions {
         Ok(LoginResponse {
             token,
             expires_at_ms,
-            user: user_info(user),
+            user: self.user_info(user),
             refresh_token,
             refresh_expires_at_ms,
             must_change_password: user.must_change_password,

@@ -76,6 +76,9 @@ pub struct Config {
     /// When set, `GET /metrics` requires `Authorization: Bearer <token>`; otherwise it is open
     /// to whoever can reach the listen address.
     pub metrics_token: Option<MetricsToken>,
+    /// The partnership's thresholds and practice standards: the server's flags, and sent to
+    /// every tablet at sign-in so its flags are the same.
+    pub thresholds: shared::analytics::Thresholds,
 }
 
 impl Default for Config {
@@ -97,6 +100,7 @@ impl Default for Config {
             compact_after_changes: 500,
             doc_cache_docs: 2_000,
             metrics_token: None,
+            thresholds: shared::analytics::Thresholds::default(),
         }
     }
 }
@@ -117,6 +121,7 @@ impl AppState {
                 refresh_ttl_ms: config.refresh_ttl_ms,
                 leaver_grace_ms: config.leaver_grace_ms,
             },
+            config.thresholds,
         );
         let documents = Arc::new(Documents::start(
             store.clone(),

@@ -446,6 +446,19 @@ pub trait ReadModel: Send + Sync {
     /// Observations in chronological order, `page.limit` of them from `page.offset`, with how
     /// many there are in all.
     async fn chronology(&self, child: &ChildId, page: Page) -> Result<ChronologyPage>;
+    /// What `user` last saw of `child`'s record: the keys of its entries, as JSON
+    /// (`analytics::since::look`); `None` if they never opened it.
+    async fn record_view(&self, user: &UserId, child: &ChildId) -> Result<Option<String>>;
+    /// Every record `user` has looked at, with what they saw.
+    async fn record_views(&self, user: &UserId) -> Result<Vec<(ChildId, String)>>;
+    /// Remembers what `user` saw of `child`'s record now.
+    async fn put_record_view(
+        &self,
+        user: &UserId,
+        child: &ChildId,
+        seen_json: &str,
+        at_ms: i64,
+    ) -> Result<()>;
 }
 
 /// The record projection's JSON: the record without its observations.

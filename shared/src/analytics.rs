@@ -23,6 +23,7 @@ pub mod episodes;
 pub mod export;
 mod flag;
 pub mod lessons;
+pub mod since;
 pub use chronology::{chronology, Amended, ChronologyItem, ItemKind};
 pub use episodes::{legal_status, previous_plans, EpisodeView};
 pub use flag::{Flag, FlagKind};

@@ -47,6 +47,10 @@ pub struct UserInfo {
     pub display_name: String,
     pub agency: String,
     pub role: Role,
+    /// The partnership's thresholds and practice standards (visit cadence, debriefs,
+    /// challenge clocks), so the tablet's flags are the server's, offline too.
+    #[serde(default)]
+    pub thresholds: crate::analytics::Thresholds,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +99,9 @@ pub struct TeamCaseloadRow {
     /// Flags computed by `analytics::Overview::flags` as of the server's today.
     #[serde(default)]
     pub flags: Vec<crate::analytics::Flag>,
+    /// What other people and agencies added since this manager last opened the record.
+    #[serde(default)]
+    pub new_since: crate::analytics::since::NewSince,
 }
 
 /// The error body every failed API call returns.
@@ -130,6 +137,9 @@ pub struct RecordResponse {
     /// server whether it has moved on (`GET /api/children/{id}/changes?since=`).
     #[serde(default)]
     pub version: i64,
+    /// What other people and agencies added since this user last opened the record.
+    #[serde(default)]
+    pub new_since: crate::analytics::since::NewSince,
 }
 
 /// The answer to `GET /api/children/{id}/changes?since=N`: the version of the child's record

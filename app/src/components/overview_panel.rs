@@ -141,14 +141,24 @@ fn flag_item(o: &Overview, flag: Flag) -> Option<AnyView> {
             view! {
                 <li data-testid="flag-item" class="flag">
                     <section data-testid="flag-drift" aria-label="Drift">
-                        <h3>"Drift: consider escalation"</h3>
+                        <h3>{flag.label()}</h3>
                         <p class="flag-detail" data-testid="flag-detail">{detail.clone()}</p>
-                        <p>"Risks are not reducing while the plan is active. Talk to your manager about escalating."</p>
+                        <p>"Risks are not reducing while the plan is active. The team manager responds: escalate to a senior manager, a legal planning meeting, the complex case panel, or continue with a reason, with a date to review."</p>
+                        <p><a href="#escalation">"Go to drift and challenges"</a></p>
                         <ul>{reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
                     </section>
                 </li>
             }
             .into_any()
+        }
+        Flag::NotSeen { .. }
+        | Flag::NotSeenAlone { .. }
+        | Flag::BedroomNotSeen { .. }
+        | Flag::SeenOnlyAtSchool { .. }
+        | Flag::Debrief { .. }
+        | Flag::Avoidance { .. } => lesson_flag(&flag, detail, "#visits", "Go to visits"),
+        Flag::Challenge { .. } => {
+            lesson_flag(&flag, detail, "#escalation", "Go to drift and challenges")
         }
         Flag::Conflicts { count } => view! {
             <li data-testid="flag-item" class="flag">
@@ -161,6 +171,21 @@ fn flag_item(o: &Overview, flag: Flag) -> Option<AnyView> {
         }
         .into_any(),
     })
+}
+
+/// A flag from the case review's lessons: what it is, its detail, where to act on it.
+fn lesson_flag(flag: &Flag, detail: String, href: &'static str, go: &'static str) -> AnyView {
+    let testid = format!("flag-{}", flag.kind().code().replace('_', "-"));
+    view! {
+        <li data-testid="flag-item" class="flag">
+            <section data-testid=testid aria-label=flag.label()>
+                <h3>{flag.label()}</h3>
+                <p class="flag-detail" data-testid="flag-detail">{detail}</p>
+                <p><a href=href>{go}</a></p>
+            </section>
+        </li>
+    }
+    .into_any()
 }
 
 fn held_prompts(o: &Overview) -> impl IntoView {

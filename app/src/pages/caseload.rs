@@ -1,9 +1,11 @@
 //! The children on this tablet, from the stored caseload: each with the flags its record
 //! raises (worked out on the tablet by the same analytics the manager's dashboard uses) and the
-//! last time anyone recorded seeing the child.
+//! last time anyone recorded seeing the child, and what others added since this user last
+//! opened the record (`analytics::since`, from the look kept on the tablet).
 
 use leptos::prelude::*;
 use shared::analytics::{self, Flag, Thresholds};
+use shared::calendar::Date;
 use shared::ChildId;
 
 use crate::components::form::today;
@@ -22,14 +24,19 @@ struct Glance {
     legal_status: Option<String>,
 }
 
-fn glance(record: &shared::record::Record, today: shared::calendar::Date) -> Glance {
+fn glance(
+    record: &shared::record::Record,
+    today: Date,
+    thresholds: &Thresholds,
+    born: Option<Date>,
+) -> Glance {
     let withdrawn = |id: &shared::ObservationId| {
         record
             .withdrawals
             .iter()
             .any(|w| w.observation_id == id.as_str())
     };
-    let overview = analytics::overview(record, today, &Thresholds::default());
+    let overview = analytics::overview(record, today, thresholds, born);
     Glance {
         flags: overview.flags(),
         legal_status: overview.legal_status,
@@ -38,6 +45,7 @@ fn glance(record: &shared::record::Record, today: shared::calendar::Date) -> Gla
             .iter()
             .filter(|o| !withdrawn(&o.id))
             .map(|o| o.occurred.clone())
+            .chain(record.visits.iter().map(|v| v.date.clone()))
             .max(),
     }
 }
@@ -59,6 +67,8 @@ fn CaseloadList() -> impl IntoView {
         app.engine().and_then(|e| e.observation_count(child))
     };
     let today = today();
+    let thresholds = app.thresholds();
+    let me = app.user_id().unwrap_or_default();
     view! {
         <h1>"Caseload"</h1>
         <Show when=move || app.entries.with(Vec::is_empty)>
@@ -78,16 +88,41 @@ fn CaseloadList() -> impl IntoView {
             >
                 {
                     let child = entry.child_id.clone();
-                    let seen = {
+                    let born = entry.date_of_birth.parse().ok();
+                    let record = {
                         let child = child.clone();
                         Memo::new(move |_| {
                             app.records_rev.track();
                             app.engine()
                                 .and_then(|e| e.read_record(&child))
                                 .and_then(Result::ok)
-                                .map(|r| glance(&r, today))
                         })
                     };
+                    let seen = Memo::new(move |_| {
+                        record.with(|r| r.as_ref().map(|r| glance(r, today, &thresholds, born)))
+                    });
+                    // What this user saw when they last opened the record here.
+                    let look = RwSignal::new(None::<Option<std::collections::BTreeSet<String>>>);
+                    {
+                        let child = child.clone();
+                        leptos::task::spawn_local(async move {
+                            if let Some(store) = app.unlocked_store() {
+                                look.set(Some(store.look(&child).await.ok().flatten()));
+                            }
+                        });
+                    }
+                    let me = me.clone();
+                    let new_since = Memo::new(move |_| {
+                        look.with(|l| {
+                            let l = l.as_ref()?;
+                            record.with(|r| {
+                                r.as_ref().and_then(|r| {
+                                    analytics::since::new_since(r, l.as_ref(), &me).summary()
+                                })
+                            })
+                        })
+                    });
+                    let new_id = format!("caseload-new-{child}");
                     let flags_id = format!("caseload-flags-{child}");
                     let href = format!("/child/{child}");
                     let testid = format!("child-link-{child}");
@@ -111,6 +146,7 @@ fn CaseloadList() -> impl IntoView {
                                     <dd>{move || count(&child).map_or_else(|| "Not downloaded".to_owned(), |n| n.to_string())}</dd>
                                 </div>
                             </dl>
+                            {move || new_since.get().map(|n| view! { <p class="notice new-since" data-testid=new_id.clone()>{n}</p> })}
                             <div data-testid=flags_id>
                                 {move || seen.with(|g| match g.as_ref().map(|g| g.flags.clone()) {
                                     Some(flags) if !flags.is_empty() => view! {

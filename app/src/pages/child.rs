@@ -6,18 +6,18 @@ mod index;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use shared::analytics::{self, Thresholds};
+use shared::analytics;
 use shared::record::Record;
 use shared::ChildId;
 
 use crate::components::body_map::{BodyMapCompare, DatedMark};
 use crate::components::form::today;
 use crate::components::{
-    NeglectSection, ObservationsSection, OverviewPanel, PeopleSection, PlanSection, ScalingSection,
-    SignedIn,
+    EscalationSection, NeglectSection, ObservationsSection, OverviewPanel, PeopleSection,
+    PlanSection, ScalingSection, SignedIn, VisitsSection,
 };
 use crate::state::use_app;
-use index::SectionIndex;
+use index::{NewSinceNote, SectionIndex};
 
 /// The `:id` route parameter as a child id, if it is one.
 pub fn child_param() -> Memo<Option<ChildId>> {
@@ -67,11 +67,13 @@ fn dated_marks(record: &Record) -> Vec<DatedMark> {
 /// The sections, in page order: (anchor id, heading, test id).
 const SECTIONS: &[(&str, &str, &str)] = &[
     ("observations", "Observations", "observations-section"),
+    ("visits", "Visits", "visits-section"),
     ("body-map", "Body map", "body-map-section"),
     ("people", "People around the child", "people-section"),
     ("plan", "Plan", "plan-section"),
     ("safety-scale", "Safety scale", "scaling-section"),
     ("neglect", "Neglect assessments", "neglect-section"),
+    ("escalation", "Drift and challenges", "escalation-section"),
 ];
 
 fn section(anchor: &'static str, body: impl IntoView + 'static) -> impl IntoView {
@@ -133,10 +135,15 @@ fn ChildView() -> impl IntoView {
         })
     });
     let today = today();
+    let thresholds = app.thresholds();
     let overview = Memo::new(move |_| {
+        let born = child.get().and_then(|c| app.born(&c));
         (loaded.get() == Loaded::Ready)
-            .then(|| record.with(|r| analytics::overview(r, today, &Thresholds::default())))
+            .then(|| record.with(|r| analytics::overview(r, today, &thresholds, born)))
     });
+    let lessons = Memo::new(move |_| overview.with(|o| o.as_ref().map(|o| o.lessons.clone())));
+    let drifting =
+        Memo::new(move |_| overview.with(|o| o.as_ref().is_some_and(|o| o.drift.is_some())));
     let marks = Signal::derive(move || record.with(dated_marks));
     let rejection = move || {
         app.records_rev.track();
@@ -164,11 +171,13 @@ fn ChildView() -> impl IntoView {
                             <p class="error" role="alert">{format!("This record could not be read: {e}")}</p>
                         }.into_any(),
                         Loaded::Ready => view! {
+                            <NewSinceNote record child=id.clone()/>
                             <OverviewPanel overview/>
                             <div class="record-body">
                             <SectionIndex record child=id.clone() sections=SECTIONS/>
                             <div class="record-sections">
                             {section("observations", view! { <ObservationsSection record child=id.clone()/> })}
+                            {section("visits", view! { <VisitsSection record lessons child=id.clone()/> })}
                             {section("body-map", view! {
                                 <p class="hint">"Every mark from every observation that has not been withdrawn. Choose dates to compare."</p>
                                 <BodyMapCompare marks/>
@@ -177,6 +186,7 @@ fn ChildView() -> impl IntoView {
                             {section("plan", view! { <PlanSection record overview child=id.clone()/> })}
                             {section("safety-scale", view! { <ScalingSection record child=id.clone()/> })}
                             {section("neglect", view! { <NeglectSection record child=id.clone()/> })}
+                            {section("escalation", view! { <EscalationSection lessons drifting child=id.clone()/> })}
                             </div>
                             </div>
                         }.into_any(),

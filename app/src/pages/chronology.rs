@@ -28,6 +28,8 @@ fn kind_class(kind: ItemKind) -> &'static str {
         ItemKind::Scaling | ItemKind::NeglectAssessment | ItemKind::ActionStatus => {
             "kind-assessment"
         }
+        ItemKind::Visit | ItemKind::Debrief => "kind-visit",
+        ItemKind::DriftResponse | ItemKind::Challenge => "kind-escalation",
     }
 }
 

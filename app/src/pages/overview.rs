@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::analytics::{self, Overview, Prompt, Thresholds};
+use shared::analytics::{self, Overview, Prompt};
 use shared::api::RecordResponse;
 use shared::calendar::Date;
 use shared::record::plan::PlanAction;
@@ -58,13 +58,15 @@ fn from_tablet(app: AppState, child: &ChildId) -> Option<Result<Loaded, String>>
         .with_untracked(|es| es.iter().find(|e| &e.child_id == child).cloned())?;
     Some(record.map(|record| {
         let today = platform::today_date();
+        let born = entry.date_of_birth.parse().ok();
         Loaded {
             data: RecordResponse {
                 child: entry,
-                overview: analytics::overview(&record, today, &Thresholds::default()),
+                overview: analytics::overview(&record, today, &app.thresholds(), born),
                 chronology: analytics::chronology(&record),
                 record,
                 version: 0,
+                new_since: Default::default(),
             },
             local_only: true,
         }
@@ -234,6 +236,7 @@ fn OverviewBody(loaded: Loaded, id: ChildId) -> impl IntoView {
         record,
         overview,
         chronology,
+        new_since,
         ..
     } = data;
     let today = overview.today;
@@ -298,6 +301,7 @@ fn OverviewBody(loaded: Loaded, id: ChildId) -> impl IntoView {
                     record.unreadable, if record.unreadable == 1 { "y" } else { "ies" }
                 )}</p>
             })}
+            {new_since.summary().map(|n| view! { <p class="notice new-since" data-testid="new-since">{n}</p> })}
             {history_view(&overview)}
             <dl class="details child-details overview-facts">
                 <div><dt>"Date of birth"</dt><dd>

@@ -223,6 +223,49 @@ fn build(
     })
 }
 
+/// What this supervision must take up, from the record on this tablet: difficult visits not
+/// yet debriefed, and drift no manager has answered.
+fn to_bring(app: AppState, child: Option<ChildId>) -> Option<impl IntoView> {
+    app.records_rev.track();
+    let child = child?;
+    let record = app.engine()?.read_record(&child)?.ok()?;
+    let today = crate::platform::today_date();
+    let o = shared::analytics::overview(&record, today, &app.thresholds(), app.born(&child));
+    let mut items: Vec<String> = o
+        .lessons
+        .open_debriefs()
+        .map(|d| {
+            let what: Vec<_> = d
+                .difficulties
+                .iter()
+                .map(|x| x.label().to_lowercase())
+                .collect();
+            format!(
+                "Debrief {}'s visit of {} ({}), due {}",
+                d.practitioner,
+                d.visit_date.dmy(),
+                what.join(", "),
+                d.due.dmy()
+            )
+        })
+        .collect();
+    if matches!(
+        o.lessons.drift,
+        Some(shared::analytics::lessons::DriftState::Unanswered)
+            | Some(shared::analytics::lessons::DriftState::ReviewDue { .. })
+    ) {
+        items.push("Drift: respond on the record (escalate, or continue with a reason)".into());
+    }
+    (!items.is_empty()).then(|| {
+        view! {
+            <section class="notice" data-testid="supervision-to-bring" aria-label="To take up in this supervision">
+                <h2>"To take up in this supervision"</h2>
+                <ul>{items.into_iter().map(|i| view! { <li>{i}</li> }).collect_view()}</ul>
+            </section>
+        }
+    })
+}
+
 /// The server accepts supervision records from team managers only (not administrators).
 fn is_team_manager(app: AppState) -> bool {
     app.session.with_untracked(|s| {
@@ -320,6 +363,7 @@ fn SupervisionForm() -> impl IntoView {
         <p class="breadcrumb"><a href=back>{move || format!("Back to {}", child_name())}</a></p>
         <h1>{move || format!("Supervision: {}", child_name())}</h1>
         <p class="hint">"Saved on this tablet first; it syncs when there is a connection. Each decision appears in the child's chronology."</p>
+        {move || to_bring(app, child.get())}
         <DraftOffer draft/>
         <form class="supervision-form" on:submit=on_submit novalidate autocomplete="off" hidden=move || !draft.ready()>
             <TextInput id="supervision-date" label="Date of supervision" kind="date" value=fields.date required=true/>

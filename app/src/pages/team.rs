@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use shared::analytics::{Flag, FlagKind};
 use shared::api::TeamCaseloadRow;
 use shared::calendar::Date;
+use shared::ChildId;
 
 use crate::api::{self, ApiError};
 use crate::components::SignedIn;
@@ -73,12 +74,19 @@ enum FlagFilter {
 
 impl FlagFilter {
     /// In the order the filter offers them: the prompt and drift first.
-    const OPTIONS: [FlagFilter; 8] = [
+    const OPTIONS: [FlagFilter; 15] = [
         FlagFilter::All,
         FlagFilter::Any,
         FlagFilter::Kind(FlagKind::StrategyDiscussion),
         FlagFilter::Kind(FlagKind::HarmToOthers),
         FlagFilter::Kind(FlagKind::Drift),
+        FlagFilter::Kind(FlagKind::Debrief),
+        FlagFilter::Kind(FlagKind::Avoidance),
+        FlagFilter::Kind(FlagKind::NotSeen),
+        FlagFilter::Kind(FlagKind::NotSeenAlone),
+        FlagFilter::Kind(FlagKind::BedroomNotSeen),
+        FlagFilter::Kind(FlagKind::SeenOnlyAtSchool),
+        FlagFilter::Kind(FlagKind::Challenge),
         FlagFilter::Kind(FlagKind::Overdue),
         FlagFilter::Kind(FlagKind::Unassessed),
         FlagFilter::Kind(FlagKind::Conflicts),
@@ -97,12 +105,7 @@ impl FlagFilter {
         match self {
             FlagFilter::All => "All children",
             FlagFilter::Any => "Any flag",
-            FlagFilter::Kind(FlagKind::StrategyDiscussion) => "Strategy discussion prompt",
-            FlagFilter::Kind(FlagKind::HarmToOthers) => "Harm to others",
-            FlagFilter::Kind(FlagKind::Drift) => "Drift",
-            FlagFilter::Kind(FlagKind::Overdue) => "Overdue",
-            FlagFilter::Kind(FlagKind::Unassessed) => "Unassessed adults",
-            FlagFilter::Kind(FlagKind::Conflicts) => "Conflicting edits",
+            FlagFilter::Kind(k) => k.label(),
         }
     }
 
@@ -271,6 +274,7 @@ fn TeamList() -> impl IntoView {
 
     let table = move |all: Vec<TeamCaseloadRow>| {
         let total = all.len();
+        let tasks = tasks_view(&all);
         let shown = Memo::new(move |_| {
             arrange(
                 &all,
@@ -318,6 +322,7 @@ fn TeamList() -> impl IntoView {
                     </select>
                 </div>
             </div>
+            {tasks}
             <p class="result-count" role="status" data-testid="team-count">{summary}</p>
             <div class="table-wrap">
                 <table class="team-table" data-testid="team-list">
@@ -363,6 +368,48 @@ fn TeamList() -> impl IntoView {
     }
 }
 
+/// The manager's own tasks from every child's flags: difficult visits to debrief and drift
+/// to answer, the most urgent first.
+fn tasks_view(rows: &[TeamCaseloadRow]) -> impl IntoView {
+    let today = platform::today_date();
+    let mut tasks: Vec<(i64, String, ChildId, String)> = rows
+        .iter()
+        .flat_map(|r| {
+            r.flags
+                .iter()
+                .filter(|f| match f {
+                    Flag::Debrief { .. } => true,
+                    Flag::Drift { .. } => f.is_escalation(),
+                    _ => false,
+                })
+                .map(|f| {
+                    (
+                        f.urgency(today),
+                        r.child.display_name.clone(),
+                        r.child.child_id.clone(),
+                        f.detail(today),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    tasks.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    (!tasks.is_empty()).then(|| {
+        view! {
+            <section class="tasks" aria-labelledby="tasks-heading" data-testid="team-tasks">
+                <h2 id="tasks-heading">"Your tasks"</h2>
+                <ul>
+                    {tasks.into_iter().map(|(_, name, id, detail)| view! {
+                        <li data-testid="team-task">
+                            <a href=format!("/team/child/{id}")>{name}</a>": "{detail}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        }
+    })
+}
+
 fn plural(n: u32, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -378,6 +425,9 @@ fn team_row(row: TeamCaseloadRow) -> impl IntoView {
                     {row.child.display_name.clone()}
                 </a>
                 <span class="sub">{row.child.legal_status.clone()}</span>
+                {row.new_since.summary().map(|n| view! {
+                    <span class="sub new-since" data-testid=format!("team-new-{id}")>{n}</span>
+                })}
             </th>
             <td class="col-flags" data-label="Flags" data-testid=format!("team-flags-{id}")>
                 {if flags.is_empty() {
@@ -438,6 +488,7 @@ mod tests {
             authors: 0,
             last_occurred: last.map(str::to_owned),
             flags: flags.to_vec(),
+            new_since: Default::default(),
         }
     }
 
@@ -461,6 +512,7 @@ mod tests {
                 &[
                     Flag::Drift {
                         since: date("2026-03-01"),
+                        response: Default::default(),
                     },
                     Flag::Overdue {
                         what: shared::analytics::TimescaleKind::Review,

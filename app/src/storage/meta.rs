@@ -18,6 +18,7 @@ pub(super) const LAST_SYNC: &str = "last_sync_ms";
 const ENTRIES: &str = "entries";
 const RECENT_INDICATORS: &str = "recent_indicators";
 const SEEN: &str = "seen";
+const LOOK: &str = "look";
 const AGENCIES: &str = "agencies";
 
 /// The signed-in user, remembered (encrypted) so the app opens offline.
@@ -156,5 +157,23 @@ impl Store {
         seen: &std::collections::BTreeMap<String, Vec<String>>,
     ) -> Result<()> {
         self.put_json(META, &format!("{SEEN}:{child}"), seen).await
+    }
+
+    /// What this user saw of a child's record when they last opened it, as entry keys
+    /// (`analytics::since::look`, sealed): "new since you last looked" on the caseload and the
+    /// record, offline too. `None` if they never opened it here.
+    pub async fn look(
+        &self,
+        child: &shared::ChildId,
+    ) -> Result<Option<std::collections::BTreeSet<String>>> {
+        self.get_json(META, &format!("{LOOK}:{child}")).await
+    }
+
+    pub async fn put_look(
+        &self,
+        child: &shared::ChildId,
+        keys: &std::collections::BTreeSet<String>,
+    ) -> Result<()> {
+        self.put_json(META, &format!("{LOOK}:{child}"), keys).await
     }
 }

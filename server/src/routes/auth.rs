@@ -9,7 +9,7 @@ use shared::api::{LoginResponse, RefreshRequest, UserInfo};
 
 use crate::auth::{AnyUser, PasswordUser};
 use crate::error::{ApiError, ApiJson};
-use crate::sessions::{user_info, Sessions};
+use crate::sessions::Sessions;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -67,8 +67,8 @@ async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn me(PasswordUser(auth): PasswordUser) -> Json<UserInfo> {
-    Json(user_info(&auth.user))
+async fn me(State(sessions): State<Sessions>, PasswordUser(auth): PasswordUser) -> Json<UserInfo> {
+    Json(sessions.user_info(&auth.user))
 }
 
 /// The signed-in user chooses their own password (at the first sign-in, or after a reset,

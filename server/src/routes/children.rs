@@ -11,7 +11,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use shared::analytics::{self, export, Thresholds};
+use shared::analytics::{self, export};
 use shared::api::{CaseloadEntry, ChangesResponse, ChronologyResponse, RecordResponse};
 use shared::calendar::Date;
 use shared::ChildId;
@@ -24,7 +24,7 @@ use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::live;
 use crate::merge::Documents;
-use crate::state::AppState;
+use crate::state::{AppState, Config};
 use crate::store::Store;
 
 pub fn router() -> Router<AppState> {
@@ -86,7 +86,7 @@ pub struct ChronologyQuery {
 pub const MAX_CHRONOLOGY_PAGE: i64 = 1_000;
 
 /// The child, if this user may read them.
-async fn readable(
+pub(super) async fn readable(
     store: &dyn Store,
     auth: &AuthUser,
     child_id: &str,
@@ -163,6 +163,7 @@ async fn record(
     State(store): State<Arc<dyn Store>>,
     State(audit): State<AuditLog>,
     State(documents): State<Arc<Documents>>,
+    State(config): State<Arc<Config>>,
     auth: AuthUser,
     Path(child_id): Path<String>,
     uri: Uri,
@@ -177,9 +178,12 @@ async fn record(
     let overview = analytics::overview(
         &record,
         Date::london_from_unix_ms(now_ms()),
-        &Thresholds::default(),
+        &config.thresholds,
+        child.date_of_birth.parse().ok(),
     );
     let chronology = analytics::chronology(&record);
+    let new_since =
+        super::seen::look(store.as_ref(), &auth.user.id, &child.child_id, &record).await?;
     let mut child = child;
     if let Some(status) = &overview.legal_status {
         child.legal_status = status.clone();
@@ -191,6 +195,7 @@ async fn record(
         overview,
         chronology,
         version,
+        new_since,
     }))
 }
 

@@ -6,14 +6,14 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use shared::analytics::{self, Thresholds};
+use shared::analytics;
 use shared::api::{Role, TeamCaseloadRow};
 use shared::calendar::Date;
 
 use crate::auth::AuthUser;
 use crate::clock::now_ms;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::state::{AppState, Config};
 use crate::store::Store;
 
 pub fn router() -> Router<AppState> {
@@ -22,20 +22,29 @@ pub fn router() -> Router<AppState> {
 
 async fn team(
     State(store): State<Arc<dyn Store>>,
+    State(config): State<Arc<Config>>,
     auth: AuthUser,
 ) -> Result<Json<Vec<TeamCaseloadRow>>, ApiError> {
     if auth.user.role != Role::Manager {
         return Err(ApiError::Forbidden);
     }
     let today = Date::london_from_unix_ms(now_ms());
+    let looks = super::seen::looks(store.as_ref(), &auth.user.id).await?;
     let mut rows: Vec<(i64, TeamCaseloadRow)> = store
         .team_caseload(&auth.user)
         .await?
         .into_iter()
         .map(|child| {
-            let overview = analytics::overview(&child.record, today, &Thresholds::default());
+            let born = child.row.child.date_of_birth.parse().ok();
+            let overview = analytics::overview(&child.record, today, &config.thresholds, born);
+            let new_since = shared::analytics::since::new_since(
+                &child.record,
+                looks.get(&child.row.child.child_id),
+                auth.user.id.as_str(),
+            );
             let mut row = TeamCaseloadRow {
                 flags: overview.flags(),
+                new_since,
                 ..child.row
             };
             // The legal status is what the episodes say today; the directory's words stand

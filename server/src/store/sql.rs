@@ -504,6 +504,7 @@ macro_rules! sql_store {
                         authors: row.try_get::<i64, _>("authors")? as u32,
                         last_occurred: row.try_get("last_occurred")?,
                         flags: Vec::new(),
+                        new_since: Default::default(),
                     };
                     Ok(TeamChild { row, record })
                 })
@@ -583,6 +584,53 @@ macro_rules! sql_store {
                 offset,
                 total,
             })
+        }
+
+        async fn record_view(&self, user: &UserId, child: &ChildId) -> Result<Option<String>> {
+            Ok(sqlx::query_scalar(
+                "SELECT seen_json FROM record_views WHERE user_id = $1 AND child_id = $2",
+            )
+            .bind(user.as_str())
+            .bind(child.as_str())
+            .fetch_optional(&self.pool)
+            .await?)
+        }
+
+        async fn record_views(&self, user: &UserId) -> Result<Vec<(ChildId, String)>> {
+            let rows: Vec<(String, String)> = sqlx::query_as(
+                "SELECT child_id, seen_json FROM record_views WHERE user_id = $1",
+            )
+            .bind(user.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+            rows.into_iter()
+                .map(|(id, seen)| {
+                    let id = id
+                        .parse()
+                        .map_err(|_| StoreError::Corrupt(format!("record view child id {id}")))?;
+                    Ok((id, seen))
+                })
+                .collect()
+        }
+
+        async fn put_record_view(
+            &self,
+            user: &UserId,
+            child: &ChildId,
+            seen_json: &str,
+            at_ms: i64,
+        ) -> Result<()> {
+            sqlx::query(
+                "INSERT INTO record_views (user_id, child_id, seen_json, at_ms) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (user_id, child_id) DO UPDATE SET seen_json = excluded.seen_json, at_ms = excluded.at_ms",
+            )
+            .bind(user.as_str())
+            .bind(child.as_str())
+            .bind(seen_json)
+            .bind(at_ms)
+            .execute(&self.pool)
+            .await?;
+            Ok(())
         }
         }
 

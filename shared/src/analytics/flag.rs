@@ -156,6 +156,25 @@ impl FlagKind {
         }
     }
 
+    /// What the kind is, for a filter.
+    pub fn label(self) -> &'static str {
+        match self {
+            FlagKind::StrategyDiscussion => "Strategy discussion prompt",
+            FlagKind::HarmToOthers => "Harm to others",
+            FlagKind::Unassessed => "Unassessed adults",
+            FlagKind::Overdue => "Overdue",
+            FlagKind::Drift => "Drift",
+            FlagKind::Conflicts => "Conflicting edits",
+            FlagKind::NotSeen => "Child not seen",
+            FlagKind::NotSeenAlone => "Not seen alone",
+            FlagKind::BedroomNotSeen => "Bedroom not seen",
+            FlagKind::SeenOnlyAtSchool => "Seen only at school",
+            FlagKind::Debrief => "Visit debrief due",
+            FlagKind::Avoidance => "Avoidance",
+            FlagKind::Challenge => "Professional challenge",
+        }
+    }
+
     pub fn from_code(code: &str) -> Option<FlagKind> {
         FlagKind::ALL.into_iter().find(|k| k.code() == code)
     }

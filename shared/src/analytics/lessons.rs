@@ -394,7 +394,7 @@ fn bedroom_not_seen(
         .max();
     let since = conference.unwrap_or(plan.started_on);
     let after: Vec<_> = visits.iter().filter(|(d, _)| *d >= since).collect();
-    (!after.is_empty() && after.iter().all(|(_, v)| !v.bedroom_seen)).then(|| Pattern {
+    (!after.is_empty() && after.iter().all(|(_, v)| !v.bedroom_seen)).then_some(Pattern {
         visits: after.len(),
         since,
     })

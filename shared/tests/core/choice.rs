@@ -6,9 +6,9 @@ use shared::catalogue::Category;
 use shared::choice::Choice;
 use shared::record::episodes::{EndReason, EpisodeKind, EventKind, PlanCategory};
 use shared::record::escalation::{DriftAction, Outcome, StepKind};
-use shared::record::visits::{Difficulty, VisitPlace};
 use shared::record::people::{AgeGroup, AssessmentStatus, Household};
 use shared::record::plan::{ActionState, ConferenceKind, PlanKind};
+use shared::record::visits::{Difficulty, VisitPlace};
 use shared::record::{BodyView, Level, MarkKind, Side, Source, Suitability};
 
 fn codes_are_serde_names<T: Choice + serde::Serialize + std::fmt::Debug>() {

@@ -1,8 +1,10 @@
 //! The record's section index: a link to each part with how many entries it holds and how many
 //! are new since this user last had the record open on this tablet (ids remembered, sealed, in
-//! `storage::meta`). It stays on screen on a tablet.
+//! `storage::meta`). It stays on screen on a tablet. [`NewSinceNote`] says, above it, what
+//! other people and agencies added since this user last opened the record
+//! (`analytics::since`), and tells the server what this look saw.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -155,5 +157,41 @@ mod tests {
         let fresh = new_since(&seen, &now);
         assert_eq!(fresh["people"], 1);
         assert_eq!(fresh["plan"], 1, "a section not seen before is all new");
+    }
+}
+
+/// "3 new since you last looked: …", from what this user saw when they last opened the
+/// record on this tablet; then this look is remembered, here and (online) on the server.
+#[component]
+pub fn NewSinceNote(record: Memo<Record>, child: ChildId) -> impl IntoView {
+    let app = use_app();
+    // What the last look saw: `None` until read, `Some(None)` for a first look.
+    let before = RwSignal::new(None::<Option<BTreeSet<String>>>);
+    {
+        let child = child.clone();
+        spawn_local(async move {
+            let Some(store) = app.unlocked_store() else {
+                return;
+            };
+            let look = store.look(&child).await.ok().flatten();
+            before.set(Some(look));
+            let now = record.with_untracked(shared::analytics::since::look);
+            let _ = store.put_look(&child, &now).await;
+            // The server keeps each user's look too; offline, the next open tells it.
+            let _ = app
+                .online(async |token| crate::api::seen(&token, &child, &now).await)
+                .await;
+        });
+    }
+    let me = app.user_id().unwrap_or_default();
+    let note = Memo::new(move |_| {
+        before.with(|b| {
+            b.as_ref().and_then(|b| {
+                record.with(|r| shared::analytics::since::new_since(r, b.as_ref(), &me).summary())
+            })
+        })
+    });
+    view! {
+        {move || note.get().map(|n| view! { <p class="notice new-since" data-testid="new-since">{n}</p> })}
     }
 }
