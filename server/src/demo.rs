@@ -4,6 +4,7 @@
 //! Everything here is invented. Names are deliberately ordinary and do not describe real people.
 
 mod episodes;
+mod lessons;
 
 use automerge::ActorId;
 use shared::api::{CaseloadEntry, Role};
@@ -540,6 +541,7 @@ async fn seed_plans(state: &AppState, users: &[User]) -> anyhow::Result<()> {
                             },
                         )?;
                     }
+                    lessons::demo_visits(doc, &stamp, &sam.agency)?;
                     Ok(())
                 };
                 if let Err(e) = run() {

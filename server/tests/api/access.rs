@@ -365,6 +365,12 @@ async fn every_partnership_endpoint_by_role() {
     );
     let cases: Vec<Case> = vec![
         (
+            "POST",
+            "/api/children/child-ava/seen".into(),
+            Box::new(|| json!({"keys": ["visits/v1"]})),
+            [S::NO_CONTENT, S::NOT_FOUND, S::NO_CONTENT, S::NOT_FOUND],
+        ),
+        (
             "GET",
             "/api/admin/users".into(),
             Box::new(|| json!(null)),

@@ -11,6 +11,7 @@ mod caseloads;
 mod documents;
 mod engines;
 mod headers;
+mod lessons;
 mod malicious;
 mod operator;
 mod ops;

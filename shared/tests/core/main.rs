@@ -5,6 +5,7 @@
 
 mod choice;
 mod convergence;
+mod lessons;
 mod merge_rules;
 mod reissue;
 mod same_child;
