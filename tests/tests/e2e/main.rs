@@ -9,6 +9,7 @@ mod disk_full;
 mod drafts;
 mod forms;
 mod layout;
+mod lessons;
 mod live;
 mod offline_loop;
 mod partnership;

@@ -167,6 +167,7 @@ pub fn NewSinceNote(record: Memo<Record>, child: ChildId) -> impl IntoView {
     let app = use_app();
     // What the last look saw: `None` until read, `Some(None)` for a first look.
     let before = RwSignal::new(None::<Option<BTreeSet<String>>>);
+    let kept = RwSignal::new(false);
     {
         let child = child.clone();
         spawn_local(async move {
@@ -177,6 +178,7 @@ pub fn NewSinceNote(record: Memo<Record>, child: ChildId) -> impl IntoView {
             before.set(Some(look));
             let now = record.with_untracked(shared::analytics::since::look);
             let _ = store.put_look(&child, &now).await;
+            kept.set(true);
             // The server keeps each user's look too; offline, the next open tells it.
             let _ = app
                 .online(async |token| crate::api::seen(&token, &child, &now).await)
@@ -193,5 +195,6 @@ pub fn NewSinceNote(record: Memo<Record>, child: ChildId) -> impl IntoView {
     });
     view! {
         {move || note.get().map(|n| view! { <p class="notice new-since" data-testid="new-since">{n}</p> })}
+        <span hidden data-testid="look-kept" data-kept=move || kept.get().to_string()></span>
     }
 }
