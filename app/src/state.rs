@@ -257,7 +257,11 @@ impl AppState {
                 let renewed = Session {
                     token: Some(login.token),
                     expires_at_ms: login.expires_at_ms,
-                    user: session.user,
+                    // The same user; the partnership's practice settings as they are now.
+                    user: shared::api::UserInfo {
+                        thresholds: login.user.thresholds,
+                        ..session.user
+                    },
                     refresh_token: Some(login.refresh_token),
                     refresh_expires_at_ms: login.refresh_expires_at_ms,
                 };

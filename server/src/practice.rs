@@ -134,6 +134,18 @@ mod tests {
     }
 
     #[test]
+    fn the_defaults_as_docs_operations_writes_them() {
+        let docs = include_str!("../../docs/OPERATIONS.md");
+        let start = docs.find("### The practice file").expect("the section");
+        let json = docs[start..]
+            .split("```json")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("the example");
+        assert_eq!(parse(json), Ok(Thresholds::default()));
+    }
+
+    #[test]
     fn a_misspelt_or_impossible_setting_is_refused() {
         assert_eq!(
             parse(r#"{"practice": {"debreif_within": 1}}"#),

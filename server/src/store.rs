@@ -7,6 +7,9 @@
 //! Architecture invariant: a merge is stored only on the document version it was computed
 //! from ([`Store::commit_merge`]), so no two merges of one child interleave, whichever server
 //! process runs them: the later one finds the version moved, reloads and merges again.
+//!
+//! tidy: long file — the storage contract in one place: one trait per role with the row types
+//! they pass, read together by whoever adds an engine.
 
 mod directory;
 pub mod postgres;

@@ -401,7 +401,7 @@ fn tasks_view(rows: &[TeamCaseloadRow]) -> impl IntoView {
                 <ul>
                     {tasks.into_iter().map(|(_, name, id, detail)| view! {
                         <li data-testid="team-task">
-                            <a href=format!("/team/child/{id}")>{name}</a>": "{detail}
+                            <p><a href=format!("/team/child/{id}")>{name}</a>": "{detail}</p>
                         </li>
                     }).collect_view()}
                 </ul>
