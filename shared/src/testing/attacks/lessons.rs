@@ -342,9 +342,14 @@ pub(super) fn honest() -> Vec<Honest> {
             "a manager records a visit and debriefs it, in one sync",
             Manager,
             |t, p| {
+                // Ids of their own: the server runs every honest case on one record.
                 write(t, p, |d| {
-                    let _ = visits::add_visit(d, &visit(p));
-                    let _ = visits::add_debrief(d, &debrief(p, "crafted-visit"));
+                    let v = Visit {
+                        id: "crafted-visit-2".into(),
+                        ..visit(p)
+                    };
+                    let _ = visits::add_visit(d, &v);
+                    let _ = visits::add_debrief(d, &debrief(p, "crafted-visit-2"));
                 })
             },
         ),
@@ -367,9 +372,19 @@ pub(super) fn honest() -> Vec<Honest> {
             "a manager raises and closes a challenge with an outcome",
             Manager,
             |t, p| {
+                // Ids of their own: the server runs every honest case on one record.
                 write(t, p, |d| {
-                    let _ = escalation::raise(d, &challenge(p));
-                    let _ = escalation::step(d, &step(p, StepKind::Closed, Outcome::Agreed));
+                    let c = Challenge {
+                        id: "crafted-challenge-2".into(),
+                        ..challenge(p)
+                    };
+                    let s = ChallengeStep {
+                        id: "crafted-step-2".into(),
+                        challenge_id: c.id.clone(),
+                        ..step(p, StepKind::Closed, Outcome::Agreed)
+                    };
+                    let _ = escalation::raise(d, &c);
+                    let _ = escalation::step(d, &s);
                 })
             },
         ),
