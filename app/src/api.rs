@@ -165,8 +165,15 @@ pub async fn change_password(token: &str, current: &str, new: &str) -> Result<()
         .map(|_| ())
 }
 
+/// The caseload sync, sent in the compact form (`shared::sync::wire`): binary and deflated, a
+/// little over the size of the compressed changes. The answer is JSON.
 pub async fn sync(token: &str, body: &SyncRequest) -> Result<SyncResponse, ApiError> {
-    let request = json_request(with_auth(Request::post("/api/sync"), token), body)?;
+    let bytes = shared::sync::wire::encode_request(body);
+    let request = with_auth(Request::post("/api/sync"), token)
+        .header("Accept", "application/json")
+        .header("Content-Type", shared::sync::wire::CONTENT_TYPE)
+        .body(js_sys::Uint8Array::from(&bytes[..]))
+        .map_err(|_| ApiError::Server("the request could not be prepared".into()))?;
     decode(send(request).await?).await
 }
 

@@ -20,6 +20,7 @@ pub mod client;
 pub mod protocol;
 pub mod reissue;
 pub mod server;
+pub mod wire;
 
 pub use caseload::{Answer, CaseloadSync, SyncRefusal};
 pub use client::{Caseload, Recovery, Replica};

@@ -17,6 +17,7 @@ use shared::ChildId;
 /// A sync request built and not yet sent.
 pub struct PreparedSync {
     body: Vec<u8>,
+    content_type: &'static str,
     /// Observations the request carries.
     in_flight: BTreeSet<(ChildId, String)>,
 }
@@ -59,6 +60,9 @@ pub struct SimTablet {
     pub bytes_down: usize,
     /// Latency of each successful sync request.
     pub latencies: Vec<Duration>,
+    /// Send syncs in the compact form the app sends (`shared::sync::wire`); `false` sends
+    /// JSON, as older tablets did.
+    pub compact: bool,
     next_obs: u64,
 }
 
@@ -90,6 +94,7 @@ impl SimTablet {
             bytes_up: 0,
             bytes_down: 0,
             latencies: Vec::new(),
+            compact: true,
             next_obs: 0,
         };
         t.login(password).await?;
@@ -173,8 +178,17 @@ impl SimTablet {
     /// benchmark can keep the tablet's own work out of the timed request.
     pub fn prepare_sync(&mut self) -> Result<PreparedSync> {
         let request = self.caseload.request();
+        let (body, content_type) = if self.compact {
+            (
+                shared::sync::wire::encode_request(&request),
+                shared::sync::wire::CONTENT_TYPE,
+            )
+        } else {
+            (serde_json::to_vec(&request)?, "application/json")
+        };
         Ok(PreparedSync {
-            body: serde_json::to_vec(&request)?,
+            body,
+            content_type,
             in_flight: self.unacknowledged.clone(),
         })
     }
@@ -187,7 +201,7 @@ impl SimTablet {
             .http
             .post(format!("{}/api/sync", self.base))
             .bearer_auth(&self.token)
-            .header("content-type", "application/json")
+            .header("content-type", prepared.content_type)
             .body(prepared.body.clone())
             .send()
             .await

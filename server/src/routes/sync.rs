@@ -11,7 +11,7 @@ use shared::ChildId;
 use crate::audit::Event;
 use crate::auth::{AuthUser, SyncUser};
 use crate::clock::now_ms;
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, SyncBody};
 use crate::merge::MergeError;
 use crate::sessions::Access;
 use crate::state::AppState;
@@ -26,7 +26,7 @@ pub fn router() -> Router<AppState> {
 async fn sync(
     State(state): State<AppState>,
     SyncUser(auth): SyncUser,
-    ApiJson(req): ApiJson<SyncRequest>,
+    SyncBody(req): SyncBody,
 ) -> Result<Json<SyncResponse>, ApiError> {
     // A leaver's tablet within the grace period: what it sends is merged (into the children
     // still allocated to it), and nothing of any record goes back.

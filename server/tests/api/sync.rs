@@ -527,3 +527,74 @@ async fn a_change_waiting_for_its_dependency_is_never_released_unjudged() {
         .expect("read")
         .is_none());
 }
+
+/// The compact form the app sends and the JSON form older tablets send are the same sync:
+/// each stores the tablet's changes and answers what it lacks.
+#[tokio::test]
+async fn both_body_forms_sync_the_same() {
+    use shared::sync::wire;
+    let server = TestServer::start().await;
+    let mut json = Tablet::sign_in(&server, "sam.social").await;
+    json.sync(&server).await;
+    let mut compact = Tablet::sign_in_on(
+        &server,
+        "hana.health",
+        &crate::support::device_id("hana.health"),
+    )
+    .await;
+    let send = |tablet: &mut Tablet| {
+        let body = wire::encode_request(&tablet.caseload.request());
+        axum::http::Request::post("/api/sync")
+            .header(axum::http::header::CONTENT_TYPE, wire::CONTENT_TYPE)
+            .header(
+                axum::http::header::AUTHORIZATION,
+                format!("Bearer {}", tablet.token),
+            )
+            .body(axum::body::Body::from(body))
+            .expect("request")
+    };
+    // A first compact sync downloads the caseload.
+    let (status, body) = server.request(send(&mut compact)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let resp: shared::sync::SyncResponse = serde_json::from_value(body).expect("answer");
+    compact.caseload.apply(&resp, &compact.actor);
+    let ava: shared::ChildId = "child-ava".parse().expect("id");
+    assert!(compact.caseload.replicas.contains_key(&ava));
+    // Each form carries an observation; both are stored and each tablet gets the other's.
+    for (tablet, id, author) in [
+        (&mut json, "o-json", "user-sam-social"),
+        (&mut compact, "o-compact", "user-hana-health"),
+    ] {
+        let doc = &mut tablet.caseload.replicas.get_mut(&ava).expect("ava").doc;
+        shared::record::add_observation(doc, &crate::support::observation(id, author), 1)
+            .expect("observation");
+    }
+    let (status, body) = server.request(send(&mut compact)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let resp: shared::sync::SyncResponse = serde_json::from_value(body).expect("answer");
+    let ava_result = resp
+        .children
+        .iter()
+        .find(|c| c.child_id == ava)
+        .map(|c| c.result.clone());
+    assert!(
+        matches!(
+            ava_result,
+            Some(shared::sync::ChildResult::Merged { accepted: 1, .. })
+        ),
+        "{ava_result:?}"
+    );
+    compact.caseload.apply(&resp, &compact.actor);
+    json.sync(&server).await;
+    let ids = server.chronology_ids("child-ava").await;
+    assert!(ids.iter().any(|i| i == "o-json") && ids.iter().any(|i| i == "o-compact"));
+    let (status, body) = server.request(send(&mut compact)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let resp: shared::sync::SyncResponse = serde_json::from_value(body).expect("answer");
+    compact.caseload.apply(&resp, &compact.actor);
+    let read = shared::record::read_record(&compact.caseload.replicas[&ava].doc).expect("read");
+    assert!(
+        read.observations.iter().any(|o| o.id.as_str() == "o-json"),
+        "the compact tablet got the JSON tablet's entry"
+    );
+}

@@ -1,5 +1,5 @@
 //! Untrusted bytes through everything the server does with a sync request: JSON and base64
-//! decoding, Automerge change and sync-message decoding, the decompressed-size bound, merging
+//! decoding, the compact form's inflating and parsing (`sync::wire`), Automerge change and sync-message decoding, the decompressed-size bound, merging
 //! and the change policy; and through the sign-in device-id parser. Nothing may panic, a
 //! refused request must leave the record untouched, and an accepted one must leave a record
 //! that loads again.
@@ -114,12 +114,38 @@ fn sizes(raw: &[u8]) {
     let _ = Change::from_bytes(raw.to_vec());
 }
 
+/// The compact form: whatever decodes encodes back to the same request, and is merged.
+fn compact(body: &[u8]) {
+    if let Ok(req) = shared::sync::wire::decode_request(body, 1 << 20) {
+        let again = shared::sync::wire::encode_request(&req);
+        assert_eq!(
+            shared::sync::wire::decode_request(&again, 1 << 20).as_ref(),
+            Ok(&req)
+        );
+        for c in req.children.iter().take(4) {
+            merge(c);
+        }
+    }
+}
+
+/// `raw` as the inflated payload of a compact body, so the parser sees what the fuzzer makes.
+fn compact_payload(raw: &[u8]) {
+    use std::io::Write as _;
+    let mut body = b"QSY1".to_vec();
+    let mut enc = flate2::write::DeflateEncoder::new(&mut body, flate2::Compression::fast());
+    let _ = enc.write_all(raw);
+    let _ = enc.finish();
+    compact(&body);
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
     let child: ChildId = "fuzz-child".parse().expect("valid id");
-    match mode % 5 {
+    match mode % 7 {
+        5 => compact(rest),
+        6 => compact_payload(rest),
         3 => device_id(rest),
         4 => sizes(rest),
         0 => {

@@ -299,11 +299,43 @@ async fn caseload_sync(run: &Running, sizes: Sizes, rows: &mut Vec<Row>) -> Resu
         base_trips += trips;
         base_bytes += bytes;
     }
+    // What the same request weighs as JSON (older tablets), and its new changes compressed
+    // together: what the compact form is measured against.
+    let request = t.caseload.request();
+    let json_up = serde_json::to_vec(&request)?.len();
+    let compressed_changes = {
+        use std::io::Write as _;
+        let mut enc =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        for c in request.children.iter().flat_map(|c| &c.changes) {
+            enc.write_all(&c.0)?;
+        }
+        enc.finish()?.len()
+    };
     t.round_trips = 0;
     t.bytes_up = 0;
     t.bytes_down = 0;
     t.sync_until_settled(Duration::from_secs(120)).await?;
     let obs = sizes.caseload_children * sizes.caseload_observations;
+    let ratio = t.bytes_up as f64 / compressed_changes.max(1) as f64;
+    record(
+        rows,
+        Row {
+            measure: format!("Caseload sync bytes up ({obs} observations), compact form"),
+            engine: "SQLite",
+            ours: format!(
+                "{:.1} KB ({ratio:.2}x the changes deflated together, {:.1} KB)",
+                t.bytes_up as f64 / 1024.0,
+                compressed_changes as f64 / 1024.0
+            ),
+            baseline: format!(
+                "{:.1} KB (the same request as JSON)",
+                json_up as f64 / 1024.0
+            ),
+            target: "<= 1.2x compressed changes",
+            met: Some(ratio <= 1.2),
+        },
+    );
     record(
         rows,
         Row {

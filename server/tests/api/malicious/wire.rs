@@ -181,6 +181,102 @@ pub fn cases() -> Vec<Case> {
                     .expect("request")
             },
         ),
+        // The compact form (`shared::sync::wire`): the same checks, before any child.
+        case(
+            "a compact body that is not deflate",
+            Some(SAM),
+            Http(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "compact sync body is malformed: the body is not a valid deflate stream",
+            ),
+            |f| compact(&f.sam.token, b"QSY1\xffMALICIOUS-CONTENT".to_vec()),
+        ),
+        case(
+            "a compact body without its mark",
+            Some(SAM),
+            Http(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "does not start with the compact sync form's mark",
+            ),
+            |f| compact(&f.sam.token, br#"{"children":[]}"#.to_vec()),
+        ),
+        case(
+            "a small compact body that inflates past the bound",
+            Some(SAM),
+            Http(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "larger than the server accepts",
+            ),
+            |f| {
+                let zeros = vec![0u8; server::error::MAX_INFLATED_SYNC + 1024];
+                compact(&f.sam.token, deflated(&zeros))
+            },
+        ),
+        case(
+            "a compact body naming a child id that is a path",
+            Some(SAM),
+            Http(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "a child id in the body is not a valid id",
+            ),
+            |f| {
+                let mut raw = vec![1, 13];
+                raw.extend_from_slice(b"../child-noah");
+                raw.extend_from_slice(&[0, 0]);
+                compact(&f.sam.token, deflated(&raw))
+            },
+        ),
+        case(
+            "a compact body whose change runs past its end",
+            Some(SAM),
+            Http(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "ends in the middle of a field",
+            ),
+            |f| {
+                let mut raw = vec![1, 9];
+                raw.extend_from_slice(b"child-ava");
+                raw.extend_from_slice(&[0, 1, 0xff, 0x7f, 1, 2, 3]);
+                compact(&f.sam.token, deflated(&raw))
+            },
+        ),
+        case(
+            "a compact body with bytes after its last child",
+            Some(SAM),
+            Http(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "bytes after its last child",
+            ),
+            |f| {
+                let mut raw = vec![1, 9];
+                raw.extend_from_slice(b"child-ava");
+                raw.extend_from_slice(&[0, 0, 42]);
+                compact(&f.sam.token, deflated(&raw))
+            },
+        ),
+        case(
+            "garbage change bytes in a compact body",
+            Some(SAM),
+            Rejected(AVA, Reason::Text("decoded")),
+            |f| {
+                let req = ChildSyncRequest {
+                    child_id: id(AVA),
+                    server_heads: replica(&f.sam, AVA).server_heads_hex(),
+                    changes: vec![Bytes(b"MALICIOUS-CONTENT, not a change".to_vec())],
+                    sync_message: None,
+                };
+                let body = shared::sync::wire::encode_request(&SyncRequest {
+                    children: vec![req],
+                });
+                compact(&f.sam.token, body)
+            },
+        ),
         case(
             "a child id that is a path",
             Some(SAM),
@@ -297,4 +393,23 @@ pub fn cases() -> Vec<Case> {
             },
         ),
     ]
+}
+
+/// A sync request with `body` sent as the compact form.
+fn compact(token: &str, body: Vec<u8>) -> Request<Body> {
+    Request::post("/api/sync")
+        .header(header::CONTENT_TYPE, shared::sync::wire::CONTENT_TYPE)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::from(body))
+        .expect("request")
+}
+
+/// `raw` as a compact body's bytes: the mark, then deflated.
+fn deflated(raw: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut out = b"QSY1".to_vec();
+    let mut enc = flate2::write::DeflateEncoder::new(&mut out, flate2::Compression::best());
+    enc.write_all(raw).expect("deflate");
+    enc.finish().expect("deflate");
+    out
 }
