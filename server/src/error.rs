@@ -161,10 +161,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
             Err(rejection) => Err(match rejection {
-                JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                    ApiError::TooLarge
-                }
-                JsonRejection::BytesRejection(b) if arrived_too_slowly(&b) => ApiError::TooSlow,
+                JsonRejection::BytesRejection(b) => body_error(&b),
                 JsonRejection::MissingJsonContentType(_) => ApiError::BadRequest(
                     "send the request as JSON (Content-Type: application/json)".into(),
                 ),
@@ -181,45 +178,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// A sync request in either form: compact (`shared::sync::wire`, `Content-Type:
-/// application/vnd.quilt.sync`, what the app sends) or JSON (older tablets, debugging).
-pub struct SyncBody(pub shared::sync::SyncRequest);
-
-/// How far a compact sync body may inflate: the largest JSON body accepted.
-pub const MAX_INFLATED_SYNC: usize = 16 * 1024 * 1024;
-
-impl<S: Send + Sync> FromRequest<S> for SyncBody {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        use shared::sync::wire;
-        let compact = req
-            .headers()
-            .get(axum::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case(wire::CONTENT_TYPE));
-        if !compact {
-            let ApiJson(r) = ApiJson::from_request(req, state).await?;
-            return Ok(SyncBody(r));
-        }
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|b| {
-                if b.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::TooLarge
-                } else if arrived_too_slowly(&b) {
-                    ApiError::TooSlow
-                } else {
-                    ApiError::BadRequest(b.body_text())
-                }
-            })?;
-        wire::decode_request(&bytes, MAX_INFLATED_SYNC)
-            .map(SyncBody)
-            .map_err(|e| match e {
-                wire::WireError::TooLarge(_) => ApiError::TooLarge,
-                e => ApiError::BadRequest(format!("the compact sync body is malformed: {e}")),
-            })
+/// Why a request's body could not be read: too large, too slow, or the reason axum gives.
+pub fn body_error(b: &axum::extract::rejection::BytesRejection) -> ApiError {
+    if b.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge
+    } else if arrived_too_slowly(b) {
+        ApiError::TooSlow
+    } else {
+        ApiError::BadRequest(b.body_text())
     }
 }
 

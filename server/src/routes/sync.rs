@@ -11,7 +11,7 @@ use shared::ChildId;
 use crate::audit::Event;
 use crate::auth::{AuthUser, SyncUser};
 use crate::clock::now_ms;
-use crate::error::{ApiError, SyncBody};
+use crate::error::{body_error, ApiError, ApiJson};
 use crate::merge::MergeError;
 use crate::sessions::Access;
 use crate::state::AppState;
@@ -21,6 +21,40 @@ pub const PATH: &str = "/api/sync";
 
 pub fn router() -> Router<AppState> {
     Router::new().route(PATH, post(sync))
+}
+
+/// How far a compact sync body may inflate: the largest JSON body accepted.
+pub const MAX_INFLATED_SYNC: usize = 16 * 1024 * 1024;
+
+/// A sync request in either form: compact (`shared::sync::wire`, `Content-Type:
+/// application/vnd.quilt.sync`, what the app sends) or JSON (older tablets, debugging).
+pub struct SyncBody(pub SyncRequest);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for SyncBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        use shared::sync::wire;
+        let compact = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case(wire::CONTENT_TYPE));
+        if !compact {
+            let ApiJson(r) = ApiJson::from_request(req, state).await?;
+            return Ok(SyncBody(r));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|b| body_error(&b))?;
+        wire::decode_request(&bytes, MAX_INFLATED_SYNC)
+            .map(SyncBody)
+            .map_err(|e| match e {
+                wire::WireError::TooLarge(_) => ApiError::TooLarge,
+                e => ApiError::BadRequest(format!("the compact sync body is malformed: {e}")),
+            })
+    }
 }
 
 async fn sync(

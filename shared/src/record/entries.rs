@@ -68,6 +68,21 @@ pub fn contains<D: ReadDoc>(doc: &D, map: &str, id: &str) -> Result<bool, Record
     Ok(doc.get(&obj, id)?.is_some())
 }
 
+/// Reads every entry of the added map `map` ([`super::schema`]) sorted by `key`; a record
+/// without the map (never upgraded, or by an older release) has none.
+pub fn read_added<T: Hydrate, K: Ord>(
+    doc: &Automerge,
+    map: &str,
+    key: impl Fn(&T) -> K,
+) -> Result<(Vec<T>, usize), RecordError> {
+    if !super::schema::has_map(doc, map) {
+        return Ok((Vec::new(), 0));
+    }
+    let (mut v, bad) = read_all::<T>(doc, map)?;
+    v.sort_by_key(|e| key(e));
+    Ok((v, bad))
+}
+
 /// Reads every entry of the root map `map`; returns them with the count that could not be read.
 pub fn read_all<T: Hydrate>(doc: &Automerge, map: &str) -> Result<(Vec<T>, usize), RecordError> {
     let obj = map_obj(doc, map)?;

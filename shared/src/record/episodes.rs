@@ -396,10 +396,7 @@ pub fn read(doc: &Automerge) -> Result<(Vec<Episode>, usize), RecordError> {
 
 /// Every event within an episode, in date order.
 pub fn read_events(doc: &Automerge) -> Result<(Vec<EpisodeEvent>, usize), RecordError> {
-    if !super::schema::has_map(doc, EPISODE_EVENTS) {
-        return Ok((Vec::new(), 0));
-    }
-    let (mut v, bad) = entries::read_all::<EpisodeEvent>(doc, EPISODE_EVENTS)?;
-    v.sort_by(|a, b| (&a.date, &a.id).cmp(&(&b.date, &b.id)));
-    Ok((v, bad))
+    entries::read_added(doc, EPISODE_EVENTS, |e: &EpisodeEvent| {
+        (e.date.clone(), e.id.clone())
+    })
 }

@@ -253,33 +253,20 @@ pub fn step(doc: &mut Automerge, s: &ChallengeStep) -> Result<(), RecordError> {
     Ok(())
 }
 
-fn read_sorted<T: Hydrate>(
-    doc: &Automerge,
-    map: &str,
-    key: impl Fn(&T) -> (String, String),
-) -> Result<(Vec<T>, usize), RecordError> {
-    if !super::schema::has_map(doc, map) {
-        return Ok((Vec::new(), 0));
-    }
-    let (mut v, bad) = entries::read_all::<T>(doc, map)?;
-    v.sort_by_key(|e| key(e));
-    Ok((v, bad))
-}
-
 pub fn read_drift_responses(doc: &Automerge) -> Result<(Vec<DriftResponse>, usize), RecordError> {
-    read_sorted(doc, DRIFT_RESPONSES, |r: &DriftResponse| {
+    entries::read_added(doc, DRIFT_RESPONSES, |r: &DriftResponse| {
         (r.date.clone(), r.id.clone())
     })
 }
 
 pub fn read_challenges(doc: &Automerge) -> Result<(Vec<Challenge>, usize), RecordError> {
-    read_sorted(doc, CHALLENGES, |c: &Challenge| {
+    entries::read_added(doc, CHALLENGES, |c: &Challenge| {
         (c.raised_on.clone(), c.id.clone())
     })
 }
 
 pub fn read_steps(doc: &Automerge) -> Result<(Vec<ChallengeStep>, usize), RecordError> {
-    read_sorted(doc, CHALLENGE_STEPS, |s: &ChallengeStep| {
+    entries::read_added(doc, CHALLENGE_STEPS, |s: &ChallengeStep| {
         (s.date.clone(), s.id.clone())
     })
 }

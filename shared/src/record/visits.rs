@@ -232,20 +232,12 @@ pub fn add_debrief(doc: &mut Automerge, debrief: &Debrief) -> Result<(), RecordE
 
 /// Every visit, in date order; a record without the map has none.
 pub fn read_visits(doc: &Automerge) -> Result<(Vec<Visit>, usize), RecordError> {
-    if !super::schema::has_map(doc, VISITS) {
-        return Ok((Vec::new(), 0));
-    }
-    let (mut v, bad) = entries::read_all::<Visit>(doc, VISITS)?;
-    v.sort_by(|a, b| (&a.date, a.added.at_ms, &a.id).cmp(&(&b.date, b.added.at_ms, &b.id)));
-    Ok((v, bad))
+    entries::read_added(doc, VISITS, |v: &Visit| {
+        (v.date.clone(), v.added.at_ms, v.id.clone())
+    })
 }
 
 /// Every debrief, in date order.
 pub fn read_debriefs(doc: &Automerge) -> Result<(Vec<Debrief>, usize), RecordError> {
-    if !super::schema::has_map(doc, DEBRIEFS) {
-        return Ok((Vec::new(), 0));
-    }
-    let (mut v, bad) = entries::read_all::<Debrief>(doc, DEBRIEFS)?;
-    v.sort_by(|a, b| (&a.date, &a.id).cmp(&(&b.date, &b.id)));
-    Ok((v, bad))
+    entries::read_added(doc, DEBRIEFS, |d: &Debrief| (d.date.clone(), d.id.clone()))
 }

@@ -1,7 +1,7 @@
 //! The case review's lessons in the browser: a practitioner records a hostile visit with the
-//! network off; after sync the manager's dashboard lists the debrief as a task; the manager
-//! answers drift on the record and the flag changes state; another practitioner's caseload
-//! and record say what is new since she last looked.
+//! network off; after sync the manager's dashboard and the next supervision list the debrief
+//! as a task; the manager answers drift on the record and the flag changes state; another
+//! practitioner's caseload and record say what is new since she last looked.
 
 use anyhow::{ensure, Result};
 use shared::calendar::Date;
@@ -73,6 +73,16 @@ async fn hostile_visit_debrief_task_drift_answered_and_new_since() -> Result<()>
         .await?;
     morgan
         .wait_contains("team-flags-child-ava", "Drift: escalate")
+        .await?;
+    // And on the next supervision of the child, with drift to respond to.
+    morgan
+        .open(&server.url("/team/child/child-ava/supervision"))
+        .await?;
+    morgan
+        .wait_contains("supervision-to-bring", "Debrief Sam Okafor's visit")
+        .await?;
+    morgan
+        .wait_contains("supervision-to-bring", "Drift: respond on the record")
         .await?;
 
     // The manager answers drift on the record: the flag turns from unanswered to answered.

@@ -211,7 +211,7 @@ pub fn cases() -> Vec<Case> {
                 "larger than the server accepts",
             ),
             |f| {
-                let zeros = vec![0u8; server::error::MAX_INFLATED_SYNC + 1024];
+                let zeros = vec![0u8; server::routes::sync::MAX_INFLATED_SYNC + 1024];
                 compact(&f.sam.token, deflated(&zeros))
             },
         ),
