@@ -22,6 +22,7 @@ mod chronology;
 pub mod episodes;
 pub mod export;
 mod flag;
+pub mod front_door;
 pub mod lessons;
 pub mod since;
 pub use chronology::{chronology, Amended, ChronologyItem, ItemKind};
@@ -237,6 +238,13 @@ fn discussions_of(record: &Record, category: Category, today: Date) -> Vec<Date>
         .filter(|c| c.kind == ConferenceKind::StrategyDiscussion)
         .filter(|c| c.categories.is_empty() || c.categories.contains(&category))
         .filter_map(|c| c.date.parse().ok())
+        .chain(
+            // A minuted discussion considered every category.
+            record
+                .strategy_discussions
+                .iter()
+                .filter_map(|s| s.date.parse().ok()),
+        )
         .filter(|d| *d <= today)
         .collect();
     v.sort();
@@ -410,6 +418,8 @@ pub enum TimescaleKind {
     SecondLookedAfterReview,
     LookedAfterReview,
     PlanAction,
+    /// A child and family assessment decided at the front door.
+    Assessment,
 }
 
 impl TimescaleKind {
@@ -423,6 +433,7 @@ impl TimescaleKind {
             TimescaleKind::SecondLookedAfterReview => "Second looked-after review",
             TimescaleKind::LookedAfterReview => "Looked-after review",
             TimescaleKind::PlanAction => "Plan action",
+            TimescaleKind::Assessment => "Child and family assessment",
         }
     }
 
@@ -437,6 +448,7 @@ impl TimescaleKind {
             | TimescaleKind::SecondLookedAfterReview
             | TimescaleKind::LookedAfterReview => "independent reviewing officer",
             TimescaleKind::PlanAction => "the action's owner",
+            TimescaleKind::Assessment => "lead social worker",
         }
     }
 }
@@ -465,7 +477,9 @@ pub fn timescales(record: &Record, today: Date) -> Vec<Timescale> {
         v.sort();
         v
     };
-    let strategies = dated(ConferenceKind::StrategyDiscussion);
+    let mut strategies = dated(ConferenceKind::StrategyDiscussion);
+    strategies.extend(front_door::strategy_dates(record));
+    strategies.sort();
     let initials = dated(ConferenceKind::InitialConference);
     let core_groups = dated(ConferenceKind::CoreGroup);
     let reviews = dated(ConferenceKind::ReviewConference);
@@ -706,12 +720,16 @@ pub struct Overview {
     /// Seen and heard, difficult visits, drift's response, challenges.
     #[serde(default)]
     pub lessons: Lessons,
+    /// Concerns from the front door, each with its answer.
+    #[serde(default)]
+    pub concerns: Vec<front_door::ConcernView>,
 }
 
 /// Everything the overview shows, on `today`, for a child born on `born` (the caseload's
 /// date of birth; `None` when unknown).
 pub fn overview(record: &Record, today: Date, t: &Thresholds, born: Option<Date>) -> Overview {
-    let timescales = timescales(record, today);
+    let mut timescales = timescales(record, today);
+    timescales.extend(front_door::assessment_timescales(record, today));
     let conflicts = record
         .people
         .iter()
@@ -747,6 +765,7 @@ pub fn overview(record: &Record, today: Date, t: &Thresholds, born: Option<Date>
         legal_status: legal_status(record, today),
         previous_plans: previous_plans(record, today),
         lessons,
+        concerns: front_door::concerns(record),
     }
 }
 

@@ -15,10 +15,18 @@ pub const DEMO_ACTOR_PREFIX: &[u8] = b"demo-seed-";
 /// (`record::same_child`).
 pub const MERGE_ACTOR_PREFIX: &[u8] = b"quilt-merge:";
 
+/// The bytes that begin the actor the front door writes concerns and its decisions into a
+/// child's record with (`record::front_door`).
+pub const FRONT_DOOR_ACTOR_PREFIX: &[u8] = b"quilt-door:";
+
 /// Actors only the server writes with. No device id may begin with one of these (see
 /// [`DeviceId`]): a tablet's actors begin with its device id, so it can never write as them.
-pub const RESERVED_ACTOR_PREFIXES: &[&[u8]] =
-    &[GENESIS_ACTOR_PREFIX, DEMO_ACTOR_PREFIX, MERGE_ACTOR_PREFIX];
+pub const RESERVED_ACTOR_PREFIXES: &[&[u8]] = &[
+    GENESIS_ACTOR_PREFIX,
+    DEMO_ACTOR_PREFIX,
+    MERGE_ACTOR_PREFIX,
+    FRONT_DOOR_ACTOR_PREFIX,
+];
 
 /// Why an id string was refused. The message names the rule, never the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -11,7 +11,8 @@
 //! - `supervisions` ([`supervision`])
 //! - added later by canonical changes ([`schema`]): `episodes`, `episode_events`
 //!   ([`episodes`]); `visits`, `debriefs` ([`visits`]); `drift_responses`, `challenges`,
-//!   `challenge_steps` ([`escalation`])
+//!   `challenge_steps` ([`escalation`]); `concerns`, `concern_responses` ([`front_door`]);
+//!   `strategy_discussions` ([`strategy`]); `sharing_decisions` ([`sharing`])
 //!
 //! Entries live in maps keyed by their id, so two tablets that add entries concurrently
 //! never collide. Long free text is stored as plain strings, not Automerge Text, which keeps
@@ -38,11 +39,14 @@ pub mod corrections;
 pub mod entries;
 pub mod episodes;
 pub mod escalation;
+pub mod front_door;
 pub mod people;
 pub mod plan;
 pub mod same_child;
 pub mod schema;
+pub mod sharing;
 pub mod stamped;
+pub mod strategy;
 pub mod supervision;
 pub mod visits;
 
@@ -616,6 +620,11 @@ pub struct Record {
     pub drift_responses: Vec<escalation::DriftResponse>,
     pub challenges: Vec<escalation::Challenge>,
     pub challenge_steps: Vec<escalation::ChallengeStep>,
+    /// Concerns matched to the child at the front door, in order of receipt, and the answers.
+    pub concerns: Vec<front_door::Concern>,
+    pub concern_responses: Vec<front_door::ConcernResponse>,
+    pub strategy_discussions: Vec<strategy::StrategyRecord>,
+    pub sharing_decisions: Vec<sharing::SharingDecision>,
     /// Entries this version could not read (written by a newer client); never silently zero.
     pub unreadable: usize,
 }
@@ -656,6 +665,10 @@ pub fn read_record_except_observations(doc: &Automerge) -> Result<Record, Record
     let (drift_responses, dr) = escalation::read_drift_responses(doc)?;
     let (challenges, ch) = escalation::read_challenges(doc)?;
     let (challenge_steps, cs) = escalation::read_steps(doc)?;
+    let (concerns, co) = front_door::read_concerns(doc)?;
+    let (concern_responses, cr) = front_door::read_responses(doc)?;
+    let (strategy_discussions, sd) = strategy::read_strategies(doc)?;
+    let (sharing_decisions, sh) = sharing::read_sharing(doc)?;
     Ok(Record {
         observations: Vec::new(),
         amendments,
@@ -674,7 +687,29 @@ pub fn read_record_except_observations(doc: &Automerge) -> Result<Record, Record
         drift_responses,
         challenges,
         challenge_steps,
-        unreadable: a + w + p + ac + c + s + n + su + ep + ev + vi + de + dr + ch + cs,
+        concerns,
+        concern_responses,
+        strategy_discussions,
+        sharing_decisions,
+        unreadable: a
+            + w
+            + p
+            + ac
+            + c
+            + s
+            + n
+            + su
+            + ep
+            + ev
+            + vi
+            + de
+            + dr
+            + ch
+            + cs
+            + co
+            + cr
+            + sd
+            + sh,
     })
 }
 

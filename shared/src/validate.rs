@@ -35,7 +35,9 @@
 //!   author. A correction names an observation that exists; a withdrawal is keyed by the
 //!   observation it withdraws and comes from that observation's author or a manager;
 //!   supervision and episodes (a plan's start and end, what happens within it) need the
-//!   manager role; an episode event names an episode of a kind it fits.
+//!   manager role; an episode event names an episode of a kind it fits. A concern enters a
+//!   record only from the front door (the server's own actor), never from a tablet; a
+//!   response names a concern the record holds, a sharing decision the entry it is about.
 //! - **The canonical upgrade change** that makes the maps added after genesis
 //!   (`record::schema`) is accepted from anyone by its hash: it is byte-identical wherever it
 //!   is made.
@@ -129,6 +131,8 @@ pub enum Rejection {
     ForeignPredecessor,
     #[error("names someone other than the sender as author")]
     ForgedAuthor,
+    #[error("only the front door records a concern in a child's record")]
+    FrontDoorOnly,
     #[error("needs the manager role")]
     ManagerOnly,
     #[error("only the author or a manager can withdraw an observation")]
@@ -238,6 +242,11 @@ const MESSAGES: &[&str] = &[
     "drift response",
     "challenge",
     "challenge step",
+    // The front door's own message: a tablet that uses it is refused by what it writes.
+    "concern",
+    "concern response",
+    "strategy discussion",
+    "sharing decision",
     "re-issued",
 ];
 

@@ -160,6 +160,9 @@ fn flag_item(o: &Overview, flag: Flag) -> Option<AnyView> {
         Flag::Challenge { .. } => {
             lesson_flag(&flag, detail, "#escalation", "Go to drift and challenges")
         }
+        Flag::UnansweredConcern { .. } => {
+            lesson_flag(&flag, detail, "#concerns", "Go to concerns")
+        }
         Flag::Conflicts { count } => view! {
             <li data-testid="flag-item" class="flag">
                 <section data-testid="flag-conflict" aria-label="Conflicting edits">

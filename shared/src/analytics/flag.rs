@@ -15,6 +15,7 @@ use super::{Overview, TimescaleKind};
 use crate::calendar::Date;
 use crate::catalogue::Category;
 use crate::record::episodes::EpisodeKind;
+use crate::record::front_door::ConcernFrom;
 
 /// Working days a strategy-discussion prompt or harm to others gives the manager to decide
 /// (Working Together: decisions about a child at risk are made within one working day).
@@ -100,6 +101,14 @@ pub enum Flag {
         since: Date,
         due: Date,
     },
+    /// `open` concerns from the front door with no response recorded; the earliest received
+    /// on `since` (from `from`), its response due.
+    UnansweredConcern {
+        open: usize,
+        from: ConcernFrom,
+        since: Date,
+        due: Date,
+    },
 }
 
 /// What a flag is about, without its data: for filtering and styling. `code()` is the flag's
@@ -119,10 +128,11 @@ pub enum FlagKind {
     Debrief,
     Avoidance,
     Challenge,
+    UnansweredConcern,
 }
 
 impl FlagKind {
-    pub const ALL: [FlagKind; 13] = [
+    pub const ALL: [FlagKind; 14] = [
         FlagKind::StrategyDiscussion,
         FlagKind::HarmToOthers,
         FlagKind::Unassessed,
@@ -136,6 +146,7 @@ impl FlagKind {
         FlagKind::Debrief,
         FlagKind::Avoidance,
         FlagKind::Challenge,
+        FlagKind::UnansweredConcern,
     ];
 
     pub fn code(self) -> &'static str {
@@ -153,6 +164,7 @@ impl FlagKind {
             FlagKind::Debrief => "debrief",
             FlagKind::Avoidance => "avoidance",
             FlagKind::Challenge => "challenge",
+            FlagKind::UnansweredConcern => "unanswered_concern",
         }
     }
 
@@ -172,6 +184,7 @@ impl FlagKind {
             FlagKind::Debrief => "Visit debrief due",
             FlagKind::Avoidance => "Avoidance",
             FlagKind::Challenge => "Professional challenge",
+            FlagKind::UnansweredConcern => "Unanswered concern",
         }
     }
 
@@ -204,6 +217,7 @@ impl Flag {
             Flag::Debrief { .. } => FlagKind::Debrief,
             Flag::Avoidance { .. } => FlagKind::Avoidance,
             Flag::Challenge { .. } => FlagKind::Challenge,
+            Flag::UnansweredConcern { .. } => FlagKind::UnansweredConcern,
         }
     }
 
@@ -232,6 +246,7 @@ impl Flag {
             Flag::Debrief { open, .. } => format!("{open} visit debrief(s) due"),
             Flag::Avoidance { count, of, .. } => format!("Avoidance: {count} of {of} visits"),
             Flag::Challenge { open, .. } => format!("{open} open challenge(s)"),
+            Flag::UnansweredConcern { open, .. } => format!("{open} unanswered concern(s)"),
         }
     }
 
@@ -248,7 +263,8 @@ impl Flag {
             | Flag::SeenOnlyAtSchool { since, .. }
             | Flag::Debrief { since, .. }
             | Flag::Avoidance { since, .. }
-            | Flag::Challenge { since, .. } => Some(*since),
+            | Flag::Challenge { since, .. }
+            | Flag::UnansweredConcern { since, .. } => Some(*since),
             Flag::Overdue { due, .. } => Some(*due),
             Flag::Conflicts { .. } => None,
         }
@@ -264,7 +280,8 @@ impl Flag {
             | Flag::NotSeen { due, .. }
             | Flag::Debrief { due, .. }
             | Flag::Avoidance { due, .. }
-            | Flag::Challenge { due, .. } => Some(*due),
+            | Flag::Challenge { due, .. }
+            | Flag::UnansweredConcern { due, .. } => Some(*due),
             // Unanswered drift is due now; an answer is looked at again on its review date.
             Flag::Drift { since, response } => Some(match response {
                 DriftState::Unanswered => *since,
@@ -295,6 +312,7 @@ impl Flag {
             Flag::Overdue { what, .. } => what.owner(),
             Flag::Conflicts { .. } => "whoever edited, or the team manager",
             Flag::Challenge { stage, .. } => stage.owner(),
+            Flag::UnansweredConcern { .. } => "the concern's owner",
         }
     }
 
@@ -436,6 +454,17 @@ impl Flag {
                 stage.label(),
                 when(*due)
             ),
+            Flag::UnansweredConcern {
+                open,
+                from,
+                since,
+                due,
+            } => format!(
+                "{open} concern(s) with no response recorded; the first received {} ({}): respond, {}",
+                since.dmy(),
+                from.label().to_lowercase(),
+                when(*due)
+            ),
         };
         format!("{what} ({})", self.owner())
     }
@@ -563,6 +592,15 @@ impl Overview {
                 stage: first.1.stage,
                 since: first.1.challenge.raised_on.parse().unwrap_or(first.0),
                 due: first.0,
+            });
+        }
+        let unanswered: Vec<_> = self.concerns.iter().filter(|c| c.is_unanswered()).collect();
+        if let Some(first) = unanswered.iter().min_by_key(|c| (c.due, c.received_on)) {
+            f.push(Flag::UnansweredConcern {
+                open: unanswered.len(),
+                from: first.from,
+                since: first.received_on,
+                due: first.due,
             });
         }
         if self.conflicts > 0 {

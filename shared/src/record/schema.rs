@@ -33,6 +33,17 @@ pub const CHALLENGES: &str = "challenges";
 /// A challenge's moves from stage to stage, and its close with an outcome.
 pub const CHALLENGE_STEPS: &str = "challenge_steps";
 
+/// Concerns matched to this child at the front door ([`super::front_door`]); written by the
+/// server only.
+pub const CONCERNS: &str = "concerns";
+/// Answers to concerns: the front door's decision, or what a concern's owner did.
+pub const CONCERN_RESPONSES: &str = "concern_responses";
+/// Strategy discussions as minuted: attendees by agency, the section 47 decision
+/// ([`super::strategy`]).
+pub const STRATEGY_DISCUSSIONS: &str = "strategy_discussions";
+/// Decisions to share or not to share information ([`super::sharing`]).
+pub const SHARING_DECISIONS: &str = "sharing_decisions";
+
 /// One release's added maps, made by one canonical change with this message.
 #[derive(Debug, Clone, Copy)]
 pub struct Step {
@@ -56,6 +67,15 @@ pub const STEPS: &[Step] = &[
             CHALLENGE_STEPS,
         ],
     },
+    Step {
+        message: "schema 4",
+        maps: &[
+            CONCERNS,
+            CONCERN_RESPONSES,
+            STRATEGY_DISCUSSIONS,
+            SHARING_DECISIONS,
+        ],
+    },
 ];
 
 /// Every added map, in the order the steps make them.
@@ -67,6 +87,10 @@ pub const ADDED_MAPS: &[&str] = &[
     DRIFT_RESPONSES,
     CHALLENGES,
     CHALLENGE_STEPS,
+    CONCERNS,
+    CONCERN_RESPONSES,
+    STRATEGY_DISCUSSIONS,
+    SHARING_DECISIONS,
 ];
 
 /// The message of the first canonical change.

@@ -30,8 +30,10 @@ use crate::record::{self, BodyMark, IndicatorEntry, Level, Observation, Suitabil
 use crate::validate::{Rejection, Sender, ACTOR_SUFFIX_LEN};
 
 mod episodes;
+mod front_door;
 mod lessons;
 pub use episodes::target_episode;
+pub use front_door::target_concern;
 pub use lessons::target_visit;
 
 /// Someone who writes to the record: their identity and their tablet's actor.
@@ -59,6 +61,8 @@ pub struct Target<'a> {
     pub scaling: String,
     /// An open child protection episode, started by the manager ([`target_episode`]).
     pub episode: String,
+    /// A concern the front door matched to the child ([`target_concern`]), unanswered.
+    pub concern: String,
 }
 
 /// Who sends a case.
@@ -196,6 +200,12 @@ fn put_entry<V: Reconcile>(doc: &mut Automerge, map_name: &str, key: &str, value
     raw(doc, |tx| {
         let _ = autosurgeon::reconcile_prop(tx, &m, key, value);
     });
+}
+
+/// `value` put by hand at `key` of the added map `map` (upgrading first, as a writer does).
+fn crafted<V: Reconcile>(doc: &mut Automerge, map: &str, key: &str, value: &V) {
+    let _ = record::schema::upgrade(doc);
+    put_entry(doc, map, key, value);
 }
 
 /// Reconciles `value` as a new entry and lets `f` add to it in the same change.
@@ -2634,6 +2644,7 @@ pub fn attacks() -> Vec<Attack> {
     .into_iter()
     .chain(episodes::attacks())
     .chain(lessons::attacks())
+    .chain(front_door::attacks())
     .collect()
 }
 
@@ -2791,5 +2802,6 @@ pub fn honest() -> Vec<Honest> {
     .into_iter()
     .chain(episodes::honest())
     .chain(lessons::honest())
+    .chain(front_door::honest())
     .collect()
 }

@@ -19,9 +19,12 @@ use crate::record::episodes::{
 use crate::record::escalation::{
     Challenge, ChallengeStep, DriftResponse, CHALLENGES, CHALLENGE_STEPS, DRIFT_RESPONSES,
 };
+use crate::record::front_door::{ConcernResponse, CONCERNS, CONCERN_RESPONSES};
 use crate::record::people::{self, Assessment, PersonBase, PersonDetails};
 use crate::record::plan::{self, ActionBase, ActionStatus, Conference, PlanDetails};
+use crate::record::sharing::{SharingDecision, SHARING_DECISIONS};
 use crate::record::stamped::Stamp;
+use crate::record::strategy::{StrategyRecord, STRATEGY_DISCUSSIONS};
 use crate::record::supervision::{self, Supervision};
 use crate::record::visits::{Debrief, Visit, DEBRIEFS, VISITS};
 use crate::record::{self, Observation, ValidationError};
@@ -193,6 +196,35 @@ impl Judge<'_> {
                 self.stamp(&s.added)?;
                 self.agency(&s.agency)?;
                 self.exists(CHALLENGES, &s.challenge_id)?;
+            }
+            CONCERNS => return Err(Rejection::FrontDoorOnly),
+            CONCERN_RESPONSES => {
+                let r: ConcernResponse = self.read(obj)?;
+                valid(r.validate())?;
+                same(&r.id, key)?;
+                self.stamp(&r.added)?;
+                self.agency(&r.agency)?;
+                self.exists(CONCERNS, &r.concern_id)?;
+            }
+            STRATEGY_DISCUSSIONS => {
+                let r: StrategyRecord = self.read(obj)?;
+                valid(r.validate())?;
+                same(&r.id, key)?;
+                self.stamp(&r.added)?;
+                self.agency(&r.agency)?;
+                if !r.concern_id.is_empty() {
+                    self.exists(CONCERNS, &r.concern_id)?;
+                }
+            }
+            SHARING_DECISIONS => {
+                let d: SharingDecision = self.read(obj)?;
+                valid(d.validate())?;
+                same(&d.id, key)?;
+                self.stamp(&d.added)?;
+                self.agency(&d.agency)?;
+                if !d.about_map.is_empty() {
+                    self.exists(&d.about_map, &d.about_id)?;
+                }
             }
             _ => return Err(Rejection::Structure),
         }

@@ -6,8 +6,11 @@ use shared::catalogue::Category;
 use shared::choice::Choice;
 use shared::record::episodes::{EndReason, EpisodeKind, EventKind, PlanCategory};
 use shared::record::escalation::{DriftAction, Outcome, StepKind};
+use shared::record::front_door::{ConcernFrom, Decision, Urgency};
 use shared::record::people::{AgeGroup, AssessmentStatus, Household};
 use shared::record::plan::{ActionState, ConferenceKind, PlanKind};
+use shared::record::sharing::{Consent, LawfulBasis};
+use shared::record::strategy::AttendeeRole;
 use shared::record::visits::{Difficulty, VisitPlace};
 use shared::record::{BodyView, Level, MarkKind, Side, Source, Suitability};
 
@@ -51,4 +54,10 @@ fn every_code_is_the_serde_name_of_its_value() {
     codes_are_serde_names::<DriftAction>();
     codes_are_serde_names::<StepKind>();
     codes_are_serde_names::<Outcome>();
+    codes_are_serde_names::<ConcernFrom>();
+    codes_are_serde_names::<Urgency>();
+    codes_are_serde_names::<Decision>();
+    codes_are_serde_names::<AttendeeRole>();
+    codes_are_serde_names::<LawfulBasis>();
+    codes_are_serde_names::<Consent>();
 }

@@ -91,6 +91,11 @@ fn stored(alice: &Party, bob: &Party, morgan: &Party) -> Automerge {
     doc.set_actor(morgan.actor.clone());
     shared::record::episodes::start(&mut doc, &attacks::target_episode(&morgan.sender))
         .expect("episode");
+    let written = shared::record::front_door::as_front_door(&mut doc, &child, |d| {
+        shared::record::front_door::add_concern(d, &attacks::target_concern(&morgan.sender))
+            .map_err(|e| e.to_string())
+    });
+    written.expect("concern");
     doc.set_actor(alice.actor.clone());
     record::add_observation(&mut doc, &attacks::observation("o-alice", alice), 1).expect("add");
     doc.set_actor(bob.actor.clone());
@@ -135,6 +140,7 @@ impl Fixture {
             action: "a1".into(),
             scaling: "s1".into(),
             episode: "episode-target".into(),
+            concern: "concern-target".into(),
         }
     }
 }
@@ -704,7 +710,7 @@ fn the_canonical_upgrade_is_accepted_and_nothing_else_makes_root_maps() {
     v.id = "visit-1".into();
     shared::record::visits::add_visit(&mut tablet, &v).expect("visit");
     let sent = tablet.get_changes(&older_heads);
-    assert_eq!(sent.len(), 2, "schema 3 and the visit");
+    assert_eq!(sent.len(), 3, "schema 3, schema 4 and the visit");
     let after = judge(&older, &sent, &f.alice)
         .expect("no panic")
         .expect("accepted");

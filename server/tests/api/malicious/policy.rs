@@ -40,6 +40,7 @@ pub fn target(f: &Fixture) -> Target<'_> {
         action: "action-heating".into(),
         scaling: "scale-3".into(),
         episode: "episode-cp-2025".into(),
+        concern: "concern-demo-ava".into(),
     }
 }
 

@@ -89,6 +89,12 @@ fn every_kind() -> Vec<Flag> {
             since: d("2026-05-01"),
             due: d("2026-05-08"),
         },
+        Flag::UnansweredConcern {
+            open: 1,
+            from: ConcernFrom::Anonymous,
+            since: d("2026-05-07"),
+            due: d("2026-05-08"),
+        },
     ]
 }
 
@@ -164,6 +170,8 @@ fn details_say_what_since_when_by_when_and_whose() {
              manager)",
             "1 professional challenge(s); the one raised 01/05/2026 is with managers: next step \
              due 08/05/2026, overdue by 2 days (the agencies' managers)",
+            "1 concern(s) with no response recorded; the first received 07/05/2026 \
+             (anonymous): respond, due 08/05/2026, overdue by 2 days (the concern's owner)",
         ]
     );
     let ahead = Flag::Overdue {
@@ -283,6 +291,7 @@ fn flags_of_an_overview() {
         legal_status: None,
         previous_plans: Vec::new(),
         lessons: Lessons::default(),
+        concerns: Vec::new(),
     };
     assert_eq!(
         overview.flags(),

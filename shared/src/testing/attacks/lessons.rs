@@ -3,7 +3,7 @@
 //! sighting that contradicts itself, a challenge closed without an outcome).
 
 use super::By::*;
-use super::{a, h, put_entry, raw, stamp, write, Attack, Honest, Party};
+use super::{a, crafted, h, put_entry, raw, stamp, write, Attack, Honest, Party};
 use crate::record::escalation::{
     self, Challenge, ChallengeStep, DriftAction, DriftResponse, Outcome, StepKind, CHALLENGES,
     CHALLENGE_STEPS, DRIFT_RESPONSES,
@@ -90,17 +90,6 @@ fn step(p: &Party, kind: StepKind, outcome: Outcome) -> ChallengeStep {
         agency: p.sender.agency.clone(),
         added: stamp(p),
     }
-}
-
-/// `value` put by hand at `key` of the added map `map` (upgrading first, as a writer does).
-fn crafted<V: autosurgeon::Reconcile>(
-    d: &mut automerge::Automerge,
-    map: &str,
-    key: &str,
-    value: &V,
-) {
-    let _ = schema::upgrade(d);
-    put_entry(d, map, key, value);
 }
 
 pub(super) fn attacks() -> Vec<Attack> {
