@@ -37,7 +37,7 @@ pub enum Actor {
 }
 
 impl Actor {
-    fn event(&self, action: &str, outcome: &str) -> Event {
+    pub(crate) fn event(&self, action: &str, outcome: &str) -> Event {
         match self {
             Actor::User { user, device_id } => {
                 Event::new(action, outcome).by(user.id.as_str(), device_id.as_deref())
@@ -48,7 +48,7 @@ impl Actor {
         }
     }
 
-    fn user(&self) -> Option<&User> {
+    pub(crate) fn user(&self) -> Option<&User> {
         match self {
             Actor::User { user, .. } => Some(user),
             Actor::Operator { .. } => None,
@@ -202,6 +202,7 @@ impl Admin {
             password_hash: Self::hash(new.password).await?,
             disabled_at_ms: None,
             must_change_password: must_change,
+            front_door: new.front_door,
         };
         self.store.create_user(&user).await?;
         self.audit
@@ -237,13 +238,15 @@ impl Admin {
         self.store.update_user(id, &edit).await?;
         self.audit
             .record_or_log(by.event("admin.edit_user", "ok").detail(format!(
-                "{}: role {} -> {}, team {:?} -> {:?}, agency changed: {}",
+                "{}: role {} -> {}, team {:?} -> {:?}, agency changed: {}, front door {} -> {}",
                 before.username,
                 before.role.code(),
                 edit.role.code(),
                 before.team_id,
                 edit.team_id,
-                before.agency != edit.agency
+                before.agency != edit.agency,
+                before.front_door,
+                edit.front_door
             )))
             .await;
         Ok(())

@@ -155,6 +155,7 @@ mod tests {
                 password_hash: String::new(),
                 disabled_at_ms: None,
                 must_change_password: false,
+                front_door: false,
             },
             token_hash: String::new(),
             device_id: device.map(str::to_owned),

@@ -39,7 +39,22 @@ pub const DEMO_USERS: &[(&str, &str, &str, Role)] = &[
         Role::Manager,
     ),
     ("ada.admin", "Ada Mensah", "Partnership IT", Role::Admin),
+    (
+        "fran.frontdoor",
+        "Fran Hughes",
+        "Children's Social Care",
+        Role::Practitioner,
+    ),
+    (
+        "jo.school",
+        "Jo Adams",
+        "Hilltop Primary School",
+        Role::Practitioner,
+    ),
 ];
+
+/// The demo account that works the front door.
+pub const FRONT_DOOR_USER: &str = "fran.frontdoor";
 
 /// The demo's agency directory: (name, kind, remit, contact, can do, cannot do).
 const AGENCIES: &[(&str, &str, &str, &str, &str, &str)] = &[
@@ -354,6 +369,7 @@ fn demo_user((username, name, agency, role): &(&str, &str, &str, Role)) -> anyho
         password_hash: hash_password(DEMO_PASSWORD)?,
         disabled_at_ms: None,
         must_change_password: false,
+        front_door: *username == FRONT_DOOR_USER,
     })
 }
 

@@ -101,6 +101,15 @@ impl From<crate::sessions::Refused> for ApiError {
     }
 }
 
+impl From<crate::front_door::FrontDoorError> for ApiError {
+    fn from(e: crate::front_door::FrontDoorError) -> Self {
+        match e {
+            crate::front_door::FrontDoorError::Denied(d) => d.into(),
+            crate::front_door::FrontDoorError::Merge(m) => m.into(),
+        }
+    }
+}
+
 impl From<crate::admin::Denied> for ApiError {
     fn from(e: crate::admin::Denied) -> Self {
         use crate::admin::Denied;

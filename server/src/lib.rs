@@ -14,6 +14,7 @@ pub mod cpu;
 pub mod credentials;
 pub mod demo;
 pub mod error;
+pub mod front_door;
 pub mod group;
 pub mod limits;
 pub mod live;
@@ -109,6 +110,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::team::router())
         .merge(routes::children::router())
         .merge(routes::seen::router())
+        .merge(routes::front_door::router())
         .merge(routes::admin::router())
         // Probes and metrics: no session, no record data, and never cached either.
         .merge(routes::ops::router())

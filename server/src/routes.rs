@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod children;
+pub mod front_door;
 pub mod ops;
 pub mod seen;
 pub mod sync;

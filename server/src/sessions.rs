@@ -109,6 +109,7 @@ impl Sessions {
             agency: user.agency.clone(),
             role: user.role,
             thresholds: self.thresholds,
+            front_door: user.front_door,
         }
     }
 

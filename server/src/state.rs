@@ -10,6 +10,7 @@ use axum::extract::FromRef;
 
 use crate::admin::Admin;
 use crate::audit_log::AuditLog;
+use crate::front_door::FrontDoor;
 use crate::limits::{ItemisedRefusals, LoginLimiter};
 use crate::merge::{Documents, DocumentsConfig};
 use crate::metrics::{Metrics, MetricsToken};
@@ -31,6 +32,8 @@ pub struct AppState {
     pub sessions: Sessions,
     /// Running the partnership: accounts, teams, agencies, children, core groups (see `admin`).
     pub admin: Admin,
+    /// Concerns about any child: the queue, matches and decisions (see `front_door`).
+    pub front_door: FrontDoor,
     /// How many children a user may not see each sync may name in the audit trail one by one.
     pub itemised_refusals: ItemisedRefusals,
     pub metrics: Arc<Metrics>,
@@ -135,6 +138,12 @@ impl AppState {
         AppState {
             chronologies: Chronologies::new(documents.clone(), store.clone()),
             admin: Admin::new(store.clone(), audit.clone()),
+            front_door: FrontDoor::new(
+                store.clone(),
+                documents.clone(),
+                audit.clone(),
+                Admin::new(store.clone(), audit.clone()),
+            ),
             sessions,
             itemised_refusals: ItemisedRefusals::new(
                 config.itemised_refusals_window_ms,
@@ -188,6 +197,12 @@ impl FromRef<AppState> for Sessions {
 impl FromRef<AppState> for Chronologies {
     fn from_ref(s: &AppState) -> Self {
         s.chronologies.clone()
+    }
+}
+
+impl FromRef<AppState> for FrontDoor {
+    fn from_ref(state: &AppState) -> Self {
+        state.front_door.clone()
     }
 }
 

@@ -11,6 +11,7 @@
 //! tidy: long file — the storage contract in one place: one trait per role with the row types
 //! they pass, read together by whoever adds an engine.
 
+pub mod concerns;
 mod directory;
 pub mod postgres;
 mod sql;
@@ -85,6 +86,8 @@ pub struct User {
     pub disabled_at_ms: Option<i64>,
     /// The password was set by an administrator and must be changed at the next sign-in.
     pub must_change_password: bool,
+    /// Works the front door (`routes::front_door`): the queue, matching and decisions.
+    pub front_door: bool,
 }
 
 /// A live access session.
@@ -294,7 +297,7 @@ pub type OnChange = std::sync::Arc<dyn Fn(&ChildId) + Send + Sync>;
 /// the narrow role they use (`Documents` a `DocStore`, `AuditLog` an `AuditTrail`).
 #[async_trait]
 pub trait Store:
-    Accounts + Caseloads + Directory + DocStore + AuditTrail + ReadModel + 'static
+    Accounts + Caseloads + Directory + Concerns + DocStore + AuditTrail + ReadModel + 'static
 {
     /// Starts telling `on_change` of other processes' merges, where the engine can tell of
     /// them (PostgreSQL's LISTEN). The default hears nothing; waiting pages then poll.
@@ -344,6 +347,7 @@ pub trait Caseloads: Send + Sync {
     async fn child(&self, child: &ChildId) -> Result<Option<CaseloadEntry>>;
 }
 
+pub use concerns::{Concerns, StoredConcern};
 pub use directory::{Directory, ImportRows};
 
 /// Children's documents: their stored changes and versions, merges, and records that cannot be

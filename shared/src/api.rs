@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChildId, UserId};
 
+pub mod front_door;
 pub mod partnership;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -51,6 +52,9 @@ pub struct UserInfo {
     /// challenge clocks), so the tablet's flags are the server's, offline too.
     #[serde(default)]
     pub thresholds: crate::analytics::Thresholds,
+    /// Works the front door: sees the queue of concerns, matches and decides them.
+    #[serde(default)]
+    pub front_door: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

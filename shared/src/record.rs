@@ -362,11 +362,7 @@ pub fn valid_occurred(s: &str) -> bool {
 }
 
 /// A text field: at most `max` bytes.
-pub(crate) fn check_len(
-    value: &str,
-    max: usize,
-    what: &'static str,
-) -> Result<(), ValidationError> {
+pub fn check_len(value: &str, max: usize, what: &'static str) -> Result<(), ValidationError> {
     if value.len() > max {
         Err(ValidationError::TooLong(what))
     } else {
@@ -404,7 +400,7 @@ pub(crate) fn check_optional_date(value: &str) -> Result<(), ValidationError> {
 }
 
 /// An entry id: the safe id alphabet, as ids travel in document keys and URLs.
-pub(crate) fn check_id(value: &str) -> Result<(), ValidationError> {
+pub fn check_id(value: &str) -> Result<(), ValidationError> {
     value
         .parse::<crate::ObservationId>()
         .map(|_| ())

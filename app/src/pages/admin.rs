@@ -13,7 +13,7 @@ use shared::api::Role;
 use shared::UserId;
 
 use crate::api;
-use crate::components::form::{SelectText, TextInput};
+use crate::components::form::{CheckInput, SelectText, TextInput};
 use crate::components::online::{act, Outcome, Refresh};
 use crate::components::SignedIn;
 use crate::platform;
@@ -86,6 +86,7 @@ fn NewAccountForm(teams: RwSignal<Vec<Team>>, refresh: Refresh) -> impl IntoView
     let role = RwSignal::new(Role::Practitioner.code().to_owned());
     let team = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
+    let front_door = RwSignal::new(false);
     let message = RwSignal::new(None::<(bool, String)>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -96,6 +97,7 @@ fn NewAccountForm(teams: RwSignal<Vec<Team>>, refresh: Refresh) -> impl IntoView
             role: Role::from_code(&role.get_untracked()).unwrap_or(Role::Practitioner),
             team_id: Some(team.get_untracked()).filter(|t| !t.is_empty()),
             password: password.get_untracked(),
+            front_door: front_door.get_untracked(),
         };
         let done = format!(
             "Account {} created. Give them the first password in person; they choose their own when they first sign in.",
@@ -126,6 +128,7 @@ fn NewAccountForm(teams: RwSignal<Vec<Team>>, refresh: Refresh) -> impl IntoView
                 <SelectText id="new-role" label="Role" value=role options=role_options()/>
                 {move || view! { <SelectText id="new-team" label="Team" value=team options=team_options(&teams.get())/> }}
                 <TextInput id="new-password" label="First password" value=password kind="password" required=true hint="At least 12 characters; they change it at first sign-in"/>
+                <CheckInput id="new-front-door" label="Works the front door (sees every concern raised, matches and decides them)" value=front_door/>
                 <Outcome message testid="new-account"/>
                 <button type="submit" class="button primary" data-testid="create-account">"Create the account"</button>
             </form>
@@ -276,6 +279,7 @@ fn EditAccount(
     let agency = RwSignal::new(account.agency.clone());
     let role = RwSignal::new(account.role.code().to_owned());
     let team = RwSignal::new(account.team_id.clone().unwrap_or_default());
+    let front_door = RwSignal::new(account.front_door);
     let key = account.username.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -284,6 +288,7 @@ fn EditAccount(
             agency: agency.get_untracked(),
             role: Role::from_code(&role.get_untracked()).unwrap_or(Role::Practitioner),
             team_id: Some(team.get_untracked()).filter(|t| !t.is_empty()),
+            front_door: front_door.get_untracked(),
         };
         let id = account.id.clone();
         act(
@@ -311,6 +316,7 @@ fn EditAccount(
             <TextInput id=format!("edit-agency-{key}") label="Agency" value=agency required=true/>
             <SelectText id=format!("edit-role-{key}") label="Role" value=role options=role_options()/>
             <SelectText id=format!("edit-team-{key}") label="Team" value=team options=team_options(&teams.get_untracked())/>
+            <CheckInput id=format!("edit-front-door-{key}") label="Works the front door" value=front_door/>
             <button type="submit" class="button primary" data-testid=format!("save-{key}")>"Save"</button>
         </form>
     }

@@ -114,6 +114,43 @@ impl Admin {
                 .await;
             return Err(Denied::Forbidden);
         }
+        self.create_checked(by, team, req).await
+    }
+
+    /// A new child's record for a concern the front door matched to no existing child: the
+    /// same checks as [`Admin::create_child`], for a front-door worker of any role.
+    pub async fn create_child_at_front_door(
+        &self,
+        by: &Actor,
+        req: NewChildRequest,
+    ) -> Result<ChildDetails, Denied> {
+        if !by.user().is_some_and(|u| u.front_door) {
+            self.audit
+                .record_or_log(by.event("children.create", "refused"))
+                .await;
+            return Err(Denied::Forbidden);
+        }
+        let team = req
+            .team_id
+            .clone()
+            .ok_or_else(|| invalid("choose the team that holds the record"))?;
+        self.create_checked(by, team, req).await
+    }
+
+    /// The likely duplicates of what a concern says of the child, strongest first.
+    pub async fn likely_matches(&self, probe: &Probe<'_>) -> Result<Vec<ChildMatch>, Denied> {
+        Ok(matching::likely_duplicates(
+            probe,
+            &self.candidates(probe).await?,
+        ))
+    }
+
+    async fn create_checked(
+        &self,
+        by: &Actor,
+        team: String,
+        req: NewChildRequest,
+    ) -> Result<ChildDetails, Denied> {
         self.team_exists(&Some(team.clone())).await?;
         let mut fields = req.fields;
         fields.display_name = fields.display_name.trim().to_owned();

@@ -30,6 +30,9 @@ pub enum AdminCommand {
         /// Make the user choose a new password at their first sign-in.
         #[arg(long)]
         must_change_password: bool,
+        /// The user works the front door: the queue of concerns about any child.
+        #[arg(long)]
+        front_door: bool,
     },
     /// List every account: username, role, agency, team, and whether disabled.
     ListUsers,
@@ -111,6 +114,7 @@ pub async fn run(database_url: &str, command: &AdminCommand) -> anyhow::Result<(
             role,
             team,
             must_change_password,
+            front_door,
         } => {
             let role = Role::from_code(role).context("role")?;
             let team_id = team_id(team).await?;
@@ -125,6 +129,7 @@ pub async fn run(database_url: &str, command: &AdminCommand) -> anyhow::Result<(
                         role,
                         team_id,
                         password,
+                        front_door: *front_door,
                     },
                     *must_change_password,
                 )

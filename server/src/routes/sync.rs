@@ -200,11 +200,18 @@ async fn sync(
             .await;
         children.retain(|c| plan_named(&req, &c.child_id));
     }
+    // Concerns the tablet raised about any child: stored once each; the answer tells the
+    // referrer where each of theirs stands (the decision and its date, nothing more).
+    let concerns = state
+        .front_door
+        .receive(&auth.actor(), &auth.user, &req.concerns)
+        .await?;
     Ok(Json(SyncResponse {
         children,
         caseload: if leaving { Vec::new() } else { caseload },
         server_time_ms: now_ms(),
         account_disabled: leaving,
+        concerns,
     }))
 }
 

@@ -298,6 +298,7 @@ macro_rules! directory_store {
                                 team_id: user.team_id,
                                 disabled_at_ms: user.disabled_at_ms,
                                 must_change_password: user.must_change_password,
+                                front_door: user.front_door,
                             })
                         })
                         .collect()
@@ -305,13 +306,14 @@ macro_rules! directory_store {
 
                 async fn update_user(&self, id: &UserId, edit: &AccountEdit) -> Result<bool> {
                     let done = sqlx::query(
-                        "UPDATE users SET display_name = $2, agency = $3, role = $4, team_id = $5 WHERE id = $1",
+                        "UPDATE users SET display_name = $2, agency = $3, role = $4, team_id = $5, front_door = $6 WHERE id = $1",
                     )
                     .bind(id.as_str())
                     .bind(&edit.display_name)
                     .bind(&edit.agency)
                     .bind(edit.role.code())
                     .bind(&edit.team_id)
+                    .bind(edit.front_door)
                     .execute(&self.pool)
                     .await?;
                     Ok(done.rows_affected() > 0)

@@ -446,3 +446,4 @@ async fn write_one(
     write_merges(tx, &[&(child.clone(), base, write.clone())], now_ms).await
 }
 super::directory::directory_store!(PgStore);
+super::concerns::concerns_store!(PgStore);

@@ -15,7 +15,7 @@ use super::{Result, StoreError, User};
 
 /// The columns [`user_from_row`] reads, of `users u`.
 pub const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.agency, u.role, u.team_id, \
-     u.password_hash, u.disabled_at_ms, u.must_change_password";
+     u.password_hash, u.disabled_at_ms, u.must_change_password, u.front_door";
 
 /// What the audit reads select.
 pub const AUDIT_SELECT: &str =
@@ -33,6 +33,7 @@ pub struct UserRow {
     password_hash: String,
     disabled_at_ms: Option<i64>,
     must_change_password: bool,
+    front_door: bool,
 }
 
 impl TryFrom<UserRow> for User {
@@ -52,6 +53,7 @@ impl TryFrom<UserRow> for User {
             password_hash: row.password_hash,
             disabled_at_ms: row.disabled_at_ms,
             must_change_password: row.must_change_password,
+            front_door: row.front_door,
         })
     }
 }
@@ -182,7 +184,7 @@ macro_rules! sql_store {
         async fn create_user(&self, user: &User) -> Result<()> {
             sqlx::query(
                 "INSERT INTO users (id, username, display_name, agency, role, team_id, password_hash, \
-                 disabled_at_ms, must_change_password) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 disabled_at_ms, must_change_password, front_door) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(user.id.as_str())
             .bind(&user.username)
@@ -193,6 +195,7 @@ macro_rules! sql_store {
             .bind(&user.password_hash)
             .bind(user.disabled_at_ms)
             .bind(user.must_change_password)
+            .bind(user.front_door)
             .execute(&self.pool)
             .await?;
             Ok(())

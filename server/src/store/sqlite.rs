@@ -266,3 +266,4 @@ async fn write_one(
     write_merge(tx, child, write, now_ms).await
 }
 super::directory::directory_store!(SqliteStore);
+super::concerns::concerns_store!(SqliteStore);

@@ -197,13 +197,14 @@ async fn metrics_count_syncs_sign_ins_and_routes_without_identifiers() {
     for child in [rejected, noah] {
         let body = SyncRequest {
             children: vec![child],
+            concerns: Vec::new(),
         };
         let (status, body) = server.post("/api/sync", Some(&sam.token), &body).await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
     // No session: the sync is refused as a whole.
     let (status, _) = server
-        .post("/api/sync", None, &SyncRequest { children: vec![] })
+        .post("/api/sync", None, &SyncRequest::default())
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // A read of a child, with the id in the path and a query string.

@@ -63,6 +63,7 @@ fn user(name: &str, role: Role, team: Option<&str>) -> User {
         password_hash: "not a real hash".into(),
         disabled_at_ms: None,
         must_change_password: false,
+        front_door: false,
     }
 }
 

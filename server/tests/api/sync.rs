@@ -119,6 +119,7 @@ async fn syncing_a_child_not_allocated_is_refused_and_changes_nothing() {
     .expect("record");
     let req = SyncRequest {
         children: vec![forged.request()],
+        concerns: Vec::new(),
     };
     let (status, body) = server.post("/api/sync", Some(&sam.token), &req).await;
     assert_eq!(status, StatusCode::OK);
@@ -169,6 +170,7 @@ async fn malformed_requests_get_a_clear_4xx_and_change_nothing() {
             changes: vec![Bytes(b"definitely not an automerge change".to_vec())],
             sync_message: None,
         }],
+        concerns: Vec::new(),
     };
     let (status, body) = server.post("/api/sync", Some(&token), &req).await;
     assert_eq!(status, StatusCode::OK);
@@ -185,24 +187,21 @@ async fn malformed_requests_get_a_clear_4xx_and_change_nothing() {
             changes: vec![],
             sync_message: Some(Bytes(vec![0x42, 0xff, 0xff, 0xff])),
         }],
+        concerns: Vec::new(),
     };
     let (_, body) = server.post("/api/sync", Some(&token), &req).await;
     assert_eq!(body["children"][0]["result"]["status"], "rejected");
 
     // No token, and a made-up token.
     let (status, body) = server
-        .post("/api/sync", None, &SyncRequest { children: vec![] })
+        .post("/api/sync", None, &SyncRequest::default())
         .await;
     assert_eq!(
         (status, body["error"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("unauthorised"))
     );
     let (status, _) = server
-        .post(
-            "/api/sync",
-            Some("0123abcd"),
-            &SyncRequest { children: vec![] },
-        )
+        .post("/api/sync", Some("0123abcd"), &SyncRequest::default())
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
@@ -225,6 +224,7 @@ async fn oversized_request_is_refused_with_413() {
             changes: vec![Bytes(vec![7u8; 128 * 1024])],
             sync_message: None,
         }],
+        concerns: Vec::new(),
     };
     let (status, body) = server.post("/api/sync", Some(&token), &big).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
@@ -488,6 +488,7 @@ async fn a_change_waiting_for_its_dependency_is_never_released_unjudged() {
             changes: vec![],
             sync_message: Some(Bytes(message.encode())),
         }],
+        concerns: Vec::new(),
     };
     let (status, body) = server.post("/api/sync", Some(&sam.token), &req).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -503,6 +504,7 @@ async fn a_change_waiting_for_its_dependency_is_never_released_unjudged() {
             changes: shared::sync::server::encode_changes(vec![honest]),
             sync_message: None,
         }],
+        concerns: Vec::new(),
     };
     let (status, body) = server.post("/api/sync", Some(&sam.token), &req).await;
     assert_eq!(status, StatusCode::OK, "{body}");

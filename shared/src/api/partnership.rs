@@ -311,6 +311,9 @@ pub struct AccountInfo {
     pub disabled_at_ms: Option<i64>,
     /// The next sign-in must choose a new password.
     pub must_change_password: bool,
+    /// Works the front door: the queue of concerns.
+    #[serde(default)]
+    pub front_door: bool,
     pub devices: Vec<DeviceInfo>,
     /// How many children the user is in the core group of now.
     pub open_allocations: u32,
@@ -327,6 +330,8 @@ pub struct NewAccount {
     pub team_id: Option<String>,
     /// The first password, which the user must change at their first sign-in.
     pub password: String,
+    #[serde(default)]
+    pub front_door: bool,
 }
 
 /// `PUT /api/admin/users/{id}`: what an administrator can change about an account.
@@ -337,6 +342,8 @@ pub struct AccountEdit {
     pub role: Role,
     #[serde(default)]
     pub team_id: Option<String>,
+    #[serde(default)]
+    pub front_door: bool,
 }
 
 /// `POST /api/admin/users/{id}/password`: a new password set by an administrator, to be

@@ -228,7 +228,7 @@ impl Concern {
 }
 
 /// Catalogue codes, each known and named once.
-pub(crate) fn check_indicators(codes: &[String]) -> Result<(), ValidationError> {
+pub fn check_indicators(codes: &[String]) -> Result<(), ValidationError> {
     if codes.len() > MAX_CONCERN_INDICATORS {
         return Err(ValidationError::TooLong("indicators"));
     }

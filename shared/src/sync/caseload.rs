@@ -177,6 +177,7 @@ mod tests {
                 named("child-x", 1),
                 named("child-a", 0),
             ],
+            concerns: Vec::new(),
         };
         let plan = CaseloadSync::plan(&req, &caseload, 10).expect("plan");
         let to_merge: Vec<&str> = plan
@@ -215,6 +216,7 @@ mod tests {
         let caseload = [entry("child-a")];
         let twice = SyncRequest {
             children: vec![named("child-a", 1), named("child-a", 1)],
+            concerns: Vec::new(),
         };
         assert_eq!(
             CaseloadSync::plan(&twice, &caseload, 10).err(),
@@ -222,6 +224,7 @@ mod tests {
         );
         let long = SyncRequest {
             children: vec![named("child-a", 0), named("child-b", 0)],
+            concerns: Vec::new(),
         };
         assert_eq!(
             CaseloadSync::plan(&long, &caseload, 1).err(),

@@ -27,9 +27,13 @@ impl<'de> Deserialize<'de> for Bytes {
 }
 
 /// One tablet's sync of its whole caseload.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SyncRequest {
     pub children: Vec<ChildSyncRequest>,
+    /// Concerns raised on the tablet about any child, not yet acknowledged by the server
+    /// (`SyncResponse::concerns`); stored once each, by id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub concerns: Vec<crate::api::front_door::ConcernSubmission>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,6 +60,11 @@ pub struct SyncResponse {
     /// sent is left unstored (`Unavailable`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub account_disabled: bool,
+    /// Every concern this user raised (the latest first, at most a few hundred), with its
+    /// outcome: the decision and its date only. A concern the request carried is here once
+    /// it is stored.
+    #[serde(default)]
+    pub concerns: Vec<crate::api::front_door::ConcernFeedback>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

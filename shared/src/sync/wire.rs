@@ -6,7 +6,9 @@
 //! Layout: the magic `QSY1`, then one raw deflate stream of: the number of children; for each,
 //! its id (length-prefixed UTF-8), a flags byte (1: server heads follow, 2: a sync message
 //! follows), the server heads (a count, then 32 bytes each), the changes (a count, then each
-//! length-prefixed), and the sync message (length-prefixed). Numbers are LEB128 varints.
+//! length-prefixed), and the sync message (length-prefixed); then, only when the tablet has
+//! concerns to send, the section mark 1, their count and each as length-prefixed JSON (they
+//! are small, and rare). Numbers are LEB128 varints.
 //! Decoding inflates at most a caller-given number of bytes (a small body cannot expand into a
 //! large one), checks every length against what is left, refuses trailing bytes and any other
 //! flag, and never allocates more than the bytes it has.
@@ -23,6 +25,8 @@ const MAGIC: &[u8; 4] = b"QSY1";
 const HAS_HEADS: u8 = 1;
 const HAS_MESSAGE: u8 = 2;
 const HASH_LEN: usize = 32;
+/// The mark of the concerns section after the children.
+const CONCERNS_SECTION: u8 = 1;
 
 /// Why a compact body was refused; each says what, never echoes the bytes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -43,6 +47,8 @@ pub enum WireError {
     Flags,
     #[error("the body has bytes after its last child")]
     Trailing,
+    #[error("a concern in the body is not a valid concern")]
+    Concern,
 }
 
 fn varint(out: &mut Vec<u8>, mut n: u64) {
@@ -88,6 +94,14 @@ pub fn encode_request(request: &SyncRequest) -> Vec<u8> {
         }
         if let Some(m) = &c.sync_message {
             field(&mut raw, &m.0);
+        }
+    }
+    if !request.concerns.is_empty() {
+        raw.push(CONCERNS_SECTION);
+        varint(&mut raw, request.concerns.len() as u64);
+        for c in &request.concerns {
+            // Serialising a plain struct into a Vec cannot fail.
+            field(&mut raw, &serde_json::to_vec(c).unwrap_or_default());
         }
     }
     let mut out = MAGIC.to_vec();
@@ -197,10 +211,22 @@ pub fn decode_request(body: &[u8], max_inflated: usize) -> Result<SyncRequest, W
             sync_message,
         });
     }
+    let mut concerns = Vec::new();
+    if r.bytes.first() == Some(&CONCERNS_SECTION) {
+        r.take(1)?;
+        // A concern's JSON is at least its length and a few bytes.
+        let count = r.count(2)?;
+        if count == 0 {
+            return Err(WireError::Concern);
+        }
+        for _ in 0..count {
+            concerns.push(serde_json::from_slice(r.field()?).map_err(|_| WireError::Concern)?);
+        }
+    }
     if !r.bytes.is_empty() {
         return Err(WireError::Trailing);
     }
-    Ok(SyncRequest { children })
+    Ok(SyncRequest { children, concerns })
 }
 
 #[cfg(test)]
@@ -229,6 +255,21 @@ mod tests {
                     sync_message: None,
                 },
             ],
+            concerns: vec![crate::api::front_door::ConcernSubmission {
+                id: "concern-1".into(),
+                raised_at_ms: 1_796_000_000_000,
+                child: crate::api::front_door::ConcernChild {
+                    name: "Ava Smyth".into(),
+                    date_of_birth: "2019-05-03".into(),
+                    ..Default::default()
+                },
+                indicators: Vec::new(),
+                source: crate::record::Source::Observed,
+                narrative: "Hungry again".into(),
+                child_words: String::new(),
+                urgency: crate::record::front_door::Urgency::Routine,
+                contact: "01632 960000".into(),
+            }],
         }
     }
 
@@ -237,9 +278,7 @@ mod tests {
         let r = request();
         let body = encode_request(&r);
         assert_eq!(decode_request(&body, 1 << 20), Ok(r));
-        let empty = SyncRequest {
-            children: Vec::new(),
-        };
+        let empty = SyncRequest::default();
         assert_eq!(decode_request(&encode_request(&empty), 10), Ok(empty));
     }
 
@@ -287,6 +326,15 @@ mod tests {
         assert_eq!(
             decode_request(&body(&[1, 1, b'a', 0, 0, 7]), 100),
             Err(WireError::Trailing)
+        );
+        // A concerns section that is empty, or whose concern is not one.
+        assert_eq!(
+            decode_request(&body(&[0, 1, 0]), 100),
+            Err(WireError::Concern)
+        );
+        assert_eq!(
+            decode_request(&body(&[0, 1, 1, 2, b'{', b'}']), 100),
+            Err(WireError::Concern)
         );
         assert_eq!(
             decode_request(&body(&[1, 1, b'a', 0, 1, 9, 1]), 100),

@@ -130,6 +130,7 @@ impl MemoryServer {
             caseload,
             server_time_ms: 0,
             account_disabled: false,
+            concerns: Vec::new(),
         }
     }
 }

@@ -49,6 +49,7 @@ pub fn cases() -> Vec<Case> {
                     None,
                     serde_json::to_vec(&SyncRequest {
                         children: vec![forged_author(f)],
+                        concerns: Vec::new(),
                     })
                     .expect("json"),
                 )
@@ -84,6 +85,7 @@ pub fn cases() -> Vec<Case> {
                     .body(Body::from(
                         serde_json::to_vec(&SyncRequest {
                             children: vec![forged_author(f)],
+                            concerns: Vec::new(),
                         })
                         .expect("json"),
                     ))

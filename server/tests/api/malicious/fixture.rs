@@ -179,7 +179,11 @@ pub fn sync_with(
     }
     post(
         Some(token),
-        serde_json::to_vec(&SyncRequest { children }).expect("json"),
+        serde_json::to_vec(&SyncRequest {
+            children,
+            concerns: Vec::new(),
+        })
+        .expect("json"),
     )
 }
 

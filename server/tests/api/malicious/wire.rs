@@ -273,6 +273,7 @@ pub fn cases() -> Vec<Case> {
                 };
                 let body = shared::sync::wire::encode_request(&SyncRequest {
                     children: vec![req],
+                    concerns: Vec::new(),
                 });
                 compact(&f.sam.token, body)
             },
