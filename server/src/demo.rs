@@ -4,6 +4,7 @@
 //! Everything here is invented. Names are deliberately ordinary and do not describe real people.
 
 mod episodes;
+mod front_door;
 mod lessons;
 
 use automerge::ActorId;
@@ -343,6 +344,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
         }
     }
     seed_plans(state, &users).await?;
+    front_door::seed(state, &users).await?;
     Ok(true)
 }
 
