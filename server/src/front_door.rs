@@ -23,11 +23,11 @@ use shared::api::front_door::{
 };
 use shared::api::partnership::NewChildRequest;
 use shared::calendar::Date;
+use shared::choice::Choice;
 use shared::matching::Probe;
 use shared::record::front_door::{self as entry, Concern, ConcernFrom, ConcernResponse};
 use shared::record::stamped::Stamp;
 use shared::record::RecordError;
-use shared::choice::Choice;
 use shared::ChildId;
 
 use crate::admin::{Actor, Admin, Denied};
@@ -200,7 +200,14 @@ impl FrontDoor {
             items.push(self.item(row, today).await?);
         }
         // The most overdue first, then by when each is due; decided ones last.
-        items.sort_by_key(|i| (i.state == QueueState::Decided, !i.overdue, i.due, i.received_on));
+        items.sort_by_key(|i| {
+            (
+                i.state == QueueState::Decided,
+                !i.overdue,
+                i.due,
+                i.received_on,
+            )
+        });
         self.audit
             .record_or_log(
                 by.event("front_door.queue", "ok")
@@ -280,7 +287,9 @@ impl FrontDoor {
             return Err(invalid("an anonymous caller has no name"));
         }
         if !anonymous && call.caller_name.trim().is_empty() {
-            return Err(invalid("who called: their name, or mark the call anonymous"));
+            return Err(invalid(
+                "who called: their name, or mark the call anonymous",
+            ));
         }
         let owner = self
             .store
@@ -392,10 +401,7 @@ impl FrontDoor {
                     .child_id
             }
         };
-        let claimed = self
-            .store
-            .set_concern_match(id, &child, &worker.id)
-            .await?;
+        let claimed = self.store.set_concern_match(id, &child, &worker.id).await?;
         if !claimed && row.child_id.as_ref() != Some(&child) {
             return Err(FrontDoorError::Denied(Denied::Conflict(
                 "this concern is already matched to another child".into(),
@@ -418,7 +424,10 @@ impl FrontDoor {
 
     /// Records the front door's decision on a matched concern, in the queue and the record.
     pub async fn decide(&self, by: &Actor, id: &str, req: DecisionRequest) -> Result<QueueItem> {
-        let worker = self.require_front_door(by, "concern.decision").await?.clone();
+        let worker = self
+            .require_front_door(by, "concern.decision")
+            .await?
+            .clone();
         let row = self.stored(id).await?;
         let Some(child) = row.child_id.clone() else {
             return Err(invalid("match the concern to a child before deciding"));
@@ -454,10 +463,11 @@ impl FrontDoor {
         })
         .await?;
         self.audit
-            .record_or_log(by.event("concern.decision", "ok").child(&child).detail(format!(
-                "concern {id}: {}",
-                req.decision.code()
-            )))
+            .record_or_log(
+                by.event("concern.decision", "ok")
+                    .child(&child)
+                    .detail(format!("concern {id}: {}", req.decision.code())),
+            )
             .await;
         self.item(&self.stored(id).await?, today()).await
     }
@@ -467,8 +477,7 @@ impl FrontDoor {
     async fn write(
         &self,
         child: &ChildId,
-        mut write: impl FnMut(&mut automerge::Automerge) -> std::result::Result<(), RecordError>
-            + Send,
+        mut write: impl FnMut(&mut automerge::Automerge) -> std::result::Result<(), RecordError> + Send,
     ) -> Result<()> {
         let mut outcome = Ok(());
         self.documents
@@ -481,7 +490,9 @@ impl FrontDoor {
             .await?;
         outcome.map_err(|e| {
             tracing::error!(error = %e, child = %child, "writing the front door's entry failed");
-            FrontDoorError::Merge(MergeError::Internal("the front door's entry could not be written"))
+            FrontDoorError::Merge(MergeError::Internal(
+                "the front door's entry could not be written",
+            ))
         })
     }
 }

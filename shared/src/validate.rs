@@ -203,6 +203,9 @@ pub struct Checked {
     /// Each observation the changes added, by id, as it reads after them. Observations are
     /// never edited in place, so these are every observation row a merge must write.
     pub observations: BTreeMap<String, record::Observation>,
+    /// Each information-sharing decision the changes added: its id, whether it was shared,
+    /// and whether withheld as more detrimental (the server audits each).
+    pub sharing: Vec<(String, bool, bool)>,
 }
 
 fn judge(
@@ -214,7 +217,7 @@ fn judge(
 ) -> Result<Checked, Rejection> {
     let written = ops::judge(before, after, changes, sender)?;
     let mut checked = Checked::default();
-    values::check(after, &written, sender, policy, &mut checked.observations)?;
+    values::check(after, &written, sender, policy, &mut checked)?;
     Ok(checked)
 }
 

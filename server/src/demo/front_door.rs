@@ -76,10 +76,18 @@ pub(super) async fn seed(state: &AppState, users: &[User]) -> anyhow::Result<()>
         decided_by: None,
     };
     state.store.insert_concern(&row).await?;
-    state.store.set_concern_match(AVA_CONCERN, &ava, &fran.id).await?;
     state
         .store
-        .set_concern_decision(AVA_CONCERN, Decision::Assessment, decision_due(received), &fran.id)
+        .set_concern_match(AVA_CONCERN, &ava, &fran.id)
+        .await?;
+    state
+        .store
+        .set_concern_decision(
+            AVA_CONCERN,
+            Decision::Assessment,
+            decision_due(received),
+            &fran.id,
+        )
         .await?;
     let stamp = |date: &str| Stamp {
         by: fran.id.clone(),

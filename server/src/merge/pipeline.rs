@@ -39,6 +39,8 @@ struct Pending {
     doc: Automerge,
     bytes: ChangeBytes,
     outcome: Outcome,
+    /// Audited once the merge is stored: each information-sharing decision it adds.
+    audits: Vec<crate::audit::Event>,
 }
 
 /// A merge waiting for its commit: what to publish once it is stored.
@@ -51,6 +53,7 @@ struct Committing {
     bytes: ChangeBytes,
     outcome: Outcome,
     unsaveable: bool,
+    audits: Vec<crate::audit::Event>,
 }
 
 impl Documents {
@@ -229,6 +232,7 @@ impl Documents {
             doc,
             bytes: new.bytes,
             outcome: Outcome::Stored,
+            audits: Vec::new(),
         }))
     }
 
@@ -250,6 +254,7 @@ impl Documents {
             doc: current.doc,
             bytes: new.bytes,
             outcome: Outcome::Stored,
+            audits: Vec::new(),
         }
     }
 
@@ -282,6 +287,7 @@ impl Documents {
                 bytes: p.bytes,
                 outcome: p.outcome,
                 unsaveable,
+                audits: p.audits,
             });
         }
         // Written together with the merges of other runs waiting at the same moment.
@@ -317,6 +323,9 @@ impl Documents {
             self.live.changed(child);
             if c.unsaveable {
                 self.report_broken(child, version, Broken::Unsaveable).await;
+            }
+            if !c.audits.is_empty() {
+                self.audit.record_all_or_log(&c.audits).await;
             }
             results[c.job] = Some(Ok(c.outcome));
         }
@@ -394,10 +403,23 @@ fn merge_in_memory(
         );
         return Prepared::Answer(Outcome::Answered(outcome.result));
     }
-    let read = checked_out
-        .into_inner()
-        .map(|c: validate::Checked| c.observations)
-        .unwrap_or_default();
+    let checked = checked_out.into_inner().unwrap_or_default();
+    let audits = checked
+        .sharing
+        .iter()
+        .map(|(id, shared, detrimental)| {
+            let what = match (shared, detrimental) {
+                (true, _) => "shared",
+                (false, true) => "not shared: more detrimental to the child",
+                (false, false) => "not shared",
+            };
+            crate::audit::Event::new("sharing_decision", "recorded")
+                .by(sender.user_id.as_str(), None)
+                .child(&req.child_id)
+                .detail(format!("information-sharing decision {id}: {what}"))
+        })
+        .collect();
+    let read = checked.observations;
     let changed: BTreeSet<String> = read.keys().cloned().collect();
     let merged = Merged {
         doc: &doc,
@@ -415,6 +437,7 @@ fn merge_in_memory(
         doc,
         bytes: new.bytes,
         outcome: Outcome::Answered(outcome.result),
+        audits,
     }))
 }
 

@@ -2,8 +2,6 @@
 //! Rust type, must hold only the keys that type writes, must pass the same validation the
 //! tablet's writer runs, and must name the sender wherever it names an author.
 
-use std::collections::BTreeMap;
-
 use automerge::{Automerge, ObjId, ObjType, ReadDoc, Value};
 use autosurgeon::Hydrate;
 use serde::Serialize;
@@ -35,7 +33,7 @@ pub(super) fn check(
     written: &[Written],
     sender: &Sender,
     policy: Policy,
-    observations: &mut BTreeMap<String, Observation>,
+    checked: &mut super::Checked,
 ) -> Result<(), Rejection> {
     let judge = Judge {
         doc: after,
@@ -44,7 +42,7 @@ pub(super) fn check(
     };
     for w in written {
         match w {
-            Written::Entry { map, key, obj } => judge.entry(map, key, obj, observations)?,
+            Written::Entry { map, key, obj } => judge.entry(map, key, obj, checked)?,
             Written::Stamped { kind, obj } => judge.stamped(*kind, obj)?,
         }
     }
@@ -63,7 +61,7 @@ impl Judge<'_> {
         map: &str,
         key: &str,
         obj: &ObjId,
-        observations: &mut BTreeMap<String, Observation>,
+        checked: &mut super::Checked,
     ) -> Result<(), Rejection> {
         match map {
             "observations" => {
@@ -73,7 +71,7 @@ impl Judge<'_> {
                 self.author(&o.author_id, &o.author_name)?;
                 self.agency(&o.agency)?;
                 self.time(o.recorded_at_ms)?;
-                observations.insert(o.id.to_string(), o);
+                checked.observations.insert(o.id.to_string(), o);
             }
             AMENDMENTS => {
                 let a: Amendment = self.read(obj)?;
@@ -225,6 +223,9 @@ impl Judge<'_> {
                 if !d.about_map.is_empty() {
                     self.exists(&d.about_map, &d.about_id)?;
                 }
+                checked
+                    .sharing
+                    .push((d.id.clone(), d.shared, d.more_detrimental));
             }
             _ => return Err(Rejection::Structure),
         }
