@@ -392,7 +392,7 @@ impl FrontDoor {
                     .create_child_at_front_door(
                         by,
                         NewChildRequest {
-                            fields,
+                            fields: *fields,
                             team_id: Some(team_id),
                             not_duplicates,
                         },
@@ -409,7 +409,7 @@ impl FrontDoor {
         }
         let concern = record_entry(&row, &worker, now_ms());
         self.write(&child, |doc| {
-            entry::as_front_door(doc, &child, |d| entry::add_concern(d, &concern))
+            entry::as_front_door(doc, &child, |d| kept(entry::add_concern(d, &concern)))
         })
         .await?;
         self.audit
@@ -459,7 +459,7 @@ impl FrontDoor {
             )));
         }
         self.write(&child, |doc| {
-            entry::as_front_door(doc, &child, |d| entry::add_response(d, &response))
+            entry::as_front_door(doc, &child, |d| kept(entry::add_response(d, &response)))
         })
         .await?;
         self.audit
@@ -472,21 +472,15 @@ impl FrontDoor {
         self.item(&self.stored(id).await?, today()).await
     }
 
-    /// Runs `write` on the child's record through the merge pipeline; an entry the record
-    /// already holds (a retry) is not an error.
+    /// Runs `write` on the child's record through the merge pipeline.
     async fn write(
         &self,
         child: &ChildId,
-        mut write: impl FnMut(&mut automerge::Automerge) -> std::result::Result<(), RecordError> + Send,
+        mut write: impl FnMut(&mut automerge::Automerge) -> std::result::Result<(), String> + Send,
     ) -> Result<()> {
         let mut outcome = Ok(());
         self.documents
-            .append(child, |doc| {
-                outcome = match write(doc) {
-                    Ok(()) | Err(RecordError::Exists) => Ok(()),
-                    Err(e) => Err(e.to_string()),
-                };
-            })
+            .append(child, |doc| outcome = write(doc))
             .await?;
         outcome.map_err(|e| {
             tracing::error!(error = %e, child = %child, "writing the front door's entry failed");
@@ -494,6 +488,14 @@ impl FrontDoor {
                 "the front door's entry could not be written",
             ))
         })
+    }
+}
+
+/// A write's outcome, where an entry the record already holds (a retry) is not an error.
+fn kept(written: std::result::Result<(), RecordError>) -> std::result::Result<(), String> {
+    match written {
+        Ok(()) | Err(RecordError::Exists) => Ok(()),
+        Err(e) => Err(e.to_string()),
     }
 }
 

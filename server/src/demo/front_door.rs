@@ -128,8 +128,8 @@ pub(super) async fn seed(state: &AppState, users: &[User]) -> anyhow::Result<()>
         .documents
         .append(&ava, |doc| {
             let written = front_door::as_front_door(doc, &ava, |d| {
-                front_door::add_concern(d, &concern)?;
-                front_door::add_response(d, &answer)
+                front_door::add_concern(d, &concern).map_err(|e| e.to_string())?;
+                front_door::add_response(d, &answer).map_err(|e| e.to_string())
             });
             if let Err(e) = written {
                 failure = Some(e.to_string());

@@ -373,6 +373,34 @@ async fn every_partnership_endpoint_by_role() {
         ),
         (
             "GET",
+            "/api/front-door/queue".into(),
+            Box::new(|| json!(null)),
+            [S::FORBIDDEN; 4],
+        ),
+        (
+            "POST",
+            "/api/front-door/concerns".into(),
+            Box::new(|| {
+                json!({"id": format!("concern-{}", fresh()), "raised_at_ms": 0, "child": {"name": "Ava"},
+                          "source": "third_party", "narrative": "Crying", "urgency": "today",
+                          "from": "anonymous", "owner": "user-sam-social"})
+            }),
+            [S::FORBIDDEN; 4],
+        ),
+        (
+            "POST",
+            "/api/front-door/concerns/concern-demo-call/match".into(),
+            Box::new(|| json!({"existing": {"child_id": "child-ava"}})),
+            [S::FORBIDDEN; 4],
+        ),
+        (
+            "POST",
+            "/api/front-door/concerns/concern-demo-call/decision".into(),
+            Box::new(|| json!({"decision": "early_help", "note": "Family support"})),
+            [S::FORBIDDEN; 4],
+        ),
+        (
+            "GET",
             "/api/admin/users".into(),
             Box::new(|| json!(null)),
             [S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN, S::OK],

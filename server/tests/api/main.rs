@@ -10,6 +10,7 @@ mod audit;
 mod caseloads;
 mod documents;
 mod engines;
+mod front_door;
 mod headers;
 mod lessons;
 mod malicious;

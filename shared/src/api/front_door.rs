@@ -202,7 +202,7 @@ pub enum MatchRequest {
     },
     New {
         #[serde(flatten)]
-        fields: ChildFields,
+        fields: Box<ChildFields>,
         /// The team that holds the new record.
         team_id: String,
         #[serde(default)]
