@@ -275,6 +275,42 @@ impl Engine {
         self.caseload.borrow_mut().request()
     }
 
+    /// The concerns raised here that the server does not have yet, for the next sync.
+    pub async fn concerns_to_send(
+        &self,
+    ) -> Result<Vec<shared::api::front_door::ConcernSubmission>, StorageError> {
+        Ok(self
+            .store
+            .concerns()
+            .await?
+            .into_iter()
+            .filter(|c| c.unsent())
+            .take(shared::api::front_door::MAX_CONCERNS_PER_SYNC)
+            .map(|c| c.submission)
+            .collect())
+    }
+
+    /// Keeps what the server says of each concern raised here; whether any changed.
+    pub async fn store_concern_feedback(
+        &self,
+        feedback: &[shared::api::front_door::ConcernFeedback],
+    ) -> Result<bool, StorageError> {
+        let mut kept = self.store.concerns().await?;
+        let mut changed = false;
+        for c in &mut kept {
+            if let Some(f) = feedback.iter().find(|f| f.id == c.submission.id) {
+                if c.outcome.as_ref() != Some(&f.outcome) {
+                    c.outcome = Some(f.outcome.clone());
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            self.store.put_concerns(&kept).await?;
+        }
+        Ok(changed)
+    }
+
     /// Applies a response in memory. Storage follows in [`Engine::store_outcome`].
     pub fn apply(&self, response: &SyncResponse) -> RoundOutcome {
         self.caseload.borrow_mut().apply(response, &self.actor)

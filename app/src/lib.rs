@@ -184,6 +184,8 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/children") view=pages::Children/>
                             <Route path=path!("/admin") view=pages::Admin/>
                             <Route path=path!("/agencies") view=pages::Agencies/>
+                            <Route path=path!("/concerns") view=pages::Concerns/>
+                            <Route path=path!("/front-door") view=pages::FrontDoor/>
                         </Routes>
                     </Router>
                 </div>

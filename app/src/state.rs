@@ -67,6 +67,8 @@ pub struct AppState {
     pub entries: RwSignal<Vec<CaseloadEntry>>,
     /// Bumped whenever any local record changes, so record views re-read.
     pub records_rev: RwSignal<u64>,
+    /// Bumped when the concerns raised here, or what the front door said of them, change.
+    pub concerns_rev: RwSignal<u64>,
     pub status: SyncStatus,
     /// Notified when the tablet should sync if it can (a change saved, records unlocked);
     /// `sync` watches it, so the state never calls the scheduler.
@@ -87,6 +89,7 @@ impl AppState {
             session: RwSignal::new(None),
             entries: RwSignal::new(Vec::new()),
             records_rev: RwSignal::new(0),
+            concerns_rev: RwSignal::new(0),
             status: SyncStatus::new(),
             sync_wanted: Trigger::new(),
             flash: RwSignal::new(None),
@@ -228,6 +231,40 @@ impl AppState {
         result.map_err(|e| platform::sentence(&e))?;
         self.sync_wanted.notify();
         Ok(())
+    }
+
+    /// Keeps a concern raised on this tablet (sealed) and sends it at the next sync.
+    pub async fn raise_concern(
+        &self,
+        submission: shared::api::front_door::ConcernSubmission,
+    ) -> Result<(), String> {
+        submission
+            .validate()
+            .map_err(|e| platform::sentence(&e.to_string()))?;
+        let store = self
+            .unlocked_store()
+            .ok_or("The app has not finished loading.")?;
+        let mut kept = store.concerns().await.map_err(|e| e.to_string())?;
+        kept.insert(
+            0,
+            crate::storage::LocalConcern {
+                submission,
+                outcome: None,
+            },
+        );
+        store
+            .put_concerns(&kept)
+            .await
+            .map_err(|e| platform::sentence(&e.to_string()))?;
+        self.concerns_rev.update(|r| *r += 1);
+        self.sync_wanted.notify();
+        Ok(())
+    }
+
+    /// Whether the signed-in user works the front door.
+    pub fn is_front_door(&self) -> bool {
+        self.session
+            .with(|s| s.as_ref().is_some_and(|s| s.user.front_door))
     }
 
     /// The child's name as the caseload knows it, or a neutral stand-in.

@@ -29,7 +29,7 @@ use indexed_db_futures::transaction::{Transaction, TransactionMode};
 use wasm_bindgen::JsValue;
 
 pub use drafts::Draft;
-pub use meta::Session;
+pub use meta::{LocalConcern, Session};
 pub use records::{StoredRecord, SyncState};
 pub use vault::{Vault, VaultError, VaultHeader};
 

@@ -59,7 +59,13 @@ async fn run(app: AppState, engine: &Engine) {
     let mut refreshed = false;
 
     for _ in 0..MAX_ROUNDS {
-        let request = engine.request();
+        let mut request = engine.request();
+        match engine.concerns_to_send().await {
+            Ok(concerns) => request.concerns = concerns,
+            Err(e) => app.status.error.set(Some(format!(
+                "Concerns raised on this tablet could not be read to send: {e}"
+            ))),
+        }
         let response = match api::sync(&token, &request).await {
             Ok(r) => r,
             Err(ApiError::Unauthorised(_)) if !refreshed => {
@@ -108,6 +114,13 @@ async fn run(app: AppState, engine: &Engine) {
         }
         let outcome = engine.apply(&response);
         let now = platform::now_ms();
+        match engine.store_concern_feedback(&response.concerns).await {
+            Ok(true) => app.concerns_rev.update(|r| *r += 1),
+            Ok(false) => {}
+            Err(e) => app.status.error.set(Some(format!(
+                "Synced, but what the front door said of your concerns was not saved: {e}"
+            ))),
+        }
         let stored = engine.store_outcome(&response, &outcome, now).await;
         app.status.pending.set(engine.pending());
         app.records_rev.update(|r| *r += 1);

@@ -393,7 +393,7 @@ impl FrontDoor {
                         by,
                         NewChildRequest {
                             fields: *fields,
-                            team_id: Some(team_id),
+                            team_id: team_id.or_else(|| worker.team_id.clone()),
                             not_duplicates,
                         },
                     )

@@ -30,6 +30,7 @@ pub fn Header() -> impl IntoView {
     };
     let manager = Memo::new(move |_| app.is_manager());
     let admin = Memo::new(move |_| app.is_admin());
+    let front_door = Memo::new(move |_| app.is_front_door());
     let online_text = move || {
         if status.online.get() {
             "Online"
@@ -87,6 +88,12 @@ pub fn Header() -> impl IntoView {
                     </Show>
                     <Show when=move || manager.get() || admin.get()>
                         <li><a href="/children" data-testid="nav-children">"Children"</a></li>
+                    </Show>
+                    <Show when=move || !admin.get()>
+                        <li><a href="/concerns" data-testid="nav-concerns">"Concerns"</a></li>
+                    </Show>
+                    <Show when=move || front_door.get()>
+                        <li><a href="/front-door" data-testid="nav-front-door">"Front door"</a></li>
                     </Show>
                     <li><a href="/agencies" data-testid="nav-agencies">"Agencies"</a></li>
                 </ul>

@@ -30,6 +30,10 @@ fn kind_class(kind: ItemKind) -> &'static str {
         }
         ItemKind::Visit | ItemKind::Debrief => "kind-visit",
         ItemKind::DriftResponse | ItemKind::Challenge => "kind-escalation",
+        ItemKind::Concern
+        | ItemKind::ConcernDecision
+        | ItemKind::StrategyDiscussion
+        | ItemKind::InformationSharing => "kind-front-door",
     }
 }
 

@@ -20,6 +20,23 @@ const RECENT_INDICATORS: &str = "recent_indicators";
 const SEEN: &str = "seen";
 const LOOK: &str = "look";
 const AGENCIES: &str = "agencies";
+const CONCERNS: &str = "concerns";
+
+/// A concern this user raised on this tablet: what they wrote (sent with the next sync until
+/// the server has it) and where it stands, as the server last said (the decision and its
+/// date only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalConcern {
+    pub submission: shared::api::front_door::ConcernSubmission,
+    pub outcome: Option<shared::api::front_door::ConcernOutcome>,
+}
+
+impl LocalConcern {
+    /// Not yet stored by the server: sent with every sync until it is.
+    pub fn unsent(&self) -> bool {
+        self.outcome.is_none()
+    }
+}
 
 /// The signed-in user, remembered (encrypted) so the app opens offline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,6 +149,15 @@ impl Store {
 
     pub async fn put_agencies(&self, agencies: &[shared::api::partnership::Agency]) -> Result<()> {
         self.put_json(META, AGENCIES, &agencies).await
+    }
+
+    /// The concerns this user raised here, the latest first (sealed like everything else).
+    pub async fn concerns(&self) -> Result<Vec<LocalConcern>> {
+        Ok(self.get_json(META, CONCERNS).await?.unwrap_or_default())
+    }
+
+    pub async fn put_concerns(&self, concerns: &[LocalConcern]) -> Result<()> {
+        self.put_json(META, CONCERNS, &concerns).await
     }
 
     pub async fn caseload_entries(&self) -> Result<Vec<CaseloadEntry>> {

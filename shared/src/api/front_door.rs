@@ -108,7 +108,7 @@ impl ConcernSubmission {
 
 /// Where a concern stands, as its referrer may know it: the decision and its date, nothing of
 /// the record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum ConcernOutcome {
     /// At the front door, awaiting a decision.
@@ -149,7 +149,7 @@ pub struct CallerConcern {
 }
 
 /// Where a concern is in the queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QueueState {
     /// Not yet matched to a child.
@@ -203,8 +203,9 @@ pub enum MatchRequest {
     New {
         #[serde(flatten)]
         fields: Box<ChildFields>,
-        /// The team that holds the new record.
-        team_id: String,
+        /// The team that holds the new record; the front-door worker's own when not given.
+        #[serde(default)]
+        team_id: Option<String>,
         #[serde(default)]
         not_duplicates: Vec<ChildId>,
     },
