@@ -7,6 +7,7 @@ pub mod conflict;
 pub mod draft;
 pub mod escalation;
 pub mod form;
+pub mod front_door;
 mod header;
 pub mod indicator_picker;
 pub mod observation_card;
@@ -24,6 +25,7 @@ pub use charts::{
     CategorySeries, IndicatorChart, PlanChart, PlanCounts, ScalingChart, ScalingPoint,
 };
 pub use escalation::EscalationSection;
+pub use front_door::ConcernsSection;
 pub use header::Header;
 pub use indicator_picker::{IndicatorPicker, Selection};
 pub use observation_card::ObservationCard;

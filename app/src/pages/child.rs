@@ -13,8 +13,8 @@ use shared::ChildId;
 use crate::components::body_map::{BodyMapCompare, DatedMark};
 use crate::components::form::today;
 use crate::components::{
-    EscalationSection, NeglectSection, ObservationsSection, OverviewPanel, PeopleSection,
-    PlanSection, ScalingSection, SignedIn, VisitsSection,
+    ConcernsSection, EscalationSection, NeglectSection, ObservationsSection, OverviewPanel,
+    PeopleSection, PlanSection, ScalingSection, SignedIn, VisitsSection,
 };
 use crate::state::use_app;
 use index::{NewSinceNote, SectionIndex};
@@ -67,6 +67,11 @@ fn dated_marks(record: &Record) -> Vec<DatedMark> {
 /// The sections, in page order: (anchor id, heading, test id).
 const SECTIONS: &[(&str, &str, &str)] = &[
     ("observations", "Observations", "observations-section"),
+    (
+        "concerns",
+        "Concerns, strategy and sharing",
+        "concerns-section",
+    ),
     ("visits", "Visits", "visits-section"),
     ("body-map", "Body map", "body-map-section"),
     ("people", "People around the child", "people-section"),
@@ -177,6 +182,7 @@ fn ChildView() -> impl IntoView {
                             <SectionIndex record child=id.clone() sections=SECTIONS/>
                             <div class="record-sections">
                             {section("observations", view! { <ObservationsSection record child=id.clone()/> })}
+                            {section("concerns", view! { <ConcernsSection record overview child=id.clone()/> })}
                             {section("visits", view! { <VisitsSection record lessons child=id.clone()/> })}
                             {section("body-map", view! {
                                 <p class="hint">"Every mark from every observation that has not been withdrawn. Choose dates to compare."</p>

@@ -6,8 +6,8 @@
 
 use leptos::prelude::*;
 use shared::api::front_door::{
-    CallerConcern, ConcernChild, ConcernSubmission, DecisionRequest, FrontDoorAnswer,
-    MatchRequest, Queue, QueueItem, QueueState,
+    CallerConcern, ConcernChild, ConcernSubmission, DecisionRequest, FrontDoorAnswer, MatchRequest,
+    Queue, QueueItem, QueueState,
 };
 use shared::api::partnership::ChildFields;
 use shared::record::front_door::{ConcernFrom, Decision, Urgency};
@@ -310,8 +310,13 @@ fn RecordCall(refresh: Refresh) -> impl IntoView {
             message,
             "The call is in the queue, owned by you.".into(),
             async move |token| {
-                api::send_json::<_, FrontDoorAnswer>(&token, "/api/front-door/concerns", &call, false)
-                    .await
+                api::send_json::<_, FrontDoorAnswer>(
+                    &token,
+                    "/api/front-door/concerns",
+                    &call,
+                    false,
+                )
+                .await
             },
             move |_| {
                 for s in [caller, relationship, name, dob, address, narrative, due] {

@@ -54,6 +54,17 @@ pub fn entry_ids(record: &Record) -> Ids {
         record.scalings.iter().map(|s| s.id.clone()).collect(),
     );
     out.insert(
+        "concerns".into(),
+        record
+            .concerns
+            .iter()
+            .map(|c| c.id.clone())
+            .chain(record.concern_responses.iter().map(|r| r.id.clone()))
+            .chain(record.strategy_discussions.iter().map(|s| s.id.clone()))
+            .chain(record.sharing_decisions.iter().map(|s| s.id.clone()))
+            .collect(),
+    );
+    out.insert(
         "neglect".into(),
         record.neglect.iter().map(|n| n.id.clone()).collect(),
     );
