@@ -125,6 +125,8 @@ fn run(root: &Path) -> Result<()> {
     println!("  hana.health     practitioner, Health Visiting (NHS)");
     println!("  morgan.manager  team manager");
     println!("  ada.admin       administrator (accounts, teams, agencies, children, imports)");
+    println!("  fran.frontdoor  the front door (every concern raised: match, decide)");
+    println!("  jo.school       a school's safeguarding lead, raises concerns");
     println!();
     sh(Command::new(root.join("target/debug/quilt-server"))
         .arg("--demo")

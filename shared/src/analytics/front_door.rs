@@ -225,4 +225,44 @@ mod tests {
             .retain(|x| x.decision != Decision::Assessment);
         assert!(assessment_timescales(&r, d("2026-06-01")).is_empty());
     }
+
+    #[test]
+    fn a_section_47_decision_makes_the_initial_conference_due_in_15_working_days() {
+        use crate::record::strategy::{Attendee, AttendeeRole, StrategyRecord};
+        let strategy = |section_47: bool| StrategyRecord {
+            id: "s1".into(),
+            date: "2026-12-14".into(),
+            attendees: vec![Attendee {
+                name: "Sam".into(),
+                agency: "Social care".into(),
+                role: AttendeeRole::SocialCare,
+            }],
+            section_47,
+            reasons: "Bruising".into(),
+            concern_id: String::new(),
+            agency: "Children's Social Care".into(),
+            added: stamp(),
+        };
+        // The research's test date: Mon 14 Dec 2026 → Thu 7 Jan 2027 (Christmas, Boxing Day's
+        // substitute and New Year's Day skipped).
+        let r = Record {
+            strategy_discussions: vec![strategy(true)],
+            ..Record::default()
+        };
+        let t = crate::analytics::timescales(&r, d("2027-01-07"));
+        let icpc = t
+            .iter()
+            .find(|t| t.kind == TimescaleKind::InitialConference)
+            .expect("due");
+        assert_eq!(icpc.due, d("2027-01-07"));
+        assert!(!icpc.overdue);
+        assert!(crate::analytics::timescales(&r, d("2027-01-08"))[0].overdue);
+        let r = Record {
+            strategy_discussions: vec![strategy(false)],
+            ..Record::default()
+        };
+        assert!(crate::analytics::timescales(&r, d("2027-01-08"))
+            .iter()
+            .all(|t| t.kind != TimescaleKind::InitialConference));
+    }
 }

@@ -139,6 +139,7 @@ async fn seed(state: &AppState, sizes: Sizes) -> Result<()> {
         password_hash: server::credentials::hash_password(PASSWORD)?,
         disabled_at_ms: None,
         must_change_password: false,
+        front_door: false,
     };
     state.store.create_user(&user).await?;
     for n in 0..sizes.caseload_children {

@@ -8,6 +8,7 @@ mod crash;
 mod disk_full;
 mod drafts;
 mod forms;
+mod front_door;
 mod layout;
 mod lessons;
 mod live;
