@@ -1,6 +1,8 @@
 //! The access matrix: every role × every endpoint × allocated / not allocated / formerly
 //! allocated (and another team's child for managers). Zero wrong grants, and every successful
 //! read of a child's record is in the audit trail.
+//!
+//! tidy: long file — the matrix is one table of every endpoint by role, read as a whole.
 
 use crate::support::{Tablet, TestServer};
 use axum::http::StatusCode;

@@ -1,5 +1,8 @@
 //! The offline loop through the real router and a real SQLite file: tablets record offline,
 //! sync in any order, and the merged record holds everything; bad requests change nothing.
+//!
+//! tidy: long file — each test is one scenario of the sync route end to end, with its hand-made
+//! requests written out.
 
 use crate::support::{Tablet, TestServer};
 use axum::http::StatusCode;
@@ -119,7 +122,7 @@ async fn syncing_a_child_not_allocated_is_refused_and_changes_nothing() {
     .expect("record");
     let req = SyncRequest {
         children: vec![forged.request()],
-        concerns: Vec::new(),
+        ..Default::default()
     };
     let (status, body) = server.post("/api/sync", Some(&sam.token), &req).await;
     assert_eq!(status, StatusCode::OK);
@@ -170,7 +173,7 @@ async fn malformed_requests_get_a_clear_4xx_and_change_nothing() {
             changes: vec![Bytes(b"definitely not an automerge change".to_vec())],
             sync_message: None,
         }],
-        concerns: Vec::new(),
+        ..Default::default()
     };
     let (status, body) = server.post("/api/sync", Some(&token), &req).await;
     assert_eq!(status, StatusCode::OK);
@@ -187,7 +190,7 @@ async fn malformed_requests_get_a_clear_4xx_and_change_nothing() {
             changes: vec![],
             sync_message: Some(Bytes(vec![0x42, 0xff, 0xff, 0xff])),
         }],
-        concerns: Vec::new(),
+        ..Default::default()
     };
     let (_, body) = server.post("/api/sync", Some(&token), &req).await;
     assert_eq!(body["children"][0]["result"]["status"], "rejected");
@@ -224,7 +227,7 @@ async fn oversized_request_is_refused_with_413() {
             changes: vec![Bytes(vec![7u8; 128 * 1024])],
             sync_message: None,
         }],
-        concerns: Vec::new(),
+        ..Default::default()
     };
     let (status, body) = server.post("/api/sync", Some(&token), &big).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
@@ -488,7 +491,7 @@ async fn a_change_waiting_for_its_dependency_is_never_released_unjudged() {
             changes: vec![],
             sync_message: Some(Bytes(message.encode())),
         }],
-        concerns: Vec::new(),
+        ..Default::default()
     };
     let (status, body) = server.post("/api/sync", Some(&sam.token), &req).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -504,7 +507,7 @@ async fn a_change_waiting_for_its_dependency_is_never_released_unjudged() {
             changes: shared::sync::server::encode_changes(vec![honest]),
             sync_message: None,
         }],
-        concerns: Vec::new(),
+        ..Default::default()
     };
     let (status, body) = server.post("/api/sync", Some(&sam.token), &req).await;
     assert_eq!(status, StatusCode::OK, "{body}");

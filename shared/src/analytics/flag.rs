@@ -7,6 +7,9 @@
 //! is ([`Flag::urgency`]), which orders the dashboard. Flags carry dates, counts and kinds only,
 //! never record contents: the dashboard lists every team child at once, and reading a
 //! record's contents is audited per child.
+//!
+//! tidy: long file — every method is one match over the same flag kinds (kind, label, since,
+//! due, owner, detail): a new kind is added in each, side by side.
 
 use serde::{Deserialize, Serialize};
 
