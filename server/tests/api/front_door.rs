@@ -418,6 +418,34 @@ async fn only_the_front_door_sees_and_works_the_queue() {
         )],
     )
     .await;
+    // A practitioner on no child's core group, and another team's manager.
+    server
+        .state
+        .store
+        .create_team("south-team", "South team")
+        .await
+        .expect("team");
+    server
+        .new_account("kim.police", "Police", "practitioner", None)
+        .await;
+    server
+        .new_account(
+            "sid.south",
+            "Children's Social Care",
+            "manager",
+            Some("south-team"),
+        )
+        .await;
+    let mut tokens = Vec::new();
+    for (user, password) in [
+        ("kim.police", "quiet river lantern 7"),
+        ("sid.south", "south side seven gates"),
+    ] {
+        tokens.push((
+            user,
+            crate::partnership::first_sign_in(&server, user, password).await,
+        ));
+    }
     for user in [
         "jo.school",
         "hana.health",
@@ -425,7 +453,18 @@ async fn only_the_front_door_sees_and_works_the_queue() {
         "morgan.manager",
         "ada.admin",
     ] {
-        let token = server.login(user).await;
+        tokens.push((user, server.login(user).await));
+    }
+    for (user, token) in tokens {
+        if ["jo.school", "kim.police", "sid.south"].contains(&user) {
+            for path in [
+                "/api/children/child-ava/record",
+                "/api/children/child-ava/chronology",
+            ] {
+                let (status, _) = server.get(path, Some(&token)).await;
+                assert_eq!(status, StatusCode::NOT_FOUND, "{user} reads {path}");
+            }
+        }
         let (status, _) = server.get("/api/front-door/queue", Some(&token)).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{user} reads the queue");
         let (status, _) = server
