@@ -54,7 +54,7 @@ async fn a_concern_raised_offline_is_decided_and_the_referrer_hears() -> Result<
     fran.click("nav-front-door").await?;
     fran.wait_contains("front-door-queue", "Ava Thomson, born 12/04/2016")
         .await?;
-    fran.wait_contains("concern-candidates", "same NHS number")
+    fran.wait_contains("front-door-queue", "same NHS number")
         .await?;
     fran.wait_contains("front-door-queue", "Jo Adams, Hilltop Primary School")
         .await?;
