@@ -22,5 +22,6 @@ mod quarantine;
 mod record;
 mod slow_clients;
 mod store;
+mod strategy;
 mod sync;
 mod tokens;
