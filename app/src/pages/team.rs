@@ -74,11 +74,12 @@ enum FlagFilter {
 
 impl FlagFilter {
     /// In the order the filter offers them: the prompt and drift first.
-    const OPTIONS: [FlagFilter; 15] = [
+    const OPTIONS: [FlagFilter; 16] = [
         FlagFilter::All,
         FlagFilter::Any,
         FlagFilter::Kind(FlagKind::StrategyDiscussion),
         FlagFilter::Kind(FlagKind::HarmToOthers),
+        FlagFilter::Kind(FlagKind::UnansweredConcern),
         FlagFilter::Kind(FlagKind::Drift),
         FlagFilter::Kind(FlagKind::Debrief),
         FlagFilter::Kind(FlagKind::Avoidance),

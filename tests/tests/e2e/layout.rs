@@ -247,6 +247,7 @@ async fn pages_fit_every_screen_and_recording_takes_few_keystrokes() -> Result<(
         .await?;
         check_page(&morgan, &server.url("/children"), "new-child", size).await?;
         check_page(&sam, &server.url("/agencies"), "agency-list", size).await?;
+        check_page(&sam, &server.url("/concerns"), "raise-concern", size).await?;
         check_page(&ada, &server.url("/admin"), "account-sam.social", size).await?;
     }
 
