@@ -164,6 +164,15 @@ async fn a_schools_concern_is_matched_by_nhs_number_decided_and_answered() {
 
     // The chronology shows the concern from the school, and the decision.
     let view = record(&server, &morgan, "child-ava").await;
+    // New since the manager last looked: the front door's answer.
+    assert!(
+        view.new_since
+            .kinds
+            .iter()
+            .any(|(k, n)| k == "response to a concern" && *n == 1),
+        "{:?}",
+        view.new_since
+    );
     let item = view
         .chronology
         .iter()

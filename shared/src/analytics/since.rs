@@ -259,6 +259,48 @@ pub fn entries(record: &Record) -> Vec<EntryRef> {
             "challenge step",
         );
     }
+    for c in &record.concerns {
+        // Raised by the referrer, whoever matched it: it is new to everyone else.
+        let from = if c.agency.is_empty() {
+            c.from.label()
+        } else {
+            &c.agency
+        };
+        push(
+            &mut out,
+            format!("concerns/{}", c.id),
+            &c.added,
+            from,
+            "concern",
+        );
+    }
+    for r in &record.concern_responses {
+        push(
+            &mut out,
+            format!("concern_responses/{}", r.id),
+            &r.added,
+            &r.agency,
+            "response to a concern",
+        );
+    }
+    for s in &record.strategy_discussions {
+        push(
+            &mut out,
+            format!("strategy_discussions/{}", s.id),
+            &s.added,
+            &s.agency,
+            "strategy discussion",
+        );
+    }
+    for d in &record.sharing_decisions {
+        push(
+            &mut out,
+            format!("sharing_decisions/{}", d.id),
+            &d.added,
+            &d.agency,
+            "sharing decision",
+        );
+    }
     out
 }
 
