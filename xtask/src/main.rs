@@ -185,6 +185,7 @@ fn test(root: &Path) -> Result<()> {
         .env("QUILT_DIST", root.join("dist"))
         .env("QUILT_TEST_DATABASE_URL", &postgres))?;
     // The benchmark at smoke sizes: proves it runs; its numbers mean nothing in a debug build.
+    let peer = setup::peer(root)?;
     sh(cargo()
         .args([
             "run",
@@ -197,6 +198,7 @@ fn test(root: &Path) -> Result<()> {
             "--postgres",
         ])
         .env("QUILT_DIST", root.join("dist"))
+        .env("QUILT_PEER", &peer)
         .env("QUILT_TEST_DATABASE_URL", &postgres))?;
     eprintln!("xtask test: everything passed in {:.0?}", started.elapsed());
     Ok(())
@@ -208,6 +210,7 @@ fn bench(root: &Path) -> Result<()> {
     let dist = dist::build(root)?;
     let (raw, brotli) = dist::wasm_sizes(&dist)?;
     let postgres = setup::ensure_postgres(root)?;
+    let peer = setup::peer(root)?;
     sh(cargo()
         .args([
             "run",
@@ -220,6 +223,7 @@ fn bench(root: &Path) -> Result<()> {
             "--postgres",
         ])
         .env("QUILT_TEST_DATABASE_URL", &postgres)
+        .env("QUILT_PEER", &peer)
         .env("QUILT_DIST", &dist)
         .env("QUILT_WASM_RAW", format!("{:.2} MB", raw as f64 / 1e6))
         .env(

@@ -202,6 +202,29 @@ pub fn wasm_bindgen(root: &Path) -> Result<PathBuf> {
     Ok(bin)
 }
 
+/// The benchmark's JavaScript peer (`tests/peer`): Node.js and npm from Debian when the machine
+/// has none, then the packages its lockfile pins (`npm ci`), unless they were installed from
+/// that same lockfile already. Returns the folder.
+pub fn peer(root: &Path) -> Result<PathBuf> {
+    let dir = root.join("tests").join("peer");
+    let has_node = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_node {
+        apt_install(&["nodejs", "npm"])?;
+    }
+    let modified = |p: PathBuf| p.metadata().and_then(|m| m.modified()).ok();
+    let installed = modified(dir.join("node_modules").join(".package-lock.json"));
+    let locked = modified(dir.join("package-lock.json"));
+    if installed.is_none() || installed < locked {
+        sh(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir))?;
+    }
+    Ok(dir)
+}
+
 /// Debian's Chromium and ChromeDriver, for the browser tests.
 pub fn browser() -> Result<()> {
     if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {

@@ -2,7 +2,7 @@
 //! same run. `cargo xtask bench` builds it in release and runs it (`--postgres` adds a fresh
 //! database on the cluster `QUILT_TEST_DATABASE_URL` names); `--smoke` runs every
 //! measurement at a tiny size so the suite proves the benchmark still works (its numbers mean
-//! nothing). `--only merge,latency` (names: caseload, merge, latency, chronology, save, start) runs
+//! nothing). `--only merge,latency` (names: caseload, merge, latency, chronology, save, start, peer) runs
 //! only those measurements and `--no-sqlite` skips SQLite, for profiling one of them.
 //!
 //! The server runs in this process on a real TCP port with a real database (a SQLite file, and
@@ -29,6 +29,8 @@ use shared::record;
 use shared::ChildId;
 use tests::sim::{observation, SimTablet};
 
+#[path = "quilt-bench/peer.rs"]
+mod peer;
 #[path = "quilt-bench/start.rs"]
 mod start;
 
@@ -279,7 +281,8 @@ fn stock_sync(tablet: &mut Automerge, server: &mut Automerge) -> Result<(usize, 
     Ok((trips, bytes))
 }
 
-async fn caseload_sync(run: &Running, sizes: Sizes, rows: &mut Vec<Row>) -> Result<()> {
+/// Returns the bytes the caseload sync sent up.
+async fn caseload_sync(run: &Running, sizes: Sizes, rows: &mut Vec<Row>) -> Result<usize> {
     // The bench practitioner, whose caseload is the 30 children this measure is about.
     let mut t = SimTablet::sign_in(&run.base, BENCH_USER, PASSWORD, 1).await?;
     t.sync_until_settled(Duration::from_secs(120)).await?;
@@ -365,15 +368,16 @@ async fn caseload_sync(run: &Running, sizes: Sizes, rows: &mut Vec<Row>) -> Resu
             met: None,
         },
     );
-    Ok(())
+    Ok(t.bytes_up)
 }
 
+/// Returns the observations merged per second, if every tablet settled.
 async fn merge_rate(
     run: &Running,
     engine: &'static str,
     sizes: Sizes,
     rows: &mut Vec<Row>,
-) -> Result<()> {
+) -> Result<Option<f64>> {
     let mut ts = tablets(&run.base, sizes.merge_tablets, 100).await?;
     let mut rng = StdRng::seed_from_u64(1);
     for t in &mut ts {
@@ -450,15 +454,17 @@ async fn merge_rate(
             met: Some(settled && rate >= 2000.0),
         },
     );
-    Ok(())
+    Ok(settled.then_some(rate))
 }
 
+/// Returns p50 and p99 per tablet count.
 async fn latency(
     run: &Running,
     engine: &'static str,
     sizes: Sizes,
     rows: &mut Vec<Row>,
-) -> Result<()> {
+) -> Result<Vec<(u32, Duration, Duration)>> {
+    let mut measured = Vec::new();
     for (k, &n) in sizes.latency_tablets.iter().enumerate() {
         let ts = tablets(&run.base, n, 1000 * (k as u32 + 1)).await?;
         let ts: Vec<Arc<tokio::sync::Mutex<SimTablet>>> = ts
@@ -508,6 +514,7 @@ async fn latency(
             }
         }
         let p99 = percentile(syncs.clone(), 0.99);
+        measured.push((n, percentile(syncs.clone(), 0.5), p99));
         record(
             rows,
             Row {
@@ -526,7 +533,7 @@ async fn latency(
             },
         );
     }
-    Ok(())
+    Ok(measured)
 }
 
 async fn chronology_page(
@@ -787,19 +794,20 @@ async fn main() -> Result<()> {
     let wanted = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|w| w == name));
     let dir = tempfile::tempdir()?;
     let mut rows = Vec::new();
+    let mut quilt = peer::Quilt::default();
 
     let sqlite_url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let sqlite = !args.iter().any(|a| a == "--no-sqlite");
     if sqlite {
         let run = start(&sqlite_url, sizes).await?;
         if wanted("caseload") {
-            caseload_sync(&run, sizes, &mut rows).await?;
+            quilt.caseload_bytes_up = Some(caseload_sync(&run, sizes, &mut rows).await?);
         }
         if wanted("merge") {
-            merge_rate(&run, "SQLite", sizes, &mut rows).await?;
+            quilt.merge_rate = merge_rate(&run, "SQLite", sizes, &mut rows).await?;
         }
         if wanted("latency") {
-            latency(&run, "SQLite", sizes, &mut rows).await?;
+            quilt.latency = latency(&run, "SQLite", sizes, &mut rows).await?;
         }
         if wanted("chronology") {
             chronology_page(&run, "SQLite", sizes, &mut rows).await?;
@@ -825,6 +833,9 @@ async fn main() -> Result<()> {
             chronology_page(&run, "PostgreSQL", sizes, &mut rows).await?;
         }
         drop(run);
+    }
+    if wanted("peer") {
+        peer::rows(sizes, &quilt, &mut rows)?;
     }
     wasm_row(&mut rows);
     first_load_row(&mut rows)?;
