@@ -275,19 +275,24 @@ impl Engine {
         self.caseload.borrow_mut().request()
     }
 
-    /// The concerns raised here that the server does not have yet, for the next sync.
+    /// The concerns raised here that the server does not have yet, for the next sync, and
+    /// whether any raised here still awaits a decision (the server then says where each
+    /// stands).
     pub async fn concerns_to_send(
         &self,
-    ) -> Result<Vec<shared::api::front_door::ConcernSubmission>, StorageError> {
-        Ok(self
-            .store
-            .concerns()
-            .await?
+    ) -> Result<(Vec<shared::api::front_door::ConcernSubmission>, bool), StorageError> {
+        use shared::api::front_door::ConcernOutcome;
+        let kept = self.store.concerns().await?;
+        let awaiting = kept
+            .iter()
+            .any(|c| matches!(c.outcome, None | Some(ConcernOutcome::Received { .. })));
+        let unsent = kept
             .into_iter()
             .filter(|c| c.unsent())
             .take(shared::api::front_door::MAX_CONCERNS_PER_SYNC)
             .map(|c| c.submission)
-            .collect())
+            .collect();
+        Ok((unsent, awaiting))
     }
 
     /// Keeps what the server says of each concern raised here; whether any changed.

@@ -61,7 +61,10 @@ async fn run(app: AppState, engine: &Engine) {
     for _ in 0..MAX_ROUNDS {
         let mut request = engine.request();
         match engine.concerns_to_send().await {
-            Ok(concerns) => request.concerns = concerns,
+            Ok((concerns, awaiting)) => {
+                request.concerns = concerns;
+                request.awaiting_concerns = awaiting;
+            }
             Err(e) => app.status.error.set(Some(format!(
                 "Concerns raised on this tablet could not be read to send: {e}"
             ))),

@@ -90,14 +90,19 @@ impl FrontDoor {
         }
     }
 
-    /// Stores the concerns a tablet's sync carried (each once, by id) and answers with every
-    /// concern `user` raised, the latest first, with its outcome; a concern refused says why.
+    /// Stores the concerns a tablet's sync carried (each once, by id) and, when it sent some or
+    /// awaits outcomes, answers with every concern `user` raised, the latest first, with its
+    /// outcome; a concern refused says why. A sync with neither costs no query.
     pub async fn receive(
         &self,
         by: &Actor,
         user: &User,
         submissions: &[ConcernSubmission],
+        awaiting: bool,
     ) -> Result<Vec<ConcernFeedback>> {
+        if submissions.is_empty() && !awaiting {
+            return Ok(Vec::new());
+        }
         if submissions.len() > MAX_CONCERNS_PER_SYNC {
             return Err(invalid(format!(
                 "a sync may carry at most {MAX_CONCERNS_PER_SYNC} concerns"

@@ -77,6 +77,13 @@ async fn sync(
     }
     let plan = CaseloadSync::plan(&req, &planned, state.config.max_children_per_sync)
         .map_err(|refusal| ApiError::BadRequest(refusal.to_string()))?;
+    // Refused before anything is merged, so a refusal stores nothing.
+    if req.concerns.len() > shared::api::front_door::MAX_CONCERNS_PER_SYNC {
+        return Err(ApiError::BadRequest(format!(
+            "a sync may carry at most {} concerns",
+            shared::api::front_door::MAX_CONCERNS_PER_SYNC
+        )));
+    }
     let sender = auth.sender();
     let to_merge = plan.to_merge();
     let results = state.documents.merge_caseload(&sender, &to_merge).await;
@@ -204,7 +211,12 @@ async fn sync(
     // referrer where each of theirs stands (the decision and its date, nothing more).
     let concerns = state
         .front_door
-        .receive(&auth.actor(), &auth.user, &req.concerns)
+        .receive(
+            &auth.actor(),
+            &auth.user,
+            &req.concerns,
+            req.awaiting_concerns,
+        )
         .await?;
     Ok(Json(SyncResponse {
         children,

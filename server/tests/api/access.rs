@@ -229,7 +229,7 @@ async fn refusals_of_children_one_may_not_see_are_audited_within_a_bound_and_all
                         .request()
                 })
                 .collect(),
-            concerns: Vec::new(),
+            ..Default::default()
         };
         let token = tablet.token.clone();
         let server = &server;

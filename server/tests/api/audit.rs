@@ -28,7 +28,7 @@ async fn reads_and_changes_are_audited_and_tampering_is_detected() {
         shared::sync::Replica::new("child-noah".parse().expect("id"), sam.actor.clone());
     let req = shared::sync::SyncRequest {
         children: vec![forged.request()],
-        concerns: Vec::new(),
+        ..Default::default()
     };
     server.post("/api/sync", Some(&sam.token), &req).await;
     let morgan = server.login("morgan.manager").await;

@@ -54,6 +54,8 @@ async fn send(
 ) -> Vec<ConcernFeedback> {
     let mut req: SyncRequest = tablet.caseload.request();
     req.concerns = concerns;
+    // As the app does while any concern it raised awaits a decision.
+    req.awaiting_concerns = true;
     let (status, body) = server.post("/api/sync", Some(&tablet.token), &req).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let resp: SyncResponse = serde_json::from_value(body).expect("sync response");
@@ -526,6 +528,21 @@ async fn only_the_front_door_sees_and_works_the_queue() {
             .map(|f| &f.outcome),
         Some(ConcernOutcome::Refused { .. })
     ));
+    // Too many concerns in one sync: refused whole, before anything is stored.
+    let many: Vec<_> = (0..=shared::api::front_door::MAX_CONCERNS_PER_SYNC)
+        .map(|i| submission(&format!("concern-many-{i}"), "Ava", "", None))
+        .collect();
+    let mut req: SyncRequest = jo.caseload.request();
+    req.concerns = many;
+    let (status, _) = server.post("/api/sync", Some(&jo.token), &req).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(server
+        .state
+        .store
+        .concern("concern-many-0")
+        .await
+        .expect("read")
+        .is_none());
     assert!(server
         .state
         .store
@@ -533,4 +550,27 @@ async fn only_the_front_door_sees_and_works_the_queue() {
         .await
         .expect("read")
         .is_none());
+}
+
+/// A sync that sends no concern and awaits none hears of none: the server does not look.
+#[tokio::test]
+async fn a_sync_that_awaits_no_concern_hears_of_none() {
+    let server = TestServer::start().await;
+    let mut jo = Tablet::sign_in(&server, "jo.school").await;
+    let req = jo.caseload.request();
+    let (status, body) = server.post("/api/sync", Some(&jo.token), &req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let resp: SyncResponse = serde_json::from_value(body).expect("sync response");
+    assert!(resp.concerns.is_empty());
+    // Awaiting, the demo's decided concern from Jo's school is reported.
+    let fed = send(&server, &mut jo, Vec::new()).await;
+    assert!(matches!(
+        fed.iter()
+            .find(|f| f.id == "concern-demo-ava")
+            .map(|f| &f.outcome),
+        Some(ConcernOutcome::Decided {
+            decision: Decision::Assessment,
+            ..
+        })
+    ));
 }

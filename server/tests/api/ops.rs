@@ -197,7 +197,7 @@ async fn metrics_count_syncs_sign_ins_and_routes_without_identifiers() {
     for child in [rejected, noah] {
         let body = SyncRequest {
             children: vec![child],
-            concerns: Vec::new(),
+            ..Default::default()
         };
         let (status, body) = server.post("/api/sync", Some(&sam.token), &body).await;
         assert_eq!(status, StatusCode::OK, "{body}");

@@ -120,7 +120,7 @@ async fn a_new_account_must_choose_its_own_strong_password_before_anything_else(
     // Until a new password is chosen the session can do nothing else.
     let req = shared::sync::SyncRequest {
         children: Vec::new(),
-        concerns: Vec::new(),
+        ..Default::default()
     };
     let (status, body) = server.post("/api/sync", Some(&login.token), &req).await;
     assert_eq!(

@@ -177,7 +177,7 @@ mod tests {
                 named("child-x", 1),
                 named("child-a", 0),
             ],
-            concerns: Vec::new(),
+            ..Default::default()
         };
         let plan = CaseloadSync::plan(&req, &caseload, 10).expect("plan");
         let to_merge: Vec<&str> = plan
@@ -216,7 +216,7 @@ mod tests {
         let caseload = [entry("child-a")];
         let twice = SyncRequest {
             children: vec![named("child-a", 1), named("child-a", 1)],
-            concerns: Vec::new(),
+            ..Default::default()
         };
         assert_eq!(
             CaseloadSync::plan(&twice, &caseload, 10).err(),
@@ -224,7 +224,7 @@ mod tests {
         );
         let long = SyncRequest {
             children: vec![named("child-a", 0), named("child-b", 0)],
-            concerns: Vec::new(),
+            ..Default::default()
         };
         assert_eq!(
             CaseloadSync::plan(&long, &caseload, 1).err(),

@@ -285,7 +285,7 @@ impl Caseload {
     pub fn request(&mut self) -> SyncRequest {
         SyncRequest {
             children: self.replicas.values_mut().map(Replica::request).collect(),
-            concerns: Vec::new(),
+            ..Default::default()
         }
     }
 

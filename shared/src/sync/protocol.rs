@@ -34,6 +34,11 @@ pub struct SyncRequest {
     /// (`SyncResponse::concerns`); stored once each, by id.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub concerns: Vec<crate::api::front_door::ConcernSubmission>,
+    /// The tablet waits to hear what became of concerns it raised: the answer lists them
+    /// (`SyncResponse::concerns`). A tablet with none outstanding leaves it false, and the
+    /// server does not look.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub awaiting_concerns: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,8 +7,9 @@
 //! its id (length-prefixed UTF-8), a flags byte (1: server heads follow, 2: a sync message
 //! follows), the server heads (a count, then 32 bytes each), the changes (a count, then each
 //! length-prefixed), and the sync message (length-prefixed); then, only when the tablet has
-//! concerns to send, the section mark 1, their count and each as length-prefixed JSON (they
-//! are small, and rare). Numbers are LEB128 varints.
+//! concerns to send or awaits what became of some, the section mark 1, a flags byte (1: it
+//! awaits outcomes), the concerns' count and each as length-prefixed JSON (they are small, and
+//! rare). Numbers are LEB128 varints.
 //! Decoding inflates at most a caller-given number of bytes (a small body cannot expand into a
 //! large one), checks every length against what is left, refuses trailing bytes and any other
 //! flag, and never allocates more than the bytes it has.
@@ -96,8 +97,9 @@ pub fn encode_request(request: &SyncRequest) -> Vec<u8> {
             field(&mut raw, &m.0);
         }
     }
-    if !request.concerns.is_empty() {
+    if !request.concerns.is_empty() || request.awaiting_concerns {
         raw.push(CONCERNS_SECTION);
+        raw.push(u8::from(request.awaiting_concerns));
         varint(&mut raw, request.concerns.len() as u64);
         for c in &request.concerns {
             // Serialising a plain struct into a Vec cannot fail.
@@ -212,11 +214,18 @@ pub fn decode_request(body: &[u8], max_inflated: usize) -> Result<SyncRequest, W
         });
     }
     let mut concerns = Vec::new();
+    let mut awaiting_concerns = false;
     if r.bytes.first() == Some(&CONCERNS_SECTION) {
         r.take(1)?;
+        let flags = *r.take(1)?.first().ok_or(WireError::Truncated)?;
+        if flags > 1 {
+            return Err(WireError::Flags);
+        }
+        awaiting_concerns = flags == 1;
         // A concern's JSON is at least its length and a few bytes.
         let count = r.count(2)?;
-        if count == 0 {
+        if count == 0 && !awaiting_concerns {
+            // The encoder writes no empty section.
             return Err(WireError::Concern);
         }
         for _ in 0..count {
@@ -226,7 +235,11 @@ pub fn decode_request(body: &[u8], max_inflated: usize) -> Result<SyncRequest, W
     if !r.bytes.is_empty() {
         return Err(WireError::Trailing);
     }
-    Ok(SyncRequest { children, concerns })
+    Ok(SyncRequest {
+        children,
+        concerns,
+        awaiting_concerns,
+    })
 }
 
 #[cfg(test)]
@@ -270,6 +283,7 @@ mod tests {
                 urgency: crate::record::front_door::Urgency::Routine,
                 contact: "01632 960000".into(),
             }],
+            awaiting_concerns: true,
         }
     }
 
@@ -327,14 +341,27 @@ mod tests {
             decode_request(&body(&[1, 1, b'a', 0, 0, 7]), 100),
             Err(WireError::Trailing)
         );
-        // A concerns section that is empty, or whose concern is not one.
+        // A concerns section that is empty, has an unknown flag, or whose concern is not one.
         assert_eq!(
-            decode_request(&body(&[0, 1, 0]), 100),
+            decode_request(&body(&[0, 1, 0, 0]), 100),
             Err(WireError::Concern)
         );
         assert_eq!(
-            decode_request(&body(&[0, 1, 1, 2, b'{', b'}']), 100),
+            decode_request(&body(&[0, 1, 2, 0]), 100),
+            Err(WireError::Flags)
+        );
+        assert_eq!(
+            decode_request(&body(&[0, 1, 0, 1, 2, b'{', b'}']), 100),
             Err(WireError::Concern)
+        );
+        // Awaiting outcomes with nothing new to send.
+        let awaiting = SyncRequest {
+            awaiting_concerns: true,
+            ..SyncRequest::default()
+        };
+        assert_eq!(
+            decode_request(&encode_request(&awaiting), 100).as_ref(),
+            Ok(&awaiting)
         );
         assert_eq!(
             decode_request(&body(&[1, 1, b'a', 0, 1, 9, 1]), 100),
@@ -357,6 +384,7 @@ mod tests {
         // (the form before concerns existed): valid. Every other cut is refused.
         let without = SyncRequest {
             concerns: Vec::new(),
+            awaiting_concerns: false,
             ..request()
         };
         let boundary = {

@@ -49,7 +49,7 @@ pub fn cases() -> Vec<Case> {
                     None,
                     serde_json::to_vec(&SyncRequest {
                         children: vec![forged_author(f)],
-                        concerns: Vec::new(),
+                        ..Default::default()
                     })
                     .expect("json"),
                 )
@@ -85,7 +85,7 @@ pub fn cases() -> Vec<Case> {
                     .body(Body::from(
                         serde_json::to_vec(&SyncRequest {
                             children: vec![forged_author(f)],
-                            concerns: Vec::new(),
+                            ..Default::default()
                         })
                         .expect("json"),
                     ))

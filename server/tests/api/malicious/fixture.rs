@@ -181,7 +181,7 @@ pub fn sync_with(
         Some(token),
         serde_json::to_vec(&SyncRequest {
             children,
-            concerns: Vec::new(),
+            ..Default::default()
         })
         .expect("json"),
     )

@@ -273,7 +273,7 @@ pub fn cases() -> Vec<Case> {
                 };
                 let body = shared::sync::wire::encode_request(&SyncRequest {
                     children: vec![req],
-                    concerns: Vec::new(),
+                    ..Default::default()
                 });
                 compact(&f.sam.token, body)
             },
