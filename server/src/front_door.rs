@@ -343,6 +343,10 @@ impl FrontDoor {
             decided_on: None,
             decided_by: None,
         };
+        // What the record will hold once matched must be writable: checked now, not at the match.
+        record_entry(&row, worker, now)
+            .validate()
+            .map_err(|e| invalid(format!("the concern cannot be stored: {e}")))?;
         if !self.store.insert_concern(&row).await? {
             return Err(FrontDoorError::Denied(Denied::Conflict(
                 "a concern with this id is already stored".into(),
@@ -369,6 +373,13 @@ impl FrontDoor {
     ) -> Result<QueueItem> {
         let worker = self.require_front_door(by, "concern.match").await?.clone();
         let row = self.stored(id).await?;
+        // What the record will hold must be writable before anything is claimed or made.
+        let concern = record_entry(&row, &worker, now_ms());
+        concern.validate().map_err(|e| {
+            invalid(format!(
+                "the concern cannot be written into the record: {e}"
+            ))
+        })?;
         let child = match req {
             MatchRequest::Existing { child_id } => {
                 let details = self
@@ -412,7 +423,6 @@ impl FrontDoor {
                 "this concern is already matched to another child".into(),
             )));
         }
-        let concern = record_entry(&row, &worker, now_ms());
         self.write(&child, |doc| {
             entry::as_front_door(doc, &child, |d| kept(entry::add_concern(d, &concern)))
         })

@@ -358,6 +358,15 @@ async fn a_callers_concern_is_unanswered_until_its_owner_responds() {
         .post("/api/front-door/concerns", Some(&fran), &bad)
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // A practitioner's call with no agency could never be written into a record: refused now.
+    let mut agencyless = call.clone();
+    agencyless["id"] = json!("concern-agencyless");
+    agencyless["from"] = json!("professional");
+    agencyless["relationship"] = json!("");
+    let (status, _) = server
+        .post("/api/front-door/concerns", Some(&fran), &agencyless)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     answer(
         &server,
         &fran,
