@@ -135,15 +135,16 @@ impl AppState {
                 cache_docs: config.doc_cache_docs,
             },
         ));
+        let admin = Admin::new(store.clone(), audit.clone());
         AppState {
             chronologies: Chronologies::new(documents.clone(), store.clone()),
-            admin: Admin::new(store.clone(), audit.clone()),
             front_door: FrontDoor::new(
                 store.clone(),
                 documents.clone(),
                 audit.clone(),
-                Admin::new(store.clone(), audit.clone()),
+                admin.clone(),
             ),
+            admin,
             sessions,
             itemised_refusals: ItemisedRefusals::new(
                 config.itemised_refusals_window_ms,

@@ -6,7 +6,7 @@
 //! undecided one is overdue after one working day; a caller's concern with no response flags
 //! "unanswered" until someone answers it. Nobody but the front door sees the queue.
 
-use crate::support::{stamp, Tablet, TestServer};
+use crate::support::{stamp, today, Tablet, TestServer};
 use axum::http::StatusCode;
 use serde_json::json;
 use shared::api::front_door::{
@@ -14,16 +14,11 @@ use shared::api::front_door::{
     QueueItem, QueueState,
 };
 use shared::api::partnership::MatchReason;
-use shared::api::{RecordResponse, TeamCaseloadRow};
-use shared::calendar::Date;
+use shared::api::TeamCaseloadRow;
 use shared::record::front_door::{self, ConcernResponse, Decision, Urgency};
 use shared::record::Source;
 use shared::sync::{SyncRequest, SyncResponse};
 use shared::ChildId;
-
-fn today() -> Date {
-    Date::london_from_unix_ms(server::clock::now_ms())
-}
 
 fn submission(id: &str, name: &str, dob: &str, nhs: Option<&str>) -> ConcernSubmission {
     ConcernSubmission {
@@ -80,14 +75,6 @@ async fn answer(
     serde_json::from_value::<FrontDoorAnswer>(body)
         .expect("answer")
         .item
-}
-
-async fn record(server: &TestServer, token: &str, child: &str) -> RecordResponse {
-    let (status, body) = server
-        .get(&format!("/api/children/{child}/record"), Some(token))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    serde_json::from_value(body).expect("record")
 }
 
 #[tokio::test]
@@ -147,7 +134,7 @@ async fn a_schools_concern_is_matched_by_nhs_number_decided_and_answered() {
     assert_eq!(matched.child_name.as_deref(), Some("Ava Thompson"));
     // Matched, not yet decided: unanswered on the record and the dashboard.
     let morgan = server.login("morgan.manager").await;
-    let flags = record(&server, &morgan, "child-ava").await.overview.flags();
+    let flags = server.record(&morgan, "child-ava").await.overview.flags();
     assert!(
         flags
             .iter()
@@ -165,7 +152,7 @@ async fn a_schools_concern_is_matched_by_nhs_number_decided_and_answered() {
     assert_eq!(decided.decided_on, Some(today()));
 
     // The chronology shows the concern from the school, and the decision.
-    let view = record(&server, &morgan, "child-ava").await;
+    let view = server.record(&morgan, "child-ava").await;
     // New since the manager last looked: the front door's answer.
     assert!(
         view.new_since
@@ -375,7 +362,7 @@ async fn a_callers_concern_is_unanswered_until_its_owner_responds() {
     )
     .await;
     let morgan = server.login("morgan.manager").await;
-    let view = record(&server, &morgan, "child-leo").await;
+    let view = server.record(&morgan, "child-leo").await;
     let flag = view
         .overview
         .flags()
@@ -413,7 +400,7 @@ async fn a_callers_concern_is_unanswered_until_its_owner_responds() {
     )
     .expect("answer");
     sam.sync(&server).await;
-    let view = record(&server, &morgan, "child-leo").await;
+    let view = server.record(&morgan, "child-leo").await;
     assert!(!view
         .overview
         .flags()

@@ -3,11 +3,10 @@
 //! practice file reaches every tablet at sign-in; "new since you last looked" is kept per
 //! user and counts only what others added.
 
-use crate::support::{stamp, Tablet, TestServer};
+use crate::support::{stamp, today, Tablet, TestServer};
 use axum::http::StatusCode;
 use shared::analytics::{self, Thresholds};
-use shared::api::{LoginResponse, RecordResponse, TeamCaseloadRow};
-use shared::calendar::Date;
+use shared::api::{LoginResponse, TeamCaseloadRow};
 use shared::record::escalation::{self, Challenge};
 use shared::record::visits::{self, Difficulty, Visit, VisitPlace};
 use shared::ChildId;
@@ -29,10 +28,6 @@ fn visit(id: &str, date: &str, by: &str, hard: &[Difficulty]) -> Visit {
     }
 }
 
-fn today() -> Date {
-    Date::london_from_unix_ms(server::clock::now_ms())
-}
-
 async fn team_row(server: &TestServer, token: &str, child: &str) -> TeamCaseloadRow {
     let (status, body) = server.get("/api/team", Some(token)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -40,14 +35,6 @@ async fn team_row(server: &TestServer, token: &str, child: &str) -> TeamCaseload
     rows.into_iter()
         .find(|r| r.child.child_id.as_str() == child)
         .expect("on the team")
-}
-
-async fn record(server: &TestServer, token: &str, child: &str) -> RecordResponse {
-    let (status, body) = server
-        .get(&format!("/api/children/{child}/record"), Some(token))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    serde_json::from_value(body).expect("record")
 }
 
 #[tokio::test]
@@ -99,7 +86,7 @@ async fn the_server_flags_what_the_tablet_flags() {
         expected
     );
     assert_eq!(
-        record(&server, &morgan, "child-mia").await.overview.flags(),
+        server.record(&morgan, "child-mia").await.overview.flags(),
         expected
     );
 }
@@ -159,13 +146,10 @@ async fn the_practice_file_reaches_the_tablet_and_the_dashboard() {
 async fn new_since_you_last_looked_is_what_others_added() {
     let server = TestServer::start().await;
     let morgan = server.login("morgan.manager").await;
-    let first = record(&server, &morgan, "child-mia").await;
+    let first = server.record(&morgan, "child-mia").await;
     assert!(first.new_since.first_look, "never opened before");
     assert_eq!(
-        record(&server, &morgan, "child-mia")
-            .await
-            .new_since
-            .entries,
+        server.record(&morgan, "child-mia").await.new_since.entries,
         0,
         "nothing since the first look"
     );
@@ -186,7 +170,7 @@ async fn new_since_you_last_looked_is_what_others_added() {
         row.new_since.from,
         vec!["Children's Social Care".to_owned()]
     );
-    let again = record(&server, &morgan, "child-mia").await;
+    let again = server.record(&morgan, "child-mia").await;
     assert_eq!(again.new_since.entries, 1);
     assert_eq!(
         again.new_since.summary().as_deref(),
@@ -194,10 +178,7 @@ async fn new_since_you_last_looked_is_what_others_added() {
     );
     // Opening it was this look: nothing is new now, on the record or the dashboard.
     assert_eq!(
-        record(&server, &morgan, "child-mia")
-            .await
-            .new_since
-            .entries,
+        server.record(&morgan, "child-mia").await.new_since.entries,
         0
     );
     assert_eq!(

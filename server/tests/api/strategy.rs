@@ -2,23 +2,8 @@
 //! tablet, they reach the record and its chronology; a section 47 decision makes the initial
 //! conference due; every sharing decision is in the audit trail, without its contents.
 
-use crate::support::{stamp, Tablet, TestServer};
-use axum::http::StatusCode;
-use shared::api::RecordResponse;
-use shared::calendar::Date;
+use crate::support::{stamp, today, Tablet, TestServer};
 use shared::ChildId;
-
-fn today() -> Date {
-    Date::london_from_unix_ms(server::clock::now_ms())
-}
-
-async fn record(server: &TestServer, token: &str, child: &str) -> RecordResponse {
-    let (status, body) = server
-        .get(&format!("/api/children/{child}/record"), Some(token))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    serde_json::from_value(body).expect("record")
-}
 
 /// A strategy discussion and a decision not to share, recorded on a tablet: both reach the
 /// record; the initial conference falls due; the decision not to share is audited.
@@ -83,7 +68,7 @@ async fn strategy_discussions_and_sharing_decisions_reach_the_record_and_the_tra
     }
     sam.sync(&server).await;
     let morgan = server.login("morgan.manager").await;
-    let view = record(&server, &morgan, "child-ava").await;
+    let view = server.record(&morgan, "child-ava").await;
     assert_eq!(view.record.strategy_discussions.len(), 1);
     assert_eq!(
         view.record.strategy_discussions[0].missing_core(),

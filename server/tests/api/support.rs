@@ -302,6 +302,15 @@ impl TestServer {
         resp.token
     }
 
+    /// The record overview of `child` as `token`'s user reads it (`GET /api/children/{id}/record`).
+    pub async fn record(&self, token: &str, child: &str) -> shared::api::RecordResponse {
+        let (status, body) = self
+            .get(&format!("/api/children/{child}/record"), Some(token))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        serde_json::from_value(body).expect("record")
+    }
+
     /// Observation ids in a child's chronology, read as the demo manager.
     pub async fn chronology_ids(&self, child: &str) -> Vec<String> {
         let token = self.login("morgan.manager").await;
@@ -327,6 +336,11 @@ impl TestServer {
             .expect("load");
         (doc.snapshot, doc.changes)
     }
+}
+
+/// The server's today: the date in England.
+pub fn today() -> shared::calendar::Date {
+    shared::calendar::Date::london_from_unix_ms(server::clock::now_ms())
 }
 
 /// A canonical device id for `username`'s test tablet, like the app's 16 random bytes in
